@@ -1,0 +1,48 @@
+import type { Types } from 'mongoose';
+
+import type { Scope } from '../keys/model';
+import { AppError } from '../lib/errors';
+import type { Role, SiteDoc } from '../sites/model';
+import { getMembership, getSite } from '../sites/service';
+import type { Auth } from './auth';
+
+const RANK: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
+
+/** The key scope that stands in for a role; owner-only actions have none. */
+const SCOPE_FOR_ROLE: Record<Role, Scope | null> = { viewer: 'stats:read', admin: 'sites:manage', owner: null };
+
+export interface SiteAccess {
+  site: SiteDoc;
+  /** The caller's role; a key acts as viewer or admin according to its scopes. */
+  role: Role;
+  siteId: Types.ObjectId;
+}
+
+/**
+ * Checks that the caller may act on the site with at least `needed`. A site the
+ * caller has no part in is reported as not found, so ids reveal nothing.
+ */
+export async function requireSiteAccess(auth: Auth, siteId: string, needed: Role): Promise<SiteAccess> {
+  const notFound = new AppError('not_found', 'Site not found');
+  if (auth.kind === 'key') {
+    if (auth.siteId.toHexString() !== siteId) throw notFound;
+    const site = await getSite(siteId);
+    if (!site) throw notFound;
+    const scope = SCOPE_FOR_ROLE[needed];
+    if (!scope || !auth.scopes.includes(scope)) {
+      throw new AppError(
+        'forbidden',
+        scope ? `This API key lacks the ${scope} scope` : 'This action needs a logged-in owner',
+      );
+    }
+    return { site, role: auth.scopes.includes('sites:manage') ? 'admin' : 'viewer', siteId: site._id };
+  }
+  const membership = await getMembership(siteId, auth.accountId);
+  if (!membership) throw notFound;
+  const site = await getSite(siteId);
+  if (!site) throw notFound;
+  if (RANK[membership.role] < RANK[needed]) {
+    throw new AppError('forbidden', `This action needs the ${needed} role on this site`);
+  }
+  return { site, role: membership.role, siteId: site._id };
+}

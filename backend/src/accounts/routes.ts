@@ -1,0 +1,193 @@
+import type { Request, Response } from 'express';
+
+import { SESSION_COOKIE, requireSession } from '../access/auth';
+import type { Config } from '../lib/config';
+import { AppError } from '../lib/errors';
+import type { ApiRouter } from '../lib/http';
+import { hit, reset, type Limit } from '../lib/rate-limit';
+import { removeAccountFromSites } from '../sites/service';
+import {
+  ChangePasswordBody,
+  DeleteAccountBody,
+  LoginBody,
+  ProfileResponse,
+  SignupBody,
+  UpdateProfileBody,
+} from './schemas';
+import {
+  changePassword,
+  checkCredentials,
+  createAccount,
+  deleteAccount,
+  endSession,
+  findAccount,
+  requirePassword,
+  startSession,
+  toProfile,
+  updateProfile,
+} from './service';
+
+const MINUTE = 60_000;
+const SIGNUP_PER_IP: Limit = { name: 'signup-ip', max: 10, windowMs: 60 * MINUTE };
+const LOGIN_PER_IP: Limit = { name: 'login-ip', max: 50, windowMs: 15 * MINUTE };
+// Counted per account *and* IP: an attacker elsewhere cannot lock the owner out.
+const LOGIN_FAILURES_PER_ACCOUNT_IP: Limit = { name: 'login-account-ip', max: 5, windowMs: 15 * MINUTE };
+// A distributed guesser is slowed by this wider net, which only a large botnet could fill.
+const LOGIN_FAILURES_PER_ACCOUNT: Limit = { name: 'login-account', max: 100, windowMs: 60 * MINUTE };
+// Re-entering the password to change it or delete the account: a stolen session must not brute-force it.
+const PASSWORD_CONFIRMATIONS: Limit = { name: 'password-confirm', max: 10, windowMs: 15 * MINUTE };
+
+const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+export function registerAccountRoutes(api: ApiRouter, config: Config): void {
+  const sessionTtlMs = config.SESSION_TTL_DAYS * 24 * 60 * MINUTE;
+
+  const setSessionCookie = (res: Response, token: string, expiresAt: Date) => {
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.COOKIE_SECURE,
+      path: '/',
+      expires: expiresAt,
+    });
+  };
+  const clearSessionCookie = (res: Response) => {
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: config.COOKIE_SECURE, path: '/' });
+  };
+
+  api.route(
+    {
+      method: 'post',
+      path: '/auth/signup',
+      summary: 'Create an account and log in',
+      tag: 'Accounts',
+      auth: 'none',
+      body: SignupBody,
+      responses: { 201: { description: 'Account created; session cookie set', schema: ProfileResponse } },
+    },
+    async ({ body, req, res }) => {
+      await hit(SIGNUP_PER_IP, clientIp(req));
+      const account = await createAccount(body);
+      const session = await startSession(account._id, sessionTtlMs);
+      setSessionCookie(res, session.token, session.expiresAt);
+      res.status(201).json(toProfile(account));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/auth/login',
+      summary: 'Log in with email and password',
+      tag: 'Accounts',
+      auth: 'none',
+      body: LoginBody,
+      responses: { 200: { description: 'Logged in; session cookie set', schema: ProfileResponse } },
+    },
+    async ({ body, req, res }) => {
+      const ip = clientIp(req);
+      const accountIp = `${body.email}|${ip}`;
+      await hit(LOGIN_PER_IP, ip);
+      const account = await checkCredentials(body.email, body.password);
+      if (!account) {
+        await hit(LOGIN_FAILURES_PER_ACCOUNT_IP, accountIp);
+        await hit(LOGIN_FAILURES_PER_ACCOUNT, body.email);
+        throw new AppError('unauthenticated', 'Email or password is incorrect');
+      }
+      await reset(LOGIN_FAILURES_PER_ACCOUNT_IP, accountIp);
+      const session = await startSession(account._id, sessionTtlMs);
+      setSessionCookie(res, session.token, session.expiresAt);
+      res.json(toProfile(account));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/auth/logout',
+      summary: 'End the current session',
+      tag: 'Accounts',
+      auth: 'session',
+      responses: { 204: { description: 'Logged out' } },
+    },
+    async ({ req, res }) => {
+      const auth = requireSession(req);
+      await endSession(auth.sessionId);
+      clearSessionCookie(res);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/account',
+      summary: 'Read your profile',
+      tag: 'Accounts',
+      auth: 'session',
+      responses: { 200: { description: 'Profile', schema: ProfileResponse } },
+    },
+    async ({ req, res }) => {
+      const auth = requireSession(req);
+      const account = await findAccount(auth.accountId);
+      if (!account) throw new AppError('unauthenticated', 'Account no longer exists');
+      res.json(toProfile(account));
+    },
+  );
+
+  api.route(
+    {
+      method: 'patch',
+      path: '/account',
+      summary: 'Correct or update your name and email',
+      tag: 'Accounts',
+      auth: 'session',
+      body: UpdateProfileBody,
+      responses: { 200: { description: 'Updated profile', schema: ProfileResponse } },
+    },
+    async ({ body, req, res }) => {
+      const auth = requireSession(req);
+      res.json(toProfile(await updateProfile(auth.accountId, body)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'put',
+      path: '/account/password',
+      summary: 'Change your password; every other session ends',
+      tag: 'Accounts',
+      auth: 'session',
+      body: ChangePasswordBody,
+      responses: { 204: { description: 'Password changed' } },
+    },
+    async ({ body, req, res }) => {
+      const auth = requireSession(req);
+      await hit(PASSWORD_CONFIRMATIONS, auth.accountId.toHexString());
+      await requirePassword(auth.accountId, body.currentPassword);
+      await changePassword(auth.accountId, body.newPassword, auth.sessionId);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/account',
+      summary: 'Delete your account, the sites you own and all their data',
+      tag: 'Accounts',
+      auth: 'session',
+      body: DeleteAccountBody,
+      responses: { 204: { description: 'Account deleted' } },
+    },
+    async ({ body, req, res }) => {
+      const auth = requireSession(req);
+      await hit(PASSWORD_CONFIRMATIONS, auth.accountId.toHexString());
+      await requirePassword(auth.accountId, body.password);
+      await removeAccountFromSites(auth.accountId);
+      await deleteAccount(auth.accountId);
+      clearSessionCookie(res);
+      res.status(204).end();
+    },
+  );
+}

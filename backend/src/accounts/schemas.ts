@@ -1,0 +1,28 @@
+import { z } from '../lib/zod';
+
+import { email, text } from '../lib/validate';
+import { NewPassword, PASSWORD_MAX } from './passwords';
+
+// Login checks any string up to the maximum: rules may have changed since the password was set.
+const PresentedPassword = z.string().min(1).max(PASSWORD_MAX);
+
+export const SignupBody = z
+  .strictObject({ email: email(), password: NewPassword, name: text(100, 0).default('') })
+  .openapi('Signup');
+
+export const LoginBody = z.strictObject({ email: email(), password: PresentedPassword }).openapi('Login');
+
+export const UpdateProfileBody = z
+  .strictObject({ name: text(100, 0).optional(), email: email().optional() })
+  .refine((b) => b.name !== undefined || b.email !== undefined, 'nothing to update')
+  .openapi('UpdateProfile');
+
+export const ChangePasswordBody = z
+  .strictObject({ currentPassword: PresentedPassword, newPassword: NewPassword })
+  .openapi('ChangePassword');
+
+export const DeleteAccountBody = z.strictObject({ password: PresentedPassword }).openapi('DeleteAccount');
+
+export const ProfileResponse = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), createdAt: z.string() })
+  .openapi('Profile');

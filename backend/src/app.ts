@@ -1,0 +1,75 @@
+import express, { Router, type Express } from 'express';
+import helmet from 'helmet';
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
+
+import { registerAccountRoutes } from './accounts/routes';
+import { authenticate } from './access/auth';
+import { registerAccessRoutes } from './access/routes';
+import { createHealthRouter } from './health/routes';
+import { registerKeyRoutes } from './keys/routes';
+import type { Config } from './lib/config';
+import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib/http';
+import { buildOpenApiDocument } from './lib/openapi';
+import { registerSiteRoutes } from './sites/routes';
+
+export const API_PREFIX = '/api/v1';
+const VERSION = '0.1.0';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+}
+
+/** Builds the HTTP application; `server.ts` runs it, tests import it. */
+export function createApp({ config, logger }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY_HOPS);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger,
+      // Requests are logged without IPs or headers; see lib/logger.ts for what is redacted.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.replace(/\?.*/, '') }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(helmet());
+  app.use(createHealthRouter());
+
+  const registry = new OpenAPIRegistry();
+  const router = Router();
+  const api = new ApiRouter(router, registry, API_PREFIX);
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  router.use(requireJsonBody);
+  router.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
+  router.use(
+    authenticate({
+      trustedOrigins: [...config.ALLOWED_ORIGINS, ...(config.PUBLIC_URL ? [new URL(config.PUBLIC_URL).origin] : [])],
+    }),
+  );
+
+  registerAccountRoutes(api, config);
+  registerAccessRoutes(api);
+  registerSiteRoutes(api);
+  registerKeyRoutes(api);
+
+  const openApiDocument = buildOpenApiDocument(registry, VERSION);
+  router.get('/openapi.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(openApiDocument);
+  });
+
+  app.use(API_PREFIX, router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

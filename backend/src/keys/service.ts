@@ -1,0 +1,115 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+import type { Types } from 'mongoose';
+
+import { AppError } from '../lib/errors';
+import { ApiKey, type ApiKeyDoc, type Scope } from './model';
+
+/** Recognisable by secret scanners; the visible prefix lets people tell keys apart. */
+const KEY_PREFIX = 'cpk_';
+const VISIBLE_LENGTH = KEY_PREFIX.length + 8;
+const KEY_PATTERN = /^cpk_[A-Za-z0-9_-]{43}$/;
+
+const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+export interface KeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  rotatedFrom: string | null;
+}
+
+export function toKeyView(key: ApiKeyDoc): KeyView {
+  return {
+    id: key._id.toHexString(),
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    createdAt: key.createdAt.toISOString(),
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+    rotatedFrom: key.rotatedFrom?.toHexString() ?? null,
+  };
+}
+
+export async function createKey(input: {
+  siteId: Types.ObjectId;
+  createdBy: Types.ObjectId;
+  name: string;
+  scopes: Scope[];
+  rotatedFrom?: Types.ObjectId;
+}): Promise<{ key: ApiKeyDoc; secret: string }> {
+  const secret = KEY_PREFIX + randomBytes(32).toString('base64url');
+  const created = await ApiKey.create({
+    siteId: input.siteId,
+    createdBy: input.createdBy,
+    name: input.name,
+    scopes: [...new Set(input.scopes)],
+    hash: hashSecret(secret),
+    prefix: secret.slice(0, VISIBLE_LENGTH),
+    rotatedFrom: input.rotatedFrom ?? null,
+  });
+  return { key: created.toObject() as ApiKeyDoc, secret };
+}
+
+export async function listKeys(siteId: Types.ObjectId): Promise<ApiKeyDoc[]> {
+  return ApiKey.find({ siteId }).sort({ createdAt: -1 }).lean<ApiKeyDoc[]>();
+}
+
+async function requireKey(siteId: Types.ObjectId, keyId: string): Promise<ApiKeyDoc> {
+  const key = await ApiKey.findOne({ _id: keyId, siteId }).lean<ApiKeyDoc>();
+  if (!key) throw new AppError('not_found', 'API key not found');
+  return key;
+}
+
+export async function revokeKey(siteId: Types.ObjectId, keyId: string): Promise<ApiKeyDoc> {
+  const key = await requireKey(siteId, keyId);
+  if (key.revokedAt) return key;
+  const revoked = await ApiKey.findOneAndUpdate(
+    { _id: key._id, revokedAt: null },
+    { $set: { revokedAt: new Date() } },
+    { returnDocument: 'after' },
+  ).lean<ApiKeyDoc>();
+  return revoked ?? (await requireKey(siteId, keyId));
+}
+
+/** Issues a new key with the same name and scopes; the old one stays valid until revoked. */
+export async function rotateKey(
+  siteId: Types.ObjectId,
+  keyId: string,
+  createdBy: Types.ObjectId,
+): Promise<{ key: ApiKeyDoc; secret: string }> {
+  const old = await requireKey(siteId, keyId);
+  if (old.revokedAt) throw new AppError('conflict', 'A revoked key cannot be rotated; create a new key');
+  return createKey({ siteId, createdBy, name: old.name, scopes: old.scopes, rotatedFrom: old._id });
+}
+
+export interface KeyPrincipal {
+  keyId: Types.ObjectId;
+  siteId: Types.ObjectId;
+  scopes: Scope[];
+  name: string;
+  prefix: string;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Resolves a presented secret to its key; unknown, malformed or revoked keys resolve to null. */
+export async function resolveApiKey(secret: string): Promise<KeyPrincipal | null> {
+  if (!KEY_PATTERN.test(secret)) return null;
+  const key = await ApiKey.findOne({ hash: hashSecret(secret), revokedAt: null }).lean<ApiKeyDoc>();
+  if (!key) return null;
+  const now = Date.now();
+  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await ApiKey.updateOne({ _id: key._id }, { $set: { lastUsedAt: new Date(now) } });
+  }
+  return { keyId: key._id, siteId: key.siteId, scopes: key.scopes, name: key.name, prefix: key.prefix };
+}
+
+export async function deleteKeysForSite(siteId: Types.ObjectId): Promise<void> {
+  await ApiKey.deleteMany({ siteId });
+}

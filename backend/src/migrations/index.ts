@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+
+import type { mongo } from 'mongoose';
+
+export interface Migration {
+  /** Strictly increasing; never renumber a migration that has shipped. */
+  readonly id: number;
+  readonly name: string;
+  /** Must be safe to run again after an interruption (no transactions on every server we support). */
+  up(db: mongo.Db): Promise<void>;
+}
+
+export const INSTANCE_SECRET_ID = 'instance';
+
+/** Data changes that index declarations alone cannot express, in the order they ship. */
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'instance-secret',
+    // One random secret per installation keys the hashes of rate-limit identifiers
+    // (IPs are never stored in clear); shared by every replica through the database.
+    async up(db) {
+      await db
+        .collection<{ _id: string; value: string; createdAt: Date }>('secrets')
+        .updateOne(
+          { _id: INSTANCE_SECRET_ID },
+          { $setOnInsert: { value: randomBytes(32).toString('base64url'), createdAt: new Date() } },
+          { upsert: true },
+        );
+    },
+  },
+];

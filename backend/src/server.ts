@@ -1,0 +1,72 @@
+import http from 'node:http';
+import path from 'node:path';
+
+import { pruneExpiredSessions } from './accounts/service';
+import { createApp } from './app';
+import { loadConfig } from './lib/config';
+import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from './lib/db';
+import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db';
+import { createLogger } from './lib/logger';
+import { pruneRateCounters, setRateLimitsEnabled } from './lib/rate-limit';
+import { startScheduler } from './lib/scheduler';
+
+const HOUR = 3_600_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  setRateLimitsEnabled(config.RATE_LIMITS);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let uri = config.MONGODB_URI;
+  if (!uri) {
+    embedded = await startEmbeddedDatabase({ dataDir: path.join(config.DATA_DIR, 'db'), projectRoot: REPO_ROOT });
+    uri = `${embedded.uri}/clickpath`;
+    logger.info(
+      { kind: embedded.kind, dataDir: config.DATA_DIR },
+      'started embedded database (set MONGODB_URI to use your own)',
+    );
+  }
+
+  await connectDatabase(uri);
+  await runMigrations(logger);
+  await ensureIndexes();
+
+  const stopJobs = startScheduler(
+    [
+      { name: 'prune-sessions', everyMs: HOUR, run: () => pruneExpiredSessions() },
+      { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
+    ],
+    logger,
+  );
+
+  const server = http.createServer(createApp({ config, logger }));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  logger.info({ port: config.PORT, host: config.HOST }, `Clickpath listening on http://localhost:${config.PORT}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stopJobs();
+    // Stop accepting connections, let in-flight requests finish, then close the database.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const forceTimer = setTimeout(() => server.closeAllConnections(), 10_000);
+    forceTimer.unref();
+    await closed;
+    await disconnectDatabase();
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

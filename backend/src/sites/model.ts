@@ -1,0 +1,33 @@
+import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+
+export const ROLES = ['owner', 'admin', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+const siteSchema = new Schema(
+  {
+    name: { type: String, required: true },
+    domain: { type: String, required: true },
+    timezone: { type: String, required: true },
+    // Public (the tracker sends it) but random, so it reveals nothing and cannot be enumerated.
+    publicId: { type: String, required: true, unique: true },
+    ownerId: { type: Schema.Types.ObjectId, required: true, index: true },
+    settings: { type: Schema.Types.Mixed, required: true },
+  },
+  { timestamps: true, strict: 'throw', minimize: false },
+);
+
+export type SiteDoc = InferSchemaType<typeof siteSchema> & { _id: Types.ObjectId };
+export const Site = model('Site', siteSchema, 'sites');
+
+const memberSchema = new Schema(
+  {
+    siteId: { type: Schema.Types.ObjectId, required: true },
+    accountId: { type: Schema.Types.ObjectId, required: true, index: true },
+    role: { type: String, enum: ROLES, required: true },
+  },
+  { timestamps: true, strict: 'throw' },
+);
+memberSchema.index({ siteId: 1, accountId: 1 }, { unique: true });
+
+export type MemberDoc = InferSchemaType<typeof memberSchema> & { _id: Types.ObjectId; role: Role };
+export const Member = model('Member', memberSchema, 'members');

@@ -1,0 +1,186 @@
+import { requireAuth, requireSession } from '../access/auth';
+import { requireSiteAccess } from '../access/site-access';
+import type { ApiRouter } from '../lib/http';
+import {
+  CreateSiteBody,
+  InviteMemberBody,
+  MemberList,
+  MemberParams,
+  MemberResponse,
+  SiteIdParams,
+  SiteList,
+  SiteResponse,
+  UpdateMemberBody,
+  UpdateSiteBody,
+} from './schemas';
+import {
+  addMember,
+  changeMemberRole,
+  createSite,
+  deleteSite,
+  getSite,
+  listMembers,
+  listSitesFor,
+  removeMember,
+  toSiteView,
+  updateSite,
+} from './service';
+
+const TAG = 'Sites';
+
+export function registerSiteRoutes(api: ApiRouter): void {
+  api.route(
+    {
+      method: 'get',
+      path: '/sites',
+      summary: 'List the sites you can access (a key sees only its own site)',
+      tag: TAG,
+      auth: 'session-or-key',
+      responses: { 200: { description: 'Sites', schema: SiteList } },
+    },
+    async ({ req, res }) => {
+      const auth = requireAuth(req);
+      if (auth.kind === 'key') {
+        const site = await getSite(auth.siteId);
+        const role = auth.scopes.includes('sites:manage') ? 'admin' : 'viewer';
+        res.json({ sites: site ? [toSiteView(site, role)] : [] });
+        return;
+      }
+      res.json({ sites: (await listSitesFor(auth.accountId)).map(({ site, role }) => toSiteView(site, role)) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites',
+      summary: 'Add a site',
+      tag: TAG,
+      auth: 'session',
+      body: CreateSiteBody,
+      responses: { 201: { description: 'Site created', schema: SiteResponse } },
+    },
+    async ({ body, req, res }) => {
+      const auth = requireSession(req);
+      res.status(201).json(toSiteView(await createSite(auth.accountId, body), 'owner'));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId',
+      summary: 'Read a site',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      responses: { 200: { description: 'Site', schema: SiteResponse } },
+    },
+    async ({ params, req, res }) => {
+      const { site, role } = await requireSiteAccess(requireAuth(req), params.siteId, 'viewer');
+      res.json(toSiteView(site, role));
+    },
+  );
+
+  api.route(
+    {
+      method: 'patch',
+      path: '/sites/:siteId',
+      summary: 'Update a site (name, domain, time zone, settings)',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      body: UpdateSiteBody,
+      responses: { 200: { description: 'Updated site', schema: SiteResponse } },
+    },
+    async ({ params, body, req, res }) => {
+      const { siteId, role } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
+      res.json(toSiteView(await updateSite(siteId, body), role));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId',
+      summary: 'Delete a site with its keys, members and all its data',
+      tag: TAG,
+      auth: 'session',
+      params: SiteIdParams,
+      responses: { 204: { description: 'Site deleted' } },
+    },
+    async ({ params, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
+      await deleteSite(siteId);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/members',
+      summary: "List a site's members",
+      tag: TAG,
+      auth: 'session',
+      params: SiteIdParams,
+      responses: { 200: { description: 'Members', schema: MemberList } },
+    },
+    async ({ params, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'admin');
+      res.json({ members: await listMembers(siteId) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites/:siteId/members',
+      summary: 'Invite a registered user to the site with a role',
+      tag: TAG,
+      auth: 'session',
+      params: SiteIdParams,
+      body: InviteMemberBody,
+      responses: { 201: { description: 'Member added', schema: MemberResponse } },
+    },
+    async ({ params, body, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
+      res.status(201).json(await addMember(siteId, body.email, body.role));
+    },
+  );
+
+  api.route(
+    {
+      method: 'patch',
+      path: '/sites/:siteId/members/:accountId',
+      summary: "Change a member's role",
+      tag: TAG,
+      auth: 'session',
+      params: MemberParams,
+      body: UpdateMemberBody,
+      responses: { 204: { description: 'Role changed' } },
+    },
+    async ({ params, body, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
+      await changeMemberRole(siteId, params.accountId, body.role);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId/members/:accountId',
+      summary: 'Remove a member from the site',
+      tag: TAG,
+      auth: 'session',
+      params: MemberParams,
+      responses: { 204: { description: 'Member removed' } },
+    },
+    async ({ params, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
+      await removeMember(siteId, params.accountId);
+      res.status(204).end();
+    },
+  );
+}

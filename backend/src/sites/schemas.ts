@@ -1,0 +1,115 @@
+import { z } from '../lib/zod';
+
+import { email, objectId, text } from '../lib/validate';
+import { ROLES } from './model';
+
+const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Accepts what people paste ("https://www.Example.com/blog", "example.com:8080")
+ * and keeps the host: lowercased, punycoded, without scheme, path or a leading www.
+ */
+export const Domain = z
+  .string()
+  .trim()
+  .min(1)
+  .max(253 + 20)
+  .transform((input, ctx) => {
+    let host: string;
+    try {
+      host = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `https://${input}`).hostname;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a domain name like example.com' });
+      return z.NEVER;
+    }
+    host = host.replace(/^www\./, '').replace(/\.$/, '');
+    const labels = host.split('.');
+    const valid =
+      host.length <= 253 &&
+      (labels.length >= 2 || host === 'localhost') &&
+      labels.every((label) => DOMAIN_LABEL.test(label)) &&
+      !/^\d+$/.test(labels[labels.length - 1] ?? '');
+    if (!valid) {
+      ctx.addIssue({ code: 'custom', message: 'must be a domain name like example.com' });
+      return z.NEVER;
+    }
+    return host;
+  });
+
+const SUPPORTED_TIMEZONES = new Set(Intl.supportedValuesOf('timeZone'));
+
+export const Timezone = z
+  .string()
+  .max(64)
+  .refine((tz) => tz === 'UTC' || SUPPORTED_TIMEZONES.has(tz), 'must be an IANA time zone such as Europe/Amsterdam');
+
+const settingsFields = {
+  identityMode: z.enum(['cookieless', 'first-party']),
+  honorDoNotTrack: z.boolean(),
+  visitTimeoutMinutes: z.number().int().min(5).max(240),
+  excludedIps: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])).max(100),
+  rawEventRetentionDays: z.number().int().min(1).max(3650),
+};
+
+/** Collection options that exist so far; the collection issue adds more. */
+export const SiteSettings = z
+  .strictObject({
+    identityMode: settingsFields.identityMode.default('cookieless'),
+    honorDoNotTrack: settingsFields.honorDoNotTrack.default(false),
+    visitTimeoutMinutes: settingsFields.visitTimeoutMinutes.default(30),
+    excludedIps: settingsFields.excludedIps.default([]),
+    rawEventRetentionDays: settingsFields.rawEventRetentionDays.default(760),
+  })
+  .openapi('SiteSettings');
+/** A settings change: only the options given are touched (no defaults filled in). */
+export const SiteSettingsPatch = z.strictObject(settingsFields).partial();
+export type SiteSettings = z.output<typeof SiteSettings>;
+
+export const SiteIdParams = z.strictObject({ siteId: objectId() });
+export const MemberParams = z.strictObject({ siteId: objectId(), accountId: objectId() });
+
+export const CreateSiteBody = z
+  .strictObject({
+    name: text(100),
+    domain: Domain,
+    timezone: Timezone.default('UTC'),
+    settings: SiteSettings.default(SiteSettings.parse({})),
+  })
+  .openapi('CreateSite');
+
+export const UpdateSiteBody = z
+  .strictObject({
+    name: text(100).optional(),
+    domain: Domain.optional(),
+    timezone: Timezone.optional(),
+    settings: SiteSettingsPatch.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to update')
+  .openapi('UpdateSite');
+
+export const SiteResponse = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    domain: z.string(),
+    timezone: z.string(),
+    publicId: z.string(),
+    role: z.enum(ROLES),
+    settings: SiteSettings,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Site');
+
+export const SiteList = z.object({ sites: z.array(SiteResponse) });
+
+export const Role = z.enum(ROLES);
+export const AssignableRole = z.enum(['admin', 'viewer']);
+
+export const InviteMemberBody = z.strictObject({ email: email(), role: AssignableRole }).openapi('InviteMember');
+export const UpdateMemberBody = z.strictObject({ role: AssignableRole }).openapi('UpdateMember');
+
+export const MemberResponse = z
+  .object({ accountId: z.string(), email: z.string(), name: z.string(), role: Role, since: z.string() })
+  .openapi('Member');
+export const MemberList = z.object({ members: z.array(MemberResponse) });

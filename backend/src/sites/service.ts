@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+
+import { Types, trusted } from 'mongoose';
+
+import { findAccountByEmail, findAccountsByIds } from '../accounts/service';
+import { deleteKeysForSite } from '../keys/service';
+import { AppError } from '../lib/errors';
+import { Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
+import type { SiteSettings, SiteSettingsPatch } from './schemas';
+import type { z } from 'zod';
+
+export interface SiteView {
+  id: string;
+  name: string;
+  domain: string;
+  timezone: string;
+  publicId: string;
+  role: Role;
+  settings: SiteSettings;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toSiteView(site: SiteDoc, role: Role): SiteView {
+  return {
+    id: site._id.toHexString(),
+    name: site.name,
+    domain: site.domain,
+    timezone: site.timezone,
+    publicId: site.publicId,
+    role,
+    settings: site.settings as SiteSettings,
+    createdAt: site.createdAt.toISOString(),
+    updatedAt: site.updatedAt.toISOString(),
+  };
+}
+
+/** 96 random bits, URL-safe: unguessable and independent of anything about the site. */
+const newPublicId = (): string => randomBytes(12).toString('base64url');
+
+export async function createSite(
+  ownerId: Types.ObjectId,
+  input: { name: string; domain: string; timezone: string; settings: SiteSettings },
+): Promise<SiteDoc> {
+  const site = (await Site.create({ ...input, ownerId, publicId: newPublicId() })).toObject() as SiteDoc;
+  await Member.create({ siteId: site._id, accountId: ownerId, role: 'owner' });
+  return site;
+}
+
+export async function getSite(siteId: Types.ObjectId | string): Promise<SiteDoc | null> {
+  return Site.findById(siteId).lean<SiteDoc>();
+}
+
+export async function getSiteByPublicId(publicId: string): Promise<SiteDoc | null> {
+  return Site.findOne({ publicId }).lean<SiteDoc>();
+}
+
+export async function getMembership(
+  siteId: Types.ObjectId | string,
+  accountId: Types.ObjectId,
+): Promise<MemberDoc | null> {
+  return Member.findOne({ siteId, accountId }).lean<MemberDoc>();
+}
+
+export async function listSitesFor(accountId: Types.ObjectId): Promise<Array<{ site: SiteDoc; role: Role }>> {
+  const memberships = await Member.find({ accountId }).lean<MemberDoc[]>();
+  const roleBySite = new Map(memberships.map((m) => [m.siteId.toHexString(), m.role]));
+  const sites = await Site.find({ _id: trusted({ $in: memberships.map((m) => m.siteId) }) })
+    .sort({ name: 1 })
+    .lean<SiteDoc[]>();
+  return sites.map((site) => ({ site, role: roleBySite.get(site._id.toHexString()) ?? 'viewer' }));
+}
+
+export async function updateSite(
+  siteId: Types.ObjectId,
+  changes: {
+    name?: string | undefined;
+    domain?: string | undefined;
+    timezone?: string | undefined;
+    settings?: z.output<typeof SiteSettingsPatch> | undefined;
+  },
+): Promise<SiteDoc> {
+  const $set: Record<string, unknown> = {};
+  for (const field of ['name', 'domain', 'timezone'] as const) {
+    if (changes[field] !== undefined) $set[field] = changes[field];
+  }
+  // Settings are merged key by key so a client that knows only some options keeps the rest.
+  for (const [key, value] of Object.entries(changes.settings ?? {})) {
+    if (value !== undefined) $set[`settings.${key}`] = value;
+  }
+  const site = await Site.findByIdAndUpdate(siteId, { $set }, { returnDocument: 'after' }).lean<SiteDoc>();
+  if (!site) throw new AppError('not_found', 'Site not found');
+  return site;
+}
+
+/** Removes a site and everything stored for it. Each step is safe to repeat if interrupted. */
+export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
+  await deleteKeysForSite(siteId);
+  await Member.deleteMany({ siteId });
+  await Site.deleteOne({ _id: siteId });
+}
+
+/** Deletes the sites an account owns and its memberships elsewhere (account deletion). */
+export async function removeAccountFromSites(accountId: Types.ObjectId): Promise<void> {
+  const owned = await Site.find({ ownerId: accountId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
+  for (const site of owned) await deleteSite(site._id);
+  await Member.deleteMany({ accountId });
+}
+
+// ---- members ----------------------------------------------------------------
+
+export interface MemberView {
+  accountId: string;
+  email: string;
+  name: string;
+  role: Role;
+  since: string;
+}
+
+export async function listMembers(siteId: Types.ObjectId): Promise<MemberView[]> {
+  const members = await Member.find({ siteId }).sort({ createdAt: 1 }).lean<MemberDoc[]>();
+  const accounts = new Map(
+    (await findAccountsByIds(members.map((m) => m.accountId))).map((a) => [a._id.toHexString(), a]),
+  );
+  return members.flatMap((m) => {
+    const account = accounts.get(m.accountId.toHexString());
+    if (!account) return [];
+    return [
+      {
+        accountId: m.accountId.toHexString(),
+        email: account.email,
+        name: account.name,
+        role: m.role,
+        since: m.createdAt.toISOString(),
+      },
+    ];
+  });
+}
+
+export async function addMember(
+  siteId: Types.ObjectId,
+  email: string,
+  role: Exclude<Role, 'owner'>,
+): Promise<MemberView> {
+  const account = await findAccountByEmail(email);
+  if (!account) {
+    throw new AppError(
+      'not_found',
+      'No Clickpath account uses this email; ask them to sign up first, then invite them',
+    );
+  }
+  try {
+    const member = (await Member.create({ siteId, accountId: account._id, role })).toObject() as MemberDoc;
+    return {
+      accountId: account._id.toHexString(),
+      email: account.email,
+      name: account.name,
+      role,
+      since: member.createdAt.toISOString(),
+    };
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000)
+      throw new AppError('conflict', 'This account is already a member of the site');
+    throw error;
+  }
+}
+
+async function requireNonOwnerMember(siteId: Types.ObjectId, accountId: string): Promise<MemberDoc> {
+  const member = await Member.findOne({ siteId, accountId: new Types.ObjectId(accountId) }).lean<MemberDoc>();
+  if (!member) throw new AppError('not_found', 'Member not found');
+  if (member.role === 'owner') throw new AppError('forbidden', "The owner's role cannot be changed or removed");
+  return member;
+}
+
+export async function changeMemberRole(
+  siteId: Types.ObjectId,
+  accountId: string,
+  role: Exclude<Role, 'owner'>,
+): Promise<void> {
+  const member = await requireNonOwnerMember(siteId, accountId);
+  await Member.updateOne({ _id: member._id }, { $set: { role } });
+}
+
+export async function removeMember(siteId: Types.ObjectId, accountId: string): Promise<void> {
+  const member = await requireNonOwnerMember(siteId, accountId);
+  await Member.deleteOne({ _id: member._id });
+}
