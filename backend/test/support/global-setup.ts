@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
     globalThis.clickpathTestDatabase = db;
     base = db.uri;
   }
-  const client = new mongoose.mongo.MongoClient(base, { serverSelectionTimeoutMS: 10_000 });
+  const client = new mongoose.mongo.MongoClient(base, { serverSelectionTimeoutMS: 5_000 });
   try {
     await client.db('admin').command({ ping: 1 });
   } catch (error) {
