@@ -1,3 +1,5 @@
+import type { RequestListener } from 'node:http';
+
 import express, { Router, type Express } from 'express';
 import helmet from 'helmet';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
@@ -6,6 +8,8 @@ import type { Logger } from 'pino';
 
 import { registerAccountRoutes } from './accounts/routes';
 import { authenticate } from './access/auth';
+import { COLLECT_PATH, createCollector } from './collect/collector';
+import { createTrackerRouter } from './collect/routes';
 import { registerAccessRoutes } from './access/routes';
 import { createHealthRouter } from './health/routes';
 import { registerKeyRoutes } from './keys/routes';
@@ -42,6 +46,7 @@ export function createApp({ config, logger }: AppDeps): Express {
   );
   app.use(helmet());
   app.use(createHealthRouter());
+  app.use(createTrackerRouter());
 
   const registry = new OpenAPIRegistry();
   const router = Router();
@@ -72,4 +77,30 @@ export function createApp({ config, logger }: AppDeps): Express {
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;
+}
+
+export interface Server {
+  /** The node:http listener: the collector first, Express for everything else. */
+  listener: RequestListener;
+  app: Express;
+  collector: ReturnType<typeof createCollector>;
+}
+
+/** The whole HTTP surface; `/api/event` never enters Express (see collect/collector.ts). */
+export function createServer(deps: AppDeps & { now?: () => Date }): Server {
+  const app = createApp(deps);
+  const collector = createCollector({
+    logger: deps.logger,
+    trustProxyHops: deps.config.TRUST_PROXY_HOPS,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const listener: RequestListener = (req, res) => {
+    const url = req.url ?? '';
+    if (url === COLLECT_PATH || url.startsWith(`${COLLECT_PATH}?`)) {
+      void collector.handle(req, res);
+      return;
+    }
+    app(req, res);
+  };
+  return { listener, app, collector };
 }

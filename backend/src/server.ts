@@ -2,7 +2,9 @@ import http from 'node:http';
 import path from 'node:path';
 
 import { pruneExpiredSessions } from './accounts/service';
-import { createApp } from './app';
+import { createServer } from './app';
+import { pruneSalts } from './collect/identity';
+import { warmGeo } from './collect/enrich';
 import { loadConfig } from './lib/config';
 import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from './lib/db';
 import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db';
@@ -31,16 +33,19 @@ async function main(): Promise<void> {
   await connectDatabase(uri);
   await runMigrations(logger);
   await ensureIndexes();
+  if (!warmGeo()) logger.warn('geolocation database not found; countries and cities stay empty');
 
   const stopJobs = startScheduler(
     [
       { name: 'prune-sessions', everyMs: HOUR, run: () => pruneExpiredSessions() },
       { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
+      { name: 'prune-salts', everyMs: HOUR, run: () => pruneSalts() },
     ],
     logger,
   );
 
-  const server = http.createServer(createApp({ config, logger }));
+  const { listener, collector } = createServer({ config, logger });
+  const server = http.createServer(listener);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   logger.info({ port: config.PORT, host: config.HOST }, `Clickpath listening on http://localhost:${config.PORT}`);
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
     const forceTimer = setTimeout(() => server.closeAllConnections(), 10_000);
     forceTimer.unref();
     await closed;
+    await collector.writer.idle();
     await disconnectDatabase();
     await embedded?.stop();
     logger.info('stopped');

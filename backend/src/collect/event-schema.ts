@@ -6,12 +6,19 @@ import { z } from '../lib/zod';
  * short because every byte of the tracker counts.
  */
 
-// Strip control characters rather than reject: browsers hand us titles with tabs and newlines.
+// Real pages produce long titles and URLs and put tabs and newlines in titles: strip
+// control characters and truncate rather than lose the event. The hard cap on the
+// input keeps hostile payloads from costing memory.
 const clean = (max: number) =>
   z
     .string()
-    .transform((s) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim())
-    .pipe(z.string().max(max));
+    .max(max * 20)
+    .transform((s) =>
+      s
+        .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+        .trim()
+        .slice(0, max),
+    );
 
 const PropValue = z.union([clean(500), z.number().finite(), z.boolean()]);
 
@@ -27,10 +34,15 @@ export const TrackerEvent = z.strictObject({
   /** Full page URL (location.href). */
   u: z
     .string()
-    .max(2048)
+    .max(16_384)
+    .transform((u) => u.slice(0, 2048))
     .pipe(z.url({ protocol: /^https?$/ })),
   /** Referrer URL (pageviews). */
-  r: z.string().max(2048).optional(),
+  r: z
+    .string()
+    .max(16_384)
+    .transform((r) => r.slice(0, 2048))
+    .optional(),
   /** Page title. */
   t: clean(300).optional(),
   /** Screen width in CSS pixels. */
@@ -49,7 +61,12 @@ export const TrackerEvent = z.strictObject({
     .refine((p) => Object.keys(p).length <= 30, 'at most 30 properties')
     .optional(),
   /** Engaged time on the page in milliseconds (kind en). */
-  e: z.number().int().min(0).max(86_400_000).optional(),
+  e: z
+    .number()
+    .int()
+    .min(0)
+    .transform((ms) => Math.min(ms, 86_400_000))
+    .optional(),
   /** First-party visitor id kept by the tracker (first-party mode only). */
   v: z
     .string()
@@ -69,4 +86,5 @@ export const TrackerEvent = z.strictObject({
 export type TrackerEvent = z.input<typeof TrackerEvent>;
 
 /** One request carries one event or a batch of up to 50. */
-export const CollectBody = z.union([TrackerEvent, z.array(TrackerEvent).min(1).max(50)]);
+export const EventBatch = z.array(TrackerEvent).min(1).max(50);
+export const CollectBody = z.union([TrackerEvent, EventBatch]);

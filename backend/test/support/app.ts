@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
+import type { RequestListener } from 'node:http';
+
 import type { Express } from 'express';
 import mongoose from 'mongoose';
 import request from 'supertest';
 
-import { createApp } from '../../src/app';
+import { createServer, type Server } from '../../src/app';
 import { loadConfig, type Config } from '../../src/lib/config';
 import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from '../../src/lib/db';
 import { createLogger } from '../../src/lib/logger';
@@ -15,6 +17,9 @@ export const TEST_ORIGIN = 'http://dashboard.clickpath.test';
 
 export interface TestApp {
   app: Express;
+  /** The full listener (collector + Express), as server.ts serves it. */
+  handler: RequestListener;
+  collector: Server['collector'];
   config: Config;
   db: mongoose.mongo.Db;
   close(): Promise<void>;
@@ -24,7 +29,7 @@ export interface TestApp {
  * Connects to a fresh database (unique per test file) on the run's server,
  * migrates it, and builds the app the way server.ts does.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, now?: () => Date): Promise<TestApp> {
   const base = process.env.CLICKPATH_TEST_DB_BASE;
   if (!base) throw new Error('CLICKPATH_TEST_DB_BASE is not set: run tests through jest (global setup)');
   const dbName = `cp_test_${randomBytes(6).toString('hex')}`;
@@ -42,8 +47,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   await ensureIndexes();
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
+  const server = createServer({ config, logger, ...(now ? { now } : {}) });
   return {
-    app: createApp({ config, logger }),
+    app: server.app,
+    handler: server.listener,
+    collector: server.collector,
     config,
     db,
     close: async () => {
