@@ -18,7 +18,7 @@ declare module 'express-serve-static-core' {
 }
 
 // Keys in URLs end up in logs, proxies and browser history.
-const KEY_QUERY_PARAMS = ['key', 'api_key', 'apikey', 'apiKey', 'access_token', 'token'];
+const KEY_QUERY_PARAMS = new Set(['key', 'api_key', 'apikey', 'access_token', 'token']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AuthOptions {
@@ -53,7 +53,7 @@ function assertSameOrigin(req: Request, options: AuthOptions): void {
 export function authenticate(options: AuthOptions): RequestHandler {
   return async (req, _res, next) => {
     try {
-      if (KEY_QUERY_PARAMS.some((p) => p in (req.query as Record<string, unknown>))) {
+      if (Object.keys(req.query as Record<string, unknown>).some((p) => KEY_QUERY_PARAMS.has(p.toLowerCase()))) {
         throw new AppError(
           'bad_request',
           'API keys are not accepted in the query string; send Authorization: Bearer <key>',

@@ -8,6 +8,7 @@ import type { ApiRouter } from '../lib/http';
 import { SiteResponse } from '../sites/schemas';
 import { getSite, listSitesFor, toSiteView } from '../sites/service';
 import { requireAuth } from './auth';
+import { roleOfKey } from './site-access';
 
 const MeResponse = z
   .discriminatedUnion('type', [
@@ -35,7 +36,8 @@ export function registerAccessRoutes(api: ApiRouter): void {
       if (auth.kind === 'key') {
         const site = await getSite(auth.siteId);
         if (!site) throw new AppError('unauthenticated', 'The site of this API key no longer exists');
-        const role = auth.scopes.includes('sites:manage') ? 'admin' : 'viewer';
+        // /me answers "who am I" even for a write-only key, so it shows the weakest role there.
+        const role = roleOfKey(auth.scopes) ?? 'viewer';
         res.json({
           type: 'apiKey',
           key: { id: auth.keyId.toHexString(), name: auth.name, prefix: auth.prefix, scopes: auth.scopes },

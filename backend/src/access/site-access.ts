@@ -11,6 +11,13 @@ const RANK: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
 /** The key scope that stands in for a role; owner-only actions have none. */
 const SCOPE_FOR_ROLE: Record<Role, Scope | null> = { viewer: 'stats:read', admin: 'sites:manage', owner: null };
 
+/** The role a key acts with: sites:manage stands in for admin, stats:read for viewer; no key is ever owner. */
+export function roleOfKey(scopes: readonly Scope[]): Role | null {
+  if (scopes.includes('sites:manage')) return 'admin';
+  if (scopes.includes('stats:read')) return 'viewer';
+  return null;
+}
+
 export interface SiteAccess {
   site: SiteDoc;
   /** The caller's role; a key acts as viewer or admin according to its scopes. */
@@ -25,17 +32,20 @@ export interface SiteAccess {
 export async function requireSiteAccess(auth: Auth, siteId: string, needed: Role): Promise<SiteAccess> {
   const notFound = new AppError('not_found', 'Site not found');
   if (auth.kind === 'key') {
-    if (auth.siteId.toHexString() !== siteId) throw notFound;
+    // equals() ignores hex case, as the database lookup for sessions does.
+    if (!auth.siteId.equals(siteId)) throw notFound;
     const site = await getSite(siteId);
     if (!site) throw notFound;
     const scope = SCOPE_FOR_ROLE[needed];
-    if (!scope || !auth.scopes.includes(scope)) {
+    // Scopes rank like the roles they stand for: a sites:manage key may also read the site.
+    const role = roleOfKey(auth.scopes);
+    if (!scope || !role || RANK[role] < RANK[needed]) {
       throw new AppError(
         'forbidden',
         scope ? `This API key lacks the ${scope} scope` : 'This action needs a logged-in owner',
       );
     }
-    return { site, role: auth.scopes.includes('sites:manage') ? 'admin' : 'viewer', siteId: site._id };
+    return { site, role, siteId: site._id };
   }
   const membership = await getMembership(siteId, auth.accountId);
   if (!membership) throw notFound;

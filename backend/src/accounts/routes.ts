@@ -4,7 +4,7 @@ import { SESSION_COOKIE, requireSession } from '../access/auth';
 import type { Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
-import { hit, reset, type Limit } from '../lib/rate-limit';
+import { hit, limitExceeded, peek, reset, type Limit } from '../lib/rate-limit';
 import { removeAccountFromSites } from '../sites/service';
 import {
   ChangePasswordBody,
@@ -31,7 +31,7 @@ const MINUTE = 60_000;
 const SIGNUP_PER_IP: Limit = { name: 'signup-ip', max: 10, windowMs: 60 * MINUTE };
 const LOGIN_PER_IP: Limit = { name: 'login-ip', max: 50, windowMs: 15 * MINUTE };
 // Counted per account *and* IP: an attacker elsewhere cannot lock the owner out.
-const LOGIN_FAILURES_PER_ACCOUNT_IP: Limit = { name: 'login-account-ip', max: 5, windowMs: 15 * MINUTE };
+const LOGIN_ATTEMPTS_PER_ACCOUNT_IP: Limit = { name: 'login-account-ip', max: 5, windowMs: 15 * MINUTE };
 // A distributed guesser is slowed by this wider net, which only a large botnet could fill.
 const LOGIN_FAILURES_PER_ACCOUNT: Limit = { name: 'login-account', max: 100, windowMs: 60 * MINUTE };
 // Re-entering the password to change it or delete the account: a stolen session must not brute-force it.
@@ -88,13 +88,20 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
       const ip = clientIp(req);
       const accountIp = `${body.email}|${ip}`;
       await hit(LOGIN_PER_IP, ip);
+      // Counted before the password is checked and cleared by a success: a budget spent only on
+      // failures would let parallel guesses through and still answer 200 to a right one.
+      const attemptsHere = await hit(LOGIN_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
+      // Under a distributed attack each guessing address gets one try per window, while an owner
+      // who has not failed from their own address still gets in: slowed guessing, no lockout.
+      if (attemptsHere > 1 && (await peek(LOGIN_FAILURES_PER_ACCOUNT, body.email)) >= LOGIN_FAILURES_PER_ACCOUNT.max) {
+        throw limitExceeded(LOGIN_FAILURES_PER_ACCOUNT);
+      }
       const account = await checkCredentials(body.email, body.password);
       if (!account) {
-        await hit(LOGIN_FAILURES_PER_ACCOUNT_IP, accountIp);
         await hit(LOGIN_FAILURES_PER_ACCOUNT, body.email);
         throw new AppError('unauthenticated', 'Email or password is incorrect');
       }
-      await reset(LOGIN_FAILURES_PER_ACCOUNT_IP, accountIp);
+      await reset(LOGIN_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
       const session = await startSession(account._id, sessionTtlMs);
       setSessionCookie(res, session.token, session.expiresAt);
       res.json(toProfile(account));

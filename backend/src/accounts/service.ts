@@ -22,7 +22,11 @@ export function toProfile(account: AccountDoc): Profile {
   };
 }
 
-const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
+// FerretDB reports a unique-index clash on an update as InternalError with SQLite's message, not E11000.
+const isDuplicateKey = (error: unknown): boolean => {
+  const { code, message } = error as { code?: number; message?: string };
+  return code === 11000 || /UNIQUE constraint failed/.test(message ?? '');
+};
 
 export async function createAccount(input: { email: string; password: string; name: string }): Promise<AccountDoc> {
   const passwordHash = await hashPassword(input.password);

@@ -38,5 +38,6 @@ export const email = () =>
     .pipe(z.email())
     .transform((e) => e.toLowerCase());
 
+// No regex flags: the OpenAPI document copies only the source, so `/i` would end up in the pattern.
 /** A 24-hex-digit MongoDB ObjectId in a path parameter. */
-export const objectId = () => z.string().regex(/^[a-f0-9]{24}$/i, 'must be a 24-character hex id');
+export const objectId = () => z.string().regex(/^[a-fA-F0-9]{24}$/, 'must be a 24-character hex id');

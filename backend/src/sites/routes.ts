@@ -1,5 +1,5 @@
 import { requireAuth, requireSession } from '../access/auth';
-import { requireSiteAccess } from '../access/site-access';
+import { requireSiteAccess, roleOfKey } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
 import {
   CreateSiteBody,
@@ -41,9 +41,10 @@ export function registerSiteRoutes(api: ApiRouter): void {
     async ({ req, res }) => {
       const auth = requireAuth(req);
       if (auth.kind === 'key') {
+        // A key without a reading scope (events:write only) sees nothing, as GET /sites/:siteId refuses it.
         const site = await getSite(auth.siteId);
-        const role = auth.scopes.includes('sites:manage') ? 'admin' : 'viewer';
-        res.json({ sites: site ? [toSiteView(site, role)] : [] });
+        const role = roleOfKey(auth.scopes);
+        res.json({ sites: site && role ? [toSiteView(site, role)] : [] });
         return;
       }
       res.json({ sites: (await listSitesFor(auth.accountId)).map(({ site, role }) => toSiteView(site, role)) });

@@ -1,0 +1,474 @@
+import { createHash } from 'node:crypto';
+
+import { Types } from 'mongoose';
+import request from 'supertest';
+
+import { dumpDatabase, expectError } from '../../test/support/assert';
+import {
+  TEST_ORIGIN,
+  createKey,
+  createSite,
+  nextIp,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../../test/support/app';
+
+const API = '/api/v1';
+const COOKIE = 'clickpath_session';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+const accounts = () => t.db.collection('accounts');
+const sessions = () => t.db.collection('sessions');
+
+/** A browser on its own address that sends the trusted Origin. */
+const browser = (ip = nextIp()) => request.agent(t.app).set('Origin', TEST_ORIGIN).set('X-Forwarded-For', ip);
+
+/** The session cookie's Set-Cookie line and value from a response. */
+function sessionCookie(res: request.Response): { line: string; value: string } {
+  const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  const line = lines.find((l) => l.startsWith(`${COOKIE}=`));
+  if (!line) throw new Error(`no ${COOKIE} cookie in ${JSON.stringify(lines)}`);
+  return { line, value: line.slice(COOKIE.length + 1).split(';')[0] ?? '' };
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+const uniqueEmail = (label: string) => `${label}-${new Types.ObjectId().toHexString()}@example.com`;
+/** A password of exactly `length` characters that is on no common-password list. */
+const passwordOf = (length: number) => 'Zq7#vL2!'.repeat(17).slice(0, length);
+
+async function logIn(user: TestUser, password = user.password, ip = nextIp()) {
+  const agent = browser(ip);
+  const res = await agent.post(`${API}/auth/login`).send({ email: user.email, password });
+  return { agent, res };
+}
+
+describe('signup', () => {
+  it('when a person signs up, then 201 returns the profile and an httpOnly, SameSite=Lax cookie for / is set', async () => {
+    const password = passwordOf(20);
+    const res = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email: '  Ada.Lovelace@Example.COM ', password, name: 'Ada' });
+
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^[a-f0-9]{24}$/),
+      email: 'ada.lovelace@example.com',
+      name: 'Ada',
+      createdAt: expect.any(String),
+    });
+    const cookie = sessionCookie(res);
+    expect(cookie.line).toMatch(/; HttpOnly/);
+    expect(cookie.line).toMatch(/; SameSite=Lax/);
+    expect(cookie.line).toMatch(/; Path=\//);
+    expect(cookie.line).toMatch(/; Expires=/);
+    expect(cookie.line).not.toMatch(/; Secure/);
+
+    const stored = await accounts().findOne({ _id: new Types.ObjectId(res.body.id as string) });
+    expect(stored).toMatchObject({ email: 'ada.lovelace@example.com', name: 'Ada' });
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+    const rows = await sessions().find({ accountId: stored?._id }).toArray();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.tokenHash).toBe(sha256(cookie.value));
+  });
+
+  it('when an account is stored, then the clear password and the cookie appear nowhere in the database', async () => {
+    const password = passwordOf(24);
+    const res = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email: uniqueEmail('clear'), password });
+    expect(res.status).toBe(201);
+
+    const dump = await dumpDatabase(t.db);
+    expect(dump).not.toContain(password);
+    expect(dump).not.toContain(sessionCookie(res).value);
+  });
+
+  it('when the name is left out, then the account is stored with an empty name', async () => {
+    const email = uniqueEmail('noname');
+    const res = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email, password: passwordOf(12) });
+
+    expect(res.status).toBe(201);
+    expect(res.body.name).toBe('');
+    expect(await accounts().findOne({ email })).toMatchObject({ name: '' });
+  });
+
+  it('when the email is already taken in another letter case, then 409 and nothing new is stored', async () => {
+    const email = uniqueEmail('taken');
+    await signUp(t.app, { email });
+    const before = { accounts: await accounts().countDocuments(), sessions: await sessions().countDocuments() };
+
+    const res = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email: email.toUpperCase(), password: passwordOf(10) });
+
+    expectError(res, 409, 'conflict');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect({ accounts: await accounts().countDocuments(), sessions: await sessions().countDocuments() }).toEqual(
+      before,
+    );
+  });
+
+  it.each([7, 129])('when the password has %i characters, then 400 and nothing is stored', async (length) => {
+    const email = uniqueEmail(`len${length}`);
+    const res = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email, password: passwordOf(length) });
+
+    expectError(res, 400, 'validation_failed');
+    expect(res.body.error.details).toEqual([
+      {
+        path: 'body.password',
+        message: length < 8 ? 'must be at least 8 characters' : 'must be at most 128 characters',
+      },
+    ]);
+    expect(await accounts().countDocuments({ email })).toBe(0);
+  });
+
+  it.each([8, 128])('when the password has %i characters, then the account is created', async (length) => {
+    const email = uniqueEmail(`len${length}`);
+    const res = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email, password: passwordOf(length) });
+
+    expect(res.status).toBe(201);
+    expect(await accounts().countDocuments({ email })).toBe(1);
+  });
+
+  // All four are on the zxcvbn common-password list that passwords.ts uses ("Password1" case-insensitively).
+  it.each(['password', '12345678', 'qwertyuiop', 'Password1'])(
+    'when the password is the common "%s", then 400 says so and nothing is stored',
+    async (password) => {
+      const email = uniqueEmail('common');
+      const res = await browser().post(`${API}/auth/signup`).send({ email, password });
+
+      expectError(res, 400, 'validation_failed');
+      expect(res.body.error.details).toEqual([
+        { path: 'body.password', message: 'is one of the most common passwords; choose another' },
+      ]);
+      expect(await accounts().countDocuments({ email })).toBe(0);
+    },
+  );
+
+  it.each(['not-an-email', 'ada@', '@example.com', 'ada lovelace@example.com', ''])(
+    'when the email is "%s", then 400 points at the email',
+    async (email) => {
+      const before = await accounts().countDocuments();
+      const res = await browser()
+        .post(`${API}/auth/signup`)
+        .send({ email, password: passwordOf(12) });
+
+      expectError(res, 400, 'validation_failed');
+      expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'body.email' })]);
+      expect(await accounts().countDocuments()).toBe(before);
+    },
+  );
+});
+
+describe('login', () => {
+  it('when the password is right, then 200 starts a new session whose row keeps only a hash of the cookie', async () => {
+    const user = await signUp(t.app, { email: uniqueEmail('login') });
+    const before = await sessions().countDocuments({ accountId: new Types.ObjectId(user.id) });
+
+    const { res } = await logIn({ ...user, email: user.email.toUpperCase() });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: user.id, email: user.email });
+    const cookie = sessionCookie(res);
+    expect(cookie.line).toMatch(/; HttpOnly/);
+    const rows = await sessions()
+      .find({ accountId: new Types.ObjectId(user.id) })
+      .toArray();
+    expect(rows).toHaveLength(before + 1);
+    expect(rows.map((r) => r.tokenHash)).toContain(sha256(cookie.value));
+    expect(JSON.stringify(await sessions().find().toArray())).not.toContain(cookie.value);
+  });
+
+  it('when the password is wrong or the email unknown, then both get the identical 401 and no session', async () => {
+    const user = await signUp(t.app);
+    const sessionsBefore = await sessions().countDocuments();
+
+    const wrong = await browser().post(`${API}/auth/login`).send({ email: user.email, password: 'not the password' });
+    const unknown = await browser()
+      .post(`${API}/auth/login`)
+      .send({ email: uniqueEmail('nobody'), password: user.password });
+
+    expectError(wrong, 401, 'unauthenticated');
+    expect(unknown.status).toBe(wrong.status);
+    expect(unknown.body).toEqual(wrong.body);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect(unknown.headers['set-cookie']).toBeUndefined();
+    expect(await sessions().countDocuments()).toBe(sessionsBefore);
+  });
+});
+
+describe('logout', () => {
+  it('when a user logs out, then 204, the session row is gone and the old cookie gets 401', async () => {
+    const user = await signUp(t.app);
+    const { agent, res: login } = await logIn(user);
+    const cookie = sessionCookie(login).value;
+
+    const res = await agent.post(`${API}/auth/logout`);
+
+    expect(res.status).toBe(204);
+    expect(sessionCookie(res).line).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect(await sessions().countDocuments({ tokenHash: sha256(cookie) })).toBe(0);
+    const replay = await request(t.app).get(`${API}/account`).set('Cookie', `${COOKIE}=${cookie}`);
+    expectError(replay, 401, 'unauthenticated');
+    // The signup session on another device is untouched.
+    expect((await user.agent.get(`${API}/account`)).status).toBe(200);
+  });
+});
+
+describe('profile', () => {
+  it('when a user reads the account, then the stored profile comes back', async () => {
+    const user = await signUp(t.app, { name: 'Grace' });
+
+    const res = await user.agent.get(`${API}/account`);
+
+    expect(res.status).toBe(200);
+    const stored = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+    expect(res.body).toEqual({
+      id: user.id,
+      email: stored?.email,
+      name: 'Grace',
+      createdAt: (stored?.createdAt as Date).toISOString(),
+    });
+  });
+
+  it('when a user corrects name and email, then both are stored, the email lowercased', async () => {
+    const user = await signUp(t.app, { name: 'Grace' });
+    const newEmail = uniqueEmail('moved');
+
+    const res = await user.agent.patch(`${API}/account`).send({ name: 'Grace Hopper', email: newEmail.toUpperCase() });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: user.id, name: 'Grace Hopper', email: newEmail });
+    expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toMatchObject({
+      name: 'Grace Hopper',
+      email: newEmail,
+    });
+    expect((await logIn({ ...user, email: newEmail })).res.status).toBe(200);
+  });
+
+  it('when only the name is patched, then the email stays', async () => {
+    const user = await signUp(t.app);
+
+    const res = await user.agent.patch(`${API}/account`).send({ name: 'Only Name' });
+
+    expect(res.status).toBe(200);
+    expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toMatchObject({
+      name: 'Only Name',
+      email: user.email,
+    });
+  });
+
+  it('when the new email belongs to another account, then 409 and nothing changes', async () => {
+    const user = await signUp(t.app, { name: 'Before' });
+    const other = await signUp(t.app);
+    const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+
+    const res = await user.agent.patch(`${API}/account`).send({ name: 'After', email: other.email.toUpperCase() });
+
+    expectError(res, 409, 'conflict');
+    expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toEqual(before);
+    expect(await accounts().countDocuments({ email: other.email })).toBe(1);
+  });
+
+  it.each([[{}], [{ role: 'admin' }]])('when the patch is %j, then 400 and nothing changes', async (patch) => {
+    const user = await signUp(t.app);
+    const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+
+    const res = await user.agent.patch(`${API}/account`).send(patch);
+
+    expectError(res, 400, 'validation_failed');
+    expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toEqual(before);
+  });
+
+  it('when nobody is logged in, then the profile answers 401', async () => {
+    expectError(await request(t.app).get(`${API}/account`), 401, 'unauthenticated');
+  });
+});
+
+describe('change password', () => {
+  it('when the current password is wrong, then 403 and the hash is unchanged', async () => {
+    const user = await signUp(t.app);
+    const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+
+    const res = await user.agent
+      .put(`${API}/account/password`)
+      .send({ currentPassword: 'not the password', newPassword: passwordOf(16) });
+
+    expectError(res, 403, 'forbidden');
+    expect((await accounts().findOne({ _id: new Types.ObjectId(user.id) }))?.passwordHash).toBe(before?.passwordHash);
+  });
+
+  it('when the new password is too common, then 400 and the hash is unchanged', async () => {
+    const user = await signUp(t.app);
+    const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+
+    const res = await user.agent
+      .put(`${API}/account/password`)
+      .send({ currentPassword: user.password, newPassword: 'password' });
+
+    expectError(res, 400, 'validation_failed');
+    expect((await accounts().findOne({ _id: new Types.ObjectId(user.id) }))?.passwordHash).toBe(before?.passwordHash);
+  });
+
+  it('when it succeeds, then 204, every other session ends, this one lives on, and only the new password works', async () => {
+    const user = await signUp(t.app);
+    const laptop = await logIn(user);
+    const phone = await logIn(user);
+    const accountId = new Types.ObjectId(user.id);
+    const oldHash = (await accounts().findOne({ _id: accountId }))?.passwordHash as string;
+    expect(await sessions().countDocuments({ accountId })).toBe(3);
+    const newPassword = passwordOf(18);
+
+    const res = await laptop.agent.put(`${API}/account/password`).send({ currentPassword: user.password, newPassword });
+
+    expect(res.status).toBe(204);
+    const stored = await accounts().findOne({ _id: accountId });
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(stored?.passwordHash).not.toBe(oldHash);
+    const remaining = await sessions().find({ accountId }).toArray();
+    expect(remaining.map((s) => s.tokenHash)).toEqual([sha256(sessionCookie(laptop.res).value)]);
+    expect((await laptop.agent.get(`${API}/account`)).status).toBe(200);
+    expectError(await phone.agent.get(`${API}/account`), 401, 'unauthenticated');
+    expectError(await user.agent.get(`${API}/account`), 401, 'unauthenticated');
+
+    expectError((await logIn(user)).res, 401, 'unauthenticated');
+    expect((await logIn(user, newPassword)).res.status).toBe(200);
+    expect(await dumpDatabase(t.db)).not.toContain(newPassword);
+  });
+});
+
+describe('delete account', () => {
+  async function ownerWithSite() {
+    const owner = await signUp(t.app);
+    const site = await createSite(owner);
+    const key = await createKey(owner, site.id, ['stats:read']);
+    const viewer = await signUp(t.app);
+    const invite = await owner.agent
+      .post(`${API}/sites/${site.id}/members`)
+      .send({ email: viewer.email, role: 'viewer' });
+    expect(invite.status).toBe(201);
+    return { owner, site, key, viewer };
+  }
+
+  const countFor = async (ownerId: string, siteId: string) => ({
+    accounts: await accounts().countDocuments({ _id: new Types.ObjectId(ownerId) }),
+    sessions: await sessions().countDocuments({ accountId: new Types.ObjectId(ownerId) }),
+    sites: await t.db.collection('sites').countDocuments({ _id: new Types.ObjectId(siteId) }),
+    members: await t.db.collection('members').countDocuments({ siteId: new Types.ObjectId(siteId) }),
+    keys: await t.db.collection('apikeys').countDocuments({ siteId: new Types.ObjectId(siteId) }),
+  });
+
+  it('when the password is wrong, then 403 and nothing is deleted', async () => {
+    const { owner, site } = await ownerWithSite();
+    const before = await countFor(owner.id, site.id);
+    expect(before).toEqual({ accounts: 1, sessions: 1, sites: 1, members: 2, keys: 1 });
+
+    const res = await owner.agent.delete(`${API}/account`).send({ password: 'not the password' });
+
+    expectError(res, 403, 'forbidden');
+    expect(await countFor(owner.id, site.id)).toEqual(before);
+  });
+
+  it('when the password is right, then 204 removes the account, its sessions, owned sites, their members and keys', async () => {
+    const { owner, site, key, viewer } = await ownerWithSite();
+    // The owner is also a viewer on someone else's site: that site stays, the membership goes.
+    const neighbour = await signUp(t.app);
+    const otherSite = await createSite(neighbour, { domain: 'other.example.com' });
+    await neighbour.agent.post(`${API}/sites/${otherSite.id}/members`).send({ email: owner.email, role: 'viewer' });
+    const { agent: secondDevice } = await logIn(owner);
+
+    const res = await owner.agent.delete(`${API}/account`).send({ password: owner.password });
+
+    expect(res.status).toBe(204);
+    expect(sessionCookie(res).line).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect(await countFor(owner.id, site.id)).toEqual({ accounts: 0, sessions: 0, sites: 0, members: 0, keys: 0 });
+    expect(await t.db.collection('members').countDocuments({ accountId: new Types.ObjectId(owner.id) })).toBe(0);
+    expect(await t.db.collection('sites').countDocuments({ _id: new Types.ObjectId(otherSite.id) })).toBe(1);
+    expect(await t.db.collection('members').countDocuments({ siteId: new Types.ObjectId(otherSite.id) })).toBe(1);
+
+    expect(await accounts().countDocuments({ _id: new Types.ObjectId(viewer.id) })).toBe(1);
+    const viewerMe = await viewer.agent.get(`${API}/me`);
+    expect(viewerMe.status).toBe(200);
+    expect(viewerMe.body.sites).toEqual([]);
+
+    expectError(await secondDevice.get(`${API}/account`), 401, 'unauthenticated');
+    expectError(
+      await request(t.app).get(`${API}/me`).set('Authorization', `Bearer ${key.secret}`),
+      401,
+      'unauthenticated',
+    );
+    expectError(
+      await browser().post(`${API}/auth/login`).send({ email: owner.email, password: owner.password }),
+      401,
+      'unauthenticated',
+    );
+  });
+});
+
+describe('openapi and error shape', () => {
+  it('when the OpenAPI document is read, then every accounts route is in it', async () => {
+    const res = await request(t.app).get(`${API}/openapi.json`);
+
+    expect(res.status).toBe(200);
+    const paths = res.body.paths as Record<string, Record<string, unknown>>;
+    const methods = (path: string) => Object.keys(paths[path] ?? {}).sort();
+    expect(methods(`${API}/auth/signup`)).toEqual(['post']);
+    expect(methods(`${API}/auth/login`)).toEqual(['post']);
+    expect(methods(`${API}/auth/logout`)).toEqual(['post']);
+    expect(methods(`${API}/account`)).toEqual(['delete', 'get', 'patch']);
+    expect(methods(`${API}/account/password`)).toEqual(['put']);
+    expect(methods(`${API}/me`)).toEqual(['get']);
+  });
+
+  it('when requests are malformed, then each error has exactly the documented shape and no internals', async () => {
+    const user = await signUp(t.app);
+    const ip = nextIp();
+    const post = (path: string) => request(t.app).post(`${API}${path}`).set('X-Forwarded-For', ip);
+
+    expectError(
+      await post('/auth/login').set('Content-Type', 'application/json').send('{"email": '),
+      400,
+      'bad_request',
+    );
+    expectError(
+      await post('/auth/login').set('Content-Type', 'text/plain').send('hello'),
+      415,
+      'unsupported_media_type',
+    );
+    expectError(
+      await post('/auth/signup').send({ email: 'a@example.com', password: 'x'.repeat(200_000) }),
+      413,
+      'payload_too_large',
+    );
+    expectError(
+      await post('/auth/login').send({ email: user.email, password: user.password, extra: 1 }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await post('/auth/login').send({ email: user.email, password: 'x'.repeat(129) }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await post('/auth/login').send({ email: { $ne: '' }, password: user.password }),
+      400,
+      'validation_failed',
+    );
+    expectError(await user.agent.get(`${API}/account`).send({ unexpected: true }), 400, 'bad_request');
+    expectError(await request(t.app).delete(`${API}/account/nope`), 404, 'not_found');
+  });
+});

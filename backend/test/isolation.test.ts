@@ -1,0 +1,209 @@
+import { Types } from 'mongoose';
+import request from 'supertest';
+
+import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
+import { exampleFor, fillPath, listOperations, type OpenApiDocument, type Operation } from './support/openapi';
+
+/**
+ * Tenant isolation: user A, by session and by each kind of API key, aims every
+ * documented route that takes an id at user B's site, members and keys. Each
+ * attempt must be refused without revealing or changing anything of B's.
+ */
+
+let t: TestApp;
+let doc: OpenApiDocument;
+let idRoutes: Operation[];
+let alice: TestUser;
+let aliceSite: string;
+let aliceReadKey: string;
+let aliceManageKey: string;
+let bob: TestUser;
+let carol: TestUser;
+let bobSite: string;
+let bobKeyId: string;
+/** Strings that identify B's data; none may appear in any answer to A. */
+let bobSecrets: string[];
+
+const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId']);
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const listed = await listOperations(t.app);
+  doc = listed.doc;
+  idRoutes = listed.operations.filter((op) => op.pathParams.some((p) => ID_PARAMS.has(p)));
+
+  alice = await signUp(t.app, { name: 'Alice Attacker' });
+  aliceSite = (await createSite(alice, { name: 'Alice site', domain: 'alice.example' })).id;
+  aliceReadKey = (await createKey(alice, aliceSite, ['stats:read'])).secret;
+  aliceManageKey = (await createKey(alice, aliceSite, ['sites:manage'])).secret;
+
+  bob = await signUp(t.app, { name: 'Bob Victim', email: `bob-victim-${Date.now()}@victim.example` });
+  carol = await signUp(t.app, { name: 'Carol Member', email: `carol-member-${Date.now()}@victim.example` });
+  const site = await createSite(bob, { name: 'Bravo Secret Shop', domain: 'bravo-secret.example' });
+  bobSite = site.id;
+  const invite = await bob.agent.post(`/api/v1/sites/${bobSite}/members`).send({ email: carol.email, role: 'viewer' });
+  expect(invite.status).toBe(201);
+  const bobKey = await createKey(bob, bobSite, ['stats:read', 'sites:manage']);
+  bobKeyId = bobKey.id;
+  bobSecrets = [
+    'Bravo Secret Shop',
+    'bravo-secret.example',
+    site.publicId,
+    bobKey.secret.slice(0, 12),
+    bob.email,
+    carol.email,
+    'Carol Member',
+  ];
+});
+afterAll(() => t.close());
+
+/** Bodies that would succeed if the access check were missing; other routes get one generated from the schema. */
+const attackBodies = (): Record<string, unknown> => ({
+  'patch /api/v1/sites/{siteId}': { name: 'Hijacked', settings: { honorDoNotTrack: true } },
+  'post /api/v1/sites/{siteId}/members': { email: alice.email, role: 'admin' },
+  'patch /api/v1/sites/{siteId}/members/{accountId}': { role: 'admin' },
+  'post /api/v1/sites/{siteId}/keys': { name: 'stolen', scopes: ['stats:read', 'sites:manage'] },
+});
+
+/** Everything of B's, and how much of everything exists, as plain data to compare. */
+async function snapshot(): Promise<unknown> {
+  const siteId = new Types.ObjectId(bobSite);
+  const [sites, members, apikeys, accounts] = await Promise.all([
+    t.db.collection('sites').find({ _id: siteId }).toArray(),
+    t.db.collection('members').find({ siteId }).sort({ _id: 1 }).toArray(),
+    t.db.collection('apikeys').find({ siteId }).sort({ _id: 1 }).toArray(),
+    t.db
+      .collection('accounts')
+      .find({ _id: { $in: [new Types.ObjectId(bob.id), new Types.ObjectId(carol.id)] } })
+      .sort({ _id: 1 })
+      .toArray(),
+  ]);
+  const counts: Record<string, number> = {};
+  for (const name of ['sites', 'members', 'apikeys', 'accounts']) {
+    counts[name] = await t.db.collection(name).countDocuments();
+  }
+  return JSON.parse(JSON.stringify({ sites, members, apikeys, accounts, counts }));
+}
+
+interface Principal {
+  label: string;
+  /** Builds the request with this principal's credentials. */
+  send(op: Operation, url: string): request.Test;
+  /** The status every refused attempt must get on this route. */
+  expected(op: Operation): number;
+}
+
+const principals = (): Principal[] => [
+  {
+    label: "A's session",
+    send: (op, url) => alice.agent[op.method](url),
+    expected: () => 404,
+  },
+  ...[
+    ["A's stats:read key", aliceReadKey],
+    ["A's sites:manage key", aliceManageKey],
+  ].map(([label, secret]): Principal => ({
+    label: label as string,
+    send: (op, url) => request(t.app)[op.method](url).set('Authorization', `Bearer ${secret}`),
+    expected: (op) => (op.auth === 'session' ? 403 : 404),
+  })),
+  {
+    label: 'nobody',
+    send: (op, url) => request(t.app)[op.method](url),
+    expected: () => 401,
+  },
+];
+
+/** The id combinations to try on a route: all of B's ids, and A's own site with B's member or key. */
+function targets(op: Operation): Array<{ label: string; ids: Record<string, string> }> {
+  const list = [
+    { label: "B's ids", ids: { siteId: bobSite, keyId: bobKeyId, accountId: carol.id } },
+    { label: "B's ids (B as the member)", ids: { siteId: bobSite, keyId: bobKeyId, accountId: bob.id } },
+  ];
+  if (op.pathParams.some((p) => p !== 'siteId' && ID_PARAMS.has(p))) {
+    list.push({
+      label: "A's site with B's child id",
+      ids: { siteId: aliceSite, keyId: bobKeyId, accountId: carol.id },
+    });
+  }
+  // Without an accountId the second combination is the same request as the first.
+  return op.pathParams.includes('accountId') ? list : list.filter((_, i) => i !== 1);
+}
+
+describe('tenant isolation', () => {
+  it('when the OpenAPI document is read, then the id-taking routes are all found', () => {
+    const names = idRoutes.map((op) => `${op.method} ${op.path}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'get /api/v1/sites/{siteId}',
+        'patch /api/v1/sites/{siteId}',
+        'delete /api/v1/sites/{siteId}',
+        'get /api/v1/sites/{siteId}/members',
+        'post /api/v1/sites/{siteId}/members',
+        'patch /api/v1/sites/{siteId}/members/{accountId}',
+        'delete /api/v1/sites/{siteId}/members/{accountId}',
+        'get /api/v1/sites/{siteId}/keys',
+        'post /api/v1/sites/{siteId}/keys',
+        'post /api/v1/sites/{siteId}/keys/{keyId}/revoke',
+        'post /api/v1/sites/{siteId}/keys/{keyId}/rotate',
+      ]),
+    );
+  });
+
+  it.each(["A's session", "A's stats:read key", "A's sites:manage key", 'nobody'])(
+    "when %s aims every id-taking route at B's data, then each is refused, reveals nothing and changes nothing",
+    async (who) => {
+      const principal = principals().find((p) => p.label === who);
+      if (!principal) throw new Error(`unknown principal ${who}`);
+      const bodies = attackBodies();
+      const before = await snapshot();
+      const failures: string[] = [];
+      let attempts = 0;
+      for (const op of idRoutes) {
+        for (const target of targets(op)) {
+          const url = fillPath(op.path, target.ids);
+          const key = `${op.method} ${op.path}`;
+          let req = principal.send(op, url);
+          if (op.body) req = req.send((bodies[key] ?? exampleFor(doc, op.body)) as object);
+          const res = await req;
+          attempts += 1;
+          const where = `${op.method.toUpperCase()} ${url} (${target.label})`;
+          const expected = principal.expected(op);
+          if (res.status !== expected) failures.push(`${where}: ${res.status} ${res.text}, expected ${expected}`);
+          if (typeof res.body?.error?.code !== 'string') failures.push(`${where}: not the error shape: ${res.text}`);
+          const leaked = bobSecrets.filter((secret) => res.text.includes(secret));
+          if (leaked.length) failures.push(`${where}: response reveals ${leaked.join(', ')}`);
+        }
+      }
+      expect(failures).toEqual([]);
+      expect(attempts).toBeGreaterThanOrEqual(idRoutes.length);
+      expect(await snapshot()).toEqual(before);
+    },
+  );
+
+  it('when B uses the same routes, then they work, so the refusals above are about who asks', async () => {
+    const res = await bob.agent.get(`/api/v1/sites/${bobSite}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Bravo Secret Shop');
+    const members = await bob.agent.get(`/api/v1/sites/${bobSite}/members`);
+    expect(members.status).toBe(200);
+    expect(members.text).toContain(carol.email);
+    const keys = await bob.agent.get(`/api/v1/sites/${bobSite}/keys`);
+    expect(keys.status).toBe(200);
+    expect(keys.body.keys.map((k: { id: string }) => k.id)).toContain(bobKeyId);
+  });
+
+  it("when A lists sites or asks who it is, then none of B's data appears", async () => {
+    const answers = [
+      await alice.agent.get('/api/v1/sites'),
+      await alice.agent.get('/api/v1/me'),
+      await request(t.app).get('/api/v1/sites').set('Authorization', `Bearer ${aliceManageKey}`),
+      await request(t.app).get('/api/v1/me').set('Authorization', `Bearer ${aliceReadKey}`),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(bobSecrets.filter((secret) => res.text.includes(secret))).toEqual([]);
+      expect(res.text).not.toContain(bobSite);
+    }
+  });
+});
