@@ -16,6 +16,7 @@ import { registerKeyRoutes } from './keys/routes';
 import type { Config } from './lib/config';
 import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib/http';
 import { buildOpenApiDocument } from './lib/openapi';
+import { registerReportRoutes } from './reports/routes';
 import { registerSiteRoutes } from './sites/routes';
 
 export const API_PREFIX = '/api/v1';
@@ -67,6 +68,7 @@ export function createApp({ config, logger }: AppDeps): Express {
   registerAccessRoutes(api);
   registerSiteRoutes(api);
   registerKeyRoutes(api);
+  registerReportRoutes(api);
 
   const openApiDocument = buildOpenApiDocument(registry, VERSION);
   router.get('/openapi.json', (_req, res) => {

@@ -1,0 +1,50 @@
+import { Schema, model, trusted, type InferSchemaType, type Types } from 'mongoose';
+
+import { AppError } from '../lib/errors';
+import type { DayRange } from './range';
+
+/** A dated note shown on the time series ("launched the new pricing page"). */
+const annotationSchema = new Schema(
+  {
+    siteId: { type: Schema.Types.ObjectId, required: true },
+    /** Site-local day, YYYY-MM-DD. */
+    day: { type: String, required: true },
+    text: { type: String, required: true },
+    /** Who wrote it: a user's name, or an API key's name for automatic notes (e.g. from WordPress). */
+    author: { type: String, default: '' },
+  },
+  { timestamps: true, strict: 'throw' },
+);
+annotationSchema.index({ siteId: 1, day: 1 });
+
+export type AnnotationDoc = InferSchemaType<typeof annotationSchema> & { _id: Types.ObjectId };
+export const Annotation = model('Annotation', annotationSchema, 'annotations');
+
+export function toAnnotationView(a: AnnotationDoc) {
+  return { id: a._id.toHexString(), day: a.day, text: a.text, author: a.author, createdAt: a.createdAt.toISOString() };
+}
+
+export async function listAnnotations(siteId: Types.ObjectId, range: DayRange): Promise<AnnotationDoc[]> {
+  return Annotation.find({ siteId, day: trusted({ $gte: range.from, $lte: range.to }) })
+    .sort({ day: 1, createdAt: 1 })
+    .lean<AnnotationDoc[]>();
+}
+
+export async function createAnnotation(
+  siteId: Types.ObjectId,
+  day: string,
+  text: string,
+  author: string,
+): Promise<AnnotationDoc> {
+  if ((await Annotation.countDocuments({ siteId })) >= 10_000) throw new AppError('conflict', 'Too many annotations');
+  return (await Annotation.create({ siteId, day, text, author })).toObject() as AnnotationDoc;
+}
+
+export async function deleteAnnotation(siteId: Types.ObjectId, annotationId: string): Promise<void> {
+  const { deletedCount } = await Annotation.deleteOne({ _id: annotationId, siteId });
+  if (!deletedCount) throw new AppError('not_found', 'Annotation not found');
+}
+
+export async function deleteAnnotationsForSite(siteId: Types.ObjectId): Promise<void> {
+  await Annotation.deleteMany({ siteId });
+}

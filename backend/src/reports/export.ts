@@ -1,0 +1,165 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable, Transform } from 'node:stream';
+
+import type { Response } from 'express';
+import { stringify } from 'csv-stringify';
+import type { Types } from 'mongoose';
+
+import { collections } from '../aggregate/model';
+import type { SiteDoc } from '../sites/model';
+import { Annotation } from './annotations';
+import { Funnel, Goal } from './goals';
+import type { DayRange } from './range';
+
+/** Spreadsheets run cells that start with these as formulas; a leading quote keeps them text. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function defuse(value: unknown): string {
+  const text =
+    value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+function attachment(res: Response, filename: string, format: 'csv' | 'json'): void {
+  res.set({
+    'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${filename}.${format}"`,
+    'Cache-Control': 'no-store',
+  });
+}
+
+/** Writes rows as CSV (defused cells) or a JSON array, streaming. */
+export async function sendRows(
+  res: Response,
+  filename: string,
+  format: 'csv' | 'json',
+  columns: string[],
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
+): Promise<void> {
+  attachment(res, filename, format);
+  const source = Readable.from(rows);
+  if (format === 'csv') {
+    await pipeline(
+      source,
+      new Transform({
+        objectMode: true,
+        transform(row: Record<string, unknown>, _enc, done) {
+          done(
+            null,
+            columns.map((c) => defuse(row[c])),
+          );
+        },
+      }),
+      stringify({ header: true, columns }),
+      res,
+    );
+    return;
+  }
+  let first = true;
+  await pipeline(
+    source,
+    new Transform({
+      objectMode: true,
+      transform(row: Record<string, unknown>, _enc, done) {
+        const chunk = (first ? '[\n' : ',\n') + JSON.stringify(row);
+        first = false;
+        done(null, chunk);
+      },
+      flush(done) {
+        done(null, first ? '[]\n' : '\n]\n');
+      },
+    }),
+    res,
+  );
+}
+
+export const EVENT_COLUMNS = [
+  'id',
+  'ts',
+  'kind',
+  'visitorId',
+  'visitId',
+  'path',
+  'title',
+  'name',
+  'props',
+  'engagedMs',
+  'referrer',
+  'source',
+  'channel',
+  'utmSource',
+  'utmMedium',
+  'utmCampaign',
+  'utmTerm',
+  'utmContent',
+  'country',
+  'region',
+  'city',
+  'browser',
+  'browserVersion',
+  'os',
+  'osVersion',
+  'device',
+  'screen',
+  'language',
+  'notFound',
+];
+
+/** Raw events of site-local days [from, to], oldest first, straight from a cursor. */
+export async function* rawEvents(siteId: Types.ObjectId, range: DayRange): AsyncGenerator<Record<string, unknown>> {
+  const cursor = collections
+    .events()
+    .find({ siteId, day: { $gte: range.from, $lte: range.to } }, { projection: { processed: 0, siteId: 0, hour: 0 } })
+    .sort({ ts: 1, _id: 1 });
+  for await (const e of cursor) {
+    yield {
+      ...e,
+      id: e._id.slice(e._id.indexOf(':') + 1),
+      ts: e.ts.toISOString(),
+      visitorId: e.vid,
+      _id: undefined,
+      vid: undefined,
+    };
+  }
+}
+
+/**
+ * Everything stored for a site, as one JSON document streamed section by section:
+ * the site, goals, funnels, annotations, visitors, visits, raw events and rollups.
+ * Data portability: what a site owner takes with them when they leave.
+ */
+export async function sendSiteExport(res: Response, site: SiteDoc): Promise<void> {
+  attachment(res, `clickpath-${site.domain}-${new Date().toISOString().slice(0, 10)}`, 'json');
+  const siteId = site._id;
+  const sections: Array<[string, () => AsyncIterable<unknown>]> = [
+    ['goals', () => Goal.find({ siteId }).lean().cursor()],
+    ['funnels', () => Funnel.find({ siteId }).lean().cursor()],
+    ['annotations', () => Annotation.find({ siteId }).lean().cursor()],
+    ['visitors', () => collections.visitors().find({ siteId }, { projection: { undo: 0, lastBatch: 0 } })],
+    [
+      'visits',
+      () =>
+        collections
+          .visits()
+          .find({ siteId }, { projection: { undo: 0, lastBatch: 0 } })
+          .sort({ start: 1 }),
+    ],
+    ['events', () => collections.events().find({ siteId }).sort({ ts: 1 })],
+    ['rollups', () => collections.rollups().find({ siteId }, { projection: { lastBatch: 0 } })],
+  ];
+  async function* document(): AsyncGenerator<string> {
+    const { _id, ownerId: _owner, ...siteFields } = site;
+    yield `{\n"exportedAt": ${JSON.stringify(new Date().toISOString())},\n"site": ${JSON.stringify({ id: _id, ...siteFields })}`;
+    for (const [name, open] of sections) {
+      yield `,\n${JSON.stringify(name)}: [`;
+      let first = true;
+      for await (const doc of open()) {
+        yield (first ? '\n' : ',\n') + JSON.stringify(doc);
+        first = false;
+      }
+      yield '\n]';
+    }
+    yield '\n}\n';
+  }
+  await pipeline(Readable.from(document()), res);
+}

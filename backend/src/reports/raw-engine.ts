@@ -1,0 +1,224 @@
+import type { mongo } from 'mongoose';
+
+import { collections, type RawEvent, type VisitDoc } from '../aggregate/model';
+import { PROP_SEPARATOR, VISIT_KEY, type BreakdownDimension } from './dimensions';
+import { matches, type Filter } from './filters';
+import type { GoalMatcher } from './goals';
+import { addCounters, emptyCounters, type Counters } from './metrics';
+import { bucketOf, daysOf, hoursOf, type DayRange, type Interval } from './range';
+
+/**
+ * Filtered reports, counted from stored visits and events of the range. Filters
+ * across dimensions (country is NL and source is Google) cannot be answered from
+ * single-dimension rollups, so these scan the range; unfiltered reports never do.
+ */
+
+type VisitRow = Pick<
+  VisitDoc,
+  | '_id'
+  | 'vid'
+  | 'day'
+  | 'hour'
+  | 'pageviews'
+  | 'events'
+  | 'duration'
+  | 'bounce'
+  | 'entryPage'
+  | 'exitPage'
+  | 'source'
+  | 'channel'
+  | 'referrerHost'
+  | 'utmSource'
+  | 'utmMedium'
+  | 'utmCampaign'
+  | 'utmTerm'
+  | 'utmContent'
+  | 'country'
+  | 'region'
+  | 'city'
+  | 'browser'
+  | 'browserVersion'
+  | 'os'
+  | 'osVersion'
+  | 'device'
+  | 'screen'
+  | 'language'
+>;
+type EventRow = Pick<RawEvent, '_id' | 'ts' | 'vid' | 'day' | 'hour' | 'kind' | 'path' | 'name' | 'props' | 'visitId'>;
+
+export interface RawSelection {
+  visits: VisitRow[];
+  /** Pageviews and custom events of the selected visits inside the range. */
+  events: EventRow[];
+}
+
+const VISIT_PROJECTION = {
+  undo: 0,
+  lastBatch: 0,
+  siteId: 0,
+  start: 0,
+  lastSeen: 0,
+  referrer: 0,
+  engagedMs: 0,
+} as const;
+
+/**
+ * The visits that started in the range and pass every filter, with their
+ * pageviews and events. A page filter also narrows pageviews to matching pages.
+ */
+export async function selectRaw(
+  siteId: mongo.ObjectId,
+  range: DayRange,
+  filters: Filter[],
+  goals: Map<string, GoalMatcher>,
+): Promise<RawSelection> {
+  const [visits, events] = await Promise.all([
+    collections
+      .visits()
+      .find({ siteId, day: { $gte: range.from, $lte: range.to } }, { projection: VISIT_PROJECTION })
+      .toArray() as Promise<VisitRow[]>,
+    collections
+      .events()
+      .find(
+        { siteId, day: { $gte: range.from, $lte: range.to }, kind: { $in: ['pv', 'ev'] } },
+        { projection: { ts: 1, vid: 1, day: 1, hour: 1, kind: 1, path: 1, name: 1, props: 1, visitId: 1 } },
+      )
+      .toArray() as Promise<EventRow[]>,
+  ]);
+
+  const eventsByVisit = new Map<string, EventRow[]>();
+  for (const event of events) {
+    const list = eventsByVisit.get(event.visitId);
+    if (list) list.push(event);
+    else eventsByVisit.set(event.visitId, [event]);
+  }
+
+  const visitFilters = filters.filter((f) => f.dim !== 'goal' && VISIT_KEY[f.dim] !== undefined);
+  const eventFilters = filters.filter((f) => f.dim === 'page' || f.dim === 'event' || f.dim === 'event_prop');
+  const goalFilters = filters.filter((f) => f.dim === 'goal');
+
+  const keep = visits.filter((visit) => {
+    if (!visitFilters.every((f) => matches(f, VISIT_KEY[f.dim as BreakdownDimension]!(visit)))) return false;
+    const own = eventsByVisit.get(visit._id) ?? [];
+    for (const f of eventFilters) {
+      // "is not" means the visit never matched, not that some event differs.
+      const positive = { op: f.op === 'is_not' ? 'is' : f.op, value: f.value } as const;
+      const hit = own.some((e) => eventKeys(f.dim as BreakdownDimension, e).some((k) => matches(positive, k)));
+      if (hit === (f.op === 'is_not')) return false;
+    }
+    for (const f of goalFilters) {
+      const goal = goals.get(f.value);
+      const converted = goal !== undefined && own.some((e) => goal(e));
+      if (converted === (f.op === 'is_not')) return false;
+    }
+    return true;
+  });
+
+  const pageFilters = eventFilters.filter((f) => f.dim === 'page' && f.op !== 'is_not');
+  const keptIds = new Set(keep.map((v) => v._id));
+  const keptEvents = events.filter(
+    (e) => keptIds.has(e.visitId) && (e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path))),
+  );
+  return { visits: keep, events: keptEvents };
+}
+
+/** The keys an event has under a page-level dimension. */
+function eventKeys(dim: BreakdownDimension, event: EventRow): string[] {
+  if (dim === 'page') return event.kind === 'pv' ? [event.path] : [];
+  if (dim === 'event') return event.kind === 'ev' ? [event.name] : [];
+  if (dim === 'event_prop' && event.kind === 'ev' && event.props) {
+    return Object.entries(event.props).map(([k, v]) => [event.name, k, String(v)].join(PROP_SEPARATOR));
+  }
+  return [];
+}
+
+function countSelection(visits: VisitRow[], events: EventRow[]): Counters {
+  const counters = emptyCounters();
+  counters.visits = visits.length;
+  for (const visit of visits) {
+    counters.bounces += visit.bounce ? 1 : 0;
+    counters.duration += visit.duration;
+  }
+  for (const event of events) {
+    if (event.kind === 'pv') counters.pageviews += 1;
+    else counters.events += 1;
+  }
+  return counters;
+}
+
+const uniqueVisitors = (vids: Iterable<string>): number => new Set(vids).size;
+
+export function rawTotals(selection: RawSelection): Counters {
+  return {
+    ...countSelection(selection.visits, selection.events),
+    visitors: uniqueVisitors([...selection.visits.map((v) => v.vid), ...selection.events.map((e) => e.vid)]),
+  };
+}
+
+export function rawSeries(
+  selection: RawSelection,
+  range: DayRange,
+  interval: Interval,
+  zone: string,
+): Array<{ period: string } & Counters> {
+  const periods =
+    interval === 'hour'
+      ? hoursOf(range, zone).map((h) => ({ period: h.label, key: h.utcHour }))
+      : [...new Set(daysOf(range).map((d) => bucketOf(d, interval)))].map((p) => ({ period: p, key: p }));
+  const keyOf = (row: { day: string; hour: string }) => (interval === 'hour' ? row.hour : bucketOf(row.day, interval));
+  const visits = groupBy(selection.visits, keyOf);
+  const events = groupBy(selection.events, keyOf);
+  return periods.map(({ period, key }) => {
+    const v = visits.get(key) ?? [];
+    const e = events.get(key) ?? [];
+    return { period, ...countSelection(v, e), visitors: uniqueVisitors([...v, ...e].map((r) => r.vid)) };
+  });
+}
+
+/** Rows per key; visitors count each visitor once per day and key, as the rollups do. */
+export function rawBreakdown(selection: RawSelection, dim: BreakdownDimension): Array<{ key: string } & Counters> {
+  const rows = new Map<string, Counters & { seen: Set<string> }>();
+  const row = (key: string) => {
+    let r = rows.get(key);
+    if (!r) rows.set(key, (r = { ...emptyCounters(), seen: new Set() }));
+    return r;
+  };
+  const visitKey = VISIT_KEY[dim];
+  if (visitKey) {
+    const visitsById = new Map(selection.visits.map((v) => [v._id, v]));
+    for (const visit of selection.visits) {
+      const r = row(visitKey(visit));
+      addCounters(r, { visits: 1, bounces: visit.bounce ? 1 : 0, duration: visit.duration });
+      r.seen.add(`${visit.day}|${visit.vid}`);
+    }
+    // Like the rollups, pageviews and events belong to the acquisition and device
+    // dimensions of their visit, not to its entry or exit page.
+    if (dim !== 'exit_page' && dim !== 'entry_page') {
+      for (const event of selection.events) {
+        const visit = visitsById.get(event.visitId);
+        if (!visit) continue;
+        addCounters(row(visitKey(visit)), event.kind === 'pv' ? { pageviews: 1 } : { events: 1 });
+      }
+    }
+  } else {
+    for (const event of selection.events) {
+      for (const key of eventKeys(dim, event)) {
+        const r = row(key);
+        addCounters(r, event.kind === 'pv' ? { pageviews: 1 } : { events: 1 });
+        r.seen.add(`${event.day}|${event.vid}`);
+      }
+    }
+  }
+  return [...rows].map(([key, { seen, ...counters }]) => ({ key, ...counters, visitors: seen.size }));
+}
+
+function groupBy<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const list = out.get(key);
+    if (list) list.push(row);
+    else out.set(key, [row]);
+  }
+  return out;
+}

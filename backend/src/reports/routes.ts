@@ -1,0 +1,421 @@
+import { requireAuth } from '../access/auth';
+import { requireSiteAccess } from '../access/site-access';
+import type { ApiRouter } from '../lib/http';
+import { SiteIdParams } from '../sites/schemas';
+import { z } from '../lib/zod';
+import { createAnnotation, deleteAnnotation, listAnnotations, toAnnotationView } from './annotations';
+import { EVENT_COLUMNS, rawEvents, sendRows, sendSiteExport } from './export';
+import { createFunnel, createGoal, deleteFunnel, deleteGoal, listFunnels, listGoals, updateGoal } from './goals';
+import { resolveRange } from './range';
+import {
+  AnnotationsQuery,
+  BreakdownQuery,
+  BreakdownResponse,
+  CreateAnnotationBody,
+  CreateFunnelBody,
+  CreateGoalBody,
+  DimensionParams,
+  EventsExportQuery,
+  ExportQuery,
+  FunnelQuery,
+  ItemParams,
+  OverviewQuery,
+  OverviewResponse,
+  RealtimeQuery,
+  TimeseriesQuery,
+  TimeseriesResponse,
+  UpdateGoalBody,
+  VisitorParams,
+  VisitorsQuery,
+} from './schemas';
+import { breakdown, breakdownRows, funnelReport, overview, timeseries } from './service';
+import { listVisitors, realtime, visitorProfile } from './visitors';
+
+const TAG = 'Reports';
+const Json = z.record(z.string(), z.unknown());
+
+const goalView = (g: {
+  _id: { toHexString(): string };
+  name: string;
+  kind: string;
+  match: string;
+  propKey: string;
+  propValue: string;
+}) => ({
+  id: g._id.toHexString(),
+  name: g.name,
+  kind: g.kind,
+  match: g.match,
+  propKey: g.propKey,
+  propValue: g.propValue,
+});
+const funnelView = (f: { _id: { toHexString(): string }; name: string; steps: Array<{ toHexString(): string }> }) => ({
+  id: f._id.toHexString(),
+  name: f.name,
+  steps: f.steps.map((s) => s.toHexString()),
+});
+
+/** Report routes: a member of the site (any role) or an API key with `stats:read`. */
+export function registerReportRoutes(api: ApiRouter): void {
+  const site = (req: Parameters<typeof requireAuth>[0], siteId: string, role: 'viewer' | 'admin' = 'viewer') =>
+    requireSiteAccess(requireAuth(req), siteId, role);
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/stats/overview',
+      summary:
+        'Visitors, visits, pageviews, views per visit, bounce rate, visit duration, events and conversions, with the comparison period',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: OverviewQuery,
+      responses: { 200: { description: 'Overview', schema: OverviewResponse } },
+    },
+    async ({ params, query, req, res }) => {
+      res.json(await overview((await site(req, params.siteId)).site, query));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/stats/timeseries',
+      summary: 'The overview metrics per hour, day, week or month (gaps filled with zeros), with annotations',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: TimeseriesQuery,
+      responses: { 200: { description: 'Series', schema: TimeseriesResponse } },
+    },
+    async ({ params, query, req, res }) => {
+      res.json(await timeseries((await site(req, params.siteId)).site, query));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/stats/breakdown/:dimension',
+      summary: 'Top keys of a dimension with paging and sort; with `goal`, conversions per key',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: DimensionParams,
+      query: BreakdownQuery,
+      responses: { 200: { description: 'Breakdown', schema: BreakdownResponse } },
+    },
+    async ({ params, query, req, res }) => {
+      res.json(await breakdown((await site(req, params.siteId)).site, params.dimension, query));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/stats/realtime',
+      summary: 'Visitors in the last 5 minutes, their current pages, and the newest 50 events (poll with `after`)',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: RealtimeQuery,
+      responses: { 200: { description: 'Realtime', schema: Json } },
+    },
+    async ({ params, query, req, res }) => {
+      res.json(await realtime((await site(req, params.siteId)).siteId, query.after));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/visitors',
+      summary: 'Visitors last seen in the range (paged, filterable by country, device, browser, source)',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: VisitorsQuery,
+      responses: { 200: { description: 'Visitors', schema: Json } },
+    },
+    async ({ params, query, req, res }) => {
+      const { site: s } = await site(req, params.siteId);
+      res.json(await listVisitors(s._id, s.timezone, query));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/visitors/:visitorId',
+      summary: "A visitor's profile and clickpath: every visit with its ordered pageviews and events",
+      tag: TAG,
+      auth: 'session-or-key',
+      params: VisitorParams,
+      responses: { 200: { description: 'Visitor profile', schema: Json } },
+    },
+    async ({ params, req, res }) => {
+      res.json(await visitorProfile((await site(req, params.siteId)).siteId, params.visitorId));
+    },
+  );
+
+  // ---- goals and funnels ----------------------------------------------------
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/goals',
+      summary: "List the site's goals",
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      responses: { 200: { description: 'Goals', schema: Json } },
+    },
+    async ({ params, req, res }) => {
+      res.json({ goals: (await listGoals((await site(req, params.siteId)).siteId)).map(goalView) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites/:siteId/goals',
+      summary: 'Create a goal: a page path pattern (`*` wildcard) or an event name, optionally with a property value',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      body: CreateGoalBody,
+      responses: { 201: { description: 'Goal', schema: Json } },
+    },
+    async ({ params, body, req, res }) => {
+      res.status(201).json(goalView(await createGoal((await site(req, params.siteId, 'admin')).siteId, body)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'patch',
+      path: '/sites/:siteId/goals/:id',
+      summary: 'Edit a goal',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: ItemParams,
+      body: UpdateGoalBody,
+      responses: { 200: { description: 'Goal', schema: Json } },
+    },
+    async ({ params, body, req, res }) => {
+      res.json(goalView(await updateGoal((await site(req, params.siteId, 'admin')).siteId, params.id, body)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId/goals/:id',
+      summary: 'Delete a goal (and the funnels that use it)',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: ItemParams,
+      responses: { 204: { description: 'Deleted' } },
+    },
+    async ({ params, req, res }) => {
+      await deleteGoal((await site(req, params.siteId, 'admin')).siteId, params.id);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/funnels',
+      summary: "List the site's funnels",
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      responses: { 200: { description: 'Funnels', schema: Json } },
+    },
+    async ({ params, req, res }) => {
+      res.json({ funnels: (await listFunnels((await site(req, params.siteId)).siteId)).map(funnelView) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites/:siteId/funnels',
+      summary: 'Create a funnel of 2 to 8 goals',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      body: CreateFunnelBody,
+      responses: { 201: { description: 'Funnel', schema: Json } },
+    },
+    async ({ params, body, req, res }) => {
+      res
+        .status(201)
+        .json(funnelView(await createFunnel((await site(req, params.siteId, 'admin')).siteId, body.name, body.steps)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId/funnels/:id',
+      summary: 'Delete a funnel',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: ItemParams,
+      responses: { 204: { description: 'Deleted' } },
+    },
+    async ({ params, req, res }) => {
+      await deleteFunnel((await site(req, params.siteId, 'admin')).siteId, params.id);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/funnels/:id/report',
+      summary: 'Visits reaching each funnel step in order, with conversion and drop-off',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: ItemParams,
+      query: FunnelQuery,
+      responses: { 200: { description: 'Funnel report', schema: Json } },
+    },
+    async ({ params, query, req, res }) => {
+      res.json(await funnelReport((await site(req, params.siteId)).site, params.id, query));
+    },
+  );
+
+  // ---- annotations ------------------------------------------------------------
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/annotations',
+      summary: 'Annotations in a range',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: AnnotationsQuery,
+      responses: { 200: { description: 'Annotations', schema: Json } },
+    },
+    async ({ params, query, req, res }) => {
+      const { site: s } = await site(req, params.siteId);
+      const range = resolveRange(query.from, query.to, s.timezone);
+      res.json({ annotations: (await listAnnotations(s._id, range)).map(toAnnotationView) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites/:siteId/annotations',
+      summary: 'Add a dated note to the site (shown on the time series)',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      body: CreateAnnotationBody,
+      responses: { 201: { description: 'Annotation', schema: Json } },
+    },
+    async ({ params, body, req, res }) => {
+      const auth = requireAuth(req);
+      const { siteId } = await site(req, params.siteId, 'admin');
+      const author = auth.kind === 'key' ? `API key ${auth.name}` : '';
+      res.status(201).json(toAnnotationView(await createAnnotation(siteId, body.day, body.text, author)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId/annotations/:id',
+      summary: 'Delete an annotation',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: ItemParams,
+      responses: { 204: { description: 'Deleted' } },
+    },
+    async ({ params, req, res }) => {
+      await deleteAnnotation((await site(req, params.siteId, 'admin')).siteId, params.id);
+      res.status(204).end();
+    },
+  );
+
+  // ---- export -----------------------------------------------------------------
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/export/breakdown/:dimension',
+      summary: 'A whole breakdown as CSV or JSON (cells that would run as spreadsheet formulas are defused)',
+      tag: 'Export',
+      auth: 'session-or-key',
+      params: DimensionParams,
+      query: ExportQuery,
+      responses: { 200: { description: 'CSV or JSON file' } },
+    },
+    async ({ params, query, req, res }) => {
+      const { site: s } = await site(req, params.siteId);
+      const rows = await breakdownRows(s, params.dimension, query);
+      const columns = [
+        'key',
+        'visitors',
+        'visits',
+        'pageviews',
+        'viewsPerVisit',
+        'bounceRate',
+        'avgVisitDuration',
+        'events',
+        'share',
+      ];
+      if (query.goal) columns.push('conversions', 'conversionRate');
+      await sendRows(
+        res,
+        `${s.domain}-${params.dimension}-${query.from}-${query.to}`,
+        query.format,
+        columns,
+        rows as never,
+      );
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/export/events',
+      summary: 'Raw events of a range as CSV or JSON, streamed',
+      tag: 'Export',
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: EventsExportQuery,
+      responses: { 200: { description: 'CSV or JSON file' } },
+    },
+    async ({ params, query, req, res }) => {
+      const { site: s } = await site(req, params.siteId);
+      const range = resolveRange(query.from, query.to, s.timezone);
+      await sendRows(
+        res,
+        `${s.domain}-events-${range.from}-${range.to}`,
+        query.format,
+        EVENT_COLUMNS,
+        rawEvents(s._id, range),
+      );
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/export/site',
+      summary: 'Everything stored for the site as one JSON document (data portability)',
+      tag: 'Export',
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      responses: { 200: { description: 'JSON file' } },
+    },
+    async ({ params, req, res }) => {
+      await sendSiteExport(res, (await site(req, params.siteId, 'admin')).site);
+    },
+  );
+}

@@ -1,0 +1,150 @@
+import { objectId, text } from '../lib/validate';
+import { z } from '../lib/zod';
+import { BREAKDOWN_DIMENSIONS } from './dimensions';
+
+const day = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31');
+
+/** `filter` may repeat: `?filter=country:is:NL&filter=source:is:Google`. */
+const filterParam = z.union([z.string().max(600), z.array(z.string().max(600)).max(10)]).optional();
+
+export const RangeQuery = z.strictObject({
+  from: day(),
+  to: day(),
+  filter: filterParam,
+});
+
+export const OverviewQuery = RangeQuery.extend({
+  compare: z.enum(['previous', 'none', 'custom']).default('previous'),
+  compareFrom: day().optional(),
+  compareTo: day().optional(),
+});
+
+export const TimeseriesQuery = RangeQuery.extend({
+  interval: z.enum(['hour', 'day', 'week', 'month']).default('day'),
+});
+
+export const SORTABLE = ['visitors', 'visits', 'pageviews', 'bounceRate', 'avgVisitDuration', 'events', 'key'] as const;
+
+export const BreakdownQuery = RangeQuery.extend({
+  limit: z.coerce.number().int().min(1).max(1000).default(10),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  sort: z.enum(SORTABLE).default('visitors'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  goal: objectId().optional(),
+});
+
+export const ExportQuery = BreakdownQuery.extend({ format: z.enum(['csv', 'json']).default('csv') }).omit({
+  limit: true,
+  page: true,
+});
+export const EventsExportQuery = z.strictObject({
+  from: day(),
+  to: day(),
+  format: z.enum(['csv', 'json']).default('csv'),
+});
+
+export const DimensionParams = z.strictObject({ siteId: objectId(), dimension: z.enum(BREAKDOWN_DIMENSIONS) });
+export const VisitorParams = z.strictObject({
+  siteId: objectId(),
+  visitorId: z.string().regex(/^[cf]:[A-Za-z0-9_-]{10,40}$/, 'must be a visitor id'),
+});
+export const ItemParams = z.strictObject({ siteId: objectId(), id: objectId() });
+
+export const RealtimeQuery = z.strictObject({
+  /** Opaque cursor from a previous answer: only newer events are returned. */
+  after: z
+    .string()
+    .max(200)
+    .regex(/^\d{13}:[\w:-]+$/, 'must be a cursor from a previous response')
+    .optional(),
+});
+
+export const VisitorsQuery = z.strictObject({
+  from: day(),
+  to: day(),
+  filter: filterParam,
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+});
+
+export const MetricsSchema = z
+  .object({
+    visitors: z.number(),
+    visits: z.number(),
+    pageviews: z.number(),
+    viewsPerVisit: z.number(),
+    bounceRate: z.number(),
+    avgVisitDuration: z.number(),
+    events: z.number(),
+  })
+  .openapi('Metrics');
+
+const Range = z.object({ from: z.string(), to: z.string() });
+
+export const OverviewResponse = z
+  .object({
+    range: Range,
+    compareRange: Range.nullable(),
+    metrics: MetricsSchema.extend({ conversions: z.number(), conversionRate: z.number() }),
+    previous: MetricsSchema.extend({ conversions: z.number(), conversionRate: z.number() }).nullable(),
+    change: z.record(z.string(), z.number().nullable()).nullable(),
+    visitorsExact: z.boolean(),
+    source: z.enum(['rollups', 'raw']),
+  })
+  .openapi('Overview');
+
+const Annotation = z.object({
+  id: z.string(),
+  day: z.string(),
+  text: z.string(),
+  author: z.string(),
+  createdAt: z.string(),
+});
+
+export const TimeseriesResponse = z
+  .object({
+    interval: z.enum(['hour', 'day', 'week', 'month']),
+    points: z.array(MetricsSchema.extend({ period: z.string() })),
+    annotations: z.array(Annotation),
+  })
+  .openapi('Timeseries');
+
+export const BreakdownResponse = z
+  .object({
+    dimension: z.enum(BREAKDOWN_DIMENSIONS),
+    rows: z.array(
+      MetricsSchema.extend({
+        key: z.string(),
+        share: z.number(),
+        conversions: z.number().optional(),
+        conversionRate: z.number().optional(),
+      }),
+    ),
+    total: z.number(),
+    page: z.number(),
+    limit: z.number(),
+  })
+  .openapi('Breakdown');
+
+export const CreateGoalBody = z
+  .strictObject({
+    name: text(100),
+    kind: z.enum(['page', 'event']),
+    match: text(500),
+    propKey: text(60, 0).default(''),
+    propValue: text(500, 0).default(''),
+  })
+  .openapi('CreateGoal');
+export const UpdateGoalBody = z
+  .strictObject({ name: text(100), match: text(500), propKey: text(60, 0), propValue: text(500, 0) })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'nothing to update')
+  .openapi('UpdateGoal');
+
+export const CreateFunnelBody = z
+  .strictObject({ name: text(100), steps: z.array(objectId()).min(2).max(8) })
+  .openapi('CreateFunnel');
+export const FunnelQuery = z.strictObject({ from: day(), to: day(), filter: filterParam });
+
+export const CreateAnnotationBody = z.strictObject({ day: day(), text: text(500) }).openapi('CreateAnnotation');
+export const AnnotationsQuery = z.strictObject({ from: day(), to: day() });
