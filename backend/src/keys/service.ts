@@ -113,3 +113,15 @@ export async function resolveApiKey(secret: string): Promise<KeyPrincipal | null
 export async function deleteKeysForSite(siteId: Types.ObjectId): Promise<void> {
   await ApiKey.deleteMany({ siteId });
 }
+
+/**
+ * Revokes the keys a person created on a site. Called when they leave the site or
+ * delete their account: a copy they kept must stop working with their access.
+ */
+export async function revokeKeysCreatedBy(siteId: Types.ObjectId, accountId: Types.ObjectId): Promise<number> {
+  const result = await ApiKey.updateMany(
+    { siteId, createdBy: accountId, revokedAt: null },
+    { $set: { revokedAt: new Date() } },
+  );
+  return result.modifiedCount;
+}

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { Types } from 'mongoose';
 
 import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
@@ -248,5 +249,36 @@ describe('what each role may do', () => {
       expect(res.body.error.code).toBe('forbidden');
     }
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('keys of people who leave', () => {
+  it('when an admin who created a key is removed, then that key stops working and the owner’s keys do not', async () => {
+    const owner = await signUp(t.app);
+    const admin = await signUp(t.app);
+    const site = await createSite(owner);
+    await owner.agent.post(`/api/v1/sites/${site.id}/members`).send({ email: admin.email, role: 'admin' }).expect(201);
+    const adminKey = await createKey(admin, site.id);
+    const ownerKey = await createKey(owner, site.id);
+
+    await owner.agent.delete(`/api/v1/sites/${site.id}/members/${admin.id}`).expect(204);
+
+    await request(t.app).get('/api/v1/me').set('Authorization', `Bearer ${adminKey.secret}`).expect(401);
+    await request(t.app).get('/api/v1/me').set('Authorization', `Bearer ${ownerKey.secret}`).expect(200);
+    const stored = await t.db.collection('apikeys').findOne({ _id: new Types.ObjectId(adminKey.id) });
+    expect(stored?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it('when a member deletes their account, then the keys they created on other sites are revoked', async () => {
+    const owner = await signUp(t.app);
+    const admin = await signUp(t.app);
+    const site = await createSite(owner);
+    await owner.agent.post(`/api/v1/sites/${site.id}/members`).send({ email: admin.email, role: 'admin' }).expect(201);
+    const adminKey = await createKey(admin, site.id);
+
+    await admin.agent.delete('/api/v1/account').send({ password: admin.password }).expect(204);
+
+    await request(t.app).get('/api/v1/me').set('Authorization', `Bearer ${adminKey.secret}`).expect(401);
+    await owner.agent.get(`/api/v1/sites/${site.id}`).expect(200);
   });
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Types, trusted } from 'mongoose';
 
 import { findAccountByEmail, findAccountsByIds } from '../accounts/service';
-import { deleteKeysForSite } from '../keys/service';
+import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
 import { Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
 import type { SiteSettings, SiteSettingsPatch } from './schemas';
@@ -104,6 +104,9 @@ export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
 export async function removeAccountFromSites(accountId: Types.ObjectId): Promise<void> {
   const owned = await Site.find({ ownerId: accountId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
   for (const site of owned) await deleteSite(site._id);
+  for (const membership of await Member.find({ accountId }).lean<MemberDoc[]>()) {
+    await revokeKeysCreatedBy(membership.siteId, accountId);
+  }
   await Member.deleteMany({ accountId });
 }
 
@@ -183,5 +186,6 @@ export async function changeMemberRole(
 
 export async function removeMember(siteId: Types.ObjectId, accountId: string): Promise<void> {
   const member = await requireNonOwnerMember(siteId, accountId);
+  await revokeKeysCreatedBy(siteId, member.accountId);
   await Member.deleteOne({ _id: member._id });
 }
