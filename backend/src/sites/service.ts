@@ -3,8 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { Types, trusted } from 'mongoose';
 
 import { findAccountByEmail, findAccountsByIds } from '../accounts/service';
+import { deleteDerivedData } from '../aggregate/purge';
+import { deleteEventsForSite } from '../collect/service';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
+import { deleteAnnotationsForSite } from '../reports/annotations';
+import { deleteGoalsForSite } from '../reports/goals';
 import { Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
 import type { SiteSettings, SiteSettingsPatch } from './schemas';
 import type { z } from 'zod';
@@ -96,6 +100,10 @@ export async function updateSite(
 /** Removes a site and everything stored for it. Each step is safe to repeat if interrupted. */
 export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await deleteKeysForSite(siteId);
+  await deleteEventsForSite(siteId);
+  await deleteDerivedData(siteId);
+  await deleteGoalsForSite(siteId);
+  await deleteAnnotationsForSite(siteId);
   await Member.deleteMany({ siteId });
   await Site.deleteOne({ _id: siteId });
 }

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
 
+import { processPendingEvents } from '../aggregate/aggregator';
 import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
 
 let t: TestApp;
@@ -259,5 +260,48 @@ describe('deleting a site', () => {
 
     expect(await storedSite(other.id)).not.toBeNull();
     expect(await t.db.collection('apikeys').countDocuments({ _id: new Types.ObjectId(otherKey.id) })).toBe(1);
+  });
+
+  it('when a site is deleted, then its events, visits, visitors, rollups, goals and annotations are gone too', async () => {
+    const owner = await signUp(t.app);
+    const site = await createSite(owner, { timezone: 'UTC' });
+    const other = await createSite(owner, { name: 'Keep me', domain: 'keep.example', timezone: 'UTC' });
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+    for (const [publicId, id] of [
+      [site.publicId, 'deleteme0001'],
+      [other.publicId, 'keepme000001'],
+    ] as const) {
+      await request(t.handler)
+        .post('/api/event')
+        .set('Content-Type', 'text/plain')
+        .set('User-Agent', ua)
+        .send(JSON.stringify({ s: publicId, i: id, k: 'pv', u: 'https://blog.example.com/' }))
+        .expect(202);
+    }
+    await processPendingEvents();
+    const today = new Date().toISOString().slice(0, 10);
+    await owner.agent
+      .post(`/api/v1/sites/${site.id}/goals`)
+      .send({ name: 'Home', kind: 'page', match: '/' })
+      .expect(201);
+    await owner.agent.post(`/api/v1/sites/${site.id}/annotations`).send({ day: today, text: 'Launch' }).expect(201);
+    const siteOid = new Types.ObjectId(site.id);
+    const collections = ['events', 'visits', 'visitors', 'rollups', 'goals', 'annotations'];
+    for (const name of collections) {
+      expect({ name, stored: (await t.db.collection(name).countDocuments({ siteId: siteOid })) > 0 }).toEqual({
+        name,
+        stored: true,
+      });
+    }
+
+    await owner.agent.delete(`/api/v1/sites/${site.id}`).expect(204);
+
+    for (const name of collections) {
+      expect({ name, count: await t.db.collection(name).countDocuments({ siteId: siteOid }) }).toEqual({
+        name,
+        count: 0,
+      });
+    }
+    expect(await t.db.collection('events').countDocuments({ siteId: new Types.ObjectId(other.id) })).toBe(1);
   });
 });
