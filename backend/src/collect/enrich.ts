@@ -238,7 +238,9 @@ export function normaliseLanguage(language: string | undefined): string {
 export function pagePath(url: URL): string {
   let pathname = url.pathname;
   try {
-    pathname = decodeURI(pathname);
+    const decoded = decodeURI(pathname);
+    // %00 and friends stay encoded: control characters would corrupt reports and exports.
+    if (!/[\u0000-\u001f\u007f]/.test(decoded)) pathname = decoded;
   } catch {
     // keep the encoded form when it is not valid UTF-8
   }

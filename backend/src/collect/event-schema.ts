@@ -22,6 +22,15 @@ const clean = (max: number) =>
 
 const PropValue = z.union([clean(500), z.number().finite(), z.boolean()]);
 
+// Keys become field names in the stored event: the database refuses `$`-prefixed and
+// dotted names (one such key failed the whole group commit), and prototype names invite pollution.
+const PropKey = clean(60).pipe(
+  z
+    .string()
+    .regex(/^(?!\$)[^.]+$/, 'must not be empty, start with $ or contain a dot')
+    .refine((k) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype', 'reserved name'),
+);
+
 export const EventKind = z.enum(['pv', 'ev', 'en', 'id']);
 
 export const TrackerEvent = z.strictObject({
@@ -57,7 +66,7 @@ export const TrackerEvent = z.strictObject({
   n: clean(120).optional(),
   /** Event properties: at most 30 flat key → value pairs. */
   p: z
-    .record(clean(60), PropValue)
+    .record(PropKey, PropValue)
     .refine((p) => Object.keys(p).length <= 30, 'at most 30 properties')
     .optional(),
   /** Engaged time on the page in milliseconds (kind en). */
@@ -76,7 +85,7 @@ export const TrackerEvent = z.strictObject({
   uid: clean(200).optional(),
   /** Traits passed to identify. */
   tr: z
-    .record(clean(60), PropValue)
+    .record(PropKey, PropValue)
     .refine((p) => Object.keys(p).length <= 30, 'at most 30 traits')
     .optional(),
   /** 1 when the page is a "not found" page. */

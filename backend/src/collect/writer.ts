@@ -86,7 +86,10 @@ export class EventWriter {
 
 /** Indexes of writes that failed for a reason other than a duplicate id; null when the whole insert failed. */
 function realFailures(error: BulkError): Set<number> | null {
-  if (!Array.isArray(error.writeErrors)) return error.code === DUPLICATE_KEY ? new Set() : null;
+  // A lost connection surfaces as a bulk error with no write errors: nothing is known to be stored.
+  if (!Array.isArray(error.writeErrors) || error.writeErrors.length === 0) {
+    return error.code === DUPLICATE_KEY ? new Set() : null;
+  }
   const failures = new Set<number>();
   for (const writeError of error.writeErrors) {
     const code = writeError.code ?? writeError.err?.code;

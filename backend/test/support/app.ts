@@ -26,11 +26,14 @@ export interface TestApp {
 }
 
 /**
- * Connects to a fresh database (unique per test file) on the run's server,
- * migrates it, and builds the app the way server.ts does.
+ * Connects to a fresh database (unique per test file) on the run's server, or on
+ * the server at `base` when given, migrates it, and builds the app the way server.ts does.
  */
-export async function startTestApp(env: Record<string, string> = {}, now?: () => Date): Promise<TestApp> {
-  const base = process.env.CLICKPATH_TEST_DB_BASE;
+export async function startTestApp(
+  env: Record<string, string> = {},
+  now?: () => Date,
+  base = process.env.CLICKPATH_TEST_DB_BASE,
+): Promise<TestApp> {
   if (!base) throw new Error('CLICKPATH_TEST_DB_BASE is not set: run tests through jest (global setup)');
   const dbName = `cp_test_${randomBytes(6).toString('hex')}`;
   const config = loadConfig({

@@ -1,0 +1,316 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+import mongoose, { type mongo } from 'mongoose';
+import type { Logger } from 'pino';
+
+import { computeBatch, visitorDayKey, visitorKey, type BatchResult, type SiteConfig } from './compute';
+import { LeaseLostError, acquireLease, releaseLease, setPendingBatch, waitForLease } from './lease';
+import { COUNTERS, collections, type LockDoc, type RawEvent, type RollupDoc } from './model';
+
+export const DEFAULT_BATCH_SIZE = 2000;
+const DEFAULT_TIMEOUT_MINUTES = 30;
+
+export interface DrainOptions {
+  /** Events per batch (default 2000). */
+  batchSize?: number;
+  /** How long to wait for another aggregator's lease (default 60 s; 0 = give up at once). */
+  waitForLeaseMs?: number;
+  /** Checked between batches; true stops the drain after the current batch. */
+  shouldStop?: () => boolean;
+}
+
+export interface DrainStats {
+  batches: number;
+  events: number;
+  /** Rollup documents written (one $inc upsert each). */
+  rollupWrites: number;
+  /** Database round trips made by the batches (reads and bulk writes). */
+  roundTrips: number;
+  /** False when another aggregator held the lease. */
+  leased: boolean;
+}
+
+/**
+ * Processes every unprocessed event now, batch by batch, under the aggregator
+ * lease (waiting for it if another aggregator holds it). Tests, the rebuild and
+ * the background loop call this.
+ */
+export async function processPendingEvents(options: DrainOptions = {}): Promise<DrainStats> {
+  return withLease(options.waitForLeaseMs ?? 60_000, (holder, lock) => drain(holder, lock, options));
+}
+
+/** Runs `work` while holding the aggregator lease; releases it afterwards. */
+export async function withLease<T extends { leased: boolean }>(
+  waitMs: number,
+  work: (holder: string, lock: LockDoc) => Promise<T>,
+  notLeased: () => T = () => ({ ...emptyStats(), leased: false }) as unknown as T,
+): Promise<T> {
+  const holder = randomUUID();
+  const lock = waitMs > 0 ? await waitForLease(holder, waitMs) : await acquireLease(holder);
+  if (!lock) {
+    if (waitMs > 0) throw new Error('timed out waiting for the aggregator lease');
+    return notLeased();
+  }
+  try {
+    return await work(holder, lock);
+  } finally {
+    await releaseLease(holder);
+  }
+}
+
+function emptyStats(): DrainStats {
+  return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true };
+}
+
+async function drain(holder: string, initial: LockDoc, options: DrainOptions): Promise<DrainStats> {
+  const stats = emptyStats();
+  let lock: LockDoc | null = initial;
+  for (;;) {
+    if (!lock) throw new LeaseLostError();
+    const processed = await processBatch(holder, lock.pending, options.batchSize ?? DEFAULT_BATCH_SIZE, stats);
+    if (processed === 0 || options.shouldStop?.()) return stats;
+    lock = await acquireLease(holder);
+  }
+}
+
+/** Deterministic, so a batch replayed after a reset of `processed` is recognised by the rollup guards. */
+function batchIdOf(eventIds: readonly string[]): string {
+  return createHash('sha1').update(eventIds.join('\n')).digest('base64url').slice(0, 20);
+}
+
+const byTimeThenId = (a: RawEvent, b: RawEvent) =>
+  a.ts.getTime() - b.ts.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+
+async function processBatch(
+  holder: string,
+  pending: LockDoc['pending'],
+  batchSize: number,
+  stats: DrainStats,
+): Promise<number> {
+  let events: RawEvent[];
+  let batchId: string;
+  if (pending) {
+    // A previous holder stopped part-way through this batch: replay exactly it.
+    events = await collections
+      .events()
+      .find({ _id: { $in: pending.eventIds } })
+      .toArray();
+    batchId = pending.batchId;
+    stats.roundTrips += 1;
+  } else {
+    events = await collections.events().find({ processed: false }).sort({ ts: 1, _id: 1 }).limit(batchSize).toArray();
+    stats.roundTrips += 1;
+    if (events.length === 0) return 0;
+    events.sort(byTimeThenId);
+    const eventIds = events.map((e) => e._id);
+    batchId = batchIdOf(eventIds);
+    await setPendingBatch(holder, { batchId, eventIds });
+    stats.roundTrips += 1;
+  }
+  events.sort(byTimeThenId);
+
+  const sites = await loadSites(events);
+  const state = await loadState(batchId, events, stats);
+  stats.roundTrips += 1;
+  const result = computeBatch(batchId, events, sites, state);
+  await writeBatch(batchId, result, stats);
+  await setPendingBatch(holder, null);
+  stats.roundTrips += 1;
+  stats.batches += 1;
+  stats.events += events.length;
+  return events.length;
+}
+
+/** Site settings for the batch in one query; read every batch so setting changes apply from the next one. */
+async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteConfig>> {
+  const ids = [...new Set(events.map((e) => String(e.siteId)))].map((id) => new mongoose.Types.ObjectId(id));
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('database not connected');
+  const sites = await db
+    .collection<{ _id: mongo.ObjectId; settings?: { visitTimeoutMinutes?: number; identityMode?: string } }>('sites')
+    .find({ _id: { $in: ids } }, { projection: { settings: 1 } })
+    .toArray();
+  return new Map(
+    sites.map((site) => [
+      String(site._id),
+      {
+        timeoutMs: (site.settings?.visitTimeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) * 60_000,
+        firstParty: site.settings?.identityMode === 'first-party',
+      },
+    ]),
+  );
+}
+
+/**
+ * Loads the visitors, their current visits and their visitor-days with one `$in`
+ * query each, rolled back to before `batchId` where a previous run of this very
+ * batch already wrote them.
+ */
+async function loadState(batchId: string, events: readonly RawEvent[], stats: DrainStats) {
+  const visitorIds = [...new Set(events.map((e) => visitorKey(e.siteId, e.vid)))];
+  const visitors = new Map<string, import('./model').VisitorDoc>();
+  for (const doc of await collections
+    .visitors()
+    .find({ _id: { $in: visitorIds } })
+    .toArray()) {
+    if (doc.lastBatch === batchId) {
+      if (!doc.undo) continue;
+      Object.assign(doc, doc.undo);
+    }
+    visitors.set(doc._id, doc);
+  }
+  stats.roundTrips += 1;
+
+  const visitIds = [...visitors.values()].map((v) => v.lastVisitId).filter(Boolean);
+  const visits = new Map<string, import('./model').VisitDoc>();
+  for (const doc of await collections
+    .visits()
+    .find({ _id: { $in: visitIds } })
+    .toArray()) {
+    if (doc.lastBatch === batchId) {
+      if (!doc.undo) continue;
+      Object.assign(doc, doc.undo);
+    }
+    visits.set(doc._id, doc);
+  }
+  stats.roundTrips += 1;
+
+  const dayIds = new Set(events.map((e) => visitorDayKey(e.siteId, e.day, e.vid)));
+  for (const visit of visits.values()) dayIds.add(visitorDayKey(visit.siteId, visit.day, visit.vid));
+  const visitorDays = new Map<string, import('./model').VisitorDayDoc>();
+  for (const doc of await collections
+    .visitorDays()
+    .find({ _id: { $in: [...dayIds] } })
+    .toArray()) {
+    if (doc.lastBatch === batchId) {
+      const added = new Set(doc.added);
+      doc.keys = doc.keys.filter((k) => !added.has(k));
+      doc.added = [];
+      doc.lastBatch = '';
+    }
+    visitorDays.set(doc._id, doc);
+  }
+  return { visitors, visits, visitorDays };
+}
+
+/**
+ * Writes a batch in an order that makes a replay safe: guarded rollup
+ * increments, then visits, visitors and visitor-days (whole documents that
+ * carry their own undo), and last the events' `processed` flag.
+ */
+async function writeBatch(batchId: string, result: BatchResult, stats: DrainStats): Promise<void> {
+  const rollupOps: mongo.AnyBulkWriteOperation<RollupDoc>[] = result.rollups.map((r) => {
+    const setOnInsert: Record<string, unknown> = { granularity: r.granularity };
+    for (const counter of COUNTERS) if (r.inc[counter] === undefined) setOnInsert[counter] = 0;
+    const update: Record<string, unknown> = { $inc: r.inc, $set: { lastBatch: batchId }, $setOnInsert: setOnInsert };
+    if (r.hll) update.$max = Object.fromEntries(Object.entries(r.hll).map(([i, rank]) => [`hll.${i}`, rank]));
+    return {
+      updateOne: {
+        filter: { siteId: r.siteId, period: r.period, dim: r.dim, key: r.key, lastBatch: { $ne: batchId } },
+        update,
+        upsert: true,
+      },
+    };
+  });
+  await bulkWriteIgnoringDuplicates(collections.rollups(), rollupOps);
+  stats.rollupWrites += rollupOps.length;
+
+  await bulkWriteIgnoringDuplicates(
+    collections.visits(),
+    result.visits.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+  );
+  await bulkWriteIgnoringDuplicates(
+    collections.visitors(),
+    result.visitors.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+  );
+  await bulkWriteIgnoringDuplicates(
+    collections.visitorDays(),
+    result.visitorDays.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+  );
+  await bulkWriteIgnoringDuplicates(
+    collections.events(),
+    [...result.eventsByVisit].map(([visitId, ids]) => ({
+      updateMany: { filter: { _id: { $in: ids } }, update: { $set: { processed: true, visitId } } },
+    })),
+  );
+  stats.roundTrips += 5;
+}
+
+/**
+ * One unordered bulkWrite. A guarded upsert that collides with a document this
+ * batch already updated raises E11000: that write was applied before, so it is
+ * not an error.
+ */
+async function bulkWriteIgnoringDuplicates<T extends mongo.Document>(
+  collection: mongo.Collection<T>,
+  ops: mongo.AnyBulkWriteOperation<T>[],
+): Promise<void> {
+  if (ops.length === 0) return;
+  try {
+    await collection.bulkWrite(ops, { ordered: false });
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+    const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{
+      code?: number;
+    }>;
+    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+  }
+}
+
+let loop: { stop: () => Promise<void> } | undefined;
+
+export interface AggregatorOptions {
+  intervalMs?: number;
+  batchSize?: number;
+  logger?: Logger;
+}
+
+/**
+ * Starts the background loop in this process: drain, sleep `intervalMs`, repeat.
+ * Replicas may all start it; the lease lets one of them work at a time.
+ */
+export function startAggregator(options: AggregatorOptions = {}): void {
+  if (loop) return;
+  const intervalMs = options.intervalMs ?? 1000;
+  let running = true;
+  let wake: (() => void) | undefined;
+  const run = async () => {
+    while (running) {
+      try {
+        const stats = await withLease(0, (holder, lock) =>
+          drain(holder, lock, { ...optional(options.batchSize), shouldStop: () => !running }),
+        );
+        if (stats.events > 0) options.logger?.debug({ ...stats }, 'aggregated events');
+      } catch (error) {
+        options.logger?.warn({ err: error }, 'aggregator batch failed');
+      }
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  };
+  const done = run();
+  loop = {
+    stop: async () => {
+      running = false;
+      wake?.();
+      await done;
+    },
+  };
+}
+
+/** Stops the loop after the batch in progress has been written. */
+export async function stopAggregator(): Promise<void> {
+  const current = loop;
+  loop = undefined;
+  await current?.stop();
+}
+
+function optional(batchSize: number | undefined): { batchSize?: number } {
+  return batchSize === undefined ? {} : { batchSize };
+}

@@ -1,0 +1,379 @@
+import type { mongo } from 'mongoose';
+
+import { add as hllAdd, type Registers } from './hll';
+import {
+  VISIT_ATTRIBUTES,
+  type Counter,
+  type Dimension,
+  type Granularity,
+  type RawEvent,
+  type VisitAttributes,
+  type VisitDoc,
+  type VisitState,
+  type VisitorDayDoc,
+  type VisitorDoc,
+  type VisitorState,
+} from './model';
+
+/** What the aggregator needs to know about a site, read once per batch. */
+export interface SiteConfig {
+  timeoutMs: number;
+  firstParty: boolean;
+}
+
+/** Existing documents touched by a batch, already rolled back to their state before that batch. */
+export interface BatchState {
+  visitors: Map<string, VisitorDoc>;
+  visits: Map<string, VisitDoc>;
+  visitorDays: Map<string, VisitorDayDoc>;
+}
+
+export interface RollupDelta {
+  siteId: mongo.ObjectId;
+  period: string;
+  granularity: Granularity;
+  dim: Dimension;
+  key: string;
+  inc: Partial<Record<Counter, number>>;
+  hll: Registers | undefined;
+}
+
+export interface BatchResult {
+  rollups: RollupDelta[];
+  visits: VisitDoc[];
+  visitors: VisitorDoc[];
+  visitorDays: VisitorDayDoc[];
+  /** Event ids per visit id ('' for events of sites that no longer exist). */
+  eventsByVisit: Map<string, string[]>;
+}
+
+/** Visit-level dimensions and how to read their key from a visit. */
+const VISIT_DIMS: ReadonlyArray<readonly [Dimension, (v: VisitAttributes) => string]> = [
+  ['source', (v) => v.source],
+  ['channel', (v) => v.channel],
+  ['referrer', (v) => v.referrerHost],
+  ['utm_source', (v) => v.utmSource],
+  ['utm_medium', (v) => v.utmMedium],
+  ['utm_campaign', (v) => v.utmCampaign],
+  ['utm_term', (v) => v.utmTerm],
+  ['utm_content', (v) => v.utmContent],
+  ['country', (v) => v.country],
+  ['region', (v) => v.region],
+  ['city', (v) => v.city],
+  ['browser', (v) => v.browser],
+  ['browser_version', (v) => `${v.browser} ${v.browserVersion}`.trim()],
+  ['os', (v) => v.os],
+  ['os_version', (v) => `${v.os} ${v.osVersion}`.trim()],
+  ['device', (v) => v.device],
+  ['screen', (v) => v.screen],
+  ['language', (v) => v.language],
+];
+
+export const visitorKey = (siteId: mongo.ObjectId | string, vid: string) => `${String(siteId)}:${vid}`;
+export const visitorDayKey = (siteId: mongo.ObjectId | string, day: string, vid: string) =>
+  `${String(siteId)}:${day}:${vid}`;
+
+export function visitState(v: VisitState): VisitState {
+  const { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce } = v;
+  return { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce };
+}
+
+export function visitorState(v: VisitorState): VisitorState {
+  const { firstSeen, lastSeen, visits, pageviews, events, engagedMs, userId, traits } = v;
+  const { country, device, browser, source, lastVisitId } = v;
+  return {
+    firstSeen,
+    lastSeen,
+    visits,
+    pageviews,
+    events,
+    engagedMs,
+    userId,
+    traits,
+    country,
+    device,
+    browser,
+    source,
+    lastVisitId,
+  };
+}
+
+class RollupAccumulator {
+  private readonly deltas = new Map<string, RollupDelta>();
+
+  add(
+    siteId: mongo.ObjectId,
+    period: string,
+    granularity: Granularity,
+    dim: Dimension,
+    key: string,
+    counter: Counter,
+    amount: number,
+  ): void {
+    if (amount === 0) return;
+    const delta = this.get(siteId, period, granularity, dim, key);
+    delta.inc[counter] = (delta.inc[counter] ?? 0) + amount;
+  }
+
+  hll(siteId: mongo.ObjectId, day: string, vid: string): void {
+    const delta = this.get(siteId, day, 'day', 'all', '');
+    delta.hll = hllAdd(delta.hll ?? {}, vid);
+  }
+
+  result(): RollupDelta[] {
+    return [...this.deltas.values()].filter((d) => d.hll || Object.values(d.inc).some((n) => n !== 0));
+  }
+
+  private get(siteId: mongo.ObjectId, period: string, granularity: Granularity, dim: Dimension, key: string) {
+    const id = `${String(siteId)}\u0001${period}\u0001${dim}\u0001${key}`;
+    let delta = this.deltas.get(id);
+    if (!delta) {
+      delta = { siteId, period, granularity, dim, key, inc: {}, hll: undefined };
+      this.deltas.set(id, delta);
+    }
+    return delta;
+  }
+}
+
+/** The counters a visit contributes as a whole; a batch applies contribution(after) − contribution(before). */
+function contribute(visit: VisitDoc, state: VisitState, sign: 1 | -1, out: RollupAccumulator): void {
+  const { siteId, day, hour } = visit;
+  const bounces = state.bounce ? sign : 0;
+  const duration = sign * state.duration;
+  const visitCounters = (period: string, granularity: Granularity, dim: Dimension, key: string) => {
+    out.add(siteId, period, granularity, dim, key, 'visits', sign);
+    out.add(siteId, period, granularity, dim, key, 'bounces', bounces);
+    out.add(siteId, period, granularity, dim, key, 'duration', duration);
+  };
+  visitCounters(day, 'day', 'all', '');
+  visitCounters(hour, 'hour', 'all', '');
+  for (const [dim, keyOf] of VISIT_DIMS) visitCounters(day, 'day', dim, keyOf(visit));
+  if (state.entryPage) {
+    visitCounters(day, 'day', 'entry_page', state.entryPage);
+    out.add(siteId, day, 'day', 'page', state.entryPage, 'entries', sign);
+  }
+  if (state.exitPage) {
+    out.add(siteId, day, 'day', 'exit_page', state.exitPage, 'visits', sign);
+    out.add(siteId, day, 'day', 'exit_page', state.exitPage, 'exits', sign);
+    out.add(siteId, day, 'day', 'page', state.exitPage, 'exits', sign);
+  }
+}
+
+const isBounce = (v: VisitState) => v.pageviews <= 1 && v.events === 0;
+
+function newVisitor(siteId: mongo.ObjectId, vid: string, ts: Date): VisitorDoc {
+  return {
+    _id: visitorKey(siteId, vid),
+    siteId,
+    vid,
+    firstSeen: ts,
+    lastSeen: ts,
+    visits: 0,
+    pageviews: 0,
+    events: 0,
+    engagedMs: 0,
+    userId: '',
+    traits: null,
+    country: '',
+    device: '',
+    browser: '',
+    source: '',
+    lastVisitId: '',
+    lastBatch: '',
+    undo: null,
+  };
+}
+
+function newVisit(event: RawEvent): VisitDoc {
+  const siteId = String(event.siteId);
+  const clientId = event._id.startsWith(`${siteId}:`) ? event._id.slice(siteId.length + 1) : event._id;
+  const attributes = Object.fromEntries(VISIT_ATTRIBUTES.map((a) => [a, event[a] ?? ''])) as VisitAttributes;
+  return {
+    _id: `${siteId}:${event.vid}:${clientId}`,
+    siteId: event.siteId,
+    vid: event.vid,
+    start: event.ts,
+    day: event.day,
+    hour: event.hour,
+    ...attributes,
+    lastSeen: event.ts,
+    entryPage: '',
+    exitPage: '',
+    pageviews: 0,
+    events: 0,
+    engagedMs: 0,
+    duration: 0,
+    bounce: true,
+    lastBatch: '',
+    undo: null,
+  };
+}
+
+/**
+ * Turns one batch of raw events (sorted by ts, _id) into the documents and
+ * counter deltas to write. Pure: the same events and state always give the
+ * same result, which is what makes a replayed batch safe.
+ */
+export function computeBatch(
+  batchId: string,
+  events: readonly RawEvent[],
+  sites: ReadonlyMap<string, SiteConfig>,
+  state: BatchState,
+): BatchResult {
+  const rollups = new RollupAccumulator();
+  const before = new Map<string, VisitState | null>();
+  const touchedVisitors = new Map<string, VisitorState | null>();
+  const touchedDays = new Set<VisitorDayDoc>();
+  const eventsByVisit = new Map<string, string[]>();
+
+  const countVisitor = (siteId: mongo.ObjectId, day: string, vid: string, entry: string): boolean => {
+    const id = visitorDayKey(siteId, day, vid);
+    let doc = state.visitorDays.get(id);
+    if (!doc) {
+      doc = { _id: id, siteId, day, vid, keys: [], lastBatch: '', added: [] };
+      state.visitorDays.set(id, doc);
+    }
+    if (doc.keys.includes(entry)) return false;
+    if (doc.lastBatch !== batchId) {
+      doc.lastBatch = batchId;
+      doc.added = [];
+    }
+    doc.keys.push(entry);
+    doc.added.push(entry);
+    touchedDays.add(doc);
+    return true;
+  };
+  const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: Dimension, key: string) => {
+    if (countVisitor(siteId, day, vid, `${dim}|${key}`)) rollups.add(siteId, day, 'day', dim, key, 'visitors', 1);
+  };
+
+  for (const event of events) {
+    const siteId = event.siteId;
+    const site = sites.get(String(siteId));
+    if (!site) {
+      push(eventsByVisit, '', event._id);
+      continue;
+    }
+    const ts = event.ts;
+    const vKey = visitorKey(siteId, event.vid);
+    let visitor = state.visitors.get(vKey);
+    if (!visitor) {
+      visitor = newVisitor(siteId, event.vid, ts);
+      state.visitors.set(vKey, visitor);
+    }
+    if (!touchedVisitors.has(vKey)) touchedVisitors.set(vKey, visitor.lastBatch === '' ? null : visitorState(visitor));
+
+    let visit = visitor.lastVisitId ? state.visits.get(visitor.lastVisitId) : undefined;
+    const continues =
+      visit !== undefined && (event.kind === 'en' || ts.getTime() - visit.lastSeen.getTime() <= site.timeoutMs);
+    if (!visit || !continues) {
+      visit = newVisit(event);
+      state.visits.set(visit._id, visit);
+      before.set(visit._id, null);
+      visitor.lastVisitId = visit._id;
+      visitor.visits += 1;
+      visitor.country = visit.country;
+      visitor.device = visit.device;
+      visitor.browser = visit.browser;
+      visitor.source = visit.source;
+      for (const [dim, keyOf] of VISIT_DIMS) uniqueDaily(siteId, visit.day, visit.vid, dim, keyOf(visit));
+    } else if (!before.has(visit._id)) {
+      before.set(visit._id, visitState(visit));
+    }
+    push(eventsByVisit, visit._id, event._id);
+
+    // Engagement reported after the timeout still belongs to the page, but does not extend the visit.
+    const active = event.kind !== 'en' || ts.getTime() - visit.lastSeen.getTime() <= site.timeoutMs;
+    const latest = ts.getTime() >= visit.lastSeen.getTime();
+    if (active && latest) visit.lastSeen = ts;
+    if (ts.getTime() > visitor.lastSeen.getTime()) visitor.lastSeen = ts;
+    if (ts.getTime() < visitor.firstSeen.getTime()) visitor.firstSeen = ts;
+
+    const { day, hour } = event;
+    if (event.kind !== 'en') {
+      if (countVisitor(siteId, day, event.vid, 'all|')) {
+        rollups.add(siteId, day, 'day', 'all', '', 'visitors', 1);
+        rollups.hll(siteId, day, event.vid);
+      }
+      if (countVisitor(siteId, day, event.vid, `h|${hour}`))
+        rollups.add(siteId, hour, 'hour', 'all', '', 'visitors', 1);
+    }
+
+    switch (event.kind) {
+      case 'pv': {
+        const nf = event.notFound ? 1 : 0;
+        visit.pageviews += 1;
+        visitor.pageviews += 1;
+        if (!visit.entryPage) {
+          visit.entryPage = event.path;
+          uniqueDaily(siteId, visit.day, event.vid, 'entry_page', event.path);
+        }
+        if (latest) visit.exitPage = event.path;
+        rollups.add(siteId, day, 'day', 'all', '', 'pageviews', 1);
+        rollups.add(siteId, day, 'day', 'all', '', 'notFound', nf);
+        rollups.add(siteId, hour, 'hour', 'all', '', 'pageviews', 1);
+        rollups.add(siteId, day, 'day', 'page', event.path, 'pageviews', 1);
+        rollups.add(siteId, day, 'day', 'page', event.path, 'notFound', nf);
+        uniqueDaily(siteId, day, event.vid, 'page', event.path);
+        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, visit.day, 'day', dim, keyOf(visit), 'pageviews', 1);
+        break;
+      }
+      case 'ev': {
+        visit.events += 1;
+        visitor.events += 1;
+        rollups.add(siteId, day, 'day', 'all', '', 'events', 1);
+        rollups.add(siteId, hour, 'hour', 'all', '', 'events', 1);
+        rollups.add(siteId, day, 'day', 'event', event.name, 'events', 1);
+        uniqueDaily(siteId, day, event.vid, 'event', event.name);
+        for (const [prop, value] of Object.entries(event.props ?? {})) {
+          const key = `${event.name}\u0000${prop}\u0000${String(value)}`;
+          rollups.add(siteId, day, 'day', 'event_prop', key, 'events', 1);
+          uniqueDaily(siteId, day, event.vid, 'event_prop', key);
+        }
+        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, visit.day, 'day', dim, keyOf(visit), 'events', 1);
+        break;
+      }
+      case 'en': {
+        const ms = event.engagedMs;
+        visit.engagedMs += ms;
+        visitor.engagedMs += ms;
+        rollups.add(siteId, day, 'day', 'all', '', 'engaged', ms);
+        rollups.add(siteId, hour, 'hour', 'all', '', 'engaged', ms);
+        rollups.add(siteId, day, 'day', 'page', event.path, 'engaged', ms);
+        break;
+      }
+      case 'id': {
+        // Identity is only kept where the site runs first-party ids with consent.
+        if (site.firstParty) {
+          if (event.userId) visitor.userId = event.userId;
+          if (event.traits) visitor.traits = { ...visitor.traits, ...event.traits };
+        }
+        break;
+      }
+    }
+    visit.duration = visit.lastSeen.getTime() - visit.start.getTime();
+    visit.bounce = isBounce(visit);
+  }
+
+  const visits: VisitDoc[] = [];
+  for (const [id, prior] of before) {
+    const visit = state.visits.get(id);
+    if (!visit) continue;
+    if (prior) contribute(visit, prior, -1, rollups);
+    contribute(visit, visitState(visit), 1, rollups);
+    visits.push({ ...visit, lastBatch: batchId, undo: prior });
+  }
+  const visitors: VisitorDoc[] = [];
+  for (const [id, prior] of touchedVisitors) {
+    const visitor = state.visitors.get(id);
+    if (visitor) visitors.push({ ...visitor, lastBatch: batchId, undo: prior });
+  }
+
+  return { rollups: rollups.result(), visits, visitors, visitorDays: [...touchedDays], eventsByVisit };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

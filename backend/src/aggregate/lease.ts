@@ -1,0 +1,53 @@
+import { collections, type LockDoc } from './model';
+
+export const LEASE_MS = 30_000;
+const LOCK_ID = 'aggregator';
+
+const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
+
+/**
+ * Takes or renews the aggregator lease for `holder`. Returns the lock document
+ * (with any batch a previous holder left half-applied) or null when another
+ * holder's lease has not expired. Only one aggregator runs across replicas.
+ */
+export async function acquireLease(holder: string, now = new Date()): Promise<LockDoc | null> {
+  try {
+    return await collections
+      .locks()
+      .findOneAndUpdate(
+        { _id: LOCK_ID, $or: [{ expiresAt: { $lt: now } }, { holder }] },
+        { $set: { holder, expiresAt: new Date(now.getTime() + LEASE_MS) }, $setOnInsert: { pending: null } },
+        { upsert: true, returnDocument: 'after' },
+      );
+  } catch (error) {
+    // The lock exists and someone else holds it: the upsert collided with it.
+    if (isDuplicateKey(error)) return null;
+    throw error;
+  }
+}
+
+/** Polls until the lease is ours or `timeoutMs` passes. */
+export async function waitForLease(holder: string, timeoutMs: number): Promise<LockDoc | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lock = await acquireLease(holder);
+    if (lock || Date.now() >= deadline) return lock;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export async function releaseLease(holder: string): Promise<void> {
+  await collections.locks().updateOne({ _id: LOCK_ID, holder }, { $set: { expiresAt: new Date(0) } });
+}
+
+/** Records (or clears) the batch being applied; fails when the lease was lost. */
+export async function setPendingBatch(holder: string, pending: LockDoc['pending']): Promise<void> {
+  const result = await collections.locks().updateOne({ _id: LOCK_ID, holder }, { $set: { pending } });
+  if (result.matchedCount !== 1) throw new LeaseLostError();
+}
+
+export class LeaseLostError extends Error {
+  constructor() {
+    super('aggregator lease lost to another holder');
+  }
+}

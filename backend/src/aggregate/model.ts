@@ -1,0 +1,228 @@
+import mongoose, { Schema, model, type mongo } from 'mongoose';
+
+/**
+ * Derived data written by the aggregator. Mongoose models declare the indexes
+ * (ensureIndexes creates them); the aggregator itself writes through the
+ * driver's collections so a batch of thousands of ops is not cast one by one.
+ */
+
+export const VISIT_ATTRIBUTES = [
+  'source',
+  'channel',
+  'referrer',
+  'referrerHost',
+  'utmSource',
+  'utmMedium',
+  'utmCampaign',
+  'utmTerm',
+  'utmContent',
+  'country',
+  'region',
+  'city',
+  'browser',
+  'browserVersion',
+  'os',
+  'osVersion',
+  'device',
+  'screen',
+  'language',
+] as const;
+export type VisitAttribute = (typeof VISIT_ATTRIBUTES)[number];
+export type VisitAttributes = Record<VisitAttribute, string>;
+
+/** The parts of a visit that change while it grows; kept as `undo` so a replayed batch starts from the same state. */
+export interface VisitState {
+  lastSeen: Date;
+  entryPage: string;
+  exitPage: string;
+  pageviews: number;
+  events: number;
+  engagedMs: number;
+  duration: number;
+  bounce: boolean;
+}
+
+export interface VisitDoc extends VisitState, VisitAttributes {
+  /** `${siteId}:${vid}:${first event's client id}`: a retried batch rewrites the same visit. */
+  _id: string;
+  siteId: mongo.ObjectId;
+  vid: string;
+  start: Date;
+  /** Site-local day and UTC hour of the visit's first event. */
+  day: string;
+  hour: string;
+  lastBatch: string;
+  /** State before `lastBatch` touched it; null when `lastBatch` created it. */
+  undo: VisitState | null;
+}
+
+export interface VisitorState {
+  firstSeen: Date;
+  lastSeen: Date;
+  visits: number;
+  pageviews: number;
+  events: number;
+  engagedMs: number;
+  userId: string;
+  traits: Record<string, unknown> | null;
+  country: string;
+  device: string;
+  browser: string;
+  source: string;
+  /** The visit a next event may continue. */
+  lastVisitId: string;
+}
+
+export interface VisitorDoc extends VisitorState {
+  /** `${siteId}:${vid}` */
+  _id: string;
+  siteId: mongo.ObjectId;
+  vid: string;
+  lastBatch: string;
+  undo: VisitorState | null;
+}
+
+/** Which rollup keys (`dim|key`, and `h|<UTC hour>`) a visitor was already counted under on one local day. */
+export interface VisitorDayDoc {
+  /** `${siteId}:${day}:${vid}` */
+  _id: string;
+  siteId: mongo.ObjectId;
+  day: string;
+  vid: string;
+  keys: string[];
+  lastBatch: string;
+  /** Keys that `lastBatch` added (removed again when that batch is replayed). */
+  added: string[];
+}
+
+export const COUNTERS = [
+  'pageviews',
+  'visits',
+  'visitors',
+  'bounces',
+  'duration',
+  'events',
+  'engaged',
+  'entries',
+  'exits',
+  'notFound',
+] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+export const DIMENSIONS = [
+  'all',
+  'page',
+  'entry_page',
+  'exit_page',
+  'source',
+  'channel',
+  'referrer',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'country',
+  'region',
+  'city',
+  'browser',
+  'browser_version',
+  'os',
+  'os_version',
+  'device',
+  'screen',
+  'language',
+  'event',
+  'event_prop',
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export type Granularity = 'day' | 'hour';
+
+/**
+ * Counters for one site × period × dimension × key. `period` is a site-local day
+ * (YYYY-MM-DD) for every dimension, or a UTC hour (YYYY-MM-DDTHH) for dim `all`.
+ * `hll` (dim `all`, daily only) holds HyperLogLog registers of that day's visitors.
+ */
+export type RollupDoc = {
+  _id: mongo.ObjectId;
+  siteId: mongo.ObjectId;
+  period: string;
+  granularity: Granularity;
+  dim: Dimension;
+  key: string;
+  hll?: Record<string, number>;
+  lastBatch: string;
+} & Record<Counter, number>;
+
+export interface LockDoc {
+  _id: string;
+  holder: string;
+  expiresAt: Date;
+  /** The batch being applied: replayed as-is by the next holder if this one died mid-way. */
+  pending: { batchId: string; eventIds: string[] } | null;
+}
+
+const loose = { versionKey: false, strict: false } as const;
+
+const visitSchema = new Schema({ _id: String }, loose);
+visitSchema.index({ siteId: 1, day: 1 });
+visitSchema.index({ siteId: 1, vid: 1, start: 1 });
+visitSchema.index({ siteId: 1, lastSeen: 1 });
+
+const visitorSchema = new Schema({ _id: String }, loose);
+visitorSchema.index({ siteId: 1, lastSeen: 1 });
+visitorSchema.index({ siteId: 1, userId: 1 });
+
+const visitorDaySchema = new Schema({ _id: String }, loose);
+visitorDaySchema.index({ day: 1 });
+visitorDaySchema.index({ siteId: 1, day: 1 });
+
+const rollupSchema = new Schema({}, loose);
+rollupSchema.index({ siteId: 1, period: 1, dim: 1, key: 1 }, { unique: true });
+rollupSchema.index({ siteId: 1, dim: 1, period: 1 });
+
+const lockSchema = new Schema({ _id: String }, loose);
+
+export const Visit = model('Visit', visitSchema, 'visits');
+export const Visitor = model('Visitor', visitorSchema, 'visitors');
+export const VisitorDay = model('VisitorDay', visitorDaySchema, 'visitor_days');
+export const Rollup = model('Rollup', rollupSchema, 'rollups');
+export const Lock = model('Lock', lockSchema, 'locks');
+
+function db(): mongo.Db {
+  const database = mongoose.connection.db;
+  if (!database) throw new Error('database not connected');
+  return database;
+}
+
+/** Typed driver collections for the aggregator's bulk reads and writes. */
+export const collections = {
+  events: () => db().collection<RawEvent>('events'),
+  visits: () => db().collection<VisitDoc>('visits'),
+  visitors: () => db().collection<VisitorDoc>('visitors'),
+  visitorDays: () => db().collection<VisitorDayDoc>('visitor_days'),
+  rollups: () => db().collection<RollupDoc>('rollups'),
+  locks: () => db().collection<LockDoc>('locks'),
+};
+
+/** The fields of a stored event (collect/model.ts) that the aggregator reads. */
+export interface RawEvent extends VisitAttributes {
+  _id: string;
+  siteId: mongo.ObjectId;
+  ts: Date;
+  day: string;
+  hour: string;
+  kind: 'pv' | 'ev' | 'en' | 'id';
+  vid: string;
+  path: string;
+  title?: string;
+  name: string;
+  props?: Record<string, unknown>;
+  engagedMs: number;
+  notFound: boolean;
+  userId: string;
+  traits?: Record<string, unknown>;
+  processed: boolean;
+  visitId: string;
+}

@@ -1,0 +1,75 @@
+import { DateTime } from 'luxon';
+import mongoose, { type mongo } from 'mongoose';
+
+import type { Job } from '../lib/scheduler';
+import { collections } from './model';
+
+const DAY = 86_400_000;
+export const ROLLUP_RETENTION_MONTHS = 25;
+export const VISITOR_DAY_RETENTION_DAYS = 3;
+
+interface SiteRetention {
+  _id: mongo.ObjectId;
+  timezone?: string;
+  settings?: { rawEventRetentionDays?: number };
+}
+
+export interface RetentionResult {
+  events: number;
+  visits: number;
+  visitors: number;
+  rollups: number;
+}
+
+/**
+ * Deletes, per site, processed raw events (and the visits and visitor profiles
+ * last seen) older than `rawEventRetentionDays`, and rollups (daily and hourly)
+ * older than 25 months. TTL indexes are not available, so this runs as a job;
+ * plain deletes by date are safe when several replicas run them at once.
+ */
+export async function applyRetention(now = new Date()): Promise<RetentionResult> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('database not connected');
+  const sites = await db
+    .collection<SiteRetention>('sites')
+    .find({}, { projection: { timezone: 1, 'settings.rawEventRetentionDays': 1 } })
+    .toArray();
+  const total: RetentionResult = { events: 0, visits: 0, visitors: 0, rollups: 0 };
+  for (const site of sites) {
+    const days = site.settings?.rawEventRetentionDays ?? 760;
+    const cutoff = new Date(now.getTime() - days * DAY);
+    total.events += (
+      await collections.events().deleteMany({ siteId: site._id, ts: { $lt: cutoff }, processed: true })
+    ).deletedCount;
+    total.visits += (
+      await collections.visits().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
+    ).deletedCount;
+    total.visitors += (
+      await collections.visitors().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
+    ).deletedCount;
+    // Daily periods sort before their hours ('2024-01-01' < '2024-01-01T00'), so one bound covers both.
+    const firstKeptDay = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' })
+      .minus({ months: ROLLUP_RETENTION_MONTHS })
+      .toISODate();
+    if (firstKeptDay) {
+      total.rollups += (
+        await collections.rollups().deleteMany({ siteId: site._id, period: { $lt: firstKeptDay } })
+      ).deletedCount;
+    }
+  }
+  return total;
+}
+
+/** visitor_days only dedupe unique visitors while a day can still receive events. */
+export async function pruneVisitorDays(now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - VISITOR_DAY_RETENTION_DAYS * DAY).toISOString().slice(0, 10);
+  return (await collections.visitorDays().deleteMany({ day: { $lt: cutoff } })).deletedCount;
+}
+
+/** The aggregate domain's scheduled jobs, for server.ts. */
+export function aggregateJobs(): Job[] {
+  return [
+    { name: 'retention', everyMs: 6 * 3_600_000, run: () => applyRetention() },
+    { name: 'prune-visitor-days', everyMs: 3_600_000, run: () => pruneVisitorDays() },
+  ];
+}
