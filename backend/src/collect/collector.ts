@@ -190,7 +190,9 @@ export function createCollector(options: CollectorOptions) {
         visitId: '',
       };
     });
-    const kept = firstParty ? docs : docs.filter((d) => d.kind !== 'id');
+    // Identify is for first-party sites only; an engagement of 0 ms (pagehide and the
+    // visibilitychange after it both settle the clock) carries nothing.
+    const kept = docs.filter((d) => (firstParty || d.kind !== 'id') && (d.kind !== 'en' || d.engagedMs > 0));
     await writer.write(kept);
     return { status: 202, body: { accepted: kept.length } };
   }
