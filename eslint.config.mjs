@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -17,7 +18,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -28,6 +29,7 @@ export default tseslint.config(
     // The tracker is written for its gzipped size: short-circuit expressions and
     // empty catch blocks (it must never throw into the page) are deliberate.
     files: ['backend/tracker/src/**/*.ts'],
+    languageOptions: { globals: globals.browser },
     rules: { '@typescript-eslint/no-unused-expressions': 'off', 'no-empty': 'off' },
   },
   {
