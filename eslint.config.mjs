@@ -33,6 +33,14 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unused-expressions': 'off', 'no-empty': 'off' },
   },
   {
+    // admin-ui compiles JSX with the classic runtime (WordPress 6.1 has no react-jsx-runtime).
+    files: ['admin-ui/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { ...globals.browser, ...globals.jest },
+      parserOptions: { jsxPragma: 'createElement', jsxFragmentName: 'Fragment' },
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

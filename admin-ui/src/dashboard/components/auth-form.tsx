@@ -1,0 +1,95 @@
+/**
+ * WordPress dependencies
+ */
+import { Button, Card, CardBody, CardHeader, Notice, TextControl } from '@wordpress/components';
+import { createElement, useState } from '@wordpress/element';
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { ApiError } from '../../data/errors';
+import { api } from '../query';
+
+/** Log in or sign up; `onDone` reloads who the user is. */
+export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: () => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const signup = mode === 'signup';
+
+  const submit = async (event: { preventDefault(): void }) => {
+    event.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      if (signup) await api.signup({ email, password, name });
+      else await api.login({ email, password });
+      onDone();
+    } catch (e) {
+      setError((e as ApiError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card className="clickpath-dashboard__auth">
+      <CardHeader>
+        <h1>{signup ? __('Create your Clickpath account', 'clickpath') : __('Log in to Clickpath', 'clickpath')}</h1>
+      </CardHeader>
+      <CardBody>
+        <form onSubmit={submit} className="clickpath-dashboard__form">
+          {error && (
+            <Notice status="error" isDismissible={false}>
+              {error}
+            </Notice>
+          )}
+          {signup && (
+            <TextControl
+              __nextHasNoMarginBottom
+              __next40pxDefaultSize
+              label={__('Name', 'clickpath')}
+              value={name}
+              onChange={setName}
+              autoComplete="name"
+            />
+          )}
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Email', 'clickpath')}
+            type="email"
+            value={email}
+            onChange={setEmail}
+            autoComplete="email"
+            required
+          />
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Password', 'clickpath')}
+            type="password"
+            value={password}
+            onChange={setPassword}
+            autoComplete={signup ? 'new-password' : 'current-password'}
+            help={signup ? __('At least 8 characters.', 'clickpath') : undefined}
+            required
+          />
+          <Button variant="primary" type="submit" isBusy={busy} disabled={busy}>
+            {signup ? __('Sign up', 'clickpath') : __('Log in', 'clickpath')}
+          </Button>
+          <p>
+            {signup ? (
+              <a href="#/login">{__('Already have an account? Log in', 'clickpath')}</a>
+            ) : (
+              <a href="#/signup">{__('New here? Create an account', 'clickpath')}</a>
+            )}
+          </p>
+        </form>
+      </CardBody>
+    </Card>
+  );
+}

@@ -1,0 +1,377 @@
+/**
+ * WordPress dependencies
+ */
+import {
+  Button,
+  Card,
+  CardBody,
+  CardHeader,
+  CheckboxControl,
+  Notice,
+  SelectControl,
+  TextControl,
+} from '@wordpress/components';
+import { createElement, useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { ApiError } from '../../data/errors';
+import { formatDateTime } from '../../lib/format';
+import { useRequest } from '../../lib/use-request';
+import { api, trackingSnippet } from '../query';
+import type { ApiKeyWithSecret, Role, Scope, Site } from '../types';
+import { SiteForm } from './sites-page';
+
+const failure = (e: unknown) => (e as ApiError).message;
+
+export function SiteSettings({
+  site,
+  onChanged,
+  onDeleted,
+}: {
+  site: Site;
+  onChanged: () => void;
+  onDeleted: () => void;
+}) {
+  return (
+    <div className="clickpath-dashboard__site-settings">
+      <h1>{sprintf(__('%s — settings', 'clickpath'), site.name)}</h1>
+      <Snippet publicId={site.publicId} />
+      <SiteForm site={site} onSaved={onChanged} />
+      <Keys siteId={site.id} />
+      <Members siteId={site.id} canManage={site.role !== 'viewer'} />
+      {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
+    </div>
+  );
+}
+
+export function Snippet({ publicId }: { publicId: string }) {
+  const snippet = trackingSnippet(window.location.origin, publicId);
+  const [copied, setCopied] = useState('');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(snippet);
+      setCopied(__('Copied.', 'clickpath'));
+    } catch {
+      setCopied(__('Copy failed: select the text and copy it by hand.', 'clickpath'));
+    }
+  };
+  return (
+    <Card className="clickpath-report__card">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('Tracking snippet', 'clickpath')}</h2>
+      </CardHeader>
+      <CardBody>
+        <p>{__('Paste this into the <head> of every page of the site:', 'clickpath')}</p>
+        <pre className="clickpath-dashboard__snippet" tabIndex={0}>
+          <code>{snippet}</code>
+        </pre>
+        <Button variant="secondary" onClick={() => void copy()}>
+          {__('Copy snippet', 'clickpath')}
+        </Button>{' '}
+        <span role="status">{copied}</span>
+      </CardBody>
+    </Card>
+  );
+}
+
+function SecretNotice({ secret, onDismiss }: { secret: ApiKeyWithSecret; onDismiss: () => void }) {
+  return (
+    <Notice status="warning" onRemove={onDismiss}>
+      <p>{sprintf(__('The key “%s” — copy it now; it will not be shown again:', 'clickpath'), secret.name)}</p>
+      <pre className="clickpath-dashboard__snippet" tabIndex={0}>
+        <code>{secret.secret}</code>
+      </pre>
+    </Notice>
+  );
+}
+
+const SCOPES: Array<{ scope: Scope; label: string }> = [
+  { scope: 'stats:read', label: 'stats:read' },
+  { scope: 'events:write', label: 'events:write' },
+  { scope: 'sites:manage', label: 'sites:manage' },
+];
+
+export function Keys({ siteId }: { siteId: string }) {
+  const [version, setVersion] = useState(0);
+  const state = useRequest(() => api.keys(siteId), `${siteId}|${version}`);
+  const [secret, setSecret] = useState<ApiKeyWithSecret | null>(null);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['stats:read']);
+  const [error, setError] = useState('');
+  const run = async (action: () => Promise<unknown>) => {
+    setError('');
+    try {
+      const result = await action();
+      if (result && typeof result === 'object' && 'secret' in result) setSecret(result as ApiKeyWithSecret);
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setError(failure(e));
+    }
+  };
+  return (
+    <Card className="clickpath-report__card">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('API keys', 'clickpath')}</h2>
+      </CardHeader>
+      <CardBody>
+        {secret && <SecretNotice secret={secret} onDismiss={() => setSecret(null)} />}
+        {error && (
+          <Notice status="error" isDismissible={false}>
+            {error}
+          </Notice>
+        )}
+        {state.status === 'loading' && <p role="status">{__('Loading keys…', 'clickpath')}</p>}
+        {state.status === 'error' && (
+          <Notice status="error" isDismissible={false}>
+            {sprintf(__('Could not load the keys: %s', 'clickpath'), state.error.message)}
+          </Notice>
+        )}
+        {state.status === 'success' && state.data.length === 0 && <p>{__('No API keys yet.', 'clickpath')}</p>}
+        {state.status === 'success' && state.data.length > 0 && (
+          <table className="clickpath-report__table">
+            <thead>
+              <tr>
+                <th scope="col">{__('Name', 'clickpath')}</th>
+                <th scope="col">{__('Key', 'clickpath')}</th>
+                <th scope="col">{__('Scopes', 'clickpath')}</th>
+                <th scope="col">{__('Last used', 'clickpath')}</th>
+                <th scope="col">
+                  <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {state.data.map((k) => (
+                <tr key={k.id}>
+                  <th scope="row">{k.name}</th>
+                  <td>
+                    <code>{k.prefix}…</code>
+                  </td>
+                  <td>{k.scopes.join(', ')}</td>
+                  <td>
+                    {k.revokedAt
+                      ? __('revoked', 'clickpath')
+                      : k.lastUsedAt
+                        ? formatDateTime(k.lastUsedAt)
+                        : __('never', 'clickpath')}
+                  </td>
+                  <td>
+                    {!k.revokedAt && (
+                      <span className="clickpath-dashboard__actions">
+                        <Button variant="secondary" onClick={() => void run(() => api.rotateKey(siteId, k.id))}>
+                          {__('Rotate', 'clickpath')}
+                        </Button>
+                        <Button
+                          variant="tertiary"
+                          isDestructive
+                          onClick={() => {
+                            if (
+                              window.confirm(
+                                sprintf(
+                                  __('Revoke the key “%s”? Anything using it stops working.', 'clickpath'),
+                                  k.name,
+                                ),
+                              )
+                            )
+                              void run(() => api.revokeKey(siteId, k.id));
+                          }}
+                        >
+                          {__('Revoke', 'clickpath')}
+                        </Button>
+                      </span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <form
+          className="clickpath-report__form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void run(() => api.createKey(siteId, name.trim(), scopes)).then(() => setName(''));
+          }}
+        >
+          <h3>{__('Create a key', 'clickpath')}</h3>
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Name', 'clickpath')}
+            value={name}
+            onChange={setName}
+            required
+            maxLength={100}
+            placeholder="WordPress"
+          />
+          <fieldset>
+            <legend>{__('Scopes', 'clickpath')}</legend>
+            {SCOPES.map(({ scope, label }) => (
+              <CheckboxControl
+                __nextHasNoMarginBottom
+                key={scope}
+                label={label}
+                checked={scopes.includes(scope)}
+                onChange={(on: boolean) => setScopes(on ? [...scopes, scope] : scopes.filter((s) => s !== scope))}
+              />
+            ))}
+          </fieldset>
+          <Button variant="primary" type="submit" disabled={!name.trim() || scopes.length === 0}>
+            {__('Create key', 'clickpath')}
+          </Button>
+        </form>
+      </CardBody>
+    </Card>
+  );
+}
+
+type Assignable = Exclude<Role, 'owner'>;
+
+export function Members({ siteId, canManage }: { siteId: string; canManage: boolean }) {
+  const [version, setVersion] = useState(0);
+  const state = useRequest(() => api.members(siteId), `${siteId}|${version}`);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Assignable>('viewer');
+  const [error, setError] = useState('');
+  const run = async (action: () => Promise<unknown>) => {
+    setError('');
+    try {
+      await action();
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setError(failure(e));
+    }
+  };
+  const roleOptions = [
+    { value: 'viewer', label: __('Viewer (reports only)', 'clickpath') },
+    { value: 'admin', label: __('Admin (settings, goals, keys)', 'clickpath') },
+  ];
+  return (
+    <Card className="clickpath-report__card">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('People', 'clickpath')}</h2>
+      </CardHeader>
+      <CardBody>
+        {error && (
+          <Notice status="error" isDismissible={false}>
+            {error}
+          </Notice>
+        )}
+        {state.status === 'loading' && <p role="status">{__('Loading people…', 'clickpath')}</p>}
+        {state.status === 'error' && (
+          <Notice status="error" isDismissible={false}>
+            {sprintf(__('Could not load the members: %s', 'clickpath'), state.error.message)}
+          </Notice>
+        )}
+        {state.status === 'success' && (
+          <ul className="clickpath-dashboard__members">
+            {state.data.map((m) => (
+              <li key={m.accountId}>
+                <span>
+                  {m.name || m.email} <span className="clickpath-report__muted">{m.email}</span>
+                </span>
+                {m.role === 'owner' || !canManage ? (
+                  <span>{m.role}</span>
+                ) : (
+                  <span className="clickpath-dashboard__actions">
+                    <SelectControl
+                      __nextHasNoMarginBottom
+                      __next40pxDefaultSize
+                      label={sprintf(__('Role of %s', 'clickpath'), m.email)}
+                      hideLabelFromVision
+                      value={m.role}
+                      options={roleOptions}
+                      onChange={(value: string) =>
+                        void run(() => api.setMemberRole(siteId, m.accountId, value as Assignable))
+                      }
+                    />
+                    <Button
+                      variant="tertiary"
+                      isDestructive
+                      onClick={() => void run(() => api.removeMember(siteId, m.accountId))}
+                    >
+                      {__('Remove', 'clickpath')}
+                    </Button>
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+        {canManage && (
+          <form
+            className="clickpath-report__form"
+            onSubmit={(event) => {
+              event.preventDefault();
+              void run(() => api.inviteMember(siteId, email.trim(), role)).then(() => setEmail(''));
+            }}
+          >
+            <h3>{__('Invite someone with a Clickpath account', 'clickpath')}</h3>
+            <TextControl
+              __nextHasNoMarginBottom
+              __next40pxDefaultSize
+              label={__('Email', 'clickpath')}
+              type="email"
+              value={email}
+              onChange={setEmail}
+              required
+            />
+            <SelectControl
+              __nextHasNoMarginBottom
+              __next40pxDefaultSize
+              label={__('Role', 'clickpath')}
+              value={role}
+              options={roleOptions}
+              onChange={(value: string) => setRole(value as Assignable)}
+            />
+            <Button variant="primary" type="submit" disabled={!email.trim()}>
+              {__('Invite', 'clickpath')}
+            </Button>
+          </form>
+        )}
+      </CardBody>
+    </Card>
+  );
+}
+
+function DeleteSite({ site, onDeleted }: { site: Site; onDeleted: () => void }) {
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState('');
+  return (
+    <Card className="clickpath-report__card">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('Delete this site', 'clickpath')}</h2>
+      </CardHeader>
+      <CardBody>
+        <form
+          className="clickpath-report__form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setError('');
+            api.deleteSite(site.id).then(onDeleted, (e: unknown) => setError(failure(e)));
+          }}
+        >
+          <p>{__('This deletes the site and all its statistics for good.', 'clickpath')}</p>
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={sprintf(__('Type %s to confirm', 'clickpath'), site.domain)}
+            value={confirm}
+            onChange={setConfirm}
+          />
+          <Button variant="primary" isDestructive type="submit" disabled={confirm !== site.domain}>
+            {__('Delete site', 'clickpath')}
+          </Button>
+          {error && (
+            <p className="clickpath-report__form-error" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      </CardBody>
+    </Card>
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * WordPress dependencies
+ */
+import { Button, Card, CardBody, CardHeader, Notice, TextControl } from '@wordpress/components';
+import { createElement, useState } from '@wordpress/element';
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { ApiError } from '../../data/errors';
+import { api, routeHash } from '../query';
+import type { Site } from '../types';
+
+const browserZone = (): string => {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+};
+
+/** The sites the account can see, and a form to add one. */
+export function SitesPage({ sites, onChanged }: { sites: Site[]; onChanged: (created?: Site) => void }) {
+  return (
+    <div className="clickpath-dashboard__sites">
+      <h1>{__('Your sites', 'clickpath')}</h1>
+      {sites.length === 0 ? (
+        <p>
+          {__('No sites yet. Add the first one below, then paste its tracking snippet into your pages.', 'clickpath')}
+        </p>
+      ) : (
+        <ul className="clickpath-dashboard__site-list">
+          {sites.map((s) => (
+            <li key={s.id}>
+              <a href={routeHash({ name: 'report', siteId: s.id })}>{s.name}</a>{' '}
+              <span className="clickpath-report__muted">{s.domain}</span>{' '}
+              {s.role !== 'viewer' && (
+                <a href={routeHash({ name: 'site-settings', siteId: s.id })}>{__('Settings', 'clickpath')}</a>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <SiteForm onSaved={(site) => onChanged(site)} />
+    </div>
+  );
+}
+
+/** Create a site, or edit one when `site` is given. */
+export function SiteForm({ site, onSaved }: { site?: Site; onSaved: (site: Site) => void }) {
+  const [name, setName] = useState(site?.name ?? '');
+  const [domain, setDomain] = useState(site?.domain ?? '');
+  const [timezone, setTimezone] = useState(site?.timezone ?? browserZone());
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ status: 'error' | 'success'; text: string } | null>(null);
+
+  const submit = async (event: { preventDefault(): void }) => {
+    event.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      const saved = site
+        ? await api.updateSite(site.id, { name, domain, timezone })
+        : await api.createSite({ name, domain, timezone });
+      if (!site) {
+        setName('');
+        setDomain('');
+      }
+      setMessage({ status: 'success', text: site ? __('Site saved.', 'clickpath') : __('Site added.', 'clickpath') });
+      onSaved(saved);
+    } catch (e) {
+      setMessage({ status: 'error', text: (e as ApiError).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card className="clickpath-report__card">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">
+          {site ? __('Site details', 'clickpath') : __('Add a site', 'clickpath')}
+        </h2>
+      </CardHeader>
+      <CardBody>
+        <form className="clickpath-dashboard__form" onSubmit={submit}>
+          {message && (
+            <Notice status={message.status} onRemove={() => setMessage(null)}>
+              {message.text}
+            </Notice>
+          )}
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Name', 'clickpath')}
+            value={name}
+            onChange={setName}
+            required
+            maxLength={100}
+          />
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Domain', 'clickpath')}
+            placeholder="example.com"
+            value={domain}
+            onChange={setDomain}
+            required
+          />
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Time zone (reports count days in it)', 'clickpath')}
+            placeholder="Europe/Amsterdam"
+            value={timezone}
+            onChange={setTimezone}
+            required
+          />
+          <Button variant="primary" type="submit" isBusy={busy} disabled={busy}>
+            {site ? __('Save', 'clickpath') : __('Add site', 'clickpath')}
+          </Button>
+        </form>
+      </CardBody>
+    </Card>
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * WordPress dependencies
+ */
+import '@wordpress/components/build-style/style.css';
+import { Button, Notice, Spinner } from '@wordpress/components';
+import { createElement, useEffect, useMemo, useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { ApiError } from '../data/errors';
+import { createStandaloneSource } from '../data/standalone';
+import { mount } from '../lib/mount';
+import { useRequest } from '../lib/use-request';
+import { ReportPanel } from '../report';
+import { AccountPage } from './components/account-page';
+import { AuthForm } from './components/auth-form';
+import { SiteSettings } from './components/site-settings';
+import { SitesPage } from './components/sites-page';
+import { api, parseHash, routeHash, trackingSnippet } from './query';
+import type { Route, Site } from './types';
+import './dashboard.scss';
+
+function useHashRoute(): Route {
+  const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+const go = (route: Route) => {
+  window.location.hash = routeHash(route);
+};
+
+function SiteReport({ site }: { site: Site }) {
+  const source = useMemo(() => createStandaloneSource({ siteId: site.id }), [site.id]);
+  return (
+    <div>
+      <h1 className="clickpath-dashboard__title">
+        {site.name} <span className="clickpath-report__muted">{site.domain}</span>
+      </h1>
+      <ReportPanel
+        key={site.id}
+        source={source}
+        host="standalone"
+        snippetHint={sprintf(
+          /* translators: %s: the script tag */
+          __('Add this to the <head> of every page: %s', 'clickpath'),
+          trackingSnippet(window.location.origin, site.publicId),
+        )}
+      />
+    </div>
+  );
+}
+
+/** The backend's own dashboard: accounts, sites, keys, members and the report per site. */
+export function Dashboard() {
+  const route = useHashRoute();
+  const [version, setVersion] = useState(0);
+  const me = useRequest(() => api.me(), String(version));
+  const refresh = () => setVersion((v) => v + 1);
+
+  if (me.status === 'loading') {
+    return (
+      <div className="clickpath-state clickpath-state--loading" role="status">
+        <Spinner /> {__('Loading…', 'clickpath')}
+      </div>
+    );
+  }
+  const signedOut = me.status === 'error' && (me.error as ApiError).code === 'unauthenticated';
+  if (me.status === 'error' && !signedOut) {
+    return (
+      <Notice status="error" isDismissible={false}>
+        {sprintf(__('Could not reach the Clickpath server: %s', 'clickpath'), me.error.message)}{' '}
+        <Button variant="secondary" onClick={refresh}>
+          {__('Try again', 'clickpath')}
+        </Button>
+      </Notice>
+    );
+  }
+  if (signedOut || me.data?.type !== 'session') {
+    return (
+      <main className="clickpath-dashboard__main">
+        <AuthForm
+          mode={route.name === 'signup' ? 'signup' : 'login'}
+          onDone={() => {
+            go({ name: 'sites' });
+            refresh();
+          }}
+        />
+      </main>
+    );
+  }
+
+  const { account, sites } = me.data;
+  const siteOf = (id: string) => sites.find((s) => s.id === id);
+  let page;
+  if (route.name === 'report' || route.name === 'site-settings') {
+    const site = siteOf(route.siteId);
+    if (!site)
+      page = (
+        <Notice status="warning" isDismissible={false}>
+          {__('This site does not exist or you have no access to it.', 'clickpath')}
+        </Notice>
+      );
+    else if (route.name === 'report') page = <SiteReport site={site} />;
+    else
+      page = (
+        <SiteSettings
+          site={site}
+          onChanged={refresh}
+          onDeleted={() => {
+            go({ name: 'sites' });
+            refresh();
+          }}
+        />
+      );
+  } else if (route.name === 'account') {
+    page = (
+      <AccountPage
+        profile={account}
+        onChanged={refresh}
+        onDeleted={() => {
+          go({ name: 'login' });
+          refresh();
+        }}
+      />
+    );
+  } else {
+    page = (
+      <SitesPage
+        sites={sites}
+        onChanged={(created) => {
+          refresh();
+          if (created) go({ name: 'site-settings', siteId: created.id });
+        }}
+      />
+    );
+  }
+
+  const current = route.name === 'report' || route.name === 'site-settings' ? route.siteId : '';
+  return (
+    <div className="clickpath-dashboard">
+      <header className="clickpath-dashboard__header">
+        <a className="clickpath-dashboard__brand" href="#/sites">
+          Clickpath
+        </a>
+        <nav aria-label={__('Sites', 'clickpath')} className="clickpath-dashboard__nav">
+          {sites.map((s) => (
+            <a
+              key={s.id}
+              href={routeHash({ name: 'report', siteId: s.id })}
+              aria-current={s.id === current ? 'page' : undefined}
+            >
+              {s.name}
+            </a>
+          ))}
+        </nav>
+        <span className="clickpath-dashboard__user">
+          <a href="#/account">{account.name || account.email}</a>
+          <Button
+            variant="tertiary"
+            onClick={() => {
+              void api.logout().finally(() => {
+                go({ name: 'login' });
+                refresh();
+              });
+            }}
+          >
+            {__('Log out', 'clickpath')}
+          </Button>
+        </span>
+      </header>
+      <main className="clickpath-dashboard__main">{page}</main>
+    </div>
+  );
+}
+
+const container = document.getElementById('clickpath-dashboard');
+if (container) mount(container, <Dashboard />);

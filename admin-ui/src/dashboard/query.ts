@@ -1,0 +1,66 @@
+import { requestJson, type FetchLike } from '../data/standalone';
+import type { ApiKey, ApiKeyWithSecret, Me, Member, Profile, Role, Route, Scope, Site } from './types';
+
+const API = '/api/v1';
+const doFetch: FetchLike = (input, init) => window.fetch(input, init);
+const call = <T>(path: string, method = 'GET', body?: unknown) =>
+  requestJson<T>(doFetch, `${API}${path}`, body === undefined ? { method } : { method, body });
+const site = (id: string) => `/sites/${encodeURIComponent(id)}`;
+
+/** The backend's account, site, member and key endpoints (cookie session, same origin). */
+export const api = {
+  me: () => call<Me>('/me'),
+  signup: (body: { email: string; password: string; name: string }) => call<Profile>('/auth/signup', 'POST', body),
+  login: (body: { email: string; password: string }) => call<Profile>('/auth/login', 'POST', body),
+  logout: () => call<void>('/auth/logout', 'POST'),
+  updateProfile: (body: { name?: string; email?: string }) => call<Profile>('/account', 'PATCH', body),
+  changePassword: (body: { currentPassword: string; newPassword: string }) =>
+    call<void>('/account/password', 'PUT', body),
+  deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password }),
+  sites: async () => (await call<{ sites: Site[] }>('/sites')).sites,
+  createSite: (body: { name: string; domain: string; timezone: string }) => call<Site>('/sites', 'POST', body),
+  updateSite: (id: string, body: Partial<Pick<Site, 'name' | 'domain' | 'timezone'>>) =>
+    call<Site>(site(id), 'PATCH', body),
+  deleteSite: (id: string) => call<void>(site(id), 'DELETE'),
+  members: async (id: string) => (await call<{ members: Member[] }>(`${site(id)}/members`)).members,
+  inviteMember: (id: string, email: string, role: Exclude<Role, 'owner'>) =>
+    call<Member>(`${site(id)}/members`, 'POST', { email, role }),
+  setMemberRole: (id: string, accountId: string, role: Exclude<Role, 'owner'>) =>
+    call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'PATCH', { role }),
+  removeMember: (id: string, accountId: string) =>
+    call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'DELETE'),
+  keys: async (id: string) => (await call<{ keys: ApiKey[] }>(`${site(id)}/keys`)).keys,
+  createKey: (id: string, name: string, scopes: Scope[]) =>
+    call<ApiKeyWithSecret>(`${site(id)}/keys`, 'POST', { name, scopes }),
+  revokeKey: (id: string, keyId: string) =>
+    call<ApiKey>(`${site(id)}/keys/${encodeURIComponent(keyId)}/revoke`, 'POST'),
+  rotateKey: (id: string, keyId: string) =>
+    call<ApiKeyWithSecret>(`${site(id)}/keys/${encodeURIComponent(keyId)}/rotate`, 'POST'),
+};
+
+/** `#/sites/abc/settings` → a Route; anything unknown is the sites list. */
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const [first, id, sub] = parts;
+  if (first === 'login') return { name: 'login' };
+  if (first === 'signup') return { name: 'signup' };
+  if (first === 'account') return { name: 'account' };
+  if (first === 'sites' && id)
+    return sub === 'settings' ? { name: 'site-settings', siteId: id } : { name: 'report', siteId: id };
+  return { name: 'sites' };
+}
+
+export function routeHash(route: Route): string {
+  switch (route.name) {
+    case 'report':
+      return `#/sites/${encodeURIComponent(route.siteId)}`;
+    case 'site-settings':
+      return `#/sites/${encodeURIComponent(route.siteId)}/settings`;
+    default:
+      return `#/${route.name}`;
+  }
+}
+
+/** The tag a site owner pastes into their pages. */
+export const trackingSnippet = (origin: string, publicId: string): string =>
+  `<script defer src="${origin}/js/clickpath.js" data-site="${publicId}"></script>`;

@@ -1,0 +1,55 @@
+import { formatChange, formatDuration, formatNumber, formatPercent, formatPeriod } from './format';
+import { daysIn, intervalFor, rangeForPreset } from './dates';
+
+describe('formatting helpers', () => {
+  it('formats counts with grouping and compacts large ones on request', () => {
+    expect(formatNumber(1234, false, 'en-US')).toBe('1,234');
+    expect(formatNumber(12_345, true, 'en-US')).toBe('12.3K');
+    expect(formatNumber(2.55, false, 'en-US')).toBe('2.6');
+    expect(formatNumber(Number.NaN)).toBe('—');
+  });
+
+  it('formats percentages and durations', () => {
+    expect(formatPercent(42.25, 'en-US')).toBe('42.3%');
+    expect(formatDuration(45)).toBe('45s');
+    expect(formatDuration(185)).toBe('3m 05s');
+    expect(formatDuration(3720)).toBe('1h 02m');
+    expect(formatDuration(-1)).toBe('—');
+  });
+
+  it('says whether a change went up, down or could not be computed', () => {
+    expect(formatChange(12.34)).toEqual({ text: '+12.3%', trend: 'up' });
+    expect(formatChange(-5)).toEqual({ text: '−5%', trend: 'down' });
+    expect(formatChange(0)).toEqual({ text: '0%', trend: 'flat' });
+    expect(formatChange(null)).toEqual({ text: '—', trend: 'none' });
+  });
+
+  it('labels hour, day and month periods', () => {
+    expect(formatPeriod('2026-01-31T14')).toBe('2026-01-31 14:00');
+    expect(formatPeriod('2026-01-05', 'en-US')).toBe('Jan 5');
+    expect(formatPeriod('2026-03', 'en-US')).toBe('Mar 2026');
+  });
+});
+
+describe('date ranges', () => {
+  const today = new Date(2026, 2, 15); // 15 March 2026
+
+  it.each([
+    ['today', '2026-03-15', '2026-03-15'],
+    ['yesterday', '2026-03-14', '2026-03-14'],
+    ['7d', '2026-03-09', '2026-03-15'],
+    ['30d', '2026-02-14', '2026-03-15'],
+    ['month', '2026-03-01', '2026-03-15'],
+    ['last_month', '2026-02-01', '2026-02-28'],
+    ['12mo', '2025-04-01', '2026-03-15'],
+  ] as const)('when the preset is %s, then the range is %s to %s', (preset, from, to) => {
+    expect(rangeForPreset(preset, today)).toEqual({ from, to });
+  });
+
+  it('picks hours for a day, days for a month and months for a year', () => {
+    expect(intervalFor({ from: '2026-03-15', to: '2026-03-15' })).toBe('hour');
+    expect(intervalFor({ from: '2026-02-14', to: '2026-03-15' })).toBe('day');
+    expect(intervalFor({ from: '2025-04-01', to: '2026-03-15' })).toBe('month');
+    expect(daysIn({ from: '2026-03-15', to: '2026-03-01' })).toBe(0);
+  });
+});

@@ -1,0 +1,81 @@
+import { fireEvent, render, screen } from '@testing-library/react';
+import { createElement } from '@wordpress/element';
+
+import { apiError, fakeBackend, metrics, withReport } from '../../testing/fake-backend';
+import { GoalsView } from './goals-view';
+
+const query = { from: '2026-01-01', to: '2026-01-31', filters: [] };
+const overview = (visits: number) => ({
+  range: { from: query.from, to: query.to },
+  compareRange: null,
+  metrics: { ...metrics({ visits, visitors: visits }), conversions: 0, conversionRate: 0 },
+  previous: null,
+  change: null,
+  visitorsExact: true,
+  source: 'raw',
+});
+const signup = {
+  id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
+  name: 'Signup',
+  kind: 'event',
+  match: 'signup',
+  propKey: '',
+  propValue: '',
+};
+
+describe('GoalsView', () => {
+  it('when there are no goals, then it explains goals and offers the form', async () => {
+    const { source } = fakeBackend({ goals: { body: { goals: [] } } });
+    render(withReport(source, <GoalsView query={query} />));
+    expect(screen.getByRole('status')).toHaveTextContent('Loading goals…');
+    expect(await screen.findByText('No goals yet.')).toBeInTheDocument();
+    expect(screen.getByRole('form', { name: 'Add a goal' })).toBeInTheDocument();
+  });
+
+  it('lists goals with converted visits and the conversion rate', async () => {
+    const { source, calls } = fakeBackend({
+      goals: { body: { goals: [signup] } },
+      'stats/overview': (url) => ({ body: overview(url.searchParams.getAll('filter').length ? 25 : 200) }),
+    });
+    render(withReport(source, <GoalsView query={query} />));
+    const row = (await screen.findByText('Signup')).closest('tr')!;
+    expect(row).toHaveTextContent('event signup');
+    expect(row).toHaveTextContent('25');
+    expect(row).toHaveTextContent('12.5%');
+    const goalCall = calls.find((c) => c.url.searchParams.getAll('filter').length > 0)!;
+    expect(goalCall.url.searchParams.getAll('filter')).toEqual([`goal:is:${signup.id}`]);
+  });
+
+  it('creates a goal and reloads the list', async () => {
+    const created: unknown[] = [];
+    const { source } = fakeBackend({
+      goals: (_url, init) => {
+        if (init.method === 'POST') {
+          created.push(JSON.parse(String(init.body)));
+          return { status: 201, body: signup };
+        }
+        return { body: { goals: created.length ? [signup] : [] } };
+      },
+      'stats/overview': { body: overview(10) },
+    });
+    const onChange = jest.fn();
+    render(withReport(source, <GoalsView query={query} onChange={onChange} />));
+    await screen.findByText('No goals yet.');
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Signup' } });
+    fireEvent.change(screen.getByLabelText('When a visit'), { target: { value: 'event' } });
+    fireEvent.change(screen.getByLabelText('Event name'), { target: { value: 'signup' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add goal' }));
+    expect(await screen.findByText('Signup', { selector: 'th' })).toBeInTheDocument();
+    expect(created).toEqual([{ name: 'Signup', kind: 'event', match: 'signup' }]);
+    expect(onChange).toHaveBeenCalled();
+  });
+
+  it('when loading fails, then it names the goals', async () => {
+    const { source } = fakeBackend({ goals: apiError(403, 'forbidden', 'No access to this site') });
+    render(withReport(source, <GoalsView query={query} />));
+    expect(await screen.findByText('Could not load the goals.')).toBeInTheDocument();
+    expect(
+      screen.getByText('Your account may not see this site; ask its owner for access.', { selector: 'p' }),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * WordPress dependencies
+ */
+import { Button, Card, CardBody, CardHeader, SelectControl, TextControl } from '@wordpress/components';
+import { createElement, useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { Goal, GoalInput, GoalKind, RangeQuery } from '../../data/types';
+import { formatNumber, formatPercent } from '../../lib/format';
+import { useRequest } from '../../lib/use-request';
+import { useReport } from '../context';
+import { EmptyState, ErrorState, Loading } from './states';
+
+interface GoalRow {
+  goal: Goal;
+  visits: number;
+  rate: number;
+}
+
+interface GoalsViewProps {
+  query: RangeQuery;
+  /** Called after a goal is added or removed (the KPI cards show conversions only when goals exist). */
+  onChange?: () => void;
+}
+
+/** Goals with their conversions in the range, and a form to add one. */
+export function GoalsView({ query, onChange }: GoalsViewProps) {
+  const { source } = useReport();
+  const [version, setVersion] = useState(0);
+  const state = useRequest(
+    async (signal): Promise<GoalRow[]> => {
+      const goals = await source.goals({ signal });
+      if (goals.length === 0) return [];
+      const base = { ...query, compare: 'none' as const };
+      const total = await source.overview(base, { signal });
+      return Promise.all(
+        goals.map(async (goal) => {
+          const converted = await source.overview(
+            { ...base, filters: [...query.filters, { dim: 'goal', op: 'is', value: goal.id }] },
+            { signal },
+          );
+          const visits = converted.metrics.visits;
+          return {
+            goal,
+            visits,
+            rate: total.metrics.visits ? Math.round((1000 * visits) / total.metrics.visits) / 10 : 0,
+          };
+        }),
+      );
+    },
+    `${JSON.stringify(query)}|${version}`,
+  );
+
+  const changed = () => {
+    setVersion(version + 1);
+    onChange?.();
+  };
+  const remove = async (goal: Goal) => {
+    if (!window.confirm(sprintf(__('Delete the goal “%s” and the funnels that use it?', 'clickpath'), goal.name)))
+      return;
+    await source.deleteGoal(goal.id);
+    changed();
+  };
+
+  let body;
+  if (state.status === 'loading') body = <Loading label={__('Loading goals…', 'clickpath')} />;
+  else if (state.status === 'error')
+    body = <ErrorState what={__('the goals', 'clickpath')} error={state.error} onRetry={state.reload} />;
+  else if (state.data.length === 0)
+    body = (
+      <EmptyState title={__('No goals yet.', 'clickpath')}>
+        <p>
+          {__(
+            'A goal counts the visits that reach a page (e.g. /thank-you) or send an event (e.g. signup).',
+            'clickpath',
+          )}
+        </p>
+      </EmptyState>
+    );
+  else
+    body = (
+      <table className="clickpath-report__table clickpath-report__table--goals">
+        <caption className="clickpath-visually-hidden">
+          {__('Goals and their conversions in the range', 'clickpath')}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">{__('Goal', 'clickpath')}</th>
+            <th scope="col">{__('Converted visits', 'clickpath')}</th>
+            <th scope="col">{__('Conversion rate', 'clickpath')}</th>
+            <th scope="col">
+              <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {state.data.map(({ goal, visits, rate }) => (
+            <tr key={goal.id}>
+              <th scope="row">
+                {goal.name}
+                <span className="clickpath-report__muted">
+                  {' '}
+                  {goal.kind === 'page'
+                    ? sprintf(/* translators: %s: path pattern */ __('page %s', 'clickpath'), goal.match)
+                    : sprintf(/* translators: %s: event name */ __('event %s', 'clickpath'), goal.match)}
+                </span>
+              </th>
+              <td>{formatNumber(visits)}</td>
+              <td>
+                <span className="clickpath-report__rate">
+                  <span
+                    className="clickpath-report__rate-bar"
+                    style={{ width: `${Math.min(100, rate)}%` }}
+                    aria-hidden="true"
+                  />
+                  {formatPercent(rate)}
+                </span>
+              </td>
+              <td>
+                <Button
+                  variant="tertiary"
+                  isDestructive
+                  onClick={() => void remove(goal)}
+                  aria-label={sprintf(__('Delete goal %s', 'clickpath'), goal.name)}
+                >
+                  {__('Delete', 'clickpath')}
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+
+  return (
+    <Card className="clickpath-report__card clickpath-report__card--goals">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('Goals', 'clickpath')}</h2>
+      </CardHeader>
+      <CardBody>
+        {body}
+        <GoalForm onCreated={changed} />
+      </CardBody>
+    </Card>
+  );
+}
+
+export function GoalForm({ onCreated }: { onCreated: () => void }) {
+  const { source } = useReport();
+  const [input, setInput] = useState<Required<GoalInput>>({
+    name: '',
+    kind: 'page',
+    match: '',
+    propKey: '',
+    propValue: '',
+  });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const set = (patch: Partial<GoalInput>) => setInput({ ...input, ...patch });
+
+  const submit = async (event: { preventDefault(): void }) => {
+    event.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      const body: GoalInput = { name: input.name.trim(), kind: input.kind, match: input.match.trim() };
+      if (input.kind === 'event' && input.propKey.trim()) {
+        body.propKey = input.propKey.trim();
+        body.propValue = input.propValue.trim();
+      }
+      await source.createGoal(body);
+      setInput({ name: '', kind: input.kind, match: '', propKey: '', propValue: '' });
+      onCreated();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="clickpath-report__form" onSubmit={submit} aria-label={__('Add a goal', 'clickpath')}>
+      <h3>{__('Add a goal', 'clickpath')}</h3>
+      <TextControl
+        __nextHasNoMarginBottom
+        __next40pxDefaultSize
+        label={__('Name', 'clickpath')}
+        value={input.name}
+        onChange={(name: string) => set({ name })}
+        required
+        maxLength={100}
+      />
+      <SelectControl
+        __nextHasNoMarginBottom
+        __next40pxDefaultSize
+        label={__('When a visit', 'clickpath')}
+        value={input.kind}
+        options={[
+          { value: 'page', label: __('views a page', 'clickpath') },
+          { value: 'event', label: __('sends an event', 'clickpath') },
+        ]}
+        onChange={(kind: string) => set({ kind: kind as GoalKind })}
+      />
+      <TextControl
+        __nextHasNoMarginBottom
+        __next40pxDefaultSize
+        label={
+          input.kind === 'page' ? __('Page path (* matches anything)', 'clickpath') : __('Event name', 'clickpath')
+        }
+        placeholder={input.kind === 'page' ? '/thank-you*' : 'signup'}
+        value={input.match}
+        onChange={(match: string) => set({ match })}
+        required
+        maxLength={500}
+      />
+      {input.kind === 'event' && (
+        <div className="clickpath-report__form-row">
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('With property (optional)', 'clickpath')}
+            value={input.propKey}
+            onChange={(propKey: string) => set({ propKey })}
+            maxLength={60}
+          />
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            label={__('Equal to', 'clickpath')}
+            value={input.propValue}
+            onChange={(propValue: string) => set({ propValue })}
+            maxLength={500}
+          />
+        </div>
+      )}
+      <Button
+        variant="primary"
+        type="submit"
+        isBusy={busy}
+        disabled={busy || !input.name.trim() || !input.match.trim()}
+      >
+        {__('Add goal', 'clickpath')}
+      </Button>
+      {error && (
+        <p className="clickpath-report__form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,80 @@
+import { act, render, screen } from '@testing-library/react';
+import { createElement } from '@wordpress/element';
+
+import { apiError, fakeBackend, withReport } from '../../testing/fake-backend';
+import { RealtimeCard } from './realtime-card';
+
+const event = (id: string, over: Record<string, unknown> = {}) => ({
+  id,
+  ts: '2026-01-02T10:00:00.000Z',
+  kind: 'pv',
+  path: '/pricing',
+  title: 'Pricing',
+  name: 'pageview',
+  props: {},
+  visitorId: 'c:abcdefghijkl',
+  country: 'NL',
+  device: 'desktop',
+  source: 'Google',
+  ...over,
+});
+
+describe('RealtimeCard', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('shows visitors now and the live events, then polls with the cursor and prepends new events', async () => {
+    jest.useFakeTimers();
+    const { source, calls } = fakeBackend({
+      'stats/realtime': [
+        {
+          body: {
+            visitorsNow: 3,
+            pages: [{ path: '/pricing', visitors: 2 }],
+            events: [event('e1')],
+            cursor: '1767348000000:e1',
+          },
+        },
+        {
+          body: {
+            visitorsNow: 4,
+            pages: [],
+            events: [event('e2', { kind: 'ev', name: 'signup', props: { plan: 'pro' } })],
+            cursor: '1767348001000:e2',
+          },
+        },
+      ],
+    });
+    render(withReport(source, <RealtimeCard pollMs={10_000} />));
+    expect(screen.getByRole('status')).toHaveTextContent('Loading live visitors…');
+    expect(await screen.findByText('visitors in the last 5 minutes')).toBeInTheDocument();
+    expect(document.querySelector('.clickpath-report__now-count')).toHaveTextContent('3');
+    expect(screen.getByRole('list', { name: 'Latest events, newest first' })).toHaveTextContent('Viewed /pricing');
+    expect(calls[0]!.url.searchParams.has('after')).toBe(false);
+
+    await act(async () => {
+      jest.advanceTimersByTime(10_000);
+    });
+    expect(await screen.findByText('signup (plan: pro)')).toBeInTheDocument();
+    expect(calls[1]!.url.searchParams.get('after')).toBe('1767348000000:e1');
+    const items = screen.getByRole('list', { name: 'Latest events, newest first' }).querySelectorAll('li');
+    expect(items).toHaveLength(2);
+    expect(items[0]).toHaveTextContent('signup (plan: pro)');
+    expect(document.querySelector('.clickpath-report__now-count')).toHaveTextContent('4');
+  });
+
+  it('when nothing has happened yet, then it says new events will appear', async () => {
+    const { source } = fakeBackend({
+      'stats/realtime': { body: { visitorsNow: 0, pages: [], events: [], cursor: null } },
+    });
+    render(withReport(source, <RealtimeCard />));
+    expect(await screen.findByText('No events yet. New ones appear here as they arrive.')).toBeInTheDocument();
+    expect(screen.getByText('visitors in the last 5 minutes')).toBeInTheDocument();
+  });
+
+  it('when the first request fails, then it explains the error', async () => {
+    const { source } = fakeBackend({ 'stats/realtime': apiError(401, 'unauthenticated', 'Sign in first') });
+    render(withReport(source, <RealtimeCard />));
+    expect(await screen.findByText('Could not load the live view.')).toBeInTheDocument();
+    expect(screen.getByText('Your session has ended: sign in again.', { selector: 'p' })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * WordPress dependencies
+ */
+import { Button, Card, CardBody, CardHeader } from '@wordpress/components';
+import { createElement, Fragment } from '@wordpress/element';
+import { __, _n, sprintf } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { Visit } from '../../data/types';
+import { formatDateTime, formatDuration, formatNumber, formatTime } from '../../lib/format';
+import { useRequest } from '../../lib/use-request';
+import { useReport } from '../context';
+import { describeEvent } from './realtime-card';
+import { ErrorState, Loading } from './states';
+
+interface VisitorProfileProps {
+  visitorId: string;
+  onBack: () => void;
+}
+
+/** One visitor's clickpath: every visit in order, each with its ordered pages and events and the time between them. */
+export function VisitorProfile({ visitorId, onBack }: VisitorProfileProps) {
+  const { source } = useReport();
+  const state = useRequest((signal) => source.visitor(visitorId, { signal }), visitorId);
+
+  let body;
+  if (state.status === 'loading') body = <Loading label={__('Loading the visitor…', 'clickpath')} />;
+  else if (state.status === 'error')
+    body = <ErrorState what={__('this visitor', 'clickpath')} error={state.error} onRetry={state.reload} />;
+  else {
+    const { visitor, visits } = state.data;
+    body = (
+      <div className="clickpath-report__profile">
+        <dl className="clickpath-report__facts">
+          <dt>{__('First seen', 'clickpath')}</dt>
+          <dd>{formatDateTime(visitor.firstSeen)}</dd>
+          <dt>{__('Last seen', 'clickpath')}</dt>
+          <dd>{formatDateTime(visitor.lastSeen)}</dd>
+          <dt>{__('Visits', 'clickpath')}</dt>
+          <dd>{formatNumber(visitor.visits)}</dd>
+          <dt>{__('Pageviews', 'clickpath')}</dt>
+          <dd>{formatNumber(visitor.pageviews)}</dd>
+          <dt>{__('Engaged time', 'clickpath')}</dt>
+          <dd>{formatDuration(visitor.engagedSeconds)}</dd>
+          <dt>{__('Location and device', 'clickpath')}</dt>
+          <dd>{[visitor.country, visitor.device, visitor.browser].filter(Boolean).join(' · ') || '—'}</dd>
+          {visitor.userId && (
+            <>
+              <dt>{__('User ID', 'clickpath')}</dt>
+              <dd>{visitor.userId}</dd>
+            </>
+          )}
+        </dl>
+        {!visitor.lifetime && (
+          <p className="clickpath-report__muted">
+            {__('Cookieless visitor: visits can only be linked within one day.', 'clickpath')}
+          </p>
+        )}
+        <ol className="clickpath-report__visits">
+          {visits.map((visit, i) => (
+            <VisitItem key={visit.id} visit={visit} number={i + 1} />
+          ))}
+        </ol>
+      </div>
+    );
+  }
+
+  return (
+    <Card className="clickpath-report__card clickpath-report__card--profile">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('Visitor profile', 'clickpath')}</h2>
+        <Button variant="secondary" onClick={onBack}>
+          {__('Back to visitors', 'clickpath')}
+        </Button>
+      </CardHeader>
+      <CardBody>{body}</CardBody>
+    </Card>
+  );
+}
+
+function VisitItem({ visit, number }: { visit: Visit; number: number }) {
+  return (
+    <li className="clickpath-report__visit">
+      <h3 className="clickpath-report__visit-title">
+        {sprintf(
+          /* translators: 1: visit number, 2: date and time */ __('Visit %1$d — %2$s', 'clickpath'),
+          number,
+          formatDateTime(visit.start),
+        )}
+      </h3>
+      <p className="clickpath-report__muted">
+        {[
+          formatDuration(visit.durationSeconds),
+          sprintf(_n('%d pageview', '%d pageviews', visit.pageviews, 'clickpath'), visit.pageviews),
+          visit.source || __('Direct', 'clickpath'),
+          [visit.city, visit.country].filter(Boolean).join(', '),
+          visit.bounce ? __('bounced', 'clickpath') : '',
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+      </p>
+      <ol className="clickpath-report__clickstream">
+        {visit.clickstream.map((e, i) => (
+          <li key={e.id} className={`clickpath-report__step is-${e.kind}`}>
+            <time dateTime={e.ts}>{formatTime(e.ts)}</time>{' '}
+            {i > 0 && (
+              <span className="clickpath-report__gap">
+                {sprintf(
+                  /* translators: %s: duration */ __('+%s', 'clickpath'),
+                  formatDuration(e.sincePreviousSeconds),
+                )}
+              </span>
+            )}{' '}
+            <span>{describeEvent(e)}</span>
+            {e.kind === 'pv' && e.title && <span className="clickpath-report__muted"> — {e.title}</span>}
+          </li>
+        ))}
+      </ol>
+    </li>
+  );
+}

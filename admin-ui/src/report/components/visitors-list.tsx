@@ -1,0 +1,115 @@
+/**
+ * WordPress dependencies
+ */
+import { Button, Card, CardBody, CardHeader } from '@wordpress/components';
+import { createElement, useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { RangeQuery } from '../../data/types';
+import { formatDateTime, formatNumber } from '../../lib/format';
+import { useRequest } from '../../lib/use-request';
+import { useReport } from '../context';
+import { EmptyState, ErrorState, Loading } from './states';
+
+/** The filters the visitors list understands (the others apply to visits, not visitors). */
+export const VISITOR_FILTER_DIMS = ['country', 'device', 'browser', 'source'];
+const LIMIT = 25;
+
+interface VisitorsListProps {
+  query: RangeQuery;
+  onOpen: (visitorId: string) => void;
+}
+
+export function VisitorsList({ query, onOpen }: VisitorsListProps) {
+  const { source } = useReport();
+  const [page, setPage] = useState(1);
+  const filters = query.filters.filter((f) => VISITOR_FILTER_DIMS.includes(f.dim));
+  const ignored = query.filters.length - filters.length;
+  const q = { from: query.from, to: query.to, filters, limit: LIMIT, page };
+  const state = useRequest((signal) => source.visitors(q, { signal }), JSON.stringify(q));
+
+  let body;
+  if (state.status === 'loading') body = <Loading label={__('Loading visitors…', 'clickpath')} />;
+  else if (state.status === 'error')
+    body = <ErrorState what={__('the visitors', 'clickpath')} error={state.error} onRetry={state.reload} />;
+  else if (state.data.visitors.length === 0)
+    body = <EmptyState title={__('No visitors in this range.', 'clickpath')} />;
+  else {
+    const { visitors, total } = state.data;
+    const pages = Math.max(1, Math.ceil(total / LIMIT));
+    body = (
+      <div>
+        <table className="clickpath-report__table clickpath-report__table--visitors">
+          <caption className="clickpath-visually-hidden">
+            {__('Visitors, most recently seen first', 'clickpath')}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">{__('Visitor', 'clickpath')}</th>
+              <th scope="col">{__('Last seen', 'clickpath')}</th>
+              <th scope="col">{__('Visits', 'clickpath')}</th>
+              <th scope="col">{__('Pageviews', 'clickpath')}</th>
+              <th scope="col" className="clickpath-report__col--wide">
+                {__('Country', 'clickpath')}
+              </th>
+              <th scope="col" className="clickpath-report__col--wide">
+                {__('Device', 'clickpath')}
+              </th>
+              <th scope="col" className="clickpath-report__col--wide">
+                {__('Source', 'clickpath')}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {visitors.map((v) => (
+              <tr key={v.id}>
+                <th scope="row">
+                  <button type="button" className="clickpath-report__filter-link" onClick={() => onOpen(v.id)}>
+                    {v.userId ?? v.id.slice(0, 12)}
+                  </button>
+                </th>
+                <td>{formatDateTime(v.lastSeen)}</td>
+                <td>{formatNumber(v.visits)}</td>
+                <td>{formatNumber(v.pageviews)}</td>
+                <td className="clickpath-report__col--wide">{v.country}</td>
+                <td className="clickpath-report__col--wide">{v.device}</td>
+                <td className="clickpath-report__col--wide">{v.source}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {pages > 1 && (
+          <div className="clickpath-report__pager">
+            <Button variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+              {__('Previous', 'clickpath')}
+            </Button>
+            <span>
+              {sprintf(/* translators: 1: page, 2: pages */ __('Page %1$d of %2$d', 'clickpath'), page, pages)}
+            </span>
+            <Button variant="secondary" disabled={page >= pages} onClick={() => setPage(page + 1)}>
+              {__('Next', 'clickpath')}
+            </Button>
+          </div>
+        )}
+      </div>
+    );
+  }
+  return (
+    <Card className="clickpath-report__card">
+      <CardHeader>
+        <h2 className="clickpath-report__card-title">{__('Visitors', 'clickpath')}</h2>
+      </CardHeader>
+      <CardBody>
+        {ignored > 0 && (
+          <p className="clickpath-report__muted">
+            {__('Only country, device, browser and source filters apply to this list.', 'clickpath')}
+          </p>
+        )}
+        {body}
+      </CardBody>
+    </Card>
+  );
+}

@@ -1,0 +1,19 @@
+import { createContext, useContext } from '@wordpress/element';
+
+import type { DataSource } from '../data/types';
+
+export interface ReportHost {
+  source: DataSource;
+  /** Which host the panel runs in: error hints differ (sign in again vs reload the page). */
+  host: 'wordpress' | 'standalone';
+  /** Shown in the empty state: how to install the tracker here. */
+  snippetHint: string;
+}
+
+export const ReportContext = createContext<ReportHost | null>(null);
+
+export function useReport(): ReportHost {
+  const value = useContext(ReportContext);
+  if (!value) throw new Error('The report components need a <ReportContext.Provider>.');
+  return value;
+}

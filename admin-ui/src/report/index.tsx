@@ -1,0 +1,160 @@
+/**
+ * WordPress dependencies
+ */
+import { Button } from '@wordpress/components';
+import { createElement, useMemo, useState } from '@wordpress/element';
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { DataSource, RangeQuery } from '../data/types';
+import { intervalFor, rangeForPreset, type Preset } from '../lib/dates';
+import { useRequest } from '../lib/use-request';
+import { BREAKDOWN_CARDS, BreakdownCard } from './components/breakdown-card';
+import { ChartCard } from './components/chart-card';
+import { FilterChips } from './components/filter-chips';
+import { FunnelsView } from './components/funnels-view';
+import { GoalsView } from './components/goals-view';
+import { KpiCards } from './components/kpi-cards';
+import { RangePicker } from './components/range-picker';
+import { RealtimeCard } from './components/realtime-card';
+import { NoDataYet } from './components/states';
+import { VisitorProfile } from './components/visitor-profile';
+import { VisitorsList } from './components/visitors-list';
+import { ReportContext, useReport, type ReportHost } from './context';
+import { addFilter, removeFilter, type UrlState } from './filters';
+import { useUrlState } from './query';
+import './report.scss';
+
+export type ReportView = 'overview' | 'visitors' | 'goals' | 'funnels';
+
+export interface ReportPanelProps {
+  source: DataSource;
+  host: ReportHost['host'];
+  snippetHint: string;
+  defaultPeriod?: Preset;
+  /** Today's date in the site's view (tests pass a fixed one). */
+  today?: Date;
+}
+
+/** The whole report: range, filters, totals, chart, breakdowns, live view, visitors, goals and funnels. */
+export function ReportPanel({ source, host, snippetHint, defaultPeriod = '30d', today }: ReportPanelProps) {
+  const context = useMemo(() => ({ source, host, snippetHint }), [source, host, snippetHint]);
+  return (
+    <ReportContext.Provider value={context}>
+      <Report defaultPeriod={defaultPeriod} today={today} />
+    </ReportContext.Provider>
+  );
+}
+
+function Report({ defaultPeriod, today }: { defaultPeriod: Preset; today: Date | undefined }) {
+  const { source } = useReport();
+  const [url, setUrl] = useUrlState(defaultPeriod);
+  const [view, setView] = useState<ReportView>('overview');
+  const [visitorId, setVisitorId] = useState<string | null>(null);
+  const [goalsVersion, setGoalsVersion] = useState(0);
+
+  const range =
+    url.period === 'custom' && url.from && url.to
+      ? { from: url.from, to: url.to }
+      : rangeForPreset(
+          url.period !== 'custom' ? url.period : defaultPeriod !== 'custom' ? defaultPeriod : '30d',
+          today,
+        );
+  const query: RangeQuery = { from: range.from, to: range.to, filters: url.filters };
+  const key = JSON.stringify([query, url.compare]);
+
+  const overview = useRequest((signal) => source.overview({ ...query, compare: url.compare }, { signal }), key);
+  const goals = useRequest((signal) => source.goals({ signal }), String(goalsVersion));
+  const goalList = goals.status === 'success' ? goals.data : [];
+  const empty =
+    overview.status === 'success' &&
+    url.filters.length === 0 &&
+    overview.data.metrics.pageviews === 0 &&
+    overview.data.metrics.events === 0 &&
+    overview.data.metrics.visitors === 0;
+
+  const views: Array<{ id: ReportView; label: string }> = [
+    { id: 'overview', label: __('Overview', 'clickpath') },
+    { id: 'visitors', label: __('Visitors', 'clickpath') },
+    { id: 'goals', label: __('Goals', 'clickpath') },
+    { id: 'funnels', label: __('Funnels', 'clickpath') },
+  ];
+
+  return (
+    <div className="clickpath-report">
+      <div className="clickpath-report__toolbar">
+        <nav className="clickpath-report__views" aria-label={__('Report sections', 'clickpath')}>
+          {views.map((v) => (
+            <Button
+              key={v.id}
+              variant={v.id === view ? 'primary' : 'secondary'}
+              aria-current={v.id === view ? 'page' : undefined}
+              onClick={() => {
+                setView(v.id);
+                setVisitorId(null);
+              }}
+            >
+              {v.label}
+            </Button>
+          ))}
+        </nav>
+        <RangePicker
+          period={url.period}
+          range={range}
+          compare={url.compare}
+          onChange={({ period, range: custom, compare }) => {
+            const next: UrlState = { period, compare: compare ?? url.compare, filters: url.filters };
+            if (period === 'custom') {
+              const chosen = custom ?? range;
+              next.from = chosen.from;
+              next.to = chosen.to;
+            }
+            setUrl(next);
+          }}
+        />
+      </div>
+      <FilterChips
+        filters={url.filters}
+        goals={goalList}
+        onRemove={(f) => setUrl({ ...url, filters: removeFilter(url.filters, f) })}
+        onClear={() => setUrl({ ...url, filters: [] })}
+      />
+
+      {view === 'overview' && (
+        <div className="clickpath-report__overview">
+          <KpiCards state={overview} hasGoals={goalList.length > 0} onRetry={overview.reload} />
+          {empty ? (
+            <div className="clickpath-report__card clickpath-report__card--empty">
+              <NoDataYet />
+            </div>
+          ) : (
+            <ChartCard query={{ ...query, interval: intervalFor(range) }} />
+          )}
+          <div className="clickpath-report__grid">
+            <RealtimeCard />
+            {!empty &&
+              BREAKDOWN_CARDS().map((card) => (
+                <BreakdownCard
+                  key={card.id}
+                  title={card.title}
+                  tabs={card.tabs}
+                  query={query}
+                  onFilter={(f) => setUrl({ ...url, filters: addFilter(url.filters, f) })}
+                />
+              ))}
+          </div>
+        </div>
+      )}
+      {view === 'visitors' &&
+        (visitorId ? (
+          <VisitorProfile visitorId={visitorId} onBack={() => setVisitorId(null)} />
+        ) : (
+          <VisitorsList query={query} onOpen={setVisitorId} />
+        ))}
+      {view === 'goals' && <GoalsView query={query} onChange={() => setGoalsVersion(goalsVersion + 1)} />}
+      {view === 'funnels' && <FunnelsView query={query} />}
+    </div>
+  );
+}

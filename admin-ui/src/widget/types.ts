@@ -1,0 +1,5 @@
+/** `window.clickpathAdmin.initialState` on the WordPress dashboard. */
+export interface WidgetInitialState {
+  /** admin.php?page=clickpath */
+  statsUrl?: string;
+}
