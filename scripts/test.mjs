@@ -33,7 +33,9 @@ function ensureDebianPackages(needs) {
   if (missing.length === 0) return;
   const packages = [...new Set(missing.flatMap((m) => m.packages))];
   if (process.getuid?.() !== 0) {
-    console.error(`Missing: ${missing.map((m) => m.what).join(', ')}. Install with: sudo apt-get install -y ${packages.join(' ')}`);
+    console.error(
+      `Missing: ${missing.map((m) => m.what).join(', ')}. Install with: sudo apt-get install -y ${packages.join(' ')}`,
+    );
     process.exit(1);
   }
   run(`apt-get install ${packages.join(' ')}`, 'sh', [
@@ -46,25 +48,43 @@ function ensureDebianPackages(needs) {
 if (!process.env.MONGODB_URI && !onPath('mongod')) {
   run('FerretDB (npm run setup:db)', process.execPath, [join(root, 'scripts', 'setup-db.mjs')]);
 }
-ensureDebianPackages([{ what: 'Chromium (/usr/bin/chromium)', packages: ['chromium'], check: () => existsSync('/usr/bin/chromium') }]);
+ensureDebianPackages([
+  { what: 'Chromium (/usr/bin/chromium)', packages: ['chromium'], check: () => existsSync('/usr/bin/chromium') },
+]);
 
 // 2. Static checks.
 run('lint (eslint + prettier)', 'npm', ['run', 'lint', '--silent']);
 run('typecheck', 'npm', ['run', 'typecheck', '--silent']);
 
-// 3. Backend suites against a real database.
-const report = join(artifacts, 'backend-jest.json');
-rmSync(report, { force: true });
-run('backend tests (jest, real database)', 'npx', ['jest', '--ci', '--json', `--outputFile=${report}`], {
-  cwd: join(root, 'backend'),
-});
-const results = JSON.parse(readFileSync(report, 'utf8'));
-if (results.numTotalTests === 0) {
-  console.error('✖ no backend test ran');
-  process.exit(1);
+// 3. Test suites. Each writes a jest JSON report; a suite that ran no test fails the run.
+let passed = 0;
+let failed = 0;
+function jestSuite(label, cwd, command, args) {
+  const report = join(artifacts, `${label.replace(/\W+/g, '-')}.json`);
+  rmSync(report, { force: true });
+  run(label, command, [...args, '--ci', '--json', `--outputFile=${report}`], { cwd });
+  const results = JSON.parse(readFileSync(report, 'utf8'));
+  if (results.numTotalTests === 0) {
+    console.error(`✖ ${label}: no test ran`);
+    process.exit(1);
+  }
+  if (results.numPendingTests > 0 || results.numTodoTests > 0) {
+    console.error(`✖ ${label}: ${results.numPendingTests} skipped test(s); a skipped test proves nothing`);
+    process.exit(1);
+  }
+  passed += results.numPassedTests;
+  failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
+  console.log(`${label}: ${results.numPassedTests} passed, ${results.numFailedTests} failed`);
 }
-const passed = results.numPassedTests;
-const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-console.log(`\nbackend: ${passed} passed, ${failed} failed, ${results.numPendingTests} skipped`);
-if (failed > 0 || results.numPendingTests > 0) process.exit(1);
-console.log(`${passed} passed, ${failed} failed`);
+
+jestSuite('admin-ui tests (jest via wp-scripts)', join(root, 'admin-ui'), 'npx', [
+  'wp-scripts',
+  'test-unit-js',
+  '--config',
+  'jest.config.js',
+]);
+run('admin-ui build and size budgets', 'npm', ['run', 'build', '-w', 'admin-ui', '--silent']);
+jestSuite('backend tests (jest, real database)', join(root, 'backend'), 'npx', ['jest']);
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
+import path from 'node:path';
 
 import express, { Router, type Express } from 'express';
 import helmet from 'helmet';
@@ -76,9 +78,31 @@ export function createApp({ config, logger }: AppDeps): Express {
   });
 
   app.use(API_PREFIX, router);
+  app.use(dashboard());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;
+}
+
+const DASHBOARD_DIR = path.resolve(__dirname, '..', '..', 'admin-ui', 'build', 'dashboard');
+
+/** The standalone dashboard (admin-ui's `dashboard` entry) at `/`; its assets carry a version query. */
+function dashboard(): express.RequestHandler {
+  if (!existsSync(DASHBOARD_DIR)) {
+    return (req, res, next) => {
+      if (req.method !== 'GET' || req.path !== '/') return next();
+      res
+        .type('text/plain')
+        .send('Clickpath backend is running. Build the dashboard with `npm run build` at the repository root.');
+    };
+  }
+  return express.static(DASHBOARD_DIR, {
+    index: 'index.html',
+    maxAge: '1h',
+    setHeaders: (res, file) => {
+      if (file.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
+    },
+  });
 }
 
 export interface Server {

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import path from 'node:path';
 
+import { startAggregator, stopAggregator } from './aggregate/aggregator';
+import { aggregateJobs } from './aggregate/retention';
 import { pruneExpiredSessions } from './accounts/service';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
@@ -40,9 +42,11 @@ async function main(): Promise<void> {
       { name: 'prune-sessions', everyMs: HOUR, run: () => pruneExpiredSessions() },
       { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
       { name: 'prune-salts', everyMs: HOUR, run: () => pruneSalts() },
+      ...aggregateJobs(),
     ],
     logger,
   );
+  startAggregator({ logger });
 
   const { listener, collector } = createServer({ config, logger });
   const server = http.createServer(listener);
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
     forceTimer.unref();
     await closed;
     await collector.writer.idle();
+    await stopAggregator();
     await disconnectDatabase();
     await embedded?.stop();
     logger.info('stopped');

@@ -4,7 +4,11 @@ import path from 'node:path';
 const backendDir = path.resolve(__dirname, '..');
 
 function runJest(args: string[], env: NodeJS.ProcessEnv) {
-  const result = spawnSync('npx', ['jest', '--ci', ...args], { cwd: backendDir, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const result = spawnSync('npx', ['jest', '--ci', ...args], {
+    cwd: backendDir,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 

@@ -21,6 +21,9 @@ let bob: TestUser;
 let carol: TestUser;
 let bobSite: string;
 let bobKeyId: string;
+/** B's goal, funnel, annotation and visitor, named by the report routes' :id and :visitorId. */
+let bobItems: { goalId: string; funnelId: string; annotationId: string };
+const REPORT_PARAMS = { dimension: 'page', visitorId: 'f:bobvisitor0001' };
 /** Strings that identify B's data; none may appear in any answer to A. */
 let bobSecrets: string[];
 
@@ -45,6 +48,18 @@ beforeAll(async () => {
   expect(invite.status).toBe(201);
   const bobKey = await createKey(bob, bobSite, ['stats:read', 'sites:manage']);
   bobKeyId = bobKey.id;
+  const goal = async (match: string) =>
+    (await bob.agent.post(`/api/v1/sites/${bobSite}/goals`).send({ name: `Bravo ${match}`, kind: 'page', match })).body
+      .id as string;
+  const goalId = await goal('/checkout');
+  const second = await goal('/thanks');
+  const funnel = await bob.agent
+    .post(`/api/v1/sites/${bobSite}/funnels`)
+    .send({ name: 'Bravo funnel', steps: [goalId, second] });
+  const note = await bob.agent
+    .post(`/api/v1/sites/${bobSite}/annotations`)
+    .send({ day: '2026-03-01', text: 'Bravo note' });
+  bobItems = { goalId, funnelId: funnel.body.id, annotationId: note.body.id };
   bobSecrets = [
     'Bravo Secret Shop',
     'bravo-secret.example',
@@ -53,6 +68,9 @@ beforeAll(async () => {
     bob.email,
     carol.email,
     'Carol Member',
+    'Bravo /checkout',
+    'Bravo funnel',
+    'Bravo note',
   ];
 });
 afterAll(() => t.close());
@@ -63,12 +81,16 @@ const attackBodies = (): Record<string, unknown> => ({
   'post /api/v1/sites/{siteId}/members': { email: alice.email, role: 'admin' },
   'patch /api/v1/sites/{siteId}/members/{accountId}': { role: 'admin' },
   'post /api/v1/sites/{siteId}/keys': { name: 'stolen', scopes: ['stats:read', 'sites:manage'] },
+  'post /api/v1/sites/{siteId}/goals': { name: 'planted', kind: 'page', match: '/' },
+  'patch /api/v1/sites/{siteId}/goals/{id}': { name: 'Hijacked' },
+  'post /api/v1/sites/{siteId}/funnels': { name: 'planted', steps: [bobItems.goalId, bobItems.goalId] },
+  'post /api/v1/sites/{siteId}/annotations': { day: '2026-03-01', text: 'planted' },
 });
 
 /** Everything of B's, and how much of everything exists, as plain data to compare. */
 async function snapshot(): Promise<unknown> {
   const siteId = new Types.ObjectId(bobSite);
-  const [sites, members, apikeys, accounts] = await Promise.all([
+  const [sites, members, apikeys, accounts, goals, funnels, annotations] = await Promise.all([
     t.db.collection('sites').find({ _id: siteId }).toArray(),
     t.db.collection('members').find({ siteId }).sort({ _id: 1 }).toArray(),
     t.db.collection('apikeys').find({ siteId }).sort({ _id: 1 }).toArray(),
@@ -77,12 +99,15 @@ async function snapshot(): Promise<unknown> {
       .find({ _id: { $in: [new Types.ObjectId(bob.id), new Types.ObjectId(carol.id)] } })
       .sort({ _id: 1 })
       .toArray(),
+    t.db.collection('goals').find({ siteId }).sort({ _id: 1 }).toArray(),
+    t.db.collection('funnels').find({ siteId }).sort({ _id: 1 }).toArray(),
+    t.db.collection('annotations').find({ siteId }).sort({ _id: 1 }).toArray(),
   ]);
   const counts: Record<string, number> = {};
-  for (const name of ['sites', 'members', 'apikeys', 'accounts']) {
+  for (const name of ['sites', 'members', 'apikeys', 'accounts', 'goals', 'funnels', 'annotations']) {
     counts[name] = await t.db.collection(name).countDocuments();
   }
-  return JSON.parse(JSON.stringify({ sites, members, apikeys, accounts, counts }));
+  return JSON.parse(JSON.stringify({ sites, members, apikeys, accounts, goals, funnels, annotations, counts }));
 }
 
 interface Principal {
@@ -114,11 +139,24 @@ const principals = (): Principal[] => [
   },
 ];
 
+/** B's goal, funnel or annotation id, whichever the route's `:id` names, and the report path parameters. */
+function itemIds(op: Operation): Record<string, string> {
+  const id = op.path.includes('/funnels/')
+    ? bobItems.funnelId
+    : op.path.includes('/annotations/')
+      ? bobItems.annotationId
+      : bobItems.goalId;
+  return { id, ...REPORT_PARAMS };
+}
+
 /** The id combinations to try on a route: all of B's ids, and A's own site with B's member or key. */
 function targets(op: Operation): Array<{ label: string; ids: Record<string, string> }> {
   const list = [
-    { label: "B's ids", ids: { siteId: bobSite, keyId: bobKeyId, accountId: carol.id } },
-    { label: "B's ids (B as the member)", ids: { siteId: bobSite, keyId: bobKeyId, accountId: bob.id } },
+    { label: "B's ids", ids: { siteId: bobSite, keyId: bobKeyId, accountId: carol.id, ...itemIds(op) } },
+    {
+      label: "B's ids (B as the member)",
+      ids: { siteId: bobSite, keyId: bobKeyId, accountId: bob.id, ...itemIds(op) },
+    },
   ];
   if (op.pathParams.some((p) => p !== 'siteId' && ID_PARAMS.has(p))) {
     list.push({
@@ -146,6 +184,13 @@ describe('tenant isolation', () => {
         'post /api/v1/sites/{siteId}/keys',
         'post /api/v1/sites/{siteId}/keys/{keyId}/revoke',
         'post /api/v1/sites/{siteId}/keys/{keyId}/rotate',
+        'get /api/v1/sites/{siteId}/stats/overview',
+        'get /api/v1/sites/{siteId}/stats/breakdown/{dimension}',
+        'get /api/v1/sites/{siteId}/visitors/{visitorId}',
+        'patch /api/v1/sites/{siteId}/goals/{id}',
+        'get /api/v1/sites/{siteId}/funnels/{id}/report',
+        'delete /api/v1/sites/{siteId}/annotations/{id}',
+        'get /api/v1/sites/{siteId}/export/site',
       ]),
     );
   });
@@ -161,7 +206,9 @@ describe('tenant isolation', () => {
       let attempts = 0;
       for (const op of idRoutes) {
         for (const target of targets(op)) {
-          const url = fillPath(op.path, target.ids);
+          // Report routes validate their range before the access check; a valid one makes the check the only obstacle.
+          const range = op.queryParams.some((q) => q.name === 'from') ? '?from=2026-03-01&to=2026-03-07' : '';
+          const url = fillPath(op.path, target.ids) + range;
           const key = `${op.method} ${op.path}`;
           let req = principal.send(op, url);
           if (op.body) req = req.send((bodies[key] ?? exampleFor(doc, op.body)) as object);

@@ -33,7 +33,16 @@ const tersed = (
   await minify(esbuilt, {
     ecma: 2021,
     // booleans_as_integers: `true` → `1` is safe here (capture flag, keepalive are coerced).
-    compress: { passes: 4, booleans_as_integers: true, unsafe: true, unsafe_arrows: true, unsafe_comps: true, unsafe_methods: true, pure_getters: true, toplevel: true },
+    compress: {
+      passes: 4,
+      booleans_as_integers: true,
+      unsafe: true,
+      unsafe_arrows: true,
+      unsafe_comps: true,
+      unsafe_methods: true,
+      pure_getters: true,
+      toplevel: true,
+    },
     mangle: { toplevel: true },
     format: { wrap_func_args: false },
   })
@@ -48,7 +57,9 @@ for (const file of outputs) {
 }
 
 const size = gz(code + '\n');
-console.log(`tracker: ${code.length + 1} bytes, ${size} bytes gzipped (budget ${BUDGET}; esbuild ${gz(esbuilt)}, terser ${gz(tersed)})`);
+console.log(
+  `tracker: ${code.length + 1} bytes, ${size} bytes gzipped (budget ${BUDGET}; esbuild ${gz(esbuilt)}, terser ${gz(tersed)})`,
+);
 if (size > BUDGET) {
   console.error(`tracker: gzipped size ${size} exceeds the ${BUDGET}-byte budget`);
   process.exitCode = 1;

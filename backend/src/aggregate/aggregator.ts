@@ -1,11 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
+
+import { chunksById, deleteChunks, oldestChunks, type InboxChunk } from '../collect/inbox';
 import type { Logger } from 'pino';
 
 import { computeBatch, visitorDayKey, visitorKey, type BatchResult, type SiteConfig } from './compute';
 import { LeaseLostError, acquireLease, releaseLease, setPendingBatch, waitForLease } from './lease';
-import { COUNTERS, collections, type LockDoc, type RawEvent, type RollupDoc } from './model';
+import {
+  COUNTERS,
+  collections,
+  type LockDoc,
+  type RawEvent,
+  type RollupDoc,
+  type VisitDoc,
+  type VisitorDayDoc,
+  type VisitorDoc,
+} from './model';
 
 export const DEFAULT_BATCH_SIZE = 2000;
 const DEFAULT_TIMEOUT_MINUTES = 30;
@@ -28,10 +39,12 @@ export interface DrainStats {
   roundTrips: number;
   /** False when another aggregator held the lease. */
   leased: boolean;
+  /** Milliseconds spent per phase, summed over batches. */
+  phases: Record<string, number>;
 }
 
 /**
- * Processes every unprocessed event now, batch by batch, under the aggregator
+ * Aggregates every event waiting in the inbox now, batch by batch, under the aggregator
  * lease (waiting for it if another aggregator holds it). Tests, the rebuild and
  * the background loop call this.
  */
@@ -59,7 +72,7 @@ export async function withLease<T extends { leased: boolean }>(
 }
 
 function emptyStats(): DrainStats {
-  return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true };
+  return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {} };
 }
 
 async function drain(holder: string, initial: LockDoc, options: DrainOptions): Promise<DrainStats> {
@@ -73,56 +86,140 @@ async function drain(holder: string, initial: LockDoc, options: DrainOptions): P
   }
 }
 
-/** Deterministic, so a batch replayed after a reset of `processed` is recognised by the rollup guards. */
-function batchIdOf(eventIds: readonly string[]): string {
-  return createHash('sha1').update(eventIds.join('\n')).digest('base64url').slice(0, 20);
+/** Deterministic: a batch replayed after a crash keeps its id, which the rollup guards recognise. */
+function batchIdOf(ids: readonly string[]): string {
+  return createHash('sha1').update(ids.join('\n')).digest('base64url').slice(0, 20);
 }
 
 const byTimeThenId = (a: RawEvent, b: RawEvent) =>
   a.ts.getTime() - b.ts.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
+function time(stats: DrainStats, phase: string, started: number): number {
+  const now = Date.now();
+  stats.phases[phase] = (stats.phases[phase] ?? 0) + now - started;
+  return now;
+}
+
+/**
+ * One batch: the oldest inbox chunks (or the batch a previous holder left
+ * half-done), minus events already aggregated, turned into visits, visitors and
+ * rollups; then the events are stored with their visit ids and the chunks
+ * deleted. Returns the number of events consumed (0 when the inbox is empty).
+ */
 async function processBatch(
   holder: string,
   pending: LockDoc['pending'],
   batchSize: number,
   stats: DrainStats,
 ): Promise<number> {
-  let events: RawEvent[];
+  const readStarted = Date.now();
+  let chunks: InboxChunk[];
   let batchId: string;
   if (pending) {
-    // A previous holder stopped part-way through this batch: replay exactly it.
-    events = await collections
-      .events()
-      .find({ _id: { $in: pending.eventIds } })
-      .toArray();
+    chunks = await chunksById(pending.chunkIds.map((id) => new mongoose.Types.ObjectId(id)));
     batchId = pending.batchId;
-    stats.roundTrips += 1;
   } else {
-    events = await collections.events().find({ processed: false }).sort({ ts: 1, _id: 1 }).limit(batchSize).toArray();
-    stats.roundTrips += 1;
-    if (events.length === 0) return 0;
-    events.sort(byTimeThenId);
-    const eventIds = events.map((e) => e._id);
-    batchId = batchIdOf(eventIds);
-    await setPendingBatch(holder, { batchId, eventIds });
-    stats.roundTrips += 1;
+    chunks = await oldestChunks(batchSize);
+    if (chunks.length === 0) return 0;
+    const chunkIds = chunks.map((c) => c.id.toHexString());
+    batchId = batchIdOf(chunkIds);
+    await setPendingBatch(holder, { batchId, chunkIds });
   }
+  stats.roundTrips += 2;
+  const unique = new Map<string, RawEvent>();
+  for (const chunk of chunks) {
+    for (const event of chunk.events) if (!unique.has(event._id)) unique.set(event._id, event as RawEvent);
+  }
+  const events = await claimNewEvents(batchId, [...unique.values()]);
+  stats.roundTrips += 1;
   events.sort(byTimeThenId);
+  time(stats, 'readEvents', readStarted);
 
-  const sites = await loadSites(events);
-  const state = await loadState(batchId, events, stats);
-  stats.roundTrips += 1;
-  const result = computeBatch(batchId, events, sites, state);
-  await writeBatch(batchId, result, stats);
+  if (events.length > 0) {
+    const loadStarted = Date.now();
+    const sites = await loadSites(events);
+    const state = await loadBatchState(batchId, events, stats);
+    stats.roundTrips += 1;
+    time(stats, 'loadState', loadStarted);
+    const computeStarted = Date.now();
+    const result = computeBatch(batchId, events, sites, state);
+    time(stats, 'compute', computeStarted);
+    await writeBatch(batchId, result, stats);
+    await storeEvents(events, result, stats);
+  }
+  await deleteChunks(chunks.map((c) => c.id));
   await setPendingBatch(holder, null);
-  stats.roundTrips += 1;
+  stats.roundTrips += 2;
   stats.batches += 1;
   stats.events += events.length;
-  return events.length;
+  return Math.max(1, unique.size);
+}
+
+/**
+ * Claims the batch's event ids in `event_claims` (an insert, cheap on every
+ * server): an id another batch already claimed is a resent event and is dropped,
+ * while one this very batch claimed before a crash is kept for the replay.
+ */
+async function claimNewEvents(batchId: string, events: RawEvent[]): Promise<RawEvent[]> {
+  if (events.length === 0) return events;
+  const at = new Date();
+  let duplicates: string[] = [];
+  try {
+    await collections.eventClaims().insertMany(
+      events.map((e) => ({ _id: e._id, batch: batchId, at })),
+      { ordered: false },
+    );
+  } catch (error) {
+    duplicates = duplicateIndexes(error).map((i) => events[i]!._id);
+  }
+  if (duplicates.length === 0) return events;
+  const ours = new Set(
+    (
+      await collections
+        .eventClaims()
+        .find({ _id: { $in: duplicates }, batch: batchId }, { projection: { _id: 1 } })
+        .toArray()
+    ).map((c) => c._id),
+  );
+  const resent = new Set(duplicates.filter((id) => !ours.has(id)));
+  return events.filter((e) => !resent.has(e._id));
+}
+
+/** Indexes of duplicate-key failures in a bulk insert; rethrows anything else. */
+function duplicateIndexes(error: unknown): number[] {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{
+    code?: number;
+    index?: number;
+    err?: { code?: number; index?: number };
+  }>;
+  // A lost connection also surfaces as a bulk error, with no write errors listed.
+  if (list.length === 0) throw error;
+  return list.map((e) => {
+    if ((e.code ?? e.err?.code) !== 11000) throw error;
+    return e.index ?? e.err?.index ?? -1;
+  });
+}
+
+/** Inserts the batch's events with their visit ids; rows a crashed attempt already stored are kept. */
+async function storeEvents(events: RawEvent[], result: BatchResult, stats: DrainStats): Promise<void> {
+  const started = Date.now();
+  const visitOf = new Map<string, string>();
+  for (const [visitId, ids] of result.eventsByVisit) for (const id of ids) visitOf.set(id, visitId);
+  try {
+    await collections.events().insertMany(
+      events.map((e) => ({ ...e, visitId: visitOf.get(e._id) ?? '' })),
+      { ordered: false },
+    );
+  } catch (error) {
+    duplicateIndexes(error);
+  }
+  stats.roundTrips += 1;
+  time(stats, 'storeEvents', started);
 }
 
 /** Site settings for the batch in one query; read every batch so setting changes apply from the next one. */
-async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteConfig>> {
+export async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteConfig>> {
   const ids = [...new Set(events.map((e) => String(e.siteId)))].map((id) => new mongoose.Types.ObjectId(id));
   const db = mongoose.connection.db;
   if (!db) throw new Error('database not connected');
@@ -146,9 +243,9 @@ async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteC
  * query each, rolled back to before `batchId` where a previous run of this very
  * batch already wrote them.
  */
-async function loadState(batchId: string, events: readonly RawEvent[], stats: DrainStats) {
+export async function loadBatchState(batchId: string, events: readonly RawEvent[], stats: DrainStats) {
   const visitorIds = [...new Set(events.map((e) => visitorKey(e.siteId, e.vid)))];
-  const visitors = new Map<string, import('./model').VisitorDoc>();
+  const visitors = new Map<string, VisitorDoc>();
   for (const doc of await collections
     .visitors()
     .find({ _id: { $in: visitorIds } })
@@ -162,7 +259,7 @@ async function loadState(batchId: string, events: readonly RawEvent[], stats: Dr
   stats.roundTrips += 1;
 
   const visitIds = [...visitors.values()].map((v) => v.lastVisitId).filter(Boolean);
-  const visits = new Map<string, import('./model').VisitDoc>();
+  const visits = new Map<string, VisitDoc>();
   for (const doc of await collections
     .visits()
     .find({ _id: { $in: visitIds } })
@@ -177,7 +274,7 @@ async function loadState(batchId: string, events: readonly RawEvent[], stats: Dr
 
   const dayIds = new Set(events.map((e) => visitorDayKey(e.siteId, e.day, e.vid)));
   for (const visit of visits.values()) dayIds.add(visitorDayKey(visit.siteId, visit.day, visit.vid));
-  const visitorDays = new Map<string, import('./model').VisitorDayDoc>();
+  const visitorDays = new Map<string, VisitorDayDoc>();
   for (const doc of await collections
     .visitorDays()
     .find({ _id: { $in: [...dayIds] } })
@@ -196,9 +293,9 @@ async function loadState(batchId: string, events: readonly RawEvent[], stats: Dr
 /**
  * Writes a batch in an order that makes a replay safe: guarded rollup
  * increments, then visits, visitors and visitor-days (whole documents that
- * carry their own undo), and last the events' `processed` flag.
+ * carry their own undo); the caller then stores the events and deletes the chunks.
  */
-async function writeBatch(batchId: string, result: BatchResult, stats: DrainStats): Promise<void> {
+export async function writeBatch(batchId: string, result: BatchResult, stats: DrainStats): Promise<void> {
   const rollupOps: mongo.AnyBulkWriteOperation<RollupDoc>[] = result.rollups.map((r) => {
     const setOnInsert: Record<string, unknown> = { granularity: r.granularity };
     for (const counter of COUNTERS) if (r.inc[counter] === undefined) setOnInsert[counter] = 0;
@@ -212,28 +309,27 @@ async function writeBatch(batchId: string, result: BatchResult, stats: DrainStat
       },
     };
   });
+  let started = Date.now();
   await bulkWriteIgnoringDuplicates(collections.rollups(), rollupOps);
   stats.rollupWrites += rollupOps.length;
+  started = time(stats, 'writeRollups', started);
 
   await bulkWriteIgnoringDuplicates(
     collections.visits(),
     result.visits.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
   );
+  started = time(stats, 'writeVisits', started);
   await bulkWriteIgnoringDuplicates(
     collections.visitors(),
     result.visitors.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
   );
+  started = time(stats, 'writeVisitors', started);
   await bulkWriteIgnoringDuplicates(
     collections.visitorDays(),
     result.visitorDays.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
   );
-  await bulkWriteIgnoringDuplicates(
-    collections.events(),
-    [...result.eventsByVisit].map(([visitId, ids]) => ({
-      updateMany: { filter: { _id: { $in: ids } }, update: { $set: { processed: true, visitId } } },
-    })),
-  );
-  stats.roundTrips += 5;
+  time(stats, 'writeVisitorDays', started);
+  stats.roundTrips += 4;
 }
 
 /**

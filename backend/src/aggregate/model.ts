@@ -160,7 +160,7 @@ export interface LockDoc {
   holder: string;
   expiresAt: Date;
   /** The batch being applied: replayed as-is by the next holder if this one died mid-way. */
-  pending: { batchId: string; eventIds: string[] } | null;
+  pending: { batchId: string; chunkIds: string[] } | null;
 }
 
 const loose = { versionKey: false, strict: false } as const;
@@ -184,11 +184,15 @@ rollupSchema.index({ siteId: 1, dim: 1, period: 1 });
 
 const lockSchema = new Schema({ _id: String }, loose);
 
+const eventClaimSchema = new Schema({ _id: String }, loose);
+eventClaimSchema.index({ at: 1 });
+
 export const Visit = model('Visit', visitSchema, 'visits');
 export const Visitor = model('Visitor', visitorSchema, 'visitors');
 export const VisitorDay = model('VisitorDay', visitorDaySchema, 'visitor_days');
 export const Rollup = model('Rollup', rollupSchema, 'rollups');
 export const Lock = model('Lock', lockSchema, 'locks');
+export const EventClaim = model('EventClaim', eventClaimSchema, 'event_claims');
 
 function db(): mongo.Db {
   const database = mongoose.connection.db;
@@ -204,6 +208,7 @@ export const collections = {
   visitorDays: () => db().collection<VisitorDayDoc>('visitor_days'),
   rollups: () => db().collection<RollupDoc>('rollups'),
   locks: () => db().collection<LockDoc>('locks'),
+  eventClaims: () => db().collection<EventClaimDoc>('event_claims'),
 };
 
 /** The fields of a stored event (collect/model.ts) that the aggregator reads. */
@@ -223,6 +228,13 @@ export interface RawEvent extends VisitAttributes {
   notFound: boolean;
   userId: string;
   traits?: Record<string, unknown>;
-  processed: boolean;
   visitId: string;
+}
+
+/** Which batch first aggregated an event id: a resent event is recognised and counted once. */
+export interface EventClaimDoc {
+  /** The event's `${siteId}:${clientId}`. */
+  _id: string;
+  batch: string;
+  at: Date;
 }

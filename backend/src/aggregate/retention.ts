@@ -7,6 +7,7 @@ import { collections } from './model';
 const DAY = 86_400_000;
 export const ROLLUP_RETENTION_MONTHS = 25;
 export const VISITOR_DAY_RETENTION_DAYS = 3;
+export const EVENT_CLAIM_RETENTION_DAYS = 7;
 
 interface SiteRetention {
   _id: mongo.ObjectId;
@@ -22,7 +23,7 @@ export interface RetentionResult {
 }
 
 /**
- * Deletes, per site, processed raw events (and the visits and visitor profiles
+ * Deletes, per site, raw events (and the visits and visitor profiles
  * last seen) older than `rawEventRetentionDays`, and rollups (daily and hourly)
  * older than 25 months. TTL indexes are not available, so this runs as a job;
  * plain deletes by date are safe when several replicas run them at once.
@@ -38,9 +39,7 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
   for (const site of sites) {
     const days = site.settings?.rawEventRetentionDays ?? 760;
     const cutoff = new Date(now.getTime() - days * DAY);
-    total.events += (
-      await collections.events().deleteMany({ siteId: site._id, ts: { $lt: cutoff }, processed: true })
-    ).deletedCount;
+    total.events += (await collections.events().deleteMany({ siteId: site._id, ts: { $lt: cutoff } })).deletedCount;
     total.visits += (
       await collections.visits().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
     ).deletedCount;
@@ -66,10 +65,17 @@ export async function pruneVisitorDays(now = new Date()): Promise<number> {
   return (await collections.visitorDays().deleteMany({ day: { $lt: cutoff } })).deletedCount;
 }
 
+/** Event-id claims only need to outlive a client's retries of the same event. */
+export async function pruneEventClaims(now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - EVENT_CLAIM_RETENTION_DAYS * DAY);
+  return (await collections.eventClaims().deleteMany({ at: { $lt: cutoff } })).deletedCount;
+}
+
 /** The aggregate domain's scheduled jobs, for server.ts. */
 export function aggregateJobs(): Job[] {
   return [
     { name: 'retention', everyMs: 6 * 3_600_000, run: () => applyRetention() },
     { name: 'prune-visitor-days', everyMs: 3_600_000, run: () => pruneVisitorDays() },
+    { name: 'prune-event-claims', everyMs: 3_600_000, run: () => pruneEventClaims() },
   ];
 }

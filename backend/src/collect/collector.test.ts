@@ -32,8 +32,8 @@ async function store(overrides: Record<string, unknown> = {}, target: TestSite =
   const event = pageview(target.publicId, overrides);
   const res = await postEvent(t.handler, event, ip ? { ip } : {});
   expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 1 } });
-  const doc = await t.db.collection<{ _id: string }>('events').findOne({ _id: `${target.id}:${String(event.i)}` });
-  expect(doc).not.toBeNull();
+  const [doc] = await storedEvents(t.db, { _id: `${target.id}:${String(event.i)}` });
+  expect(doc).toBeDefined();
   return doc as Ev;
 }
 
@@ -47,7 +47,7 @@ async function expectInvalid(body: unknown, field: string): Promise<void> {
 }
 
 describe('field validation', () => {
-  it('when a full pageview arrives, then it is stored enriched, unprocessed and without the IP', async () => {
+  it('when a full pageview arrives, then it is stored enriched, in a visit and without the IP', async () => {
     const doc = await store({}, site, '8.8.8.8');
     expect(doc).toMatchObject({
       siteId: expect.anything(),
@@ -63,8 +63,7 @@ describe('field validation', () => {
       screen: 'laptop',
       language: 'en-US',
       country: 'US',
-      processed: false,
-      visitId: '',
+      visitId: expect.stringContaining(site.id),
       vid: expect.stringMatching(/^c:[A-Za-z0-9_-]{22}$/),
     });
     expect(String(doc.siteId)).toBe(site.id);
@@ -114,8 +113,18 @@ describe('field validation', () => {
   });
 
   describe('k (kind)', () => {
-    it.each(['pv', 'ev', 'en'])('when k is %s, then the kind is stored', async (k) => {
-      expect((await store({ k })).kind).toBe(k);
+    it.each([
+      ['pv', {}],
+      ['ev', { n: 'signup' }],
+      ['en', { e: 1200 }],
+    ])('when k is %s, then the kind is stored', async (k, extra) => {
+      expect((await store({ k, ...extra })).kind).toBe(k);
+    });
+    it('when an engagement of 0 ms arrives, then it is accepted and not stored', async () => {
+      const event = pageview(site.publicId, { k: 'en', e: 0 });
+      const res = await postEvent(t.handler, event);
+      expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 0 } });
+      expect(await storedEvents(t.db, { _id: `${site.id}:${String(event.i)}` })).toEqual([]);
     });
     it.each([
       ['unknown', 'xx'],

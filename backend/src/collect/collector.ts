@@ -186,7 +186,6 @@ export function createCollector(options: CollectorOptions) {
         notFound: event.nf === 1,
         userId: firstParty ? (event.uid ?? '') : '',
         ...(firstParty && event.tr ? { traits: event.tr } : {}),
-        processed: false,
         visitId: '',
       };
     });

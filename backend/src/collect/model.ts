@@ -1,9 +1,10 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * A raw hit as stored by the collector: already enriched, never holding a raw IP
- * or user-agent string. Its _id is `${siteId}:${clientEventId}`, so a retried send
- * is stored once. The aggregator sets `visitId` and flips `processed`.
+ * A raw hit, enriched by the collector (never holding a raw IP or user-agent
+ * string) and stored by the aggregator once it knows the hit's visit. Its _id is
+ * `${siteId}:${clientEventId}`, so a retried send is stored once. Written once,
+ * never updated (see collect/inbox.ts for why).
  */
 const eventSchema = new Schema(
   {
@@ -45,12 +46,11 @@ const eventSchema = new Schema(
     notFound: { type: Boolean, default: false },
     userId: { type: String, default: '' },
     traits: { type: Schema.Types.Mixed, default: undefined },
-    processed: { type: Boolean, required: true, default: false },
     visitId: { type: String, default: '' },
   },
   { versionKey: false, strict: 'throw', minimize: true },
 );
-eventSchema.index({ processed: 1, ts: 1 });
+eventSchema.index({ siteId: 1, day: 1 });
 eventSchema.index({ siteId: 1, ts: 1 });
 eventSchema.index({ siteId: 1, vid: 1, ts: 1 });
 eventSchema.index({ siteId: 1, visitId: 1, ts: 1 });

@@ -1,4 +1,5 @@
-import { Event, type StoredEvent } from './model';
+import { appendToInbox } from './inbox';
+import type { StoredEvent } from './model';
 
 interface Pending {
   docs: StoredEvent[];
@@ -7,23 +8,15 @@ interface Pending {
 }
 
 export interface WriterOptions {
-  /** Largest number of events in one insert. */
+  /** Largest number of events in one inbox document. */
   maxBatch: number;
 }
 
-const DUPLICATE_KEY = 11000;
-
-interface BulkError {
-  code?: number;
-  writeErrors?: Array<{ code?: number; index?: number; err?: { code?: number; index?: number } }>;
-}
-
 /**
- * Group commit for raw events: requests that arrive while an insert is in flight
+ * Group commit into the inbox: requests that arrive while a write is in flight
  * are written together by the next one, and each request is answered only after
- * the insert holding its events has been acknowledged by the database. Under load
- * a few inserts carry thousands of events; when idle each request writes at once.
- * Duplicate ids (a retried send) count as stored.
+ * the write holding its events was acknowledged by the database. Under load one
+ * write carries thousands of events; when idle each request writes at once.
  */
 export class EventWriter {
   private queue: Pending[] = [];
@@ -45,7 +38,7 @@ export class EventWriter {
   }
 
   private async drain(): Promise<void> {
-    // Let requests parsed in the same turn of the event loop join the first insert.
+    // Let requests parsed in the same turn of the event loop join the first write.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
       const batch: Pending[] = [];
@@ -55,46 +48,13 @@ export class EventWriter {
         batch.push(next);
         size += next.docs.length;
       }
-      await this.insert(batch);
+      try {
+        await appendToInbox(batch.flatMap((p) => p.docs));
+        batch.forEach((p) => p.resolve());
+      } catch (error) {
+        batch.forEach((p) => p.reject(error));
+      }
     }
     this.flushing = null;
   }
-
-  private async insert(batch: Pending[]): Promise<void> {
-    const docs = batch.flatMap((p) => p.docs);
-    try {
-      await Event.collection.insertMany(docs as never[], { ordered: false });
-      batch.forEach((p) => p.resolve());
-    } catch (error) {
-      const failedIndexes = realFailures(error as BulkError);
-      if (!failedIndexes) {
-        batch.forEach((p) => p.reject(error));
-        return;
-      }
-      // Only the requests owning a non-duplicate failure fail; duplicates are already stored.
-      let offset = 0;
-      for (const pending of batch) {
-        const end = offset + pending.docs.length;
-        const failed = [...failedIndexes].some((i) => i >= offset && i < end);
-        if (failed) pending.reject(error);
-        else pending.resolve();
-        offset = end;
-      }
-    }
-  }
-}
-
-/** Indexes of writes that failed for a reason other than a duplicate id; null when the whole insert failed. */
-function realFailures(error: BulkError): Set<number> | null {
-  // A lost connection surfaces as a bulk error with no write errors: nothing is known to be stored.
-  if (!Array.isArray(error.writeErrors) || error.writeErrors.length === 0) {
-    return error.code === DUPLICATE_KEY ? new Set() : null;
-  }
-  const failures = new Set<number>();
-  for (const writeError of error.writeErrors) {
-    const code = writeError.code ?? writeError.err?.code;
-    const index = writeError.index ?? writeError.err?.index;
-    if (code !== DUPLICATE_KEY && index !== undefined) failures.add(index);
-  }
-  return failures;
 }

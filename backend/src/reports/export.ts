@@ -109,7 +109,7 @@ export const EVENT_COLUMNS = [
 export async function* rawEvents(siteId: Types.ObjectId, range: DayRange): AsyncGenerator<Record<string, unknown>> {
   const cursor = collections
     .events()
-    .find({ siteId, day: { $gte: range.from, $lte: range.to } }, { projection: { processed: 0, siteId: 0, hour: 0 } })
+    .find({ siteId, day: { $gte: range.from, $lte: range.to } }, { projection: { siteId: 0, hour: 0 } })
     .sort({ ts: 1, _id: 1 });
   for await (const e of cursor) {
     yield {

@@ -1,8 +1,15 @@
+import { DateTime } from 'luxon';
+
 import { objectId, text } from '../lib/validate';
 import { z } from '../lib/zod';
 import { BREAKDOWN_DIMENSIONS } from './dimensions';
 
-const day = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31');
+// The regex alone lets 2026-02-30 through, and an annotation stores its day as given.
+const day = () =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
+    .refine((value) => DateTime.fromISO(value).isValid, 'must be a real date');
 
 /** `filter` may repeat: `?filter=country:is:NL&filter=source:is:Google`. */
 const filterParam = z.union([z.string().max(600), z.array(z.string().max(600)).max(10)]).optional();

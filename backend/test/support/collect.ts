@@ -3,6 +3,8 @@ import http, { type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type mongoose from 'mongoose';
+
+import { processPendingEvents } from '../../src/aggregate/aggregator';
 import request from 'supertest';
 
 import type { TrackerEvent } from '../../src/collect/event-schema';
@@ -54,12 +56,16 @@ export function postEvent(handler: RequestListener, body: unknown, options: Post
   return req.send(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-/** Stored events of the test database, oldest first. */
-export function storedEvents(db: mongoose.mongo.Db, filter: Record<string, unknown> = {}) {
+/** Stored events of the test database, oldest first, after the aggregator took in what was accepted. */
+export async function storedEvents(db: mongoose.mongo.Db, filter: Record<string, unknown> = {}) {
+  await processPendingEvents();
   return db.collection<{ _id: string } & Record<string, unknown>>('events').find(filter).sort({ ts: 1 }).toArray();
 }
 
-export const countEvents = (db: mongoose.mongo.Db): Promise<number> => db.collection('events').countDocuments();
+export async function countEvents(db: mongoose.mongo.Db): Promise<number> {
+  await processPendingEvents();
+  return db.collection('events').countDocuments();
+}
 
 /** Polls `probe` every 50 ms until it returns a value other than undefined; rejects after `timeoutMs`. */
 export async function waitUntil<T>(

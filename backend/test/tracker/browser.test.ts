@@ -73,7 +73,9 @@ describe('tracker in Chromium', () => {
     const [en] = await server.waitFor(on('/spa/one', 'en'), 1);
     expect(en!.e).toBeGreaterThanOrEqual(3000);
     expect(two!.u).toBe(server.origin + '/spa/two?x=1');
-    await page.evaluate(`history.replaceState({}, '', '/spa/two?x=1'); location.hash = 'section'; history.pushState({}, '', '/spa/two?x=1#other')`);
+    await page.evaluate(
+      `history.replaceState({}, '', '/spa/two?x=1'); location.hash = 'section'; history.pushState({}, '', '/spa/two?x=1#other')`,
+    );
     await page.evaluate(`history.back()`);
     await barrier(page);
     expect(server.events().filter(on('/spa/two', 'pv'))).toHaveLength(1);
@@ -204,4 +206,3 @@ describe('tracker in Chromium', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
-

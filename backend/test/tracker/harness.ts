@@ -17,7 +17,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export function buildTracker(): { code: string; status: number | null; output: string } {
   const run = spawnSync(process.execPath, [join(BACKEND_DIR, 'tracker/build.mjs')], { encoding: 'utf8' });
   if (run.error) throw run.error;
-  if (run.status !== 0 && !/exceeds/.test(run.stderr)) throw new Error(`tracker build failed:\n${run.stdout}${run.stderr}`);
+  if (run.status !== 0 && !/exceeds/.test(run.stderr))
+    throw new Error(`tracker build failed:\n${run.stdout}${run.stderr}`);
   return { code: readFileSync(TRACKER_FILE, 'utf8'), status: run.status, output: run.stdout + run.stderr };
 }
 
@@ -27,7 +28,9 @@ export function buildTracker(): { code: string; status: number | null; output: s
  */
 export async function launchBrowser(): Promise<{ context: () => Promise<BrowserContext>; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH. Browser tests do not skip.`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH. Browser tests do not skip.`,
+    );
   }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -61,7 +64,11 @@ export interface PageServer {
   /** Registers an HTML page at `path` and returns its absolute URL. */
   page: (path: string, html: string) => string;
   /** Resolves with the events matching `match` once there are at least `count`; rejects after `timeoutMs`. */
-  waitFor: (match: (e: Record<string, unknown>) => boolean, count: number, timeoutMs?: number) => Promise<Record<string, unknown>[]>;
+  waitFor: (
+    match: (e: Record<string, unknown>) => boolean,
+    count: number,
+    timeoutMs?: number,
+  ) => Promise<Record<string, unknown>[]>;
   /** Flattened events (a batch body counts as its items). */
   events: () => Record<string, unknown>[];
   close: () => Promise<void>;

@@ -92,7 +92,9 @@ try {
       if (a?.host)
         clickpath(
           'event',
-          a.host != L.host ? 'outbound' : /\.(pdf|zip|(doc|xls|ppt)x?|csv|mp[34]|dmg|exe)$/i.test(a.pathname) && 'download',
+          a.host != L.host
+            ? 'outbound'
+            : /\.(pdf|zip|(doc|xls|ppt)x?|csv|mp[34]|dmg|exe)$/i.test(a.pathname) && 'download',
           { url: a.href },
         );
     },

@@ -1,0 +1,459 @@
+// Seeds one site with a year of traffic for the report benchmark, written
+// straight into what the aggregator would have produced for that many events:
+// `rollups` (daily docs per dimension × key, hourly `all` docs, HyperLogLog
+// registers on the daily `all` docs), plus the last day's visits, visitors and
+// raw events (capped) so those collections are not empty.
+//
+// Raw events are not generated for the whole year: at ~5k inserts/s FerretDB
+// would need hours for 10M of them, and reports never read them. Counts come
+// from one deterministic distribution, so a run is reproducible.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { backendDir } from './support.mjs';
+
+const require = createRequire(import.meta.url);
+const { add: hllAdd } = require(join(backendDir, 'dist/aggregate/hll.js'));
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Poisson draw (Knuth below 30, normal approximation above). */
+function poisson(random, lambda) {
+  if (lambda <= 0) return 0;
+  if (lambda < 30) {
+    const limit = Math.exp(-lambda);
+    let k = 0;
+    let p = random();
+    while (p > limit) {
+      k += 1;
+      p *= random();
+    }
+    return k;
+  }
+  const u = Math.max(random(), 1e-12);
+  const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  return Math.max(0, Math.round(lambda + z * Math.sqrt(lambda)));
+}
+
+/** Power-law (Zipf) weights over `keys`, normalised. */
+function zipf(keys, s) {
+  const w = keys.map((_, i) => 1 / (i + 1) ** s);
+  const sum = w.reduce((a, b) => a + b, 0);
+  return keys.map((key, i) => [key, w[i] / sum]);
+}
+
+const range = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+
+// Pages: 1k paths, power law. Sources: a few hundred, power law; "" (direct) is the biggest.
+const PAGES = [
+  '/',
+  ...range(999, (i) => `/${['blog', 'docs', 'pricing', 'product', 'help'][i % 5]}/${i.toString(36)}-page`),
+];
+const SOURCES = [
+  '',
+  'Google',
+  'Bing',
+  'DuckDuckGo',
+  'Twitter',
+  'Facebook',
+  'LinkedIn',
+  'Reddit',
+  'Hacker News',
+  'GitHub',
+  ...range(290, (i) => `site${i}.example`),
+];
+const COUNTRIES = range(40, (i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
+const BROWSERS = ['Chrome', 'Safari', 'Firefox', 'Edge', 'Samsung Internet', 'Opera', 'Chrome WebView', 'Brave'];
+const OSES = ['Windows', 'iOS', 'Android', 'Mac OS', 'Linux', 'Chromium OS'];
+const CHANNELS = [
+  'Direct',
+  'Organic Search',
+  'Referral',
+  'Organic Social',
+  'Email',
+  'Paid Search',
+  'Paid Social',
+  'Other',
+];
+
+/** Dimension → weighted keys (visit-level dims take the share of visits). */
+const VISIT_DIMS = {
+  source: zipf(SOURCES, 1.1),
+  channel: zipf(CHANNELS, 1.3),
+  referrer: zipf(
+    ['', ...SOURCES.slice(1).map((s) => (s.includes('.') ? s : `${s.toLowerCase().replace(/ /g, '')}.com`))],
+    1.1,
+  ),
+  utm_source: zipf(['', 'newsletter', 'twitter', 'facebook', 'google', ...range(15, (i) => `partner${i}`)], 2.2),
+  utm_medium: zipf(['', 'email', 'social', 'cpc', 'referral', 'display'], 2.5),
+  utm_campaign: zipf(['', ...range(24, (i) => `campaign-${i}`)], 2.2),
+  utm_term: zipf(['', ...range(12, (i) => `term-${i}`)], 2.8),
+  utm_content: zipf(['', ...range(10, (i) => `content-${i}`)], 2.8),
+  country: zipf(COUNTRIES, 1.2),
+  region: zipf(
+    range(160, (i) => `${COUNTRIES[i % 40]}-${i}`),
+    1.1,
+  ),
+  city: zipf(
+    range(600, (i) => `City ${i}`),
+    1.05,
+  ),
+  browser: zipf(BROWSERS, 1.4),
+  browser_version: zipf(
+    BROWSERS.flatMap((b) => range(6, (v) => `${b} ${130 - v}`)),
+    1.2,
+  ),
+  os: zipf(OSES, 1.2),
+  os_version: zipf(
+    OSES.flatMap((o) => range(5, (v) => `${o} ${15 - v}`)),
+    1.2,
+  ),
+  device: zipf(['desktop', 'mobile', 'tablet'], 1.5),
+  screen: zipf(
+    [
+      '1920x1080',
+      '390x844',
+      '1440x900',
+      '1366x768',
+      '412x915',
+      '1536x864',
+      '2560x1440',
+      '375x667',
+      '768x1024',
+      '1280x720',
+    ],
+    1.1,
+  ),
+  language: zipf(
+    range(30, (i) => ['en', 'de', 'fr', 'es', 'pt', 'it', 'nl', 'ja', 'zh', 'ru'][i % 10] + (i < 10 ? '' : `-${i}`)),
+    1.3,
+  ),
+};
+const PAGE_WEIGHTS = zipf(PAGES, 1.0);
+const ENTRY_WEIGHTS = zipf(PAGES, 1.2);
+const EXIT_WEIGHTS = zipf(PAGES, 1.1);
+const EVENTS = zipf(['Signup', 'Download', 'Outbound Link: Click', 'File Download', 'Play Video'], 1.2);
+
+// Shape of the traffic.
+const PV_SHARE = 0.88; // the rest are custom events
+const PV_PER_VISIT = 2.4;
+const VISITS_PER_VISITOR = 1.12; // per day
+const BOUNCE_RATE = 0.45;
+const VISIT_MS = 95_000;
+const RETURNING = 0.25; // share of a day's visitors already seen in the previous 30 days
+const WEEKDAY = [0.65, 1.05, 1.1, 1.1, 1.05, 0.95, 0.7]; // Sun..Sat
+const DIURNAL = range(24, (h) => 0.35 + Math.max(0, Math.sin(((h - 6) / 24) * 2 * Math.PI)) ** 1.5);
+const DIURNAL_SUM = DIURNAL.reduce((a, b) => a + b, 0);
+
+const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Writes the rollups of `events` events over `days` days ending at `lastDay`
+ * (site time zone UTC). Returns counts of what was written.
+ */
+export async function seedReports(
+  db,
+  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 20_000 },
+) {
+  const random = rng(seed);
+  const rollups = db.collection('rollups');
+  const firstDay = addDays(lastDay, -(days - 1));
+
+  // Daily volumes: weekly and yearly seasonality, a growth trend and noise.
+  const weights = range(days, (i) => {
+    const day = addDays(firstDay, i);
+    const dow = new Date(`${day}T00:00:00Z`).getUTCDay();
+    const doy = i / 365;
+    return (
+      WEEKDAY[dow] *
+      (1 + 0.15 * Math.sin(2 * Math.PI * doy)) *
+      (0.8 + (0.4 * i) / Math.max(1, days - 1)) *
+      (0.95 + 0.1 * random())
+    );
+  });
+  const weightSum = weights.reduce((a, b) => a + b, 0);
+
+  let pending = [];
+  let written = 0;
+  const flush = async (force) => {
+    if (pending.length >= batch || (force && pending.length)) {
+      const docs = pending;
+      pending = [];
+      await rollups.insertMany(docs, { ordered: false });
+      written += docs.length;
+    }
+  };
+  const put = (period, granularity, dim, key, counters, hll) => {
+    const doc = {
+      siteId,
+      period,
+      granularity,
+      dim,
+      key,
+      pageviews: 0,
+      visits: 0,
+      visitors: 0,
+      bounces: 0,
+      duration: 0,
+      events: 0,
+      engaged: 0,
+      entries: 0,
+      exits: 0,
+      notFound: 0,
+      ...counters,
+      lastBatch: 'seed',
+    };
+    if (hll) doc.hll = hll;
+    pending.push(doc);
+  };
+
+  let nextVisitor = 0;
+  const recent = []; // [firstId, endId) of each of the last 30 days' new visitors
+  let lastDayVisitors = [];
+  let totalEvents = 0;
+
+  for (let i = 0; i < days; i++) {
+    const day = addDays(firstDay, i);
+    const dayEvents = Math.round((events * weights[i]) / weightSum);
+    totalEvents += dayEvents;
+    const pageviews = Math.round(dayEvents * PV_SHARE);
+    const customEvents = dayEvents - pageviews;
+    const visits = Math.max(1, Math.round(pageviews / PV_PER_VISIT));
+    const visitorTarget = Math.max(1, Math.round(visits / VISITS_PER_VISITOR));
+
+    // The day's visitors: some returning from the last 30 days, the rest new; HLL over their ids.
+    const ids = new Set();
+    const returning = recent.length ? Math.round(visitorTarget * RETURNING) : 0;
+    for (let k = 0; k < returning; k++) {
+      const [from, to] = recent[Math.floor(random() * recent.length)];
+      ids.add(`v${from + Math.floor(random() * (to - from))}`);
+    }
+    const firstNew = nextVisitor;
+    while (ids.size < visitorTarget) ids.add(`v${nextVisitor++}`);
+    recent.push([firstNew, Math.max(firstNew + 1, nextVisitor)]);
+    if (recent.length > 30) recent.shift();
+    const hll = {};
+    for (const id of ids) hllAdd(hll, id);
+    if (i === days - 1) lastDayVisitors = [...ids];
+
+    const bounces = Math.round(visits * BOUNCE_RATE);
+    const all = {
+      pageviews,
+      visits,
+      visitors: ids.size,
+      bounces,
+      duration: visits * VISIT_MS,
+      events: customEvents,
+      engaged: pageviews * 21_000,
+      entries: visits,
+      exits: visits,
+      notFound: Math.round(pageviews * 0.004),
+    };
+    put(day, 'day', 'all', '', all, hll);
+
+    // Hourly `all` docs (UTC hours; the site is in UTC).
+    for (let h = 0; h < 24; h++) {
+      const share = DIURNAL[h] / DIURNAL_SUM;
+      const hv = poisson(random, visits * share);
+      if (!hv) continue;
+      const hp = poisson(random, pageviews * share);
+      put(`${day}T${String(h).padStart(2, '0')}`, 'hour', 'all', '', {
+        pageviews: hp,
+        visits: hv,
+        visitors: Math.max(1, Math.round(hv / 1.02)),
+        bounces: Math.round(hv * BOUNCE_RATE),
+        duration: hv * VISIT_MS,
+        events: poisson(random, customEvents * share),
+        engaged: hp * 21_000,
+      });
+    }
+
+    // Visit-level dimensions: each key gets its share of the day's visits.
+    for (const [dim, keys] of Object.entries(VISIT_DIMS)) {
+      for (const [key, p] of keys) {
+        const v = poisson(random, visits * p);
+        if (!v) continue;
+        put(day, 'day', dim, key, {
+          visits: v,
+          visitors: Math.max(1, Math.round(v / VISITS_PER_VISITOR)),
+          pageviews: Math.max(v, Math.round(v * PV_PER_VISIT * (0.9 + 0.2 * random()))),
+          bounces: Math.round(v * BOUNCE_RATE),
+          duration: v * VISIT_MS,
+          events: poisson(random, customEvents * p),
+        });
+      }
+    }
+
+    // Pages, entry and exit pages.
+    for (let k = 0; k < PAGES.length; k++) {
+      const path = PAGES[k];
+      const pv = poisson(random, pageviews * PAGE_WEIGHTS[k][1]);
+      const entries = poisson(random, visits * ENTRY_WEIGHTS[k][1]);
+      const exits = poisson(random, visits * EXIT_WEIGHTS[k][1]);
+      if (pv || entries || exits) {
+        const views = Math.max(pv, entries, exits);
+        put(day, 'day', 'page', path, {
+          pageviews: views,
+          visitors: Math.max(1, Math.round(views / 1.3)),
+          engaged: views * 21_000,
+          entries,
+          exits,
+          notFound: k > 900 && random() < 0.02 ? 1 : 0,
+        });
+      }
+      if (entries) {
+        put(day, 'day', 'entry_page', path, {
+          visits: entries,
+          visitors: Math.max(1, Math.round(entries / VISITS_PER_VISITOR)),
+          pageviews: Math.round(entries * PV_PER_VISIT),
+          bounces: Math.round(entries * BOUNCE_RATE),
+          duration: entries * VISIT_MS,
+        });
+      }
+      if (exits) put(day, 'day', 'exit_page', path, { visits: exits, exits });
+    }
+
+    // Custom events and their properties.
+    for (const [name, p] of EVENTS) {
+      const n = poisson(random, customEvents * p);
+      if (!n) continue;
+      put(day, 'day', 'event', name, { events: n, visitors: Math.max(1, Math.round(n / 1.5)) });
+      for (let v = 0; v < 4; v++) {
+        const m = poisson(random, (n * 0.5) / (v + 1));
+        if (m)
+          put(day, 'day', 'event_prop', `${name}\u0000variant\u0000${v}`, {
+            events: m,
+            visitors: Math.max(1, Math.round(m / 1.5)),
+          });
+      }
+    }
+    await flush(false);
+  }
+  await flush(true);
+
+  // The last day's visits, visitors and raw events (capped), marked processed.
+  const sampleVisitors = lastDayVisitors.slice(
+    0,
+    Math.max(1, Math.round(rawSample / (PV_PER_VISIT * VISITS_PER_VISITOR))),
+  );
+  const start = Date.parse(`${lastDay}T00:00:00Z`);
+  const visitorDocs = [];
+  const visitDocs = [];
+  const eventDocs = [];
+  for (const vid of sampleVisitors) {
+    const ts = new Date(start + Math.floor(random() * 86_000_000));
+    const visitId = `${siteId}:${vid}:${vid}e0`;
+    const n = 1 + poisson(random, PV_PER_VISIT - 1);
+    const entry = PAGES[Math.floor(random() * 20)];
+    const attrs = {
+      source: 'Google',
+      channel: 'Organic Search',
+      referrer: 'https://www.google.com/',
+      referrerHost: 'google.com',
+      utmSource: '',
+      utmMedium: '',
+      utmCampaign: '',
+      utmTerm: '',
+      utmContent: '',
+      country: 'DE',
+      region: 'DE-BE',
+      city: 'Berlin',
+      browser: 'Chrome',
+      browserVersion: '131',
+      os: 'Windows',
+      osVersion: '10',
+      device: 'desktop',
+      screen: '1920x1080',
+      language: 'en',
+    };
+    const hour = ts.toISOString().slice(0, 13);
+    for (let e = 0; e < n; e++) {
+      eventDocs.push({
+        _id: `${siteId}:${vid}e${e}`,
+        siteId,
+        ts: new Date(ts.getTime() + e * 30_000),
+        day: lastDay,
+        hour,
+        kind: 'pv',
+        vid,
+        host: 'bench.example.com',
+        path: e === 0 ? entry : PAGES[Math.floor(random() * 100)],
+        title: 'Bench',
+        name: '',
+        engagedMs: 0,
+        notFound: false,
+        userId: '',
+        ...attrs,
+        processed: true,
+        visitId,
+      });
+    }
+    const state = {
+      lastSeen: new Date(ts.getTime() + (n - 1) * 30_000),
+      entryPage: entry,
+      exitPage: eventDocs.at(-1).path,
+      pageviews: n,
+      events: 0,
+      engagedMs: 0,
+      duration: (n - 1) * 30_000,
+      bounce: n <= 1,
+    };
+    visitDocs.push({
+      _id: visitId,
+      siteId,
+      vid,
+      start: ts,
+      day: lastDay,
+      hour,
+      ...attrs,
+      ...state,
+      lastBatch: 'seed',
+      undo: null,
+    });
+    visitorDocs.push({
+      _id: `${siteId}:${vid}`,
+      siteId,
+      vid,
+      firstSeen: ts,
+      lastSeen: state.lastSeen,
+      visits: 1,
+      pageviews: n,
+      events: 0,
+      engagedMs: 0,
+      userId: '',
+      traits: null,
+      country: 'DE',
+      device: 'desktop',
+      browser: 'Chrome',
+      source: 'Google',
+      lastVisitId: visitId,
+      lastBatch: 'seed',
+      undo: null,
+    });
+  }
+  const insertAll = async (name, docs) => {
+    for (let k = 0; k < docs.length; k += batch)
+      await db.collection(name).insertMany(docs.slice(k, k + batch), { ordered: false });
+  };
+  await insertAll('events', eventDocs.slice(0, rawSample));
+  await insertAll('visits', visitDocs);
+  await insertAll('visitors', visitorDocs);
+
+  return {
+    rollups: written,
+    events: totalEvents,
+    rawEvents: Math.min(rawSample, eventDocs.length),
+    visits: visitDocs.length,
+    visitors: visitorDocs.length,
+  };
+}

@@ -1,0 +1,264 @@
+import { Types } from 'mongoose';
+
+import { at, clearAggregateData, insertEvents } from '../../test/support/events';
+import { createSite, signUp, startTestApp, type TestApp, type TestSite, type TestUser } from '../../test/support/app';
+import { processPendingEvents } from './aggregator';
+import { collections, type Dimension } from './model';
+import { getVisitorClickstream } from './service';
+
+let t: TestApp;
+let user: TestUser;
+beforeAll(async () => {
+  t = await startTestApp();
+  user = await signUp(t.app);
+});
+afterAll(() => t.close());
+// FerretDB rewrites a document in time proportional to its collection, so every test starts empty.
+beforeEach(() => clearAggregateData());
+
+async function newSite(body: Record<string, unknown> = {}): Promise<TestSite> {
+  return createSite(user, { timezone: 'UTC', ...body });
+}
+
+async function rollup(siteId: string, period: string, dim: Dimension, key = '') {
+  return collections.rollups().findOne({ siteId: new Types.ObjectId(siteId), period, dim, key });
+}
+
+async function visitsOf(siteId: string) {
+  return collections
+    .visits()
+    .find({ siteId: new Types.ObjectId(siteId) })
+    .sort({ start: 1 })
+    .toArray();
+}
+
+const T0 = '2026-03-10T10:00:00.000Z';
+
+describe('visits', () => {
+  it('when a visitor returns after 29 minutes, then it is the same visit; after 31 minutes a new one', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/' },
+      { ts: at(T0, 29), vid: 'a', path: '/pricing' },
+      { ts: at(T0, 60), vid: 'a', path: '/blog' },
+    ]);
+    await processPendingEvents();
+
+    const visits = await visitsOf(site.id);
+    expect(visits).toHaveLength(2);
+    expect(visits[0]).toMatchObject({
+      entryPage: '/',
+      exitPage: '/pricing',
+      pageviews: 2,
+      duration: 29 * 60_000,
+      bounce: false,
+    });
+    expect(visits[1]).toMatchObject({ entryPage: '/blog', exitPage: '/blog', pageviews: 1, duration: 0, bounce: true });
+    const all = await rollup(site.id, '2026-03-10', 'all');
+    expect(all).toMatchObject({ pageviews: 3, visits: 2, visitors: 1, bounces: 1, duration: 29 * 60_000 });
+  });
+
+  it('when the site uses a 60-minute timeout, then a 31-minute gap continues the visit', async () => {
+    const site = await newSite({ settings: { visitTimeoutMinutes: 60 } });
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a' },
+      { ts: at(T0, 31), vid: 'a', path: '/x' },
+    ]);
+    await processPendingEvents();
+    expect(await visitsOf(site.id)).toHaveLength(1);
+  });
+
+  it('when a visit grows across batches, then bounce, exit page and duration are corrected, not double counted', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [{ ts: at(T0, 0), vid: 'a', path: '/' }]);
+    await processPendingEvents();
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ visits: 1, bounces: 1, duration: 0 });
+    expect(await rollup(site.id, '2026-03-10', 'exit_page', '/')).toMatchObject({ visits: 1 });
+
+    await insertEvents(site.id, [{ ts: at(T0, 5), vid: 'a', path: '/about' }]);
+    await processPendingEvents();
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({
+      pageviews: 2,
+      visits: 1,
+      bounces: 0,
+      duration: 5 * 60_000,
+    });
+    expect(await rollup(site.id, '2026-03-10', 'exit_page', '/')).toMatchObject({ visits: 0 });
+    expect(await rollup(site.id, '2026-03-10', 'exit_page', '/about')).toMatchObject({ visits: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'page', '/')).toMatchObject({ entries: 1, exits: 0 });
+    expect(await rollup(site.id, '2026-03-10', 'page', '/about')).toMatchObject({ entries: 0, exits: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'entry_page', '/')).toMatchObject({ visits: 1, bounces: 0 });
+  });
+
+  it('when events are processed, then each gets its visit id and the clickstream is reconstructable in order', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/', id: 'e1' },
+      { ts: at(T0, 1), vid: 'a', kind: 'ev', name: 'signup', path: '/', id: 'e2' },
+      { ts: at(T0, 2), vid: 'a', path: '/thanks', id: 'e3' },
+      { ts: at(T0, 90), vid: 'a', path: '/', id: 'e4' },
+      { ts: at(T0, 1), vid: 'b', path: '/', id: 'e5' },
+    ]);
+    await processPendingEvents();
+
+    const withoutVisit = await collections
+      .events()
+      .countDocuments({ siteId: new Types.ObjectId(site.id), visitId: '' });
+    expect(withoutVisit).toBe(0);
+    const stream = await getVisitorClickstream(site.id, 'a');
+    expect(stream.map((v) => v.clickstream.map((e) => e._id.split(':')[1]))).toEqual([['e1', 'e2', 'e3'], ['e4']]);
+    expect(stream[0]).toMatchObject({ _id: `${site.id}:a:e1`, pageviews: 2, events: 1, bounce: false });
+    expect(stream[0]?.clickstream.every((e) => e.visitId === `${site.id}:a:e1`)).toBe(true);
+  });
+});
+
+describe('rollups', () => {
+  it('when the same visitor views a page twice, then it counts one visitor; two visitors twice count two', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/p' },
+      { ts: at(T0, 1), vid: 'a', path: '/p' },
+      { ts: at(T0, 2), vid: 'b', path: '/p' },
+      { ts: at(T0, 3), vid: 'b', path: '/p' },
+      { ts: at(T0, 120), vid: 'a', path: '/p' },
+      { ts: at(T0, 4), vid: 'c', path: '/q' },
+    ]);
+    await processPendingEvents({ batchSize: 2 });
+
+    expect(await rollup(site.id, '2026-03-10', 'page', '/p')).toMatchObject({ pageviews: 5, visitors: 2 });
+    expect(await rollup(site.id, '2026-03-10', 'page', '/q')).toMatchObject({ pageviews: 1, visitors: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ pageviews: 6, visitors: 3, visits: 4 });
+  });
+
+  it('when visits carry attributes, then visit-level dimensions count visits, bounces, duration and visitors', async () => {
+    const site = await newSite();
+    const google = { source: 'Google', channel: 'Organic Search', referrerHost: 'www.google.com', country: 'NL' };
+    const attrs = { browser: 'Firefox', browserVersion: '140', os: 'Linux', osVersion: '6', device: 'desktop' };
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', ...google, ...attrs, utmCampaign: 'spring', screen: '1920', language: 'nl-NL' },
+      { ts: at(T0, 10), vid: 'a', path: '/2' },
+      { ts: at(T0, 0), vid: 'b', ...google },
+      { ts: at(T0, 0), vid: 'c', source: 'Direct', channel: 'Direct' },
+    ]);
+    await processPendingEvents();
+
+    expect(await rollup(site.id, '2026-03-10', 'source', 'Google')).toMatchObject({
+      visits: 2,
+      visitors: 2,
+      bounces: 1,
+      pageviews: 3,
+      duration: 10 * 60_000,
+    });
+    expect(await rollup(site.id, '2026-03-10', 'channel', 'Direct')).toMatchObject({ visits: 1, bounces: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'referrer', 'www.google.com')).toMatchObject({ visits: 2 });
+    expect(await rollup(site.id, '2026-03-10', 'utm_campaign', 'spring')).toMatchObject({ visits: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'browser_version', 'Firefox 140')).toMatchObject({ visits: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'os_version', 'Linux 6')).toMatchObject({ visits: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'country', 'NL')).toMatchObject({ visits: 2, visitors: 2 });
+    expect(await rollup(site.id, '2026-03-10', 'screen', '1920')).toMatchObject({ visits: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'language', 'nl-NL')).toMatchObject({ visits: 1 });
+  });
+
+  it('when custom events and engagement arrive, then event, event_prop and engaged counters add up', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/' },
+      { ts: at(T0, 1), vid: 'a', kind: 'ev', name: 'download', props: { file: 'a.pdf' } },
+      { ts: at(T0, 2), vid: 'a', kind: 'ev', name: 'download', props: { file: 'b.pdf' } },
+      { ts: at(T0, 3), vid: 'b', kind: 'ev', name: 'download', props: { file: 'a.pdf', size: 3 } },
+      { ts: at(T0, 4), vid: 'a', kind: 'en', engagedMs: 4000, path: '/' },
+      { ts: at(T0, 300), vid: 'a', kind: 'en', engagedMs: 1000, path: '/' },
+    ]);
+    await processPendingEvents();
+
+    expect(await rollup(site.id, '2026-03-10', 'event', 'download')).toMatchObject({ events: 3, visitors: 2 });
+    expect(await rollup(site.id, '2026-03-10', 'event_prop', 'download\u0000file\u0000a.pdf')).toMatchObject({
+      events: 2,
+      visitors: 2,
+    });
+    expect(await rollup(site.id, '2026-03-10', 'event_prop', 'download\u0000size\u00003')).toMatchObject({ events: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'page', '/')).toMatchObject({ engaged: 5000 });
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ events: 3, engaged: 5000, bounces: 0 });
+    // Late engagement belongs to the page but does not stretch the visit.
+    const [visit] = await visitsOf(site.id);
+    expect(visit).toMatchObject({ engagedMs: 5000, duration: 4 * 60_000, events: 2 });
+  });
+
+  it('when hits span hours, then hourly totals count pageviews and unique visitors per UTC hour', async () => {
+    const site = await newSite({ timezone: 'Europe/Amsterdam' });
+    await insertEvents(
+      site.id,
+      [
+        { ts: '2026-03-10T22:50:00Z', vid: 'a' },
+        { ts: '2026-03-10T22:55:00Z', vid: 'a' },
+        { ts: '2026-03-10T23:05:00Z', vid: 'a' },
+        { ts: '2026-03-10T23:06:00Z', vid: 'b', notFound: true, path: '/missing' },
+      ],
+      'Europe/Amsterdam',
+    );
+    await processPendingEvents();
+
+    expect(await rollup(site.id, '2026-03-10T22', 'all')).toMatchObject({
+      granularity: 'hour',
+      pageviews: 2,
+      visitors: 1,
+      visits: 1,
+    });
+    expect(await rollup(site.id, '2026-03-10T23', 'all')).toMatchObject({ pageviews: 2, visitors: 2, visits: 1 });
+    // 23:05 UTC is already the 11th in Amsterdam.
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ pageviews: 2, visitors: 1 });
+    expect(await rollup(site.id, '2026-03-11', 'all')).toMatchObject({ pageviews: 2, visitors: 2, notFound: 1 });
+    expect(await rollup(site.id, '2026-03-11', 'page', '/missing')).toMatchObject({ notFound: 1 });
+  });
+
+  it('when 1,000 pageviews hit one page, then each rollup is one document written once', async () => {
+    const site = await newSite();
+    await insertEvents(
+      site.id,
+      Array.from({ length: 1000 }, (_, i) => ({ ts: at(T0, i / 100), vid: `v${i % 10}`, path: '/hot' })),
+    );
+    const stats = await processPendingEvents();
+
+    expect(stats.batches).toBe(1);
+    const docs = await collections
+      .rollups()
+      .find({ siteId: new Types.ObjectId(site.id) })
+      .toArray();
+    const keys = docs.map((d) => `${d.period}|${d.dim}|${d.key}`);
+    expect(new Set(keys).size).toBe(docs.length);
+    expect(stats.rollupWrites).toBe(docs.length);
+    expect(docs.length).toBeLessThan(30);
+    expect(stats.roundTrips).toBeLessThan(15);
+    expect(await rollup(site.id, '2026-03-10', 'page', '/hot')).toMatchObject({ pageviews: 1000, visitors: 10 });
+  }, 120_000);
+});
+
+describe('visitors', () => {
+  it('when a first-party site identifies a visitor, then the profile keeps totals, user id and traits', async () => {
+    const site = await newSite({ settings: { identityMode: 'first-party' } });
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'f:abc', country: 'DE', device: 'mobile', source: 'Newsletter' },
+      { ts: at(T0, 1), vid: 'f:abc', kind: 'id', userId: 'u-42', traits: { plan: 'pro' } },
+      { ts: at(T0, 100), vid: 'f:abc', country: 'FR' },
+    ]);
+    await processPendingEvents();
+
+    const visitor = await collections.visitors().findOne({ _id: `${site.id}:f:abc` });
+    expect(visitor).toMatchObject({
+      visits: 2,
+      pageviews: 2,
+      userId: 'u-42',
+      traits: { plan: 'pro' },
+      country: 'FR',
+      firstSeen: at(T0, 0),
+      lastSeen: at(T0, 100),
+    });
+  });
+
+  it('when a cookieless site receives an identify event, then no identity is stored', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [{ ts: at(T0, 0), vid: 'x', kind: 'id', userId: 'u-1' }]);
+    await processPendingEvents();
+    expect(await collections.visitors().findOne({ _id: `${site.id}:x` })).toMatchObject({ userId: '', traits: null });
+  });
+});

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+
+import { DateTime } from 'luxon';
+import mongoose, { Types } from 'mongoose';
+
+import { appendToInbox } from '../../src/collect/inbox';
+import type { StoredEvent } from '../../src/collect/model';
+
+export interface RawEventInput {
+  ts: string | Date;
+  vid: string;
+  kind?: 'pv' | 'ev' | 'en' | 'id';
+  path?: string;
+  id?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Builds raw events the way the collector stores them (day in the site's time
+ * zone, UTC hour, `${siteId}:${clientId}` ids) and queues them in the inbox.
+ */
+export function rawEvent(siteId: string, input: RawEventInput, timezone = 'UTC'): Record<string, unknown> {
+  const { ts, vid, kind = 'pv', path = '/', id, ...rest } = input;
+  const date = new Date(ts);
+  return {
+    _id: `${siteId}:${id ?? randomBytes(8).toString('hex')}`,
+    siteId: new Types.ObjectId(siteId),
+    ts: date,
+    day: DateTime.fromJSDate(date, { zone: timezone }).toISODate(),
+    hour: date.toISOString().slice(0, 13),
+    kind,
+    vid,
+    host: 'blog.example.com',
+    path,
+    visitId: '',
+    ...rest,
+  };
+}
+
+export async function insertEvents(siteId: string, inputs: RawEventInput[], timezone = 'UTC'): Promise<string[]> {
+  const docs = inputs.map((input) => rawEvent(siteId, input, timezone));
+  await appendToInbox(docs as unknown as StoredEvent[]);
+  return docs.map((d) => d._id as string);
+}
+
+/** `base` plus `minutes` as an ISO timestamp. */
+export const at = (base: string, minutes: number) => new Date(new Date(base).getTime() + minutes * 60_000);
+
+/** Empties the raw and derived analytics collections of the current test database. */
+export async function clearAggregateData(): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('not connected');
+  for (const name of ['inbox', 'event_claims', 'events', 'visits', 'visitors', 'visitor_days', 'rollups', 'locks']) {
+    await db.collection(name).deleteMany({});
+  }
+}
