@@ -12,6 +12,8 @@ import { createAccountAndSite, freePort, startBackend, startDatabase } from './s
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// One counter for every run, so no two requests share an event id.
+let n = 0;
 const UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
@@ -40,9 +42,6 @@ function run(options) {
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
-
-// One counter for every run, so no two requests share an event id.
-let n = 0;
 
 function eventRequests(publicId) {
   return [
@@ -86,7 +85,11 @@ async function main() {
 
   const database = await startDatabase();
   const dbName = `clickpath_bench_${Date.now()}`;
-  const backend = await startBackend({ MONGODB_URI: `${database.uri}/${dbName}`, TRUST_PROXY_HOPS: '1' });
+  const backend = await startBackend({
+    MONGODB_URI: `${database.uri}/${dbName}`,
+    TRUST_PROXY_HOPS: '1',
+    AGGREGATOR: process.env.BENCH_AGGREGATOR ?? 'true',
+  });
   try {
     const { site } = await createAccountAndSite(backend.base);
     const peak = await run({ url: backend.base, requests: eventRequests(site.publicId) });
@@ -96,7 +99,13 @@ async function main() {
 
     await backend.stop();
     await mongoose.connect(`${database.uri}/${dbName}`);
-    const stored = await mongoose.connection.db.collection('events').countDocuments({});
+    // Accepted events are durable once in the inbox; the aggregator moves them into `events`.
+    const aggregated = await mongoose.connection.db.collection('events').countDocuments({});
+    const chunks = await mongoose.connection.db
+      .collection('inbox')
+      .find({}, { projection: { count: 1 } })
+      .toArray();
+    const stored = aggregated + chunks.reduce((sum, c) => sum + c.count, 0);
     await mongoose.connection.db.dropDatabase();
     await mongoose.disconnect();
 
@@ -110,6 +119,7 @@ async function main() {
         halfRate,
         accepted,
         stored,
+        aggregated,
         non2xx: peak.non2xx + steady.non2xx + peak.errors + steady.errors,
         baselineReqPerSec: Math.round(baselineResult.requests.average),
         ratio: Number((eventsPerSec / baselineResult.requests.average).toFixed(3)),

@@ -341,7 +341,7 @@ export async function seedReports(
   }
   await flush(true);
 
-  // The last day's visits, visitors and raw events (capped), marked processed.
+  // The last day's visits, visitors and raw events (capped).
   const sampleVisitors = lastDayVisitors.slice(
     0,
     Math.max(1, Math.round(rawSample / (PV_PER_VISIT * VISITS_PER_VISITOR))),
@@ -394,7 +394,6 @@ export async function seedReports(
         notFound: false,
         userId: '',
         ...attrs,
-        processed: true,
         visitId,
       });
     }

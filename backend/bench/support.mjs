@@ -43,7 +43,12 @@ export async function startBackend(env) {
       return {
         base,
         child,
-        stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))),
+        stop: () =>
+          new Promise((resolve) => {
+            const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            child.once('exit', () => resolve(clearTimeout(force)));
+            child.kill('SIGTERM');
+          }),
       };
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -46,7 +46,8 @@ async function main(): Promise<void> {
     ],
     logger,
   );
-  startAggregator({ logger });
+  // Collector-only replicas (AGGREGATOR=false) leave aggregation to others.
+  if (config.AGGREGATOR) startAggregator({ logger });
 
   const { listener, collector } = createServer({ config, logger });
   const server = http.createServer(listener);
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
     forceTimer.unref();
     await closed;
     await collector.writer.idle();
-    await stopAggregator();
+    // A batch cut short is replayed by the next aggregator (its chunks stay in the
+    // inbox until it finished), so shutdown waits for it only briefly.
+    await Promise.race([stopAggregator(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     await disconnectDatabase();
     await embedded?.stop();
     logger.info('stopped');

@@ -5,7 +5,7 @@ import mongoose, { type mongo } from 'mongoose';
 import { chunksById, deleteChunks, oldestChunks, type InboxChunk } from '../collect/inbox';
 import type { Logger } from 'pino';
 
-import { computeBatch, visitorDayKey, visitorKey, type BatchResult, type SiteConfig } from './compute';
+import { computeBatch, visitorDayKey, visitorKey, type BatchResult, type BatchState, type SiteConfig } from './compute';
 import { LeaseLostError, acquireLease, releaseLease, setPendingBatch, waitForLease } from './lease';
 import {
   COUNTERS,
@@ -144,7 +144,7 @@ async function processBatch(
     const computeStarted = Date.now();
     const result = computeBatch(batchId, events, sites, state);
     time(stats, 'compute', computeStarted);
-    await writeBatch(batchId, result, stats);
+    await writeBatch(batchId, result, state, stats);
     await storeEvents(events, result, stats);
   }
   await deleteChunks(chunks.map((c) => c.id));
@@ -295,7 +295,12 @@ export async function loadBatchState(batchId: string, events: readonly RawEvent[
  * increments, then visits, visitors and visitor-days (whole documents that
  * carry their own undo); the caller then stores the events and deletes the chunks.
  */
-export async function writeBatch(batchId: string, result: BatchResult, stats: DrainStats): Promise<void> {
+export async function writeBatch(
+  batchId: string,
+  result: BatchResult,
+  state: BatchState,
+  stats: DrainStats,
+): Promise<void> {
   const rollupOps: mongo.AnyBulkWriteOperation<RollupDoc>[] = result.rollups.map((r) => {
     const setOnInsert: Record<string, unknown> = { granularity: r.granularity };
     for (const counter of COUNTERS) if (r.inc[counter] === undefined) setOnInsert[counter] = 0;
@@ -314,22 +319,29 @@ export async function writeBatch(batchId: string, result: BatchResult, stats: Dr
   stats.rollupWrites += rollupOps.length;
   started = time(stats, 'writeRollups', started);
 
-  await bulkWriteIgnoringDuplicates(
-    collections.visits(),
-    result.visits.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-  );
+  await bulkWriteIgnoringDuplicates(collections.visits(), upserts(result.visits, state.visits));
   started = time(stats, 'writeVisits', started);
-  await bulkWriteIgnoringDuplicates(
-    collections.visitors(),
-    result.visitors.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-  );
+  await bulkWriteIgnoringDuplicates(collections.visitors(), upserts(result.visitors, state.visitors));
   started = time(stats, 'writeVisitors', started);
-  await bulkWriteIgnoringDuplicates(
-    collections.visitorDays(),
-    result.visitorDays.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-  );
+  await bulkWriteIgnoringDuplicates(collections.visitorDays(), upserts(result.visitorDays, state.visitorDays));
   time(stats, 'writeVisitorDays', started);
   stats.roundTrips += 4;
+}
+
+/**
+ * Inserts for documents the batch created, replacements for those it loaded:
+ * an insert is cheap everywhere, while FerretDB scans the collection for every
+ * update, and most visits, visitors and visitor-days of a batch are new.
+ */
+function upserts<T extends { _id: string }>(
+  docs: T[],
+  loaded: ReadonlyMap<string, unknown>,
+): mongo.AnyBulkWriteOperation<T>[] {
+  return docs.map((doc): mongo.AnyBulkWriteOperation<T> =>
+    loaded.has(doc._id)
+      ? { replaceOne: { filter: { _id: doc._id } as mongo.Filter<T>, replacement: doc, upsert: true } }
+      : { insertOne: { document: doc as unknown as mongo.OptionalId<T> } },
+  );
 }
 
 /**

@@ -35,8 +35,9 @@ export async function rebuildRollups(
         .update(`${String(site)}|${batch[0]!._id}|${batch.length}`)
         .digest('base64url')
         .slice(0, 16)}`;
-      const result = computeBatch(batchId, batch, await loadSites(batch), await loadBatchState(batchId, batch, stats));
-      await writeBatch(batchId, result, stats);
+      const state = await loadBatchState(batchId, batch, stats);
+      const result = computeBatch(batchId, batch, await loadSites(batch), state);
+      await writeBatch(batchId, result, state, stats);
       const moved: mongo.AnyBulkWriteOperation<RawEvent>[] = [];
       const byId = new Map(batch.map((e) => [e._id, e]));
       for (const [visitId, ids] of result.eventsByVisit) {

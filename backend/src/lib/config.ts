@@ -33,6 +33,7 @@ const ConfigSchema = z.object({
     .default('100kb'),
   COOKIE_SECURE: booleanFromEnv.optional(),
   RATE_LIMITS: booleanFromEnv.default(true),
+  AGGREGATOR: booleanFromEnv.default(true),
 });
 
 export type Config = Readonly<
