@@ -27,6 +27,8 @@ interface BreakdownCardProps {
   onFilter: (filter: Filter) => void;
 }
 
+const GEO_DIMENSIONS = new Set<Dimension>(['country', 'region', 'city']);
+
 /** A card of related breakdowns in tabs, with an export of the one shown. */
 export function BreakdownCard({ title, tabs, query, onFilter }: BreakdownCardProps) {
   const [tabName, setTabName] = useState(tabs[0]?.name ?? '');
@@ -77,6 +79,12 @@ export function BreakdownCard({ title, tabs, query, onFilter }: BreakdownCardPro
       {current && (
         <CardFooter>
           <ExportButtons dim={current} query={{ ...query, ...sort }} />
+          {GEO_DIMENSIONS.has(current) && (
+            // DB-IP Lite is CC BY 4.0: its results must be shown with this credit.
+            <a className="clickpath-report__attribution" href="https://db-ip.com" target="_blank" rel="noreferrer">
+              {__('IP Geolocation by DB-IP', 'clickpath')}
+            </a>
+          )}
         </CardFooter>
       )}
     </Card>
