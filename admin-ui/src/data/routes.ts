@@ -1,0 +1,57 @@
+import { reportParams, withQuery } from './query-string';
+import type {
+  AnnotationInput,
+  BreakdownQuery,
+  Dimension,
+  ExportFormat,
+  FunnelInput,
+  GoalInput,
+  OverviewQuery,
+  RangeQuery,
+  TimeseriesQuery,
+  VisitorsQuery,
+} from './types';
+
+export interface RouteRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the site: `stats/overview?from=…` (see the two data sources for the prefixes). */
+  path: string;
+  body?: unknown;
+}
+
+const get = (path: string): RouteRequest => ({ method: 'GET', path });
+const post = (path: string, body: unknown): RouteRequest => ({ method: 'POST', path, body });
+const seg = encodeURIComponent;
+
+/**
+ * Every report request, relative to one site. The standalone dashboard sends them to
+ * `/api/v1/sites/:siteId/<path>`; wp-admin sends them to the plugin's REST proxy at
+ * `/wp-json/clickpath/v1/<path>`, which adds the connected site and its API key.
+ */
+export const routes = {
+  overview: (q: OverviewQuery) => get(withQuery('stats/overview', reportParams(q, { compare: q.compare }))),
+  timeseries: (q: TimeseriesQuery) => get(withQuery('stats/timeseries', reportParams(q, { interval: q.interval }))),
+  breakdown: (dim: Dimension, q: BreakdownQuery) =>
+    get(
+      withQuery(
+        `stats/breakdown/${seg(dim)}`,
+        reportParams(q, { limit: q.limit, page: q.page, sort: q.sort, order: q.order, goal: q.goal }),
+      ),
+    ),
+  realtime: (cursor: string | null) => get(withQuery('stats/realtime', { after: cursor })),
+  visitors: (q: VisitorsQuery) => get(withQuery('visitors', reportParams(q, { limit: q.limit, page: q.page }))),
+  visitor: (id: string) => get(`visitors/${seg(id)}`),
+  goals: () => get('goals'),
+  createGoal: (input: GoalInput) => post('goals', input),
+  deleteGoal: (id: string): RouteRequest => ({ method: 'DELETE', path: `goals/${seg(id)}` }),
+  funnels: () => get('funnels'),
+  createFunnel: (input: FunnelInput) => post('funnels', input),
+  funnelReport: (id: string, q: RangeQuery) => get(withQuery(`funnels/${seg(id)}/report`, reportParams(q))),
+  annotations: (q: Pick<RangeQuery, 'from' | 'to'>) => get(withQuery('annotations', { from: q.from, to: q.to })),
+  createAnnotation: (input: AnnotationInput) => post('annotations', input),
+  exportBreakdown: (
+    dim: Dimension,
+    q: RangeQuery & Partial<Pick<BreakdownQuery, 'sort' | 'order'>>,
+    format: ExportFormat,
+  ) => get(withQuery(`export/breakdown/${seg(dim)}`, reportParams(q, { sort: q.sort, order: q.order, format }))),
+} as const;

@@ -1,0 +1,66 @@
+import { ApiError } from './errors';
+import { createWordPressSource, restUrl } from './wordpress';
+import { fakeResponse } from '../testing/fake-backend';
+
+const rest = { root: 'https://blog.example.com/wp-json/', nonce: 'n0nce' };
+const range = { from: '2026-01-01', to: '2026-01-31', filters: [{ dim: 'source', op: 'is', value: 'Google' }] } as const;
+
+describe('WordPress data source', () => {
+  const fetch = jest.fn();
+  beforeAll(() => {
+    (window as unknown as { fetch: typeof fetch }).fetch = fetch;
+  });
+  afterEach(() => fetch.mockReset());
+
+  it('calls the plugin proxy under clickpath/v1 with the nonce header', async () => {
+    fetch.mockResolvedValueOnce(fakeResponse(200, { interval: 'day', points: [], annotations: [] }));
+    const source = createWordPressSource(rest);
+    const series = await source.timeseries({ ...range, interval: 'day' });
+    expect(series.interval).toBe('day');
+    const [url, init] = fetch.mock.calls[0] as [string, RequestInit & { headers: Record<string, string> }];
+    const parsed = new URL(url);
+    expect(parsed.origin + parsed.pathname).toBe('https://blog.example.com/wp-json/clickpath/v1/stats/timeseries');
+    expect(parsed.searchParams.getAll('filter')).toEqual(['source:is:Google']);
+    expect(parsed.searchParams.get('interval')).toBe('day');
+    expect(init.headers['X-WP-Nonce']).toBe('n0nce');
+  });
+
+  it('sends JSON bodies for writes', async () => {
+    fetch.mockResolvedValueOnce(fakeResponse(201, { id: 'a1', day: '2026-01-02', text: 'Launch', author: '', createdAt: '' }));
+    const source = createWordPressSource(rest);
+    const note = await source.createAnnotation({ day: '2026-01-02', text: 'Launch' });
+    expect(note.text).toBe('Launch');
+    const [url, init] = fetch.mock.calls[0] as [string, RequestInit];
+    expect(new URL(url).pathname).toBe('/wp-json/clickpath/v1/annotations');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({ day: '2026-01-02', text: 'Launch' });
+  });
+
+  it('maps a WP_Error to an ApiError', async () => {
+    fetch.mockResolvedValueOnce(
+      fakeResponse(503, { code: 'clickpath_not_connected', message: 'Connect the plugin first.', data: { status: 503 } }),
+    );
+    const error = await createWordPressSource(rest).goals().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ code: 'clickpath_not_connected', message: 'Connect the plugin first.', status: 503 });
+  });
+
+  it('maps a backend error passed through by the proxy', async () => {
+    fetch.mockResolvedValueOnce(fakeResponse(404, { error: { code: 'not_found', message: 'Visitor not found' } }));
+    await expect(createWordPressSource(rest).visitor('c:abcdefghijkl')).rejects.toMatchObject({ code: 'not_found', message: 'Visitor not found' });
+  });
+
+  it('maps a network failure to network_error', async () => {
+    fetch.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    await expect(createWordPressSource(rest).funnels()).rejects.toMatchObject({ code: 'network_error' });
+  });
+
+  it('builds download links that carry the nonce, with or without pretty permalinks', () => {
+    const pretty = new URL(restUrl(rest, 'export/breakdown/page?from=2026-01-01&format=csv'));
+    expect(pretty.pathname).toBe('/wp-json/clickpath/v1/export/breakdown/page');
+    expect(pretty.searchParams.get('_wpnonce')).toBe('n0nce');
+    const plain = new URL(restUrl({ root: 'https://blog.example.com/?rest_route=/', nonce: 'n' }, 'export/breakdown/page?format=json'));
+    expect(plain.searchParams.get('rest_route')).toBe('/clickpath/v1/export/breakdown/page');
+    expect(plain.searchParams.get('format')).toBe('json');
+  });
+});
