@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
 import mongoose from 'mongoose';
 
 import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/lib/embedded-db';
@@ -12,6 +15,8 @@ declare global {
  * own throwaway database on it. An unreachable server fails the run here.
  */
 export default async function globalSetup(): Promise<void> {
+  // The app serves the built tracker (and the browser suites load it): build it fresh.
+  execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'tracker', 'build.mjs')], { stdio: 'inherit' });
   let base = process.env.MONGODB_URI?.replace(/\/[^/]*$/, '');
   if (!base) {
     const db = await startEmbeddedDatabase({ projectRoot: REPO_ROOT });
