@@ -47,7 +47,12 @@ export function createApp({ config, logger }: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
-  app.use(helmet());
+  app.use(
+    helmet({
+      // Self-hosters often try the dashboard over plain HTTP on a LAN address first.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.NODE_ENV === 'production' ? [] : null } },
+    }),
+  );
   app.use(createHealthRouter());
   app.use(createTrackerRouter());
 

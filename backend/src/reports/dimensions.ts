@@ -1,31 +1,12 @@
-import type { Dimension } from '../aggregate/model';
+import { DIMENSIONS, type Dimension } from '../aggregate/model';
 
-/** Dimensions a breakdown can be asked for (every rollup dimension except the totals). */
-export const BREAKDOWN_DIMENSIONS = [
-  'page',
-  'entry_page',
-  'exit_page',
-  'source',
-  'channel',
-  'referrer',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'utm_content',
-  'country',
-  'region',
-  'city',
-  'browser',
-  'browser_version',
-  'os',
-  'os_version',
-  'device',
-  'screen',
-  'language',
-  'event',
-  'event_prop',
-] as const satisfies readonly Dimension[];
+type NotTotals = Exclude<Dimension, 'all'>;
+
+/** Dimensions a breakdown can be asked for: every rollup dimension except the totals. */
+export const BREAKDOWN_DIMENSIONS = DIMENSIONS.filter((d): d is NotTotals => d !== 'all') as [
+  NotTotals,
+  ...NotTotals[],
+];
 export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
 
 /** The fields of a stored visit that hold a visit-level dimension's key. */
