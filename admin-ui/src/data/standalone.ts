@@ -1,6 +1,7 @@
 import { ApiError } from './errors';
-import { routes, type RouteRequest } from './routes';
-import type { Annotation, DataSource, Funnel, Goal, RequestOptions } from './types';
+import type { RouteRequest } from './routes';
+import { createDataSource } from './source';
+import type { DataSource, RequestOptions } from './types';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -70,21 +71,5 @@ export function createStandaloneSource({ siteId, base = '/api/v1', fetch: fetchI
   const call = <T>(route: RouteRequest, options?: RequestOptions): Promise<T> =>
     requestJson<T>(doFetch, prefix + route.path, { method: route.method, body: route.body, signal: options?.signal });
 
-  return {
-    overview: (q, o) => call(routes.overview(q), o),
-    timeseries: (q, o) => call(routes.timeseries(q), o),
-    breakdown: (dim, q, o) => call(routes.breakdown(dim, q), o),
-    realtime: (cursor, o) => call(routes.realtime(cursor), o),
-    visitors: (q, o) => call(routes.visitors(q), o),
-    visitor: (id, o) => call(routes.visitor(id), o),
-    goals: async (o) => (await call<{ goals: Goal[] }>(routes.goals(), o)).goals,
-    createGoal: (input) => call(routes.createGoal(input)),
-    deleteGoal: (id) => call(routes.deleteGoal(id)),
-    funnels: async (o) => (await call<{ funnels: Funnel[] }>(routes.funnels(), o)).funnels,
-    createFunnel: (input) => call(routes.createFunnel(input)),
-    funnelReport: (id, q, o) => call(routes.funnelReport(id, q), o),
-    annotations: async (q, o) => (await call<{ annotations: Annotation[] }>(routes.annotations(q), o)).annotations,
-    createAnnotation: (input) => call(routes.createAnnotation(input)),
-    exportUrl: (dim, q, format) => prefix + routes.exportBreakdown(dim, q, format).path,
-  };
+  return createDataSource(call, (route) => prefix + route.path);
 }

@@ -24,8 +24,9 @@
 import apiFetch from '@wordpress/api-fetch';
 
 import { ApiError } from './errors';
-import { routes, type RouteRequest } from './routes';
-import type { Annotation, DataSource, Funnel, Goal, RequestOptions } from './types';
+import type { RouteRequest } from './routes';
+import { createDataSource } from './source';
+import type { DataSource, RequestOptions } from './types';
 
 export const NAMESPACE = 'clickpath/v1';
 
@@ -96,22 +97,5 @@ export function restUrl(rest: RestSettings, path: string): string {
 /** The wp-admin data source. */
 export function createWordPressSource(rest: RestSettings): DataSource {
   configureApiFetch(rest);
-  const call = wpRequest;
-  return {
-    overview: (q, o) => call(routes.overview(q), o),
-    timeseries: (q, o) => call(routes.timeseries(q), o),
-    breakdown: (dim, q, o) => call(routes.breakdown(dim, q), o),
-    realtime: (cursor, o) => call(routes.realtime(cursor), o),
-    visitors: (q, o) => call(routes.visitors(q), o),
-    visitor: (id, o) => call(routes.visitor(id), o),
-    goals: async (o) => (await call<{ goals: Goal[] }>(routes.goals(), o)).goals,
-    createGoal: (input) => call(routes.createGoal(input)),
-    deleteGoal: (id) => call(routes.deleteGoal(id)),
-    funnels: async (o) => (await call<{ funnels: Funnel[] }>(routes.funnels(), o)).funnels,
-    createFunnel: (input) => call(routes.createFunnel(input)),
-    funnelReport: (id, q, o) => call(routes.funnelReport(id, q), o),
-    annotations: async (q, o) => (await call<{ annotations: Annotation[] }>(routes.annotations(q), o)).annotations,
-    createAnnotation: (input) => call(routes.createAnnotation(input)),
-    exportUrl: (dim, q, format) => restUrl(rest, routes.exportBreakdown(dim, q, format).path),
-  };
+  return createDataSource(wpRequest, (route) => restUrl(rest, route.path));
 }

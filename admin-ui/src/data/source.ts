@@ -1,0 +1,32 @@
+import { routes, type RouteRequest } from './routes';
+import type { Annotation, DataSource, Dimension, Funnel, Goal, RequestOptions } from './types';
+
+/** Sends one route to the host: the backend directly, or the WordPress REST proxy. */
+export type Transport = <T>(route: RouteRequest, options?: RequestOptions) => Promise<T>;
+
+/**
+ * The data source both hosts share: the same routes and unwrapping, over the
+ * host's transport, with export links the host can open in the browser.
+ */
+export function createDataSource(
+  call: Transport,
+  exportUrl: (route: RouteRequest) => string,
+): DataSource {
+  return {
+    overview: (q, o) => call(routes.overview(q), o),
+    timeseries: (q, o) => call(routes.timeseries(q), o),
+    breakdown: (dim, q, o) => call(routes.breakdown(dim, q), o),
+    realtime: (cursor, o) => call(routes.realtime(cursor), o),
+    visitors: (q, o) => call(routes.visitors(q), o),
+    visitor: (id, o) => call(routes.visitor(id), o),
+    goals: async (o) => (await call<{ goals: Goal[] }>(routes.goals(), o)).goals,
+    createGoal: (input) => call(routes.createGoal(input)),
+    deleteGoal: (id) => call(routes.deleteGoal(id)),
+    funnels: async (o) => (await call<{ funnels: Funnel[] }>(routes.funnels(), o)).funnels,
+    createFunnel: (input) => call(routes.createFunnel(input)),
+    funnelReport: (id, q, o) => call(routes.funnelReport(id, q), o),
+    annotations: async (q, o) => (await call<{ annotations: Annotation[] }>(routes.annotations(q), o)).annotations,
+    createAnnotation: (input) => call(routes.createAnnotation(input)),
+    exportUrl: (dim: Dimension, q, format) => exportUrl(routes.exportBreakdown(dim, q, format)),
+  };
+}
