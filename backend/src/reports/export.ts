@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import type { Types } from 'mongoose';
 
-import { collections } from '../aggregate/model';
+import { VISIT_ATTRIBUTES, collections } from '../aggregate/model';
 import type { SiteDoc } from '../sites/model';
 import { Annotation } from './annotations';
 import { Funnel, Goal } from './goals';
@@ -73,6 +73,7 @@ export async function sendRows(
   );
 }
 
+/** Columns of a raw-event export: the event itself, then its visit-level attributes. */
 export const EVENT_COLUMNS = [
   'id',
   'ts',
@@ -84,24 +85,7 @@ export const EVENT_COLUMNS = [
   'name',
   'props',
   'engagedMs',
-  'referrer',
-  'source',
-  'channel',
-  'utmSource',
-  'utmMedium',
-  'utmCampaign',
-  'utmTerm',
-  'utmContent',
-  'country',
-  'region',
-  'city',
-  'browser',
-  'browserVersion',
-  'os',
-  'osVersion',
-  'device',
-  'screen',
-  'language',
+  ...VISIT_ATTRIBUTES,
   'notFound',
 ];
 
