@@ -18,6 +18,7 @@ import { registerKeyRoutes } from './keys/routes';
 import type { Config } from './lib/config';
 import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib/http';
 import { buildOpenApiDocument } from './lib/openapi';
+import { registerPeopleRoutes } from './people/routes';
 import { registerReportRoutes } from './reports/routes';
 import { registerSiteRoutes } from './sites/routes';
 
@@ -76,6 +77,7 @@ export function createApp({ config, logger }: AppDeps): Express {
   registerSiteRoutes(api);
   registerKeyRoutes(api);
   registerReportRoutes(api);
+  registerPeopleRoutes(api);
 
   const openApiDocument = buildOpenApiDocument(registry, VERSION);
   router.get('/openapi.json', (_req, res) => {

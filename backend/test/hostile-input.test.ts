@@ -54,6 +54,8 @@ const HOSTILE_VALUES: Array<[string, unknown]> = [
   ['a 100k string', 'x'.repeat(100_000)],
 ];
 
+const ID_SHAPED = new Set(['25 hex chars', '23 hex chars', 'a 24-char non-hex id']);
+const FREE_FORM_PATH_PARAMS = new Set(['userId']);
 const HOSTILE_PATH_VALUES: Array<[string, string]> = [
   ['{"$ne":1}', encodeURIComponent('{"$ne":1}')],
   ['$ne', '%24ne'],
@@ -89,6 +91,7 @@ beforeAll(async () => {
     secondGoalId,
     dimension: 'page',
     visitorId: 'c:abcdefghijkl',
+    userId: 'user-1',
   };
 });
 afterAll(() => t.close());
@@ -200,6 +203,8 @@ function attemptsFor(op: Operation, validBody: unknown): Attempt[] {
 
   for (const param of op.pathParams) {
     for (const [name, raw] of HOSTILE_PATH_VALUES) {
+      // A user id is whatever the site passed to identify: a near-miss object id is a valid one.
+      if (FREE_FORM_PATH_PARAMS.has(param) && ID_SHAPED.has(name)) continue;
       const at = fillPath(op.path, { ...validIds, [param]: raw });
       attempts.push({ label: `path ${param} = ${name}`, url: at, ...(op.body ? { body: validBody } : {}) });
     }

@@ -21,9 +21,9 @@ let bob: TestUser;
 let carol: TestUser;
 let bobSite: string;
 let bobKeyId: string;
-/** B's goal, funnel, annotation and visitor, named by the report routes' :id and :visitorId. */
+/** B's goal, funnel, annotation, visitor and identified person, named by the routes' :id, :visitorId and :userId. */
 let bobItems: { goalId: string; funnelId: string; annotationId: string };
-const REPORT_PARAMS = { dimension: 'page', visitorId: 'f:bobvisitor0001' };
+const REPORT_PARAMS = { dimension: 'page', visitorId: 'f:bobvisitor0001', userId: 'bob-user-1' };
 /** Strings that identify B's data; none may appear in any answer to A. */
 let bobSecrets: string[];
 
@@ -187,6 +187,9 @@ describe('tenant isolation', () => {
         'get /api/v1/sites/{siteId}/stats/overview',
         'get /api/v1/sites/{siteId}/stats/breakdown/{dimension}',
         'get /api/v1/sites/{siteId}/visitors/{visitorId}',
+        'delete /api/v1/sites/{siteId}/visitors/{visitorId}',
+        'get /api/v1/sites/{siteId}/people/{userId}',
+        'delete /api/v1/sites/{siteId}/people/{userId}',
         'patch /api/v1/sites/{siteId}/goals/{id}',
         'get /api/v1/sites/{siteId}/funnels/{id}/report',
         'delete /api/v1/sites/{siteId}/annotations/{id}',

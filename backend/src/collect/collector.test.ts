@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import request from 'supertest';
 
 import { createSite, signUp, startTestApp, type TestApp, type TestSite, type TestUser } from '../../test/support/app';
@@ -616,6 +617,41 @@ describe('dropped traffic', () => {
       const res = await postEvent(t.handler, event, { headers: { DNT: '1', 'Sec-GPC': '1' } });
       expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 1 } });
       expect(await storedEvents(t.db, { _id: `${site.id}:${String(event.i)}` })).toHaveLength(1);
+    });
+  });
+
+  describe('event toggles', () => {
+    let quiet: TestSite;
+    beforeAll(async () => {
+      quiet = await createSite(owner, {
+        name: 'Quiet',
+        settings: { trackOutbound: false, trackDownloads: false, trackEngagement: false },
+      });
+    });
+    it('when the site switched outbound clicks, downloads and engaged time off, then only those are dropped', async () => {
+      const batch = [
+        pageview(quiet.publicId),
+        pageview(quiet.publicId, { k: 'ev', n: 'outbound', p: { url: 'https://elsewhere.example/' } }),
+        pageview(quiet.publicId, { k: 'ev', n: 'download', p: { url: 'https://quiet.example/a.pdf' } }),
+        pageview(quiet.publicId, { k: 'en', e: 4000 }),
+        pageview(quiet.publicId, { k: 'ev', n: 'signup' }),
+      ];
+      const res = await postEvent(t.handler, batch);
+      expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 2 } });
+      const kept = await storedEvents(t.db, { siteId: new Types.ObjectId(quiet.id) });
+      expect(kept.map((e) => [e.kind, e.name]).sort()).toEqual([
+        ['ev', 'signup'],
+        ['pv', ''],
+      ]);
+    });
+    it('when the toggles are at their defaults, then outbound clicks, downloads and engaged time are kept', async () => {
+      const batch = [
+        pageview(site.publicId, { k: 'ev', n: 'outbound', p: { url: 'https://elsewhere.example/' } }),
+        pageview(site.publicId, { k: 'ev', n: 'download', p: { url: 'https://blog.example/a.pdf' } }),
+        pageview(site.publicId, { k: 'en', e: 4000 }),
+      ];
+      const res = await postEvent(t.handler, batch);
+      expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 3 } });
     });
   });
 });

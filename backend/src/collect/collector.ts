@@ -90,6 +90,26 @@ function isDatabaseUnavailable(error: unknown): boolean {
  * answer 202 once the database acknowledged the events. Visits, visitors and
  * rollups are built later by the aggregator, off the request path.
  */
+/**
+ * What the site collects: identify is for first-party sites only; an engagement of
+ * 0 ms (pagehide and the visibilitychange after it both settle the clock) carries
+ * nothing; outbound clicks, downloads and engaged time can each be switched off.
+ */
+function collects(settings: SiteSettings, event: StoredEvent): boolean {
+  switch (event.kind) {
+    case 'id':
+      return settings.identityMode === 'first-party';
+    case 'en':
+      return settings.trackEngagement && event.engagedMs > 0;
+    case 'ev':
+      if (event.name === 'outbound') return settings.trackOutbound;
+      if (event.name === 'download') return settings.trackDownloads;
+      return true;
+    default:
+      return true;
+  }
+}
+
 export function createCollector(options: CollectorOptions) {
   const now = options.now ?? (() => new Date());
   const writer = options.writer ?? new EventWriter();
@@ -189,9 +209,7 @@ export function createCollector(options: CollectorOptions) {
         visitId: '',
       };
     });
-    // Identify is for first-party sites only; an engagement of 0 ms (pagehide and the
-    // visibilitychange after it both settle the clock) carries nothing.
-    const kept = docs.filter((d) => (firstParty || d.kind !== 'id') && (d.kind !== 'en' || d.engagedMs > 0));
+    const kept = docs.filter((d) => collects(settings, d));
     await writer.write(kept);
     return { status: 202, body: { accepted: kept.length } };
   }

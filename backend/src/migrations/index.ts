@@ -29,4 +29,17 @@ export const migrations: readonly Migration[] = [
         );
     },
   },
+  {
+    id: 2,
+    name: 'site-event-toggles',
+    // Sites created before outbound clicks, downloads and engaged time could be switched
+    // off collected all three; the collector reads the flags, so they are filled in as on.
+    async up(db) {
+      for (const flag of ['trackOutbound', 'trackDownloads', 'trackEngagement']) {
+        await db
+          .collection('sites')
+          .updateMany({ [`settings.${flag}`]: { $exists: false } }, { $set: { [`settings.${flag}`]: true } });
+      }
+    },
+  },
 ];

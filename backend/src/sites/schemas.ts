@@ -49,9 +49,12 @@ const settingsFields = {
   visitTimeoutMinutes: z.number().int().min(5).max(240),
   excludedIps: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])).max(100),
   rawEventRetentionDays: z.number().int().min(1).max(3650),
+  trackOutbound: z.boolean(),
+  trackDownloads: z.boolean(),
+  trackEngagement: z.boolean(),
 };
 
-/** Collection options that exist so far; the collection issue adds more. */
+/** Collection options: identity, privacy signals, visits, exclusions, retention, and which events are kept. */
 export const SiteSettings = z
   .strictObject({
     identityMode: settingsFields.identityMode.default('cookieless'),
@@ -59,6 +62,9 @@ export const SiteSettings = z
     visitTimeoutMinutes: settingsFields.visitTimeoutMinutes.default(30),
     excludedIps: settingsFields.excludedIps.default([]),
     rawEventRetentionDays: settingsFields.rawEventRetentionDays.default(760),
+    trackOutbound: settingsFields.trackOutbound.default(true),
+    trackDownloads: settingsFields.trackDownloads.default(true),
+    trackEngagement: settingsFields.trackEngagement.default(true),
   })
   .openapi('SiteSettings');
 /** A settings change: only the options given are touched (no defaults filled in). */

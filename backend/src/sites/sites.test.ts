@@ -16,6 +16,9 @@ const DEFAULT_SETTINGS = {
   visitTimeoutMinutes: 30,
   excludedIps: [],
   rawEventRetentionDays: 760,
+  trackOutbound: true,
+  trackDownloads: true,
+  trackEngagement: true,
 };
 
 const storedSite = (id: string) => t.db.collection('sites').findOne({ _id: new Types.ObjectId(id) });

@@ -1,0 +1,63 @@
+import { requireAuth } from '../access/auth';
+import { requireSiteAccess } from '../access/site-access';
+import type { ApiRouter } from '../lib/http';
+import { z } from '../lib/zod';
+import { VisitorParams } from '../reports/schemas';
+import { ErasedResponse, PersonParams } from './schemas';
+import { erasePerson, eraseVisitors, exportPerson } from './service';
+
+const TAG = 'Privacy';
+
+/**
+ * Data-subject requests: a site owner (or their WordPress plugin, with a key) exports
+ * or erases what is stored about one visitor or one identified person.
+ */
+export function registerPeopleRoutes(api: ApiRouter): void {
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/people/:userId',
+      summary: 'Everything stored about an identified person (first-party mode): their visitors and clickpaths',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: PersonParams,
+      responses: { 200: { description: 'The person’s data', schema: z.record(z.string(), z.unknown()) } },
+    },
+    async ({ params, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'viewer');
+      res.json(await exportPerson(siteId, params.userId));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId/people/:userId',
+      summary: 'Erase an identified person: their visitors, visits and raw events',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: PersonParams,
+      responses: { 200: { description: 'What was erased', schema: ErasedResponse } },
+    },
+    async ({ params, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
+      res.json(await erasePerson(siteId, params.userId));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/sites/:siteId/visitors/:visitorId',
+      summary: 'Erase one visitor: their profile, visits and raw events',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: VisitorParams,
+      responses: { 200: { description: 'What was erased', schema: ErasedResponse } },
+    },
+    async ({ params, req, res }) => {
+      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
+      res.json(await eraseVisitors(siteId, [params.visitorId]));
+    },
+  );
+}
