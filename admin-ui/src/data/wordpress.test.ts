@@ -3,7 +3,11 @@ import { createWordPressSource, restUrl } from './wordpress';
 import { fakeResponse } from '../testing/fake-backend';
 
 const rest = { root: 'https://blog.example.com/wp-json/', nonce: 'n0nce' };
-const range = { from: '2026-01-01', to: '2026-01-31', filters: [{ dim: 'source', op: 'is', value: 'Google' }] } as const;
+const range = {
+  from: '2026-01-01',
+  to: '2026-01-31',
+  filters: [{ dim: 'source', op: 'is', value: 'Google' }],
+} as const;
 
 describe('WordPress data source', () => {
   const fetch = jest.fn();
@@ -20,13 +24,18 @@ describe('WordPress data source', () => {
     const [url, init] = fetch.mock.calls[0] as [string, RequestInit & { headers: Record<string, string> }];
     const parsed = new URL(url);
     expect(parsed.origin + parsed.pathname).toBe('https://blog.example.com/wp-json/clickpath/v1/stats/timeseries');
-    expect(parsed.searchParams.getAll('filter')).toEqual(['source:is:Google']);
+    // A PHP list (api-fetch numbers it: filter[0]=…), since PHP keeps only the last of repeated names.
+    const filters = [...parsed.searchParams].filter(([name]) => /^filter\[\d*\]$/.test(name)).map(([, v]) => v);
+    expect(filters).toEqual(['source:is:Google']);
+    expect(parsed.searchParams.has('filter')).toBe(false);
     expect(parsed.searchParams.get('interval')).toBe('day');
     expect(init.headers['X-WP-Nonce']).toBe('n0nce');
   });
 
   it('sends JSON bodies for writes', async () => {
-    fetch.mockResolvedValueOnce(fakeResponse(201, { id: 'a1', day: '2026-01-02', text: 'Launch', author: '', createdAt: '' }));
+    fetch.mockResolvedValueOnce(
+      fakeResponse(201, { id: 'a1', day: '2026-01-02', text: 'Launch', author: '', createdAt: '' }),
+    );
     const source = createWordPressSource(rest);
     const note = await source.createAnnotation({ day: '2026-01-02', text: 'Launch' });
     expect(note.text).toBe('Launch');
@@ -38,16 +47,25 @@ describe('WordPress data source', () => {
 
   it('maps a WP_Error to an ApiError', async () => {
     fetch.mockResolvedValueOnce(
-      fakeResponse(503, { code: 'clickpath_not_connected', message: 'Connect the plugin first.', data: { status: 503 } }),
+      fakeResponse(503, {
+        code: 'clickpath_not_connected',
+        message: 'Connect the plugin first.',
+        data: { status: 503 },
+      }),
     );
-    const error = await createWordPressSource(rest).goals().catch((e: unknown) => e);
+    const error = await createWordPressSource(rest)
+      .goals()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'clickpath_not_connected', message: 'Connect the plugin first.', status: 503 });
   });
 
   it('maps a backend error passed through by the proxy', async () => {
     fetch.mockResolvedValueOnce(fakeResponse(404, { error: { code: 'not_found', message: 'Visitor not found' } }));
-    await expect(createWordPressSource(rest).visitor('c:abcdefghijkl')).rejects.toMatchObject({ code: 'not_found', message: 'Visitor not found' });
+    await expect(createWordPressSource(rest).visitor('c:abcdefghijkl')).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'Visitor not found',
+    });
   });
 
   it('maps a network failure to network_error', async () => {
@@ -56,10 +74,15 @@ describe('WordPress data source', () => {
   });
 
   it('builds download links that carry the nonce, with or without pretty permalinks', () => {
-    const pretty = new URL(restUrl(rest, 'export/breakdown/page?from=2026-01-01&format=csv'));
+    const pretty = new URL(
+      restUrl(rest, 'export/breakdown/page?from=2026-01-01&format=csv&filter=a:is:1&filter=b:is:2'),
+    );
+    expect(pretty.searchParams.getAll('filter[]')).toEqual(['a:is:1', 'b:is:2']);
     expect(pretty.pathname).toBe('/wp-json/clickpath/v1/export/breakdown/page');
     expect(pretty.searchParams.get('_wpnonce')).toBe('n0nce');
-    const plain = new URL(restUrl({ root: 'https://blog.example.com/?rest_route=/', nonce: 'n' }, 'export/breakdown/page?format=json'));
+    const plain = new URL(
+      restUrl({ root: 'https://blog.example.com/?rest_route=/', nonce: 'n' }, 'export/breakdown/page?format=json'),
+    );
     expect(plain.searchParams.get('rest_route')).toBe('/clickpath/v1/export/breakdown/page');
     expect(plain.searchParams.get('format')).toBe('json');
   });

@@ -1,9 +1,10 @@
 /**
  * The report data source inside wp-admin: the plugin's REST proxy via `@wordpress/api-fetch`.
  *
- * For the plugin engineer — the proxy mirrors the backend's site routes one to one under
- * the `clickpath/v1` namespace, forwarding the query string (repeated `filter=` values
- * included) and JSON body unchanged, adding the connected site id and API key:
+ * The plugin's proxy mirrors the backend's site routes one to one under the `clickpath/v1`
+ * namespace, forwarding the query string and JSON body, adding the connected site id and
+ * API key. PHP keeps only the last of repeated `filter=` values, so filters travel as
+ * `filter[]=` here and the proxy sends them on as repeated `filter=`:
  *
  *   GET    clickpath/v1/stats/overview?from&to&filter…&compare   → GET    /api/v1/sites/:siteId/stats/overview
  *   GET    clickpath/v1/stats/timeseries?…&interval              → GET    /api/v1/sites/:siteId/stats/timeseries
@@ -70,11 +71,22 @@ export function configureApiFetch(rest: RestSettings | undefined): void {
   if (rest.nonce) apiFetch.use(apiFetch.createNonceMiddleware(rest.nonce));
 }
 
+/** `filter=a&filter=b` → `filter[]=a&filter[]=b`, the form PHP reads as a list. */
+export function withPhpLists(path: string): string {
+  const [pathname = '', query] = path.split('?', 2);
+  if (query === undefined) return path;
+  const params = new URLSearchParams(query);
+  const filters = params.getAll('filter');
+  params.delete('filter');
+  for (const filter of filters) params.append('filter[]', filter);
+  return `${pathname}?${params.toString()}`;
+}
+
 /** Sends one request to the plugin; resolves with the parsed JSON body. */
 export async function wpRequest<T>(route: RouteRequest, options?: RequestOptions): Promise<T> {
   try {
     return await apiFetch<T>({
-      path: `${NAMESPACE}/${route.path}`,
+      path: `${NAMESPACE}/${withPhpLists(route.path)}`,
       method: route.method,
       ...(route.body !== undefined ? { data: route.body as Record<string, unknown> } : {}),
       ...(options?.signal ? { signal: options.signal } : {}),
@@ -86,7 +98,7 @@ export async function wpRequest<T>(route: RouteRequest, options?: RequestOptions
 
 /** An absolute REST URL for a plain link (downloads), authenticated by `_wpnonce`. */
 export function restUrl(rest: RestSettings, path: string): string {
-  const [pathname = '', query = ''] = path.split('?', 2);
+  const [pathname = '', query = ''] = withPhpLists(path).split('?', 2);
   const params = new URLSearchParams(query);
   if (rest.nonce) params.set('_wpnonce', rest.nonce);
   const joiner = rest.root.includes('?') ? '&' : '?';

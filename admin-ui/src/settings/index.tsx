@@ -24,14 +24,20 @@ export function SettingsScreen({
   initial?: PluginSettings | undefined;
   roles: Record<string, string>;
 }) {
-  const state = useRequest((signal) => (initial ? Promise.resolve(initial) : loadSettings(signal)), 'settings');
+  if (initial) return <SettingsForm initial={initial} roles={roles} />;
+  return <LoadedSettings roles={roles} />;
+}
+
+/** The settings screen when the page did not print them: loads them first. */
+function LoadedSettings({ roles }: { roles: Record<string, string> }) {
+  const state = useRequest((signal) => loadSettings(signal), 'settings');
   if (state.status === 'loading') return <Spinner />;
   if (state.status === 'error')
     return (
       <Notice status="error" isDismissible={false}>
         {sprintf(
           __('Could not load the settings: %s. Reload the page to try again.', 'clickpath'),
-          state.error.message,
+          state.error.message.replace(/\.$/, ''),
         )}
       </Notice>
     );
