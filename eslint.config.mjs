@@ -11,7 +11,7 @@ export default tseslint.config(
       '.tools/**',
       '.cache/**',
       'data/**',
-      'plugin/**',
+      'plugin/assets/**',
       'test-artifacts/**',
     ],
   },
@@ -24,6 +24,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-control-regex': 'off',
     },
+  },
+  {
+    // Browser tests hand callbacks to page.evaluate(), which run in the page.
+    files: ['plugin/tests/e2e/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
     // The tracker is written for its gzipped size: short-circuit expressions and

@@ -50,6 +50,21 @@ if (!process.env.MONGODB_URI && !onPath('mongod')) {
 }
 ensureDebianPackages([
   { what: 'Chromium (/usr/bin/chromium)', packages: ['chromium'], check: () => existsSync('/usr/bin/chromium') },
+  {
+    what: 'PHP with mysqli, xml, mbstring and curl',
+    packages: ['php-cli', 'php-mysql', 'php-xml', 'php-mbstring', 'php-curl'],
+    check: () =>
+      onPath('php') &&
+      spawnSync('php', ['-r', 'exit(extension_loaded("mysqli") && extension_loaded("mbstring") ? 0 : 1);']).status ===
+        0,
+  },
+  {
+    what: 'WordPress 6.1 (/usr/share/wordpress)',
+    packages: ['wordpress'],
+    check: () => existsSync('/usr/share/wordpress'),
+  },
+  { what: 'PHPUnit', packages: ['phpunit'], check: () => onPath('phpunit') },
+  { what: 'xgettext (the plugin .pot)', packages: ['gettext'], check: () => onPath('xgettext') },
 ]);
 
 // 2. Static checks.
@@ -83,8 +98,55 @@ jestSuite('admin-ui tests (jest via wp-scripts)', join(root, 'admin-ui'), 'npx',
   '--config',
   'jest.config.js',
 ]);
-run('admin-ui build and size budgets', 'npm', ['run', 'build', '-w', 'admin-ui', '--silent']);
+// admin-ui (with its size budgets), the backend, the tracker and dist/clickpath.zip.
+run('build (admin-ui budgets, backend, plugin zip)', 'npm', ['run', 'build', '--silent']);
 jestSuite('backend tests (jest, real database)', join(root, 'backend'), 'npx', ['jest']);
+
+/** Runs a runner that ends its output with `N passed, N failed`, and adds those counts. */
+function countedSuite(label, command, args) {
+  const started = Date.now();
+  console.log(`\n▶ ${label}`);
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(result.stdout ?? '');
+  const counts = /(\d+) passed, (\d+) failed\s*$/.exec(result.stdout ?? '');
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0 || !counts || Number(counts[1]) === 0) {
+    console.error(`✖ ${label} failed (${seconds} s)${counts ? '' : ': no test counts in its output'}`);
+    process.exit(result.status || 1);
+  }
+  passed += Number(counts[1]);
+  failed += Number(counts[2]);
+  console.log(`✔ ${label} (${seconds} s)`);
+}
+
+/** A `node --test` file: its TAP summary must show tests that passed and none skipped. */
+function nodeTestSuite(label, file) {
+  const started = Date.now();
+  console.log(`\n▶ ${label}`);
+  const result = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stdout.write(result.stdout ?? '');
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(result.stdout ?? '')?.[1] ?? NaN);
+  const [pass, fail, skipped, todo] = ['pass', 'fail', 'skipped', 'todo'].map(count);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0 || !(pass > 0) || skipped > 0 || todo > 0) {
+    console.error(`✖ ${label} failed (${seconds} s): ${pass} passed, ${fail} failed, ${skipped} skipped`);
+    process.exit(result.status || 1);
+  }
+  passed += pass;
+  console.log(`✔ ${label} (${seconds} s): ${pass} passed`);
+}
+
+countedSuite('plugin tests (PHPUnit on WordPress 6.1 + MariaDB)', process.execPath, [
+  join(root, 'scripts', 'test-plugin.mjs'),
+]);
+nodeTestSuite(
+  'WordPress end to end (Chromium, wp-admin, real backend)',
+  join(root, 'plugin', 'tests', 'e2e', 'wordpress.e2e.mjs'),
+);
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

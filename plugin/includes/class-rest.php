@@ -1,0 +1,470 @@
+<?php
+/**
+ * REST routes under `clickpath/v1`: the settings screen's endpoints, and a proxy that
+ * forwards the report panel's requests to the backend with the API key, server-side.
+ *
+ * @package Clickpath
+ */
+
+namespace Clickpath;
+
+use WP_Error;
+use WP_REST_Request;
+use WP_REST_Response;
+use WP_REST_Server;
+
+defined( 'ABSPATH' ) || exit;
+
+final class Rest {
+
+	public const NAMESPACE = 'clickpath/v1';
+
+	/** Patterns end in \z: WordPress matches them with PCRE, where $ also matches before a trailing newline. */
+	private const DAY = '^\d{4}-\d{2}-\d{2}\z';
+
+	private const OBJECT_ID = '[a-f0-9]{24}';
+
+	/** Seconds a report answer is cached: briefly while its range includes today, longer once it is history. */
+	private const CACHE_LIVE = 10;
+
+	private const CACHE_PAST = 300;
+
+	public function register_routes(): void {
+		$this->route( 'settings', WP_REST_Server::READABLE, array( $this, 'get_settings' ) );
+		$this->route( 'settings', WP_REST_Server::CREATABLE, array( $this, 'update_settings' ) );
+		$this->route(
+			'connect',
+			WP_REST_Server::CREATABLE,
+			array( $this, 'connect' ),
+			array(
+				'backendUrl' => array(
+					'type'      => 'string',
+					'required'  => true,
+					'maxLength' => 500,
+				),
+				'apiKey'     => array(
+					'type'      => 'string',
+					'maxLength' => 200,
+					'pattern'   => '^[A-Za-z0-9_-]+\z',
+				),
+			)
+		);
+		$this->route( 'disconnect', WP_REST_Server::CREATABLE, array( $this, 'disconnect' ) );
+
+		$range    = array(
+			'from'   => $this->string_arg( self::DAY, true ),
+			'to'     => $this->string_arg( self::DAY, true ),
+			'filter' => array(
+				'validate_callback' => array( $this, 'validate_filters' ),
+				'sanitize_callback' => static fn ( $value ) => array_values( (array) $value ),
+			),
+		);
+		$paging   = array(
+			'limit' => array(
+				'type'    => 'integer',
+				'minimum' => 1,
+				'maximum' => 1000,
+			),
+			'page'  => array(
+				'type'    => 'integer',
+				'minimum' => 1,
+				'maximum' => 100000,
+			),
+		);
+		$sorting  = array(
+			'sort'  => array(
+				'type' => 'string',
+				'enum' => array( 'visitors', 'visits', 'pageviews', 'bounceRate', 'avgVisitDuration', 'events', 'key' ),
+			),
+			'order' => array(
+				'type' => 'string',
+				'enum' => array( 'asc', 'desc' ),
+			),
+		);
+		$dim      = '(?P<dimension>[a-z][a-z0-9_]{0,39})';
+		$goal_arg = array( 'goal' => $this->string_arg( '^' . self::OBJECT_ID . '\z' ) );
+
+		$this->proxy(
+			'stats/overview',
+			'GET',
+			$range + array(
+				'compare'     => array(
+					'type' => 'string',
+					'enum' => array( 'previous', 'none', 'custom' ),
+				),
+				'compareFrom' => $this->string_arg( self::DAY ),
+				'compareTo'   => $this->string_arg( self::DAY ),
+			)
+		);
+		$this->proxy(
+			'stats/timeseries',
+			'GET',
+			$range + array(
+				'interval' => array(
+					'type' => 'string',
+					'enum' => array( 'hour', 'day', 'week', 'month' ),
+				),
+			)
+		);
+		$this->proxy( "stats/breakdown/$dim", 'GET', $range + $paging + $sorting + $goal_arg );
+		$this->proxy( 'stats/realtime', 'GET', array( 'after' => $this->string_arg( '^\d{13}:[\w:-]{1,180}\z' ) ) );
+		$this->proxy( 'visitors', 'GET', $range + $paging );
+		$this->proxy( 'visitors/(?P<visitor>[cf]:[A-Za-z0-9_-]{10,40})', 'GET', array() );
+		$this->proxy( 'goals', 'GET', array() );
+		$this->proxy( 'goals', 'POST', array() );
+		$this->proxy( 'goals/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
+		$this->proxy( 'funnels', 'GET', array() );
+		$this->proxy( 'funnels', 'POST', array() );
+		$this->proxy( 'funnels/(?P<id>' . self::OBJECT_ID . ')/report', 'GET', $range );
+		$this->proxy(
+			'annotations',
+			'GET',
+			array(
+				'from' => $this->string_arg( self::DAY, true ),
+				'to'   => $this->string_arg( self::DAY, true ),
+			)
+		);
+		$this->proxy( 'annotations', 'POST', array() );
+		$this->proxy(
+			"export/breakdown/$dim",
+			'GET',
+			$range + $sorting + array(
+				'format' => array(
+					'type' => 'string',
+					'enum' => array( 'csv', 'json' ),
+				),
+			)
+		);
+		add_filter( 'rest_pre_serve_request', array( $this, 'serve_export' ), 10, 4 );
+	}
+
+	// ---- settings -------------------------------------------------------------
+
+	public function get_settings(): WP_REST_Response {
+		return new WP_REST_Response( self::settings_view( Settings::get() ) );
+	}
+
+	public function update_settings( WP_REST_Request $request ): WP_REST_Response|WP_Error {
+		$input = $request->get_json_params();
+		if ( ! is_array( $input ) ) {
+			return new WP_Error( 'clickpath_invalid_settings', __( 'Send the settings as a JSON object.', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		$current = Settings::get();
+		$next    = Settings::sanitize( $input, $current );
+		if ( is_wp_error( $next ) ) {
+			return $next;
+		}
+		$changed = array_filter( Settings::SITE_LEVEL, static fn ( $name ) => $next[ $name ] !== $current[ $name ] );
+		$client  = Backend::connected();
+		if ( $changed && ! is_wp_error( $client ) ) {
+			if ( ! in_array( 'sites:manage', $current['scopes'], true ) ) {
+				return new WP_Error(
+					'clickpath_key_scope',
+					__( 'The API key may only read stats, so it cannot change how the Clickpath server collects for this site. Connect with a key that has the sites:manage scope, or change these options in the Clickpath dashboard.', 'clickpath' ),
+					array( 'status' => 403 )
+				);
+			}
+			$pushed = Backend::result(
+				$client->request( 'PATCH', 'sites/' . rawurlencode( $current['siteId'] ), array(), array( 'settings' => self::site_settings( $next ) ) )
+			);
+			if ( is_wp_error( $pushed ) ) {
+				return $pushed;
+			}
+		}
+		Settings::save( $next );
+		Settings::apply_stats_roles( $next['statsRoles'] );
+		Settings::delete_transients();
+		return new WP_REST_Response( self::settings_view( $next ) );
+	}
+
+	public function connect( WP_REST_Request $request ): WP_REST_Response|WP_Error {
+		$url = Backend::normalize_url( (string) $request['backendUrl'] );
+		if ( is_wp_error( $url ) ) {
+			return $url;
+		}
+		$typed = (string) ( $request['apiKey'] ?? '' );
+		if ( '' !== $typed && Settings::key_from_constant() ) {
+			return new WP_Error( 'clickpath_key_in_config', __( 'The API key is set by the CLICKPATH_API_KEY constant in wp-config.php. Change it there.', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		$key = '' !== $typed ? $typed : Settings::api_key();
+		if ( '' === $key ) {
+			return new WP_Error( 'clickpath_key_missing', __( 'Paste an API key created in the Clickpath dashboard (Sites → API keys).', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		$me = Backend::result( ( new Backend( $url, $key ) )->request( 'GET', 'me' ) );
+		if ( is_wp_error( $me ) ) {
+			return $me;
+		}
+		if ( ! is_object( $me ) || 'apiKey' !== ( $me->type ?? '' ) || ! isset( $me->site->id, $me->site->publicId, $me->key->scopes ) ) {
+			return new WP_Error( 'clickpath_not_a_key', __( 'The server did not recognise this as a site API key. Paste a key from the site’s API keys page, not a password.', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		$scopes = array_values( array_intersect( (array) $me->key->scopes, array( 'stats:read', 'sites:manage', 'events:write' ) ) );
+		if ( ! array_intersect( $scopes, array( 'stats:read', 'sites:manage' ) ) ) {
+			return new WP_Error( 'clickpath_key_scope', __( 'This API key cannot read stats. Create a key with the stats:read scope (and sites:manage to change collection options from WordPress).', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		$settings = array_merge(
+			Settings::get(),
+			array(
+				'backendUrl' => $url,
+				'siteId'     => sanitize_text_field( (string) $me->site->id ),
+				'publicId'   => sanitize_text_field( (string) $me->site->publicId ),
+				'siteName'   => sanitize_text_field( (string) ( $me->site->name ?? '' ) ),
+				'siteDomain' => sanitize_text_field( (string) ( $me->site->domain ?? '' ) ),
+				'scopes'     => $scopes,
+			),
+			self::from_site_settings( $me->site->settings ?? null )
+		);
+		if ( '' !== $typed ) {
+			Settings::store_api_key( $typed );
+		}
+		Settings::save( $settings );
+		Settings::delete_transients();
+		return new WP_REST_Response( self::settings_view( $settings ) );
+	}
+
+	public function disconnect(): WP_REST_Response {
+		Settings::delete_api_key();
+		$settings = array_merge(
+			Settings::get(),
+			array(
+				'siteId'     => '',
+				'publicId'   => '',
+				'siteName'   => '',
+				'siteDomain' => '',
+				'scopes'     => array(),
+			)
+		);
+		Settings::save( $settings );
+		Settings::delete_transients();
+		return new WP_REST_Response( self::settings_view( $settings ) );
+	}
+
+	/**
+	 * What the settings screen sees. Never the key: only whether one is stored, and a mask.
+	 *
+	 * @param array<string, mixed> $settings
+	 * @return array<string, mixed>
+	 */
+	public static function settings_view( array $settings ): array {
+		$key       = Settings::api_key();
+		$connected = Settings::is_tracking_ready( $settings ) && '' !== $settings['siteId'] && '' !== $key;
+		$warnings  = array();
+		if ( $connected ) {
+			$home = strtolower( (string) wp_parse_url( home_url(), PHP_URL_HOST ) );
+			$bare = static fn ( string $host ) => preg_replace( '/^www\./', '', $host );
+			if ( $bare( strtolower( $settings['siteDomain'] ) ) !== $bare( $home ) ) {
+				$warnings[] = sprintf(
+					/* translators: 1: the Clickpath site's domain, 2: this WordPress's host */
+					__( 'The Clickpath site is set up for %1$s, but this WordPress runs at %2$s. Check that you pasted the key of the right site.', 'clickpath' ),
+					$settings['siteDomain'],
+					$home
+				);
+			}
+			if ( ! in_array( 'sites:manage', $settings['scopes'], true ) ) {
+				$warnings[] = __( 'The API key may only read stats: collection options, automatic annotations and personal-data erasure need a key with the sites:manage scope.', 'clickpath' );
+			}
+		}
+		$view = array(
+			'backendUrl' => $settings['backendUrl'],
+			'connected'  => $connected,
+			'site'       => $connected ? array(
+				'id'     => $settings['siteId'],
+				'name'   => $settings['siteName'],
+				'domain' => $settings['siteDomain'],
+			) : null,
+			'key'        => '' === $key ? null : array(
+				'mask'         => Settings::key_mask( $key ),
+				'fromConstant' => Settings::key_from_constant(),
+			),
+			'scopes'     => $settings['scopes'],
+			'warnings'   => $warnings,
+		);
+		foreach ( array( 'identityMode', 'excludedRoles', 'statsRoles', 'trackerSource', 'track404', 'identifyUsers', 'autoAnnotations', 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement', 'retentionDays' ) as $name ) {
+			$view[ $name ] = $settings[ $name ];
+		}
+		return $view;
+	}
+
+	/** @return array<string, mixed> The backend's names for the site-level options. */
+	private static function site_settings( array $settings ): array {
+		return array(
+			'identityMode'          => $settings['identityMode'],
+			'honorDoNotTrack'       => $settings['honorDoNotTrack'],
+			'rawEventRetentionDays' => $settings['retentionDays'],
+			'trackOutbound'         => $settings['trackOutbound'],
+			'trackDownloads'        => $settings['trackDownloads'],
+			'trackEngagement'       => $settings['trackEngagement'],
+		);
+	}
+
+	/**
+	 * The backend's site settings in the plugin's names; anything missing or malformed is left out.
+	 *
+	 * @param mixed $remote
+	 * @return array<string, mixed>
+	 */
+	private static function from_site_settings( $remote ): array {
+		if ( ! is_object( $remote ) ) {
+			return array();
+		}
+		$local = array();
+		if ( isset( $remote->identityMode ) && in_array( $remote->identityMode, Settings::IDENTITY_MODES, true ) ) {
+			$local['identityMode'] = $remote->identityMode;
+		}
+		if ( isset( $remote->rawEventRetentionDays ) && is_int( $remote->rawEventRetentionDays ) ) {
+			$local['retentionDays'] = $remote->rawEventRetentionDays;
+		}
+		foreach ( array( 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement' ) as $flag ) {
+			if ( isset( $remote->$flag ) && is_bool( $remote->$flag ) ) {
+				$local[ $flag ] = $remote->$flag;
+			}
+		}
+		return $local;
+	}
+
+	// ---- report proxy ------------------------------------------------------------
+
+	/**
+	 * Registers one proxied route. Reads need the stats capability; writes (goals, funnels,
+	 * annotations) change the site for everyone and need the settings capability.
+	 *
+	 * @param array<string, array<string, mixed>> $args
+	 */
+	private function proxy( string $pattern, string $method, array $args ): void {
+		$capability = 'GET' === $method ? Plugin::STATS_CAPABILITY : Plugin::SETTINGS_CAPABILITY;
+		register_rest_route(
+			self::NAMESPACE,
+			'/' . $pattern,
+			array(
+				'methods'             => $method,
+				'callback'            => fn ( WP_REST_Request $request ) => $this->forward( $request, $method ),
+				'permission_callback' => static fn () => current_user_can( $capability ),
+				'args'                => $args,
+			)
+		);
+	}
+
+	private function forward( WP_REST_Request $request, string $method ): WP_REST_Response|WP_Error {
+		$client = Backend::connected();
+		if ( is_wp_error( $client ) ) {
+			return $client;
+		}
+		$settings = Settings::get();
+		$route    = substr( $request->get_route(), strlen( '/' . self::NAMESPACE . '/' ) );
+		$path     = 'sites/' . rawurlencode( $settings['siteId'] ) . '/' . implode( '/', array_map( 'rawurlencode', explode( '/', $route ) ) );
+		$query    = array();
+		foreach ( array_keys( $request->get_attributes()['args'] ?? array() ) as $name ) {
+			$value = $request->get_param( $name );
+			if ( null === $value ) {
+				continue;
+			}
+			foreach ( (array) $value as $item ) {
+				$query[] = array( $name, (string) $item );
+			}
+		}
+		$body = null;
+		if ( 'POST' === $method ) {
+			$body = $request->get_json_params();
+			if ( ! is_array( $body ) || strlen( (string) wp_json_encode( $body ) ) > 10000 ) {
+				return new WP_Error( 'clickpath_invalid_body', __( 'Send a JSON object of at most 10 KB.', 'clickpath' ), array( 'status' => 400 ) );
+			}
+		}
+		$cacheable = 'GET' === $method && 'stats/realtime' !== $route && ! str_starts_with( $route, 'export/' );
+		$cache_key = Settings::TRANSIENT_PREFIX . 'r_' . md5( $settings['siteId'] . '|' . $path . '|' . wp_json_encode( $query ) );
+		if ( $cacheable ) {
+			$cached = get_transient( $cache_key );
+			if ( is_array( $cached ) ) {
+				return new WP_REST_Response( $cached['data'], 200 );
+			}
+		}
+		$response = $client->request( $method, $path, $query, $body );
+		if ( str_starts_with( $route, 'export/' ) && ! is_wp_error( $response ) && 200 === $response['status'] ) {
+			return $this->export_response( $response, $route );
+		}
+		$result = Backend::result( $response );
+		if ( is_wp_error( $result ) ) {
+			return $result;
+		}
+		if ( 'GET' !== $method ) {
+			// A change to goals, funnels or annotations shows in every cached report.
+			Settings::delete_transients();
+		}
+		if ( $cacheable ) {
+			$to  = (string) $request->get_param( 'to' );
+			$ttl = '' !== $to && $to < wp_date( 'Y-m-d' ) ? self::CACHE_PAST : self::CACHE_LIVE;
+			set_transient( $cache_key, array( 'data' => $result ), $ttl );
+		}
+		return new WP_REST_Response( $result, 'POST' === $method ? 201 : ( null === $result ? 204 : 200 ) );
+	}
+
+	/** @param array{status: int, body: string, type: string, json: mixed} $response */
+	private function export_response( array $response, string $route ): WP_REST_Response {
+		$format = str_contains( $response['type'], 'json' ) ? 'json' : 'csv';
+		$name   = 'clickpath-' . sanitize_file_name( str_replace( '/', '-', $route ) ) . '-' . wp_date( 'Y-m-d' ) . '.' . $format;
+		$result = new WP_REST_Response( $response['body'], 200 );
+		$result->header( 'Content-Type', 'json' === $format ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8' );
+		$result->header( 'Content-Disposition', 'attachment; filename="' . $name . '"' );
+		$result->header( 'X-Content-Type-Options', 'nosniff' );
+		$result->header( 'Cache-Control', 'no-store' );
+		return $result;
+	}
+
+	/**
+	 * Sends an export as the file the backend produced instead of a JSON-encoded string.
+	 *
+	 * @param bool             $served
+	 * @param mixed            $result
+	 * @param WP_REST_Request  $request
+	 * @param WP_REST_Server   $server
+	 */
+	public function serve_export( $served, $result, $request, $server ): bool {
+		if ( $served || ! $result instanceof WP_REST_Response || 200 !== $result->get_status() || ! str_starts_with( (string) $request->get_route(), '/' . self::NAMESPACE . '/export/' ) || ! is_string( $result->get_data() ) ) {
+			return (bool) $served;
+		}
+		echo $result->get_data(); // phpcs:ignore WordPress.Security.EscapeOutput -- a CSV/JSON download, sent as an attachment with nosniff.
+		return true;
+	}
+
+	/** @param mixed $value */
+	public function validate_filters( $value ): bool|WP_Error {
+		$filters = (array) $value;
+		if ( count( $filters ) > 10 ) {
+			return new WP_Error( 'rest_invalid_param', __( 'At most 10 filters.', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		foreach ( $filters as $filter ) {
+			if ( ! is_string( $filter ) || strlen( $filter ) > 300 || ! preg_match( '/^[a-z_]+:(is|is_not|contains):/', $filter ) ) {
+				return new WP_Error( 'rest_invalid_param', __( 'A filter looks like dimension:is|is_not|contains:value (at most 300 characters).', 'clickpath' ), array( 'status' => 400 ) );
+			}
+		}
+		return true;
+	}
+
+	// ---- helpers -------------------------------------------------------------------
+
+	/** @return array<string, mixed> */
+	private function string_arg( string $pattern, bool $required = false ): array {
+		return array(
+			'type'     => 'string',
+			'pattern'  => $pattern,
+			'required' => $required,
+		);
+	}
+
+	/**
+	 * A settings route: administrators only.
+	 *
+	 * @param callable                            $callback
+	 * @param array<string, array<string, mixed>> $args
+	 */
+	private function route( string $path, string $methods, $callback, array $args = array() ): void {
+		register_rest_route(
+			self::NAMESPACE,
+			'/' . $path,
+			array(
+				'methods'             => $methods,
+				'callback'            => $callback,
+				'permission_callback' => static fn () => current_user_can( Plugin::SETTINGS_CAPABILITY ),
+				'args'                => $args,
+			)
+		);
+	}
+}

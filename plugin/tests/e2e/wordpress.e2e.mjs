@@ -1,0 +1,274 @@
+// End to end on a real WordPress, the real backend and FerretDB, driven by headless
+// Chromium: upload dist/clickpath.zip in wp-admin, connect it with a key created on
+// the backend, visit the public site as an anonymous visitor, and find those visits
+// in the dashboard widget, the stats page and the visitor's clickpath. Hostile titles,
+// referrers and UTM values must stay inert in every admin view. Run by `npm test`
+// (scripts/test.mjs) with `node --test`; needs `npm run build` first.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import {
+  createWordPress,
+  ensureWordPressPackages,
+  getFreePort,
+  phpWarnings,
+  repoRoot,
+  startWordPress,
+} from '../../../scripts/wordpress.mjs';
+
+const SHOTS = join(repoRoot, 'test-artifacts', 'screenshots', 'wordpress');
+const ZIP = join(repoRoot, 'dist', 'clickpath.zip');
+const DESKTOP_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+/** Sets `window.__clickpathXss` if it ever runs; every admin view is checked for it. */
+const XSS = '<img src=x onerror="window.__clickpathXss=1"><script>window.__clickpathXss=1</script>';
+
+let wp;
+let server;
+let backend;
+let backendUrl;
+let dataDir;
+let browser;
+let admin;
+let key;
+const consoleErrors = [];
+let step = 0;
+
+async function shot(page, name) {
+  step += 1;
+  await page.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+/** Records console errors and failed requests of an admin page (core's own noise included: there is none here). */
+function watch(page, label) {
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${label}: console: ${m.text()}`));
+  page.on('pageerror', (e) => consoleErrors.push(`${label}: page error: ${e.message}`));
+  page.on('dialog', (d) => {
+    consoleErrors.push(`${label}: a dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('requestfailed', (r) => {
+    // Requests cancelled by navigating away (ERR_ABORTED) are the test's doing, not failures.
+    const reason = r.failure()?.errorText ?? '';
+    if (!reason.includes('ERR_ABORTED')) consoleErrors.push(`${label}: request failed: ${r.url()} ${reason}`);
+  });
+  page.on('response', (r) => r.status() >= 400 && consoleErrors.push(`${label}: HTTP ${r.status()} ${r.url()}`));
+}
+
+async function startBackend() {
+  const port = await getFreePort();
+  dataDir = mkdtempSync(join(tmpdir(), 'clickpath-e2e-'));
+  const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  delete env.MONGODB_URI;
+  delete env.NODE_ENV;
+  backend = spawn(process.execPath, ['dist/server.js'], { cwd: join(repoRoot, 'backend'), env, stdio: 'inherit' });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return url;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the backend did not become ready in 60 s');
+}
+
+/** Signs up on the backend and creates the site and a key for it, as a site owner would in its dashboard. */
+async function createSiteAndKey() {
+  const headers = { 'Content-Type': 'application/json', Origin: backendUrl };
+  const signup = await fetch(`${backendUrl}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ email: 'owner@blog.example', password: 'wordpress end to end', name: 'Owner' }),
+  });
+  assert.equal(signup.status, 201, await signup.clone().text());
+  const cookie = signup.headers.get('set-cookie').split(';')[0];
+  const call = async (path, body) => {
+    const res = await fetch(`${backendUrl}/api/v1${path}`, {
+      method: 'POST',
+      headers: { ...headers, Cookie: cookie },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    return res.json();
+  };
+  const site = await call('/sites', { name: 'E2E Blog', domain: 'localhost', timezone: 'UTC' });
+  const created = await call(`/sites/${site.id}/keys`, { name: 'WordPress', scopes: ['stats:read', 'sites:manage'] });
+  return { site, secret: created.secret, cookie };
+}
+
+before(async () => {
+  assert.ok(existsSync(ZIP), 'dist/clickpath.zip is missing: run npm run build');
+  ensureWordPressPackages({ phpunit: false });
+  rmSync(SHOTS, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  wp = await createWordPress({ name: 'e2e', port: await getFreePort() });
+  // The tracker ignores loopback hosts unless told otherwise; this WordPress runs on 127.0.0.1.
+  writeFileSync(
+    join(wp.dir, 'wp-content', 'mu-plugins', 'clickpath-e2e-localhost.php'),
+    "<?php add_filter( 'clickpath_tracker_attributes', static fn ( $a ) => $a + array( 'localhost' => '' ) );\n",
+  );
+  await wp.php(
+    `wp_insert_post( array( 'post_title' => ${JSON.stringify(`Evil ${XSS}`)}, 'post_name' => 'evil', 'post_status' => 'publish', 'post_content' => 'x' ) );`,
+  );
+  server = await startWordPress(wp);
+  backendUrl = await startBackend();
+  key = await createSiteAndKey();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      `--user-agent=${DESKTOP_UA}`,
+    ],
+  });
+  admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (backend && backend.exitCode === null) {
+    backend.kill('SIGTERM');
+    await new Promise((r) => backend.once('exit', r));
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('install from a zip, connect with a key, track anonymous visits, and see them in wp-admin', async (t) => {
+  const page = await admin.newPage();
+  watch(page, 'wp-admin');
+
+  await t.test('log in to wp-admin', async () => {
+    await page.goto(`${wp.url}/wp-login.php`);
+    await page.fill('#user_login', wp.admin.user);
+    await page.fill('#user_pass', wp.admin.password);
+    await page.click('#wp-submit');
+    await page.waitForURL(/wp-admin/);
+    await shot(page, 'logged-in');
+  });
+
+  await t.test('Plugins → Add New → Upload the zip → Activate', async () => {
+    await page.goto(`${wp.url}/wp-admin/plugin-install.php?tab=upload`);
+    await page.setInputFiles('#pluginzip', ZIP);
+    await shot(page, 'upload');
+    await page.click('#install-plugin-submit');
+    await page.getByText('Plugin installed successfully.').waitFor();
+    await shot(page, 'installed');
+    await page.getByRole('link', { name: 'Activate Plugin' }).click();
+    await page.getByText('Plugin activated.').waitFor();
+    await shot(page, 'activated');
+  });
+
+  await t.test('Settings → Clickpath: paste the key, Connect shows the site', async () => {
+    await page.goto(`${wp.url}/wp-admin/options-general.php?page=clickpath-settings`);
+    await page.getByLabel('Clickpath server URL').fill(backendUrl);
+    await page.getByLabel('API key').fill(key.secret);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('.clickpath-settings__status', { hasText: 'Connected to E2E Blog (localhost).' }).waitFor();
+    assert.ok(await page.getByText('stats:read, sites:manage').isVisible());
+    const html = await page.content();
+    assert.ok(!html.includes(key.secret), 'the key is in the settings page');
+    await page.reload();
+    await page.locator('.clickpath-settings__status', { hasText: 'Connected to E2E Blog' }).waitFor();
+    assert.ok(!(await page.content()).includes(key.secret), 'the key is in the reloaded settings page');
+    await shot(page, 'connected');
+  });
+
+  await t.test('an anonymous visitor views three pages (and a hostile referrer and UTM value)', async () => {
+    const visitor = await browser.newContext({ userAgent: DESKTOP_UA });
+    const anon = await visitor.newPage();
+    const sent = [];
+    anon.on('request', (r) => r.url().startsWith(`${backendUrl}/api/event`) && sent.push(r.url()));
+    await anon.goto(`${wp.url}/?utm_source=${encodeURIComponent(XSS)}`, { referer: `https://evil.example/${XSS}` });
+    const tag = anon.locator('script[src*="clickpath.js"]');
+    assert.equal(await tag.getAttribute('data-site'), key.site.publicId);
+    assert.equal(await tag.getAttribute('defer'), '');
+    assert.ok(!(await anon.content()).includes(key.secret));
+    await anon.goto(`${wp.url}/hello-world/`);
+    await anon.goto(`${wp.url}/evil/`);
+    await anon.goto(`${wp.url}/sample-page/`);
+    await shot(anon, 'public-page');
+    await visitor.close();
+    assert.ok(sent.length >= 4, `the tracker sent ${sent.length} requests`);
+  });
+
+  await t.test('the dashboard widget shows the visit and its pages', async () => {
+    const deadline = Date.now() + 30_000;
+    const widget = page.locator('#clickpath-widget');
+    // The aggregator runs every second and the proxy caches today's reports for 10 s.
+    for (;;) {
+      await page.goto(`${wp.url}/wp-admin/`);
+      await page.waitForLoadState('networkidle');
+      if (await widget.getByText('/sample-page/').isVisible()) break;
+      assert.ok(Date.now() < deadline, 'the widget did not show the visit within 30 s');
+      await page.waitForTimeout(2000);
+    }
+    assert.match(await page.locator('.clickpath-widget__count').innerText(), /^1$/);
+    await shot(page, 'dashboard-widget');
+  });
+
+  await t.test('the stats page lists the pages, and the visitor’s clickpath shows them in order', async () => {
+    await page.goto(`${wp.url}/wp-admin/admin.php?page=clickpath&period=7d`);
+    const pages = page.getByRole('table', { name: /^Top Page/ });
+    await pages.getByRole('button', { name: '/hello-world/' }).waitFor({ timeout: 20_000 });
+    await pages.getByRole('button', { name: '/evil/' }).waitFor();
+    await shot(page, 'stats-page');
+    const sections = page.getByRole('navigation', { name: 'Report sections' });
+    await sections.getByRole('button', { name: 'Visitors' }).click();
+    const visitors = page.getByRole('table', { name: /^Visitors/ });
+    const rows = visitors.getByRole('row').filter({ has: page.getByRole('rowheader') });
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 1);
+    await rows.first().getByRole('button').click();
+    await page.getByRole('heading', { name: 'Visitor profile' }).waitFor();
+    const clickpath = page.getByRole('list', { name: /^Pages and events of visit 1/ });
+    await clickpath.getByRole('listitem').first().waitFor();
+    const steps = (await clickpath.getByRole('listitem').allTextContents()).join(' | ');
+    const order = ['/', '/hello-world/', '/evil/', '/sample-page/'].map((p) => steps.indexOf(p));
+    assert.ok(
+      order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])),
+      `clickpath out of order: ${steps}`,
+    );
+    await shot(page, 'visitor-clickpath');
+  });
+
+  await t.test('hostile titles, referrers and UTM values stay inert in every admin view', async () => {
+    for (const path of [
+      '/wp-admin/',
+      '/wp-admin/admin.php?page=clickpath&period=7d',
+      '/wp-admin/admin.php?page=clickpath&period=7d&filter=utm_source:contains:img',
+      '/wp-admin/edit.php',
+      '/wp-admin/options-general.php?page=clickpath-settings',
+    ]) {
+      await page.goto(`${wp.url}${path}`);
+      await page.waitForLoadState('networkidle');
+      assert.equal(await page.evaluate(() => window.__clickpathXss), undefined, `a payload ran on ${path}`);
+    }
+    // The payload is on screen as text (the UTM source is the visit's source), not as markup.
+    await page.goto(`${wp.url}/wp-admin/admin.php?page=clickpath&period=7d`);
+    await page.getByText('onerror="window.__clickpathXss=1"', { exact: false }).first().waitFor();
+    assert.equal(await page.evaluate(() => window.__clickpathXss), undefined);
+    await page.goto(`${wp.url}/wp-admin/edit.php`);
+    const views = page.locator('td.column-clickpath_views a').first();
+    await views.waitFor();
+    await shot(page, 'posts-list');
+  });
+
+  await page.close();
+  assert.deepEqual(consoleErrors, [], 'console errors or failed requests in wp-admin');
+  assert.deepEqual(phpWarnings(wp), [], 'PHP warnings from the plugin');
+});
