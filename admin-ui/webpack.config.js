@@ -9,6 +9,7 @@
  * the automatic runtime makes the asset file list `react-jsx-runtime`, a script handle
  * WordPress < 6.6 does not have, and WordPress then silently drops the whole script.
  */
+const fs = require('fs');
 const path = require('path');
 const defaultConfig = require('@wordpress/scripts/config/webpack.config');
 
@@ -52,7 +53,9 @@ const wpAdmin = {
   plugins: withoutClean,
 };
 
-/** Writes the dashboard's host page; no inline script, so the backend's default CSP (script-src 'self') holds. */
+const FAVICON = path.resolve(__dirname, 'src/dashboard/favicon.svg');
+
+/** Writes the dashboard's host page and its icon; no inline script, so the backend's default CSP (script-src 'self') holds. */
 class DashboardHtmlPlugin {
   apply(compiler) {
     const { Compilation, sources } = compiler.webpack;
@@ -73,6 +76,7 @@ class DashboardHtmlPlugin {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Clickpath</title>
+<link rel="icon" href="favicon.svg?v=${version}" type="image/svg+xml">
 ${styles}
 </head>
 <body>
@@ -83,6 +87,8 @@ ${styles}
 </html>
 `;
           compilation.emitAsset('index.html', new sources.RawSource(html));
+          // Without an icon of its own the browser asks for /favicon.ico and logs the 404.
+          compilation.emitAsset('favicon.svg', new sources.RawSource(fs.readFileSync(FAVICON)));
         },
       );
     });

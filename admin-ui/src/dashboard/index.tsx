@@ -3,13 +3,12 @@
  */
 import '@wordpress/components/build-style/style.css';
 import { Button, Notice, Spinner } from '@wordpress/components';
-import { createElement, useEffect, useMemo, useState } from '@wordpress/element';
+import { createElement, useEffect, useMemo, useRef, useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import type { ApiError } from '../data/errors';
 import { createStandaloneSource } from '../data/standalone';
 import { mount } from '../lib/mount';
 import { useRequest } from '../lib/use-request';
@@ -19,7 +18,7 @@ import { AuthForm } from './components/auth-form';
 import { SiteSettings } from './components/site-settings';
 import { SitesPage } from './components/sites-page';
 import { api, parseHash, routeHash, trackingSnippet } from './query';
-import type { Route, Site } from './types';
+import type { Route, Session, Site } from './types';
 import './dashboard.scss';
 
 function useHashRoute(): Route {
@@ -61,28 +60,37 @@ function SiteReport({ site }: { site: Site }) {
 export function Dashboard() {
   const route = useHashRoute();
   const [version, setVersion] = useState(0);
-  const me = useRequest(() => api.me(), String(version));
+  const session = useRequest(() => api.session(), String(version));
+  // A refresh (site added, renamed, logged out) keeps the last answer on screen, so the page
+  // stays mounted and its notices ("Site saved.") survive.
+  const last = useRef<Session | null>(null);
+  if (session.status === 'success') last.current = session.data;
   const refresh = () => setVersion((v) => v + 1);
+  const signedOut = () => {
+    last.current = { type: 'anonymous' };
+    go({ name: 'login' });
+    refresh();
+  };
 
-  if (me.status === 'loading') {
-    return (
-      <div className="clickpath-state clickpath-state--loading" role="status">
-        <Spinner /> {__('Loading…', 'clickpath')}
-      </div>
-    );
-  }
-  const signedOut = me.status === 'error' && (me.error as ApiError).code === 'unauthenticated';
-  if (me.status === 'error' && !signedOut) {
+  if (session.status === 'error') {
     return (
       <Notice status="error" isDismissible={false}>
-        {sprintf(__('Could not reach the Clickpath server: %s', 'clickpath'), me.error.message)}{' '}
+        {sprintf(__('Could not reach the Clickpath server: %s', 'clickpath'), session.error.message)}{' '}
         <Button variant="secondary" onClick={refresh}>
           {__('Try again', 'clickpath')}
         </Button>
       </Notice>
     );
   }
-  if (signedOut || me.data?.type !== 'session') {
+  const me = last.current;
+  if (!me) {
+    return (
+      <div className="clickpath-state clickpath-state--loading" role="status">
+        <Spinner /> {__('Loading…', 'clickpath')}
+      </div>
+    );
+  }
+  if (me.type !== 'session') {
     return (
       <main className="clickpath-dashboard__main">
         <AuthForm
@@ -96,17 +104,23 @@ export function Dashboard() {
     );
   }
 
-  const { account, sites } = me.data;
+  const { account, sites } = me;
   const siteOf = (id: string) => sites.find((s) => s.id === id);
   let page;
   if (route.name === 'report' || route.name === 'site-settings') {
     const site = siteOf(route.siteId);
     if (!site)
-      page = (
-        <Notice status="warning" isDismissible={false}>
-          {__('This site does not exist or you have no access to it.', 'clickpath')}
-        </Notice>
-      );
+      // A site just added is missing from the old answer until the refresh lands.
+      page =
+        session.status === 'loading' ? (
+          <div className="clickpath-state clickpath-state--loading" role="status">
+            <Spinner /> {__('Loading…', 'clickpath')}
+          </div>
+        ) : (
+          <Notice status="warning" isDismissible={false}>
+            {__('This site does not exist or you have no access to it.', 'clickpath')}
+          </Notice>
+        );
     else if (route.name === 'report') page = <SiteReport site={site} />;
     else
       page = (
@@ -120,16 +134,7 @@ export function Dashboard() {
         />
       );
   } else if (route.name === 'account') {
-    page = (
-      <AccountPage
-        profile={account}
-        onChanged={refresh}
-        onDeleted={() => {
-          go({ name: 'login' });
-          refresh();
-        }}
-      />
-    );
+    page = <AccountPage profile={account} onChanged={refresh} onDeleted={signedOut} />;
   } else {
     page = (
       <SitesPage
@@ -165,10 +170,7 @@ export function Dashboard() {
           <Button
             variant="tertiary"
             onClick={() => {
-              void api.logout().finally(() => {
-                go({ name: 'login' });
-                refresh();
-              });
+              void api.logout().finally(signedOut);
             }}
           >
             {__('Log out', 'clickpath')}

@@ -1,5 +1,5 @@
 import { requestJson, type FetchLike } from '../data/standalone';
-import type { ApiKey, ApiKeyWithSecret, Me, Member, Profile, Role, Route, Scope, Site } from './types';
+import type { ApiKey, ApiKeyWithSecret, Me, Member, Profile, Role, Route, Scope, Session, Site } from './types';
 
 const API = '/api/v1';
 const doFetch: FetchLike = (input, init) => window.fetch(input, init);
@@ -10,6 +10,7 @@ const site = (id: string) => `/sites/${encodeURIComponent(id)}`;
 /** The backend's account, site, member and key endpoints (cookie session, same origin). */
 export const api = {
   me: () => call<Me>('/me'),
+  session: () => call<Session>('/auth/session'),
   signup: (body: { email: string; password: string; name: string }) => call<Profile>('/auth/signup', 'POST', body),
   login: (body: { email: string; password: string }) => call<Profile>('/auth/login', 'POST', body),
   logout: () => call<void>('/auth/logout', 'POST'),

@@ -51,6 +51,9 @@ export interface ApiKeyWithSecret extends ApiKey {
 
 export type Me = { type: 'session'; account: Profile; sites: Site[] } | { type: 'apiKey'; site: Site };
 
+/** Who is signed in to this browser; `anonymous` instead of a 401 before anyone logs in. */
+export type Session = Extract<Me, { type: 'session' }> | { type: 'anonymous' };
+
 export type Route =
   | { name: 'login' }
   | { name: 'signup' }

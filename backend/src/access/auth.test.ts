@@ -224,3 +224,44 @@ describe('sessions and credentials', () => {
     expectError(res, 403, 'forbidden');
   });
 });
+
+describe('GET /auth/session (the dashboard asks before anyone logs in)', () => {
+  it('when no one is signed in, then 200 anonymous rather than a 401', async () => {
+    const res = await request(t.app).get(`${API}/auth/session`);
+    expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { type: 'anonymous' } });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('when signed in, then the same person and sites as /me; after logout, anonymous', async () => {
+    const user = await signUp(t.app, { name: 'Session' });
+    const site = await createSite(user);
+    const res = await user.agent.get(`${API}/auth/session`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual((await user.agent.get(`${API}/me`)).body);
+    expect(res.body).toMatchObject({
+      type: 'session',
+      account: { id: user.id, email: user.email, name: 'Session' },
+      sites: [expect.objectContaining({ id: site.id, role: 'owner' })],
+    });
+
+    expect((await user.agent.post(`${API}/auth/logout`)).status).toBe(204);
+    expect((await user.agent.get(`${API}/auth/session`)).body).toEqual({ type: 'anonymous' });
+  });
+
+  it('when the session has expired or the cookie is garbage, then anonymous', async () => {
+    const user = await signUp(t.app);
+    const cookie = await sessionCookieOf(user);
+    expect((await withCookie(`${COOKIE}=garbage`).get('/auth/session')).body).toEqual({ type: 'anonymous' });
+    await t.db
+      .collection('sessions')
+      .updateMany({ accountId: new Types.ObjectId(user.id) }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await withCookie(cookie).get('/auth/session')).body).toEqual({ type: 'anonymous' });
+  });
+
+  it('when an API key calls it, then anonymous: a key is not a browser session', async () => {
+    const owner = await signUp(t.app);
+    const key = await createKey(owner, (await createSite(owner)).id);
+    const res = await request(t.app).get(`${API}/auth/session`).set('Authorization', `Bearer ${key.secret}`);
+    expect(res.body).toEqual({ type: 'anonymous' });
+  });
+});

@@ -1,3 +1,5 @@
+import type { Types } from 'mongoose';
+
 import { z } from '../lib/zod';
 
 import { findAccount, toProfile } from '../accounts/service';
@@ -10,9 +12,11 @@ import { getSite, listSitesFor, toSiteView } from '../sites/service';
 import { requireAuth } from './auth';
 import { roleOfKey } from './site-access';
 
+const SessionMe = z.object({ type: z.literal('session'), account: ProfileResponse, sites: z.array(SiteResponse) });
+
 const MeResponse = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('session'), account: ProfileResponse, sites: z.array(SiteResponse) }),
+    SessionMe,
     z.object({
       type: z.literal('apiKey'),
       key: z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(Scope) }),
@@ -21,7 +25,39 @@ const MeResponse = z
   ])
   .openapi('Me');
 
+const SessionResponse = z
+  .discriminatedUnion('type', [SessionMe, z.object({ type: z.literal('anonymous') })])
+  .openapi('Session');
+
+/** The signed-in person's profile and sites, as /me and /auth/session show them; null once the account is gone. */
+async function sessionBody(accountId: Types.ObjectId): Promise<z.infer<typeof SessionMe> | null> {
+  const account = await findAccount(accountId);
+  if (!account) return null;
+  const sites = await listSitesFor(accountId);
+  return {
+    type: 'session',
+    account: toProfile(account),
+    sites: sites.map(({ site, role }) => toSiteView(site, role)),
+  };
+}
+
 export function registerAccessRoutes(api: ApiRouter): void {
+  api.route(
+    {
+      method: 'get',
+      path: '/auth/session',
+      summary: "The browser session's person and sites, or `anonymous`: lets a dashboard ask without a 401",
+      tag: 'Accounts',
+      auth: 'none',
+      responses: { 200: { description: 'The signed-in person, or anonymous', schema: SessionResponse } },
+    },
+    async ({ req, res }) => {
+      // No cookie, an expired session, a deleted account or an API key all mean: nobody is signed in here.
+      const body = req.auth?.kind === 'session' ? await sessionBody(req.auth.accountId) : null;
+      res.json(body ?? { type: 'anonymous' });
+    },
+  );
+
   api.route(
     {
       method: 'get',
@@ -45,14 +81,9 @@ export function registerAccessRoutes(api: ApiRouter): void {
         });
         return;
       }
-      const account = await findAccount(auth.accountId);
-      if (!account) throw new AppError('unauthenticated', 'Account no longer exists');
-      const sites = await listSitesFor(auth.accountId);
-      res.json({
-        type: 'session',
-        account: toProfile(account),
-        sites: sites.map(({ site, role }) => toSiteView(site, role)),
-      });
+      const body = await sessionBody(auth.accountId);
+      if (!body) throw new AppError('unauthenticated', 'Account no longer exists');
+      res.json(body);
     },
   );
 }

@@ -81,9 +81,16 @@ function SecretNotice({ secret, onDismiss }: { secret: ApiKeyWithSecret; onDismi
   return (
     <Notice status="warning" onRemove={onDismiss}>
       <p>{sprintf(__('The key “%s” — copy it now; it will not be shown again:', 'clickpath'), secret.name)}</p>
-      <pre className="clickpath-dashboard__snippet" tabIndex={0}>
-        <code>{secret.secret}</code>
-      </pre>
+      <TextControl
+        __nextHasNoMarginBottom
+        __next40pxDefaultSize
+        className="clickpath-dashboard__secret"
+        label={__('Secret key', 'clickpath')}
+        value={secret.secret}
+        readOnly
+        onChange={() => undefined}
+        onFocus={(event: { target: HTMLInputElement }) => event.target.select()}
+      />
     </Notice>
   );
 }
@@ -131,63 +138,69 @@ export function Keys({ siteId }: { siteId: string }) {
         )}
         {state.status === 'success' && state.data.length === 0 && <p>{__('No API keys yet.', 'clickpath')}</p>}
         {state.status === 'success' && state.data.length > 0 && (
-          <table className="clickpath-report__table">
-            <thead>
-              <tr>
-                <th scope="col">{__('Name', 'clickpath')}</th>
-                <th scope="col">{__('Key', 'clickpath')}</th>
-                <th scope="col">{__('Scopes', 'clickpath')}</th>
-                <th scope="col">{__('Last used', 'clickpath')}</th>
-                <th scope="col">
-                  <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {state.data.map((k) => (
-                <tr key={k.id}>
-                  <th scope="row">{k.name}</th>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td>{k.scopes.join(', ')}</td>
-                  <td>
-                    {k.revokedAt
-                      ? __('revoked', 'clickpath')
-                      : k.lastUsedAt
-                        ? formatDateTime(k.lastUsedAt)
-                        : __('never', 'clickpath')}
-                  </td>
-                  <td>
-                    {!k.revokedAt && (
-                      <span className="clickpath-dashboard__actions">
-                        <Button variant="secondary" onClick={() => void run(() => api.rotateKey(siteId, k.id))}>
-                          {__('Rotate', 'clickpath')}
-                        </Button>
-                        <Button
-                          variant="tertiary"
-                          isDestructive
-                          onClick={() => {
-                            if (
-                              window.confirm(
-                                sprintf(
-                                  __('Revoke the key “%s”? Anything using it stops working.', 'clickpath'),
-                                  k.name,
-                                ),
-                              )
-                            )
-                              void run(() => api.revokeKey(siteId, k.id));
-                          }}
-                        >
-                          {__('Revoke', 'clickpath')}
-                        </Button>
-                      </span>
-                    )}
-                  </td>
+          // Scrolls on its own when a phone is too narrow, instead of widening the page.
+          <div
+            className="clickpath-dashboard__table-scroll"
+            role="region"
+            aria-label={__('API keys of this site', 'clickpath')}
+            tabIndex={0}
+          >
+            <table className="clickpath-report__table clickpath-dashboard__keys">
+              <thead>
+                <tr>
+                  <th scope="col">{__('Key', 'clickpath')}</th>
+                  <th scope="col">{__('Scopes', 'clickpath')}</th>
+                  <th scope="col">{__('Last used', 'clickpath')}</th>
+                  <th scope="col">
+                    <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {state.data.map((k) => (
+                  <tr key={k.id}>
+                    <th scope="row">
+                      {k.name} <code className="clickpath-dashboard__key-prefix">{k.prefix}…</code>
+                    </th>
+                    <td>{k.scopes.join(', ')}</td>
+                    <td>
+                      {k.revokedAt
+                        ? __('revoked', 'clickpath')
+                        : k.lastUsedAt
+                          ? formatDateTime(k.lastUsedAt)
+                          : __('never', 'clickpath')}
+                    </td>
+                    <td>
+                      {!k.revokedAt && (
+                        <span className="clickpath-dashboard__actions">
+                          <Button variant="secondary" onClick={() => void run(() => api.rotateKey(siteId, k.id))}>
+                            {__('Rotate', 'clickpath')}
+                          </Button>
+                          <Button
+                            variant="tertiary"
+                            isDestructive
+                            onClick={() => {
+                              if (
+                                window.confirm(
+                                  sprintf(
+                                    __('Revoke the key “%s”? Anything using it stops working.', 'clickpath'),
+                                    k.name,
+                                  ),
+                                )
+                              )
+                                void run(() => api.revokeKey(siteId, k.id));
+                            }}
+                          >
+                            {__('Revoke', 'clickpath')}
+                          </Button>
+                        </span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
         <form
           className="clickpath-report__form"
@@ -200,7 +213,7 @@ export function Keys({ siteId }: { siteId: string }) {
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Name', 'clickpath')}
+            label={__('Key name', 'clickpath')}
             value={name}
             onChange={setName}
             required

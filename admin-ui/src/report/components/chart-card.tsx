@@ -97,7 +97,12 @@ export function ChartCard({ query, canAnnotate = true }: ChartCardProps) {
             ))}
           </ul>
         )}
-        <Button variant="link" aria-expanded={showTable} onClick={() => setShowTable(!showTable)}>
+        <Button
+          variant="link"
+          className="clickpath-report__table-toggle"
+          aria-expanded={showTable}
+          onClick={() => setShowTable(!showTable)}
+        >
           {showTable ? __('Hide the data table', 'clickpath') : __('Show the data as a table', 'clickpath')}
         </Button>
         <div className={showTable ? 'clickpath-report__chart-table' : 'clickpath-visually-hidden'}>

@@ -101,7 +101,13 @@ function VisitItem({ visit, number }: { visit: Visit; number: number }) {
           .filter(Boolean)
           .join(' · ')}
       </p>
-      <ol className="clickpath-report__clickstream">
+      <ol
+        className="clickpath-report__clickstream"
+        aria-label={sprintf(
+          /* translators: %d: visit number */ __('Pages and events of visit %d, in order', 'clickpath'),
+          number,
+        )}
+      >
         {visit.clickstream.map((e, i) => (
           <li key={e.id} className={`clickpath-report__step is-${e.kind}`}>
             <time dateTime={e.ts}>{formatTime(e.ts)}</time>{' '}

@@ -1,0 +1,344 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+import { processPendingEvents } from '../src/aggregate/aggregator';
+import { REPO_ROOT } from '../src/lib/embedded-db';
+import { startTestApp, type TestApp } from './support/app';
+import { DESKTOP_UA, eventId, listen } from './support/collect';
+import { CHROMIUM } from './tracker/harness';
+
+/**
+ * The standalone dashboard in headless Chromium against the real backend on a real
+ * port: sign up, add a site, copy its snippet, create an API key, collect events
+ * through the real collector, then read the report, filter it, open a visitor's
+ * clickpath, export a CSV and log out. No console error and no failed request is
+ * allowed anywhere along the way; screenshots land in test-artifacts/.
+ */
+
+const DASHBOARD_BUILD = path.join(REPO_ROOT, 'admin-ui', 'build', 'dashboard', 'index.html');
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-artifacts', 'screenshots', 'dashboard');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const ZONE = 'Europe/Amsterdam';
+const DOMAIN = 'shop.example';
+const FIREFOX_MAC_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:128.0) Gecko/20100101 Firefox/128.0';
+
+let t: TestApp;
+let server: Awaited<ReturnType<typeof listen>>;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+/** Everything that went wrong in the browser: console errors, page errors, failed requests, 4xx/5xx answers. */
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(DASHBOARD_BUILD)) {
+    throw new Error(`${DASHBOARD_BUILD} is missing: run \`npm run build -w admin-ui\` at the repository root first.`);
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package.`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  t = await startTestApp();
+  server = await listen(t.handler);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'en-US',
+    timezoneId: ZONE,
+    acceptDownloads: true,
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+  page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    // ERR_ABORTED is the page cancelling a request it no longer needs (a view change aborts its fetches).
+    const reason = request.failure()?.errorText ?? '';
+    if (!reason.includes('ERR_ABORTED'))
+      problems.push(`request failed: ${request.method()} ${request.url()} ${reason}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await t?.close();
+});
+
+/** Retries `check` (jest assertions allowed) until it passes; the UI renders asynchronously. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** The headline number under `label` in the report's "Totals" list. */
+async function kpi(label: string): Promise<string> {
+  const item = page
+    .getByRole('list', { name: 'Totals' })
+    .getByRole('listitem')
+    .filter({ has: page.getByText(label, { exact: true }) });
+  const text = (await item.textContent({ timeout: 10_000 })) ?? '';
+  return text.slice(label.length).match(/^≈?[\d.,]+/)?.[0] ?? text;
+}
+
+async function expectTotals(totals: { Visitors: string; Visits: string; Pageviews: string }): Promise<void> {
+  await eventually(async () =>
+    expect({ Visitors: await kpi('Visitors'), Visits: await kpi('Visits'), Pageviews: await kpi('Pageviews') }).toEqual(
+      totals,
+    ),
+  );
+}
+
+/**
+ * Waits until no part of the page is still loading, so leaving it cancels no request in
+ * flight (a cancelled fetch shows up as a failed request).
+ */
+async function settled(): Promise<void> {
+  await eventually(async () =>
+    expect(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Loading/ })
+        .count(),
+    ).toBe(0),
+  );
+}
+
+/** Full-page screenshots at desktop and phone widths; returns to the desktop width. */
+async function screenshots(name: string, ready: Locator): Promise<void> {
+  for (const [label, size] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    await page.setViewportSize(size);
+    await ready.waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+    // Nothing may stick out sideways: at phone width a wide table or tab list would widen the whole page.
+    expect({ [`${name} at ${label} width`]: await page.evaluate('document.documentElement.scrollWidth') }).toEqual({
+      [`${name} at ${label} width`]: size.width,
+    });
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
+/** One tracker request to the real collector on the real port, from a given visitor's address and browser. */
+async function collect(visitor: { ip: string; ua: string }, event: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${server.origin}/api/event`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain', 'User-Agent': visitor.ua, 'X-Forwarded-For': visitor.ip },
+    body: JSON.stringify({ i: eventId(), k: 'pv', w: 1440, l: 'en-US', ...event }),
+  });
+  expect({ status: res.status, body: await res.json() }).toEqual({ status: 202, body: { accepted: 1 } });
+}
+
+/** A GET of the JSON API with the given session cookie. */
+const apiWithCookie = (apiPath: string, cookie: string) =>
+  fetch(`${server.origin}/api/v1${apiPath}`, { headers: { Cookie: `clickpath_session=${cookie}` } });
+
+describe('standalone dashboard in a real browser', () => {
+  it('when a new user signs up, adds a site, collects traffic and reads the report, then every step shows the real data', async () => {
+    const origin = server.origin;
+
+    // ---- sign up ----------------------------------------------------------------
+    await page.goto(`${origin}/#/signup`);
+    await page.getByRole('heading', { name: 'Create your Clickpath account' }).waitFor();
+    await page.getByLabel('Name').fill('Ada Lovelace');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill('analytical engine 1843');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Your sites' }).waitFor();
+    expect(await page.getByText('No sites yet.', { exact: false }).isVisible()).toBe(true);
+
+    // ---- create a site -----------------------------------------------------------
+    await page.getByLabel('Name').fill('Shop');
+    await page.getByLabel('Domain').fill(DOMAIN);
+    const zone = page.getByLabel('Time zone (reports count days in it)');
+    expect(await zone.inputValue()).toBe(ZONE);
+    await page.getByRole('button', { name: 'Add site' }).click();
+    await page.getByRole('heading', { name: 'Shop — settings' }).waitFor();
+    const site = await t.db.collection('sites').findOne({ domain: DOMAIN });
+    expect(site).toMatchObject({ name: 'Shop', timezone: ZONE });
+    const siteId = String(site!._id);
+    const publicId = String(site!.publicId);
+    expect(page.url()).toBe(`${origin}/#/sites/${siteId}/settings`);
+    await expect(
+      page.getByRole('navigation', { name: 'Sites' }).getByRole('link', { name: 'Shop' }).count(),
+    ).resolves.toBe(1);
+
+    // ---- copy the tracking snippet -----------------------------------------------
+    const snippet = `<script defer src="${origin}/js/clickpath.js" data-site="${publicId}"></script>`;
+    expect(await page.getByText(snippet, { exact: true }).isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Copy snippet' }).click();
+    await page.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(snippet);
+    const tracker = await fetch(`${origin}/js/clickpath.js`);
+    expect(tracker.status).toBe(200);
+    expect(tracker.headers.get('content-type')).toMatch(/^application\/javascript/);
+    expect(await tracker.text()).toContain('/api/event');
+
+    // ---- create an API key: its secret is shown once --------------------------------
+    await page.getByLabel('Key name').fill('WordPress');
+    expect(await page.getByRole('checkbox', { name: 'stats:read' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secretField = page.getByLabel('Secret key');
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    expect(secret).toMatch(/^cpk_[A-Za-z0-9_-]{43}$/);
+    const keyRow = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'WordPress' }) });
+    await keyRow.waitFor();
+    expect(await keyRow.textContent()).toContain(`${secret.slice(0, 12)}…`);
+    const withKey = await fetch(`${origin}/api/v1/sites/${siteId}/stats/overview?from=2026-01-01&to=2026-01-31`, {
+      headers: { Authorization: `Bearer ${secret}` },
+    });
+    expect(withKey.status).toBe(200);
+    await settled();
+    await screenshots('site-settings', page.getByRole('heading', { name: 'API keys' }));
+    await page.reload();
+    await keyRow.waitFor();
+    expect(await page.getByLabel('Secret key').count()).toBe(0);
+    expect(await page.content()).not.toContain(secret);
+
+    // ---- traffic through the real collector ----------------------------------------
+    const ada = { ip: '194.109.6.66', ua: DESKTOP_UA }; // NL, from Google, three pages
+    const bob = { ip: '8.8.8.8', ua: FIREFOX_MAC_UA }; // US, direct, one page
+    const cleo = { ip: '85.214.132.117', ua: DESKTOP_UA }; // DE, from Twitter, two pages
+    const url = (p: string) => `https://${DOMAIN}${p}`;
+    await collect(ada, { s: publicId, u: url('/'), r: 'https://www.google.com/', t: 'Home' });
+    await collect(bob, { s: publicId, u: url('/'), t: 'Home' });
+    await collect(ada, { s: publicId, u: url('/pricing'), r: url('/'), t: 'Pricing' });
+    await collect(cleo, { s: publicId, u: url('/blog/hello'), r: 'https://t.co/abc', t: 'Hello' });
+    await collect(ada, { s: publicId, u: url('/signup'), r: url('/pricing'), t: 'Sign up' });
+    await collect(cleo, { s: publicId, u: url('/'), r: url('/blog/hello'), t: 'Home' });
+    await processPendingEvents();
+    expect(await t.db.collection('events').countDocuments({ siteId: site!._id })).toBe(6);
+
+    // ---- the report --------------------------------------------------------------------
+    await page.getByRole('navigation', { name: 'Sites' }).getByRole('link', { name: 'Shop' }).click();
+    await page.getByRole('heading', { name: 'Shop shop.example' }).waitFor();
+    await expectTotals({ Visitors: '3', Visits: '3', Pageviews: '6' });
+    const countries = page.getByRole('table', { name: /^Top Country/ });
+    await countries.getByRole('button', { name: 'NL' }).waitFor();
+    await page
+      .getByRole('table', { name: /^Top Page/ })
+      .getByRole('button', { name: '/blog/hello' })
+      .waitFor();
+    await settled();
+    await screenshots('report', countries);
+
+    // ---- filter by clicking a breakdown row -----------------------------------------------
+    await countries.getByRole('button', { name: 'NL' }).click();
+    const chips = page.getByRole('group', { name: 'Active filters' });
+    await chips.getByText('Country is NL').waitFor();
+    expect(await chips.getByRole('button', { name: 'Remove filter: Country is NL' }).isVisible()).toBe(true);
+    expect(new URL(page.url()).searchParams.getAll('filter')).toEqual(['country:is:NL']);
+    await expectTotals({ Visitors: '1', Visits: '1', Pageviews: '3' });
+    await eventually(async () =>
+      expect(
+        await page
+          .getByRole('table', { name: /^Top Page/ })
+          .getByRole('rowheader')
+          .allTextContents(),
+      ).toEqual(expect.arrayContaining(['/', '/pricing', '/signup'])),
+    );
+    expect(
+      await page
+        .getByRole('table', { name: /^Top Page/ })
+        .getByRole('rowheader')
+        .count(),
+    ).toBe(3);
+
+    // ---- a visitor's clickpath ------------------------------------------------------------
+    await settled();
+    const sections = page.getByRole('navigation', { name: 'Report sections' });
+    await sections.getByRole('button', { name: 'Visitors' }).click();
+    const visitors = page.getByRole('table', { name: /^Visitors/ });
+    await visitors.waitFor();
+    const rows = visitors.getByRole('row').filter({ has: page.getByRole('rowheader') });
+    await eventually(async () => expect(await rows.count()).toBe(1));
+    expect(await rows.first().getByRole('cell').allTextContents()).toEqual([
+      expect.any(String), // last seen
+      '1', // visits
+      '3', // pageviews
+      'NL',
+      'desktop',
+      'Google',
+    ]);
+    await rows.first().getByRole('button').click();
+    const profile = page.getByRole('heading', { name: 'Visitor profile' });
+    await profile.waitFor();
+    const clickpath = page.getByRole('list', { name: /^Pages and events of visit 1/ });
+    await clickpath.waitFor();
+    expect(await clickpath.getByRole('listitem').allTextContents()).toEqual([
+      expect.stringMatching(/Viewed \/ — Home$/),
+      expect.stringMatching(/Viewed \/pricing — Pricing$/),
+      expect.stringMatching(/Viewed \/signup — Sign up$/),
+    ]);
+    await settled();
+    await screenshots('visitor-profile', clickpath);
+
+    // ---- export the filtered pages breakdown as CSV -------------------------------------------
+    await sections.getByRole('button', { name: 'Overview' }).click();
+    const exportLink = page.getByRole('link', { name: 'Export Page as CSV' });
+    await exportLink.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
+    expect(download.suggestedFilename()).toMatch(
+      new RegExp(`^${DOMAIN}-page-\\d{4}-\\d{2}-\\d{2}-\\d{4}-\\d{2}-\\d{2}\\.csv$`),
+    );
+    const [header, ...lines] = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(header).toBe('key,visitors,visits,pageviews,viewsPerVisit,bounceRate,avgVisitDuration,events,share');
+    const columns = header!.split(',');
+    const records = lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [columns[i], cell])));
+    expect(records.map(({ key, visitors, pageviews }) => ({ key, visitors, pageviews }))).toEqual(
+      expect.arrayContaining([
+        { key: '/', visitors: '1', pageviews: '1' },
+        { key: '/pricing', visitors: '1', pageviews: '1' },
+        { key: '/signup', visitors: '1', pageviews: '1' },
+      ]),
+    );
+    expect(records).toHaveLength(3);
+    await settled();
+
+    // ---- log out ---------------------------------------------------------------------------------
+    const cookie = (await context.cookies(origin)).find((c) => c.name === 'clickpath_session')?.value;
+    expect(cookie).toBeTruthy();
+    expect((await apiWithCookie('/me', cookie!)).status).toBe(200);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in to Clickpath' }).waitFor();
+    expect(page.url()).toMatch(/#\/login$/);
+    expect(await page.getByRole('button', { name: 'Log in' }).isVisible()).toBe(true);
+    expect((await apiWithCookie('/me', cookie!)).status).toBe(401);
+    expect((await apiWithCookie(`/sites/${siteId}/stats/overview?from=2026-01-01&to=2026-01-31`, cookie!)).status).toBe(
+      401,
+    );
+
+    expect(problems).toEqual([]);
+  }, 90_000);
+});
