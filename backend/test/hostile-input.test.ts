@@ -233,6 +233,7 @@ describe('hostile input', () => {
     expect(operations.length).toBeGreaterThanOrEqual(18);
   });
 
+  // Several hundred requests against every route: more than jest's default 30 s on a busy machine.
   it('when every field and parameter of every route gets hostile values, then each answer is a 4xx error and nothing is stored', async () => {
     const bodies = validBodies();
     const before = await counts();
@@ -258,7 +259,7 @@ describe('hostile input', () => {
     // A lost session would turn later refusals into 401s and hide real failures.
     expect((await owner.agent.get('/api/v1/account')).status).toBe(200);
     expect(await t.db.collection('sites').countDocuments({ _id: new Types.ObjectId(validIds.siteId) })).toBe(1);
-  });
+  }, 180_000);
 
   it('when the body is malformed JSON, then 400 and nothing is stored', async () => {
     const before = await counts();
