@@ -1,30 +1,31 @@
 // npm run bench:reports — report latency against a year of rollups at two
-// sizes (default 1M and 10M events). For each size: a fresh database, a site,
-// rollups seeded as the aggregator would have written them (seed-reports.mjs),
-// then sequential requests of the 30-day overview, the 365-day daily series and
-// the 30-day top-10 page breakdown. Prints one JSON line. Every run is bounded:
-// at most BENCH_REPORT_REQUESTS requests per report, and no new request once a
-// report has used BENCH_REPORT_BUDGET_S seconds (at least BENCH_REPORT_MIN).
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-
+// sizes (default 1M and 10M events). For each size: a fresh database, the
+// built backend on it, a site, and the rollup store seeded as the aggregator
+// would have written it (seed-reports.mjs). Then the 30-day overview, the
+// 365-day daily series and the 30-day top-10 page breakdown are requested
+// sequentially, alternating between the sizes request by request, so that
+// other load on the machine falls on both sizes alike and `growth` compares
+// like with like. Prints one JSON line. Every run is bounded: at most
+// BENCH_REPORT_REQUESTS requests per report and size, and no new request once
+// a report has used BENCH_REPORT_BUDGET_S seconds (at least BENCH_REPORT_MIN).
 import mongoose from 'mongoose';
 
-import { backendDir, createAccountAndSite, startBackend, startDatabase } from './support.mjs';
+import { createAccountAndSite, startBackend, startDatabase } from './support.mjs';
 import { seedReports } from './seed-reports.mjs';
 
 const { MongoClient, ObjectId } = mongoose.mongo;
-const { Rollup } = createRequire(import.meta.url)(join(backendDir, 'dist/aggregate/model.js'));
 
 const SIZES = (process.env.BENCH_REPORT_SIZES ?? '1000000,10000000').split(',').map(Number);
-const REQUESTS = Number(process.env.BENCH_REPORT_REQUESTS ?? 30);
+const REQUESTS = Number(process.env.BENCH_REPORT_REQUESTS ?? 100);
 const WARMUP = Number(process.env.BENCH_REPORT_WARMUP ?? 2);
 const BUDGET_MS = Number(process.env.BENCH_REPORT_BUDGET_S ?? 40) * 1000;
 const MIN_REQUESTS = Number(process.env.BENCH_REPORT_MIN ?? 3);
 const TIMEOUT_MS = Number(process.env.BENCH_REPORT_TIMEOUT_S ?? 60) * 1000;
 const DAYS = 365;
+const REPORTS = ['overview', 'timeseries', 'breakdown'];
 
 const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const label = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 
 /** Stops a backend started by startBackend, also when it has already exited. */
 function stop(backend) {
@@ -51,110 +52,130 @@ async function timed(url, key) {
   return { ms, body };
 }
 
-/** p50/p95 of sequential requests; a request over TIMEOUT_MS ends the report's run (timedOut). */
-async function measure(url, key) {
-  const samples = [];
-  try {
-    for (let i = 0; i < WARMUP; i++) await timed(url, key);
-    const started = Date.now();
-    while (samples.length < REQUESTS && (samples.length < MIN_REQUESTS || Date.now() - started < BUDGET_MS)) {
-      samples.push((await timed(url, key)).ms);
-    }
-  } catch (err) {
-    if (err.name !== 'TimeoutError') throw err;
-    samples.sort((a, b) => a - b);
-    return { n: samples.length, p50: null, p95: null, timedOut: true };
-  }
-  samples.sort((a, b) => a - b);
-  return { n: samples.length, p50: Math.round(percentile(samples, 50)), p95: Math.round(percentile(samples, 95)) };
-}
-
-async function runSize(database, events) {
+/** A fresh database with a backend and a seeded site of `events` events. */
+async function setUp(database, events) {
   const dbName = `clickpath_bench_reports_${events}_${Date.now()}`;
-  const uri = `${database.uri}/${dbName}`;
   const client = new MongoClient(database.uri);
   await client.connect();
   const db = client.db(dbName);
-  let backend = await startBackend({ MONGODB_URI: uri });
-  try {
-    const { site, key } = await createAccountAndSite(backend.base, { timezone: 'UTC' });
-    // Seed without the backend running and without rollup indexes, then build
-    // the model's indexes once (the backend's ensureIndexes then finds them).
-    await stop(backend);
-    await db
-      .collection('rollups')
-      .dropIndexes()
-      .catch(() => {});
-    const lastDay = new Date().toISOString().slice(0, 10);
-    const seedStart = Date.now();
-    const seeded = await seedReports(db, { siteId: new ObjectId(site.id), events, days: DAYS, lastDay });
-    const seedMs = Date.now() - seedStart;
-    const indexStart = Date.now();
-    for (const [fields, options] of Rollup.schema.indexes())
-      await db.collection('rollups').createIndex(fields, options);
-    const indexMs = Date.now() - indexStart;
-    backend = await startBackend({ MONGODB_URI: uri });
-
-    const base = `${backend.base}/api/v1/sites/${site.id}/stats`;
-    const from30 = addDays(lastDay, -29);
-    const from365 = addDays(lastDay, -(DAYS - 1));
-    const overview = await measure(`${base}/overview?from=${from30}&to=${lastDay}`, key);
-    const timeseries = await measure(`${base}/timeseries?from=${from365}&to=${lastDay}&interval=day`, key);
-    const breakdown = await measure(`${base}/breakdown/page?from=${from30}&to=${lastDay}&limit=10`, key);
-
-    // Sanity: the overview must report the seeded traffic.
-    const check = overview.timedOut
-      ? null
-      : JSON.parse((await timed(`${base}/overview?from=${from365}&to=${lastDay}&compare=none`, key)).body);
-    const seenEvents = !check ? seeded.events : check.metrics.pageviews + (check.metrics.events ?? 0);
-    if (Math.abs(seenEvents - seeded.events) > seeded.events * 0.2) {
-      throw new Error(`overview reports ${seenEvents} events, seeded ${seeded.events}`);
-    }
-    return { events, seeded, seedMs, indexMs, overview, timeseries, breakdown };
-  } finally {
+  const backend = await startBackend({ MONGODB_URI: `${database.uri}/${dbName}` });
+  const tearDown = async () => {
     await stop(backend).catch(() => {});
     await db.dropDatabase().catch(() => {});
     await client.close();
+  };
+  try {
+    // The backend created the rollup collections and their indexes at start; the
+    // seeder only inserts (a few hundred month documents) and reads nothing back.
+    const { site, key } = await createAccountAndSite(backend.base, { timezone: 'UTC' });
+    const lastDay = new Date().toISOString().slice(0, 10);
+    const seedStart = Date.now();
+    const seeded = await seedReports(db, { siteId: new ObjectId(site.id), events, days: DAYS, lastDay });
+    const base = `${backend.base}/api/v1/sites/${site.id}/stats`;
+    const from30 = addDays(lastDay, -29);
+    const from365 = addDays(lastDay, -(DAYS - 1));
+    const urls = {
+      overview: `${base}/overview?from=${from30}&to=${lastDay}`,
+      timeseries: `${base}/timeseries?from=${from365}&to=${lastDay}&interval=day`,
+      breakdown: `${base}/breakdown/page?from=${from30}&to=${lastDay}&limit=10`,
+      check: `${base}/overview?from=${from365}&to=${lastDay}&compare=none`,
+    };
+    return { events, key, urls, seeded, seedMs: Date.now() - seedStart, tearDown };
+  } catch (error) {
+    await tearDown();
+    throw error;
   }
 }
 
-const database = await startDatabase();
-try {
-  const results = [];
-  for (const size of SIZES) {
-    const result = await runSize(database, size);
-    results.push(result);
-    if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(result));
+/**
+ * p50/p95 of one report per size, its requests interleaved across the sizes;
+ * a request over TIMEOUT_MS ends that size's run of the report (p95 null).
+ */
+async function measure(runs, report) {
+  const samples = runs.map(() => []);
+  const timedOut = runs.map(() => false);
+  const request = async (i) => {
+    if (timedOut[i]) return null;
+    try {
+      return (await timed(runs[i].urls[report], runs[i].key)).ms;
+    } catch (err) {
+      if (err.name !== 'TimeoutError') throw err;
+      timedOut[i] = true;
+      return null;
+    }
+  };
+  for (let w = 0; w < WARMUP; w++) for (let i = 0; i < runs.length; i++) await request(i);
+  const started = Date.now();
+  const count = () => Math.min(...samples.map((s, i) => (timedOut[i] ? Infinity : s.length)));
+  while (
+    !timedOut.every(Boolean) &&
+    count() < REQUESTS &&
+    (count() < MIN_REQUESTS || Date.now() - started < BUDGET_MS)
+  ) {
+    for (let i = 0; i < runs.length; i++) {
+      const ms = await request(i);
+      if (ms !== null) samples[i].push(ms);
+    }
   }
+  return samples.map((s, i) => {
+    s.sort((a, b) => a - b);
+    if (timedOut[i]) return { n: s.length, p50: null, p95: null, timedOut: true };
+    return { n: s.length, p50: Math.round(percentile(s, 50)), p95: Math.round(percentile(s, 95)) };
+  });
+}
+
+const database = await startDatabase();
+const runs = [];
+try {
+  for (const size of SIZES) runs.push(await setUp(database, size));
+  const results = runs.map((run) => ({ events: run.events, seeded: run.seeded, seedMs: run.seedMs }));
+  for (const report of REPORTS) {
+    (await measure(runs, report)).forEach((stats, i) => (results[i][report] = stats));
+  }
+  // Sanity: each overview must report the seeded traffic.
+  for (const [i, run] of runs.entries()) {
+    if (results[i].overview.timedOut) continue;
+    const check = JSON.parse((await timed(run.urls.check, run.key)).body);
+    const seen = check.metrics.pageviews + check.metrics.events;
+    if (Math.abs(seen - run.seeded.events) > run.seeded.events * 0.2) {
+      throw new Error(`overview reports ${seen} events, seeded ${run.seeded.events}`);
+    }
+  }
+  if (process.env.BENCH_VERBOSE) for (const result of results) console.error(JSON.stringify(result));
+
   const small = results[0];
   const large = results[results.length - 1];
-  const reports = ['overview', 'timeseries', 'breakdown'];
-  const ratios = reports.map((r) =>
-    large[r].p95 === null || small[r].p95 === null ? null : large[r].p95 / Math.max(1, small[r].p95),
+  const ratios = Object.fromEntries(
+    REPORTS.map((r) => [
+      r,
+      large[r].p95 === null || small[r].p95 === null
+        ? null
+        : Number((large[r].p95 / Math.max(1, small[r].p95)).toFixed(2)),
+    ]),
   );
-  const growth = ratios.includes(null) ? null : Math.max(...ratios);
-  const smallKey = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+  // The issue's growth target covers the two reports with latency targets; the
+  // breakdown's own ratio is printed with the others in growthByReport.
+  const targeted = [ratios.overview, ratios.timeseries];
+  const growth = targeted.includes(null) ? null : Math.max(...targeted);
+  const perSize = (pick) => Object.fromEntries(results.map((r) => [label(r.events), pick(r)]));
   console.log(
     JSON.stringify({
       events: large.events,
       overview30dP95Ms: large.overview.p95,
       timeseries365dP95Ms: large.timeseries.p95,
       breakdown30dP95Ms: large.breakdown.p95,
-      growth: growth === null ? null : Number(growth.toFixed(2)),
+      growth,
+      growthByReport: ratios,
       timeoutMs: TIMEOUT_MS,
-      [`overview30dP95Ms_${smallKey(small.events)}`]: small.overview.p95,
-      [`timeseries365dP95Ms_${smallKey(small.events)}`]: small.timeseries.p95,
-      [`breakdown30dP95Ms_${smallKey(small.events)}`]: small.breakdown.p95,
-      p50Ms: Object.fromEntries(
-        results.map((r) => [smallKey(r.events), Object.fromEntries(reports.map((k) => [k, r[k].p50]))]),
-      ),
-      requests: Object.fromEntries(
-        results.map((r) => [smallKey(r.events), Object.fromEntries(reports.map((k) => [k, r[k].n]))]),
-      ),
-      rollupDocs: Object.fromEntries(results.map((r) => [smallKey(r.events), r.seeded.rollups])),
-      seedSeconds: Object.fromEntries(results.map((r) => [smallKey(r.events), Math.round(r.seedMs / 1000)])),
+      p95Ms: perSize((r) => Object.fromEntries(REPORTS.map((k) => [k, r[k].p95]))),
+      p50Ms: perSize((r) => Object.fromEntries(REPORTS.map((k) => [k, r[k].p50]))),
+      requests: perSize((r) => Object.fromEntries(REPORTS.map((k) => [k, r[k].n]))),
+      rollupDocs: perSize((r) => r.seeded.rollupDocuments),
+      rollupRows: perSize((r) => r.seeded.rollupRows),
+      seedSeconds: perSize((r) => Math.round(r.seedMs / 1000)),
     }),
   );
 } finally {
+  for (const run of runs) await run.tearDown();
   await database.stop();
 }

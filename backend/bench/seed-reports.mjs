@@ -1,19 +1,22 @@
 // Seeds one site with a year of traffic for the report benchmark, written
 // straight into what the aggregator would have produced for that many events:
-// `rollups` (daily docs per dimension × key, hourly `all` docs, HyperLogLog
-// registers on the daily `all` docs), plus the last day's visits, visitors and
-// raw events (capped) so those collections are not empty.
+// the rollup store (one document per site × month in `rollup_totals`,
+// `rollup_hours`, `rollup_sketches` and each dimension's `rollup_<dim>`: daily
+// and hourly totals, the days' HyperLogLog registers, every key's daily counters), plus the last day's
+// visits, visitors and raw events so those collections are not empty.
 //
-// Raw events are not generated for the whole year: at ~5k inserts/s FerretDB
-// would need hours for 10M of them, and reports never read them. Counts come
-// from one deterministic distribution, so a run is reproducible.
+// Raw events are not generated for the whole year: FerretDB stores ~3.6k event
+// documents/s here, so 10M of them would take ~45 minutes (and ~7 GB), and
+// reports never read them. Counts come from one deterministic distribution, so
+// a run is reproducible.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { backendDir } from './support.mjs';
 
 const require = createRequire(import.meta.url);
-const { add: hllAdd } = require(join(backendDir, 'dist/aggregate/hll.js'));
+const { add: hllAdd, createRegisters, encode } = require(join(backendDir, 'dist/aggregate/hll.js'));
+const { toRow, monthId, setKeyedRows } = require(join(backendDir, 'dist/aggregate/rollups.js'));
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed) {
@@ -163,10 +166,9 @@ const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400
  */
 export async function seedReports(
   db,
-  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 20_000 },
+  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 50_000 },
 ) {
   const random = rng(seed);
-  const rollups = db.collection('rollups');
   const firstDay = addDays(lastDay, -(days - 1));
 
   // Daily volumes: weekly and yearly seasonality, a growth trend and noise.
@@ -183,38 +185,42 @@ export async function seedReports(
   });
   const weightSum = weights.reduce((a, b) => a + b, 0);
 
-  let pending = [];
-  let written = 0;
-  const flush = async (force) => {
-    if (pending.length >= batch || (force && pending.length)) {
-      const docs = pending;
-      pending = [];
-      await rollups.insertMany(docs, { ordered: false });
-      written += docs.length;
+  // part → the current month's days: day → totals row or sketch, or day → key → row (keyed parts).
+  let month = firstDay.slice(0, 7);
+  let pending = new Map();
+  let documents = 0;
+  let rows = 0;
+  const flush = async () => {
+    for (const [part, days] of pending) {
+      let data = Object.fromEntries(days);
+      if (part !== 'totals' && part !== 'sketches') {
+        data = { k: [], d: {} };
+        for (const [day, keyed] of days) setKeyedRows(data, day, keyed);
+      }
+      await db
+        .collection(`rollup_${part}`)
+        .insertOne({ _id: monthId(siteId, month), siteId, month, lastBatch: 'seed', data: JSON.stringify(data) });
+      documents += 1;
     }
+    pending = new Map();
+  };
+  const daysOf = (part) => {
+    const days = pending.get(part) ?? new Map();
+    pending.set(part, days);
+    return days;
+  };
+  const keyedRows = (part, day) => {
+    const days = daysOf(part);
+    if (!days.has(day)) days.set(day, {});
+    return days.get(day);
   };
   const put = (period, granularity, dim, key, counters, hll) => {
-    const doc = {
-      siteId,
-      period,
-      granularity,
-      dim,
-      key,
-      pageviews: 0,
-      visits: 0,
-      visitors: 0,
-      bounces: 0,
-      duration: 0,
-      events: 0,
-      engaged: 0,
-      entries: 0,
-      exits: 0,
-      notFound: 0,
-      ...counters,
-      lastBatch: 'seed',
-    };
-    if (hll) doc.hll = hll;
-    pending.push(doc);
+    const day = period.slice(0, 10);
+    rows += 1;
+    if (dim !== 'all') keyedRows(dim, day)[key] = toRow(counters);
+    else if (granularity === 'hour') keyedRows('hours', day)[period] = toRow(counters);
+    else daysOf('totals').set(day, toRow(counters));
+    if (hll) daysOf('sketches').set(day, encode(hll));
   };
 
   let nextVisitor = 0;
@@ -224,6 +230,10 @@ export async function seedReports(
 
   for (let i = 0; i < days; i++) {
     const day = addDays(firstDay, i);
+    if (day.slice(0, 7) !== month) {
+      await flush();
+      month = day.slice(0, 7);
+    }
     const dayEvents = Math.round((events * weights[i]) / weightSum);
     totalEvents += dayEvents;
     const pageviews = Math.round(dayEvents * PV_SHARE);
@@ -242,7 +252,7 @@ export async function seedReports(
     while (ids.size < visitorTarget) ids.add(`v${nextVisitor++}`);
     recent.push([firstNew, Math.max(firstNew + 1, nextVisitor)]);
     if (recent.length > 30) recent.shift();
-    const hll = {};
+    const hll = createRegisters();
     for (const id of ids) hllAdd(hll, id);
     if (i === days - 1) lastDayVisitors = [...ids];
 
@@ -337,9 +347,8 @@ export async function seedReports(
           });
       }
     }
-    await flush(false);
   }
-  await flush(true);
+  await flush();
 
   // The last day's visits, visitors and raw events (capped).
   const sampleVisitors = lastDayVisitors.slice(
@@ -449,7 +458,8 @@ export async function seedReports(
   await insertAll('visitors', visitorDocs);
 
   return {
-    rollups: written,
+    rollupDocuments: documents,
+    rollupRows: rows,
     events: totalEvents,
     rawEvents: Math.min(rawSample, eventDocs.length),
     visits: visitDocs.length,

@@ -2,8 +2,9 @@ import { DateTime } from 'luxon';
 import { Types } from 'mongoose';
 
 import { processPendingEvents } from '../src/aggregate/aggregator';
-import { add, HLL_STANDARD_ERROR, type Registers } from '../src/aggregate/hll';
+import { add, createRegisters, encode, HLL_STANDARD_ERROR } from '../src/aggregate/hll';
 import { collections } from '../src/aggregate/model';
+import { monthId, type SketchData, type TotalsData } from '../src/aggregate/rollups';
 import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
 import { getJson, insertRaw, prng, qs, stored } from './support/reports';
 
@@ -69,7 +70,7 @@ describe('unique visitors', () => {
     const { secret } = await createKey(user, site.id);
     const r = prng(5);
     const days = Array.from({ length: 7 }, (_x, i) => `2026-04-0${i + 1}`);
-    const sketches = days.map(() => ({ registers: {} as Registers, visitors: new Set<string>() }));
+    const sketches = days.map(() => ({ registers: createRegisters(), visitors: new Set<string>() }));
     for (let v = 0; v < 5000; v++) {
       const vid = `c:visitor-${v}`;
       let seen = false;
@@ -82,28 +83,26 @@ describe('unique visitors', () => {
       }
     }
     const siteId = new Types.ObjectId(site.id);
-    await collections.rollups().insertMany(
-      days.map((period, i) => ({
-        _id: new Types.ObjectId(),
+    const totals: TotalsData = {};
+    const sketchData: SketchData = {};
+    days.forEach((day, i) => {
+      const n = sketches[i]!.visitors.size;
+      // Rows hold the counters in COUNTERS order: pageviews, visits, visitors.
+      totals[day] = [n, n, n];
+      sketchData[day] = encode(sketches[i]!.registers);
+    });
+    for (const [part, data] of [
+      ['totals', totals],
+      ['sketches', sketchData],
+    ] as const) {
+      await collections.rollups(part).insertOne({
+        _id: monthId(siteId, '2026-04'),
         siteId,
-        period,
-        granularity: 'day' as const,
-        dim: 'all' as const,
-        key: '',
-        hll: sketches[i]!.registers,
+        month: '2026-04',
         lastBatch: 'test',
-        visitors: sketches[i]!.visitors.size,
-        visits: sketches[i]!.visitors.size,
-        pageviews: sketches[i]!.visitors.size,
-        bounces: 0,
-        duration: 0,
-        events: 0,
-        engaged: 0,
-        entries: 0,
-        exits: 0,
-        notFound: 0,
-      })),
-    );
+        data: JSON.stringify(data),
+      });
+    }
     const sumOfDays = sketches.reduce((n, s) => n + s.visitors.size, 0);
     expect(sumOfDays).toBeGreaterThan(10_000);
 

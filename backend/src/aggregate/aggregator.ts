@@ -7,16 +7,8 @@ import type { Logger } from 'pino';
 
 import { computeBatch, visitorDayKey, visitorKey, type BatchResult, type BatchState, type SiteConfig } from './compute';
 import { LeaseLostError, acquireLease, releaseLease, setPendingBatch, waitForLease } from './lease';
-import {
-  COUNTERS,
-  collections,
-  type LockDoc,
-  type RawEvent,
-  type RollupDoc,
-  type VisitDoc,
-  type VisitorDayDoc,
-  type VisitorDoc,
-} from './model';
+import { collections, type LockDoc, type RawEvent, type VisitDoc, type VisitorDayDoc, type VisitorDoc } from './model';
+import { rollupWrites } from './rollups';
 
 export const DEFAULT_BATCH_SIZE = 2000;
 const DEFAULT_TIMEOUT_MINUTES = 30;
@@ -33,9 +25,9 @@ export interface DrainOptions {
 export interface DrainStats {
   batches: number;
   events: number;
-  /** Rollup documents written (one $inc upsert each). */
+  /** Rollup documents written (one per site × month × part touched). */
   rollupWrites: number;
-  /** Database round trips made by the batches (reads and bulk writes). */
+  /** Database round trips made by the batches (reads and bulk writes; parallel `_id` lookups count as one). */
   roundTrips: number;
   /** False when another aggregator held the lease. */
   leased: boolean;
@@ -291,8 +283,8 @@ export async function loadBatchState(batchId: string, events: readonly RawEvent[
 }
 
 /**
- * Writes a batch in an order that makes a replay safe: guarded rollup
- * increments, then visits, visitors and visitor-days (whole documents that
+ * Writes a batch in an order that makes a replay safe: rollup documents (each
+ * skipped when this batch already wrote it), then visits, visitors and visitor-days (whole documents that
  * carry their own undo); the caller then stores the events and deletes the chunks.
  */
 export async function writeBatch(
@@ -301,22 +293,10 @@ export async function writeBatch(
   state: BatchState,
   stats: DrainStats,
 ): Promise<void> {
-  const rollupOps: mongo.AnyBulkWriteOperation<RollupDoc>[] = result.rollups.map((r) => {
-    const setOnInsert: Record<string, unknown> = { granularity: r.granularity };
-    for (const counter of COUNTERS) if (r.inc[counter] === undefined) setOnInsert[counter] = 0;
-    const update: Record<string, unknown> = { $inc: r.inc, $set: { lastBatch: batchId }, $setOnInsert: setOnInsert };
-    if (r.hll) update.$max = Object.fromEntries(Object.entries(r.hll).map(([i, rank]) => [`hll.${i}`, rank]));
-    return {
-      updateOne: {
-        filter: { siteId: r.siteId, period: r.period, dim: r.dim, key: r.key, lastBatch: { $ne: batchId } },
-        update,
-        upsert: true,
-      },
-    };
-  });
   let started = Date.now();
-  await bulkWriteIgnoringDuplicates(collections.rollups(), rollupOps);
-  stats.rollupWrites += rollupOps.length;
+  const rollups = await rollupWrites(batchId, result.rollups);
+  await Promise.all([...rollups].map(([part, ops]) => bulkWriteIgnoringDuplicates(collections.rollups(part), ops)));
+  for (const ops of rollups.values()) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
 
   await bulkWriteIgnoringDuplicates(collections.visits(), upserts(result.visits, state.visits));
@@ -325,7 +305,7 @@ export async function writeBatch(
   started = time(stats, 'writeVisitors', started);
   await bulkWriteIgnoringDuplicates(collections.visitorDays(), upserts(result.visitorDays, state.visitorDays));
   time(stats, 'writeVisitorDays', started);
-  stats.roundTrips += 4;
+  stats.roundTrips += 5;
 }
 
 /**

@@ -1,11 +1,10 @@
 import type { mongo } from 'mongoose';
 
-import { add as hllAdd, type Registers } from './hll';
+import { add as hllAdd, createRegisters, type Registers } from './hll';
 import {
   VISIT_ATTRIBUTES,
   type Counter,
-  type Dimension,
-  type Granularity,
+  type KeyDimension,
   type RawEvent,
   type VisitAttributes,
   type VisitDoc,
@@ -28,14 +27,17 @@ export interface BatchState {
   visitorDays: Map<string, VisitorDayDoc>;
 }
 
+export type CounterDelta = Partial<Record<Counter, number>>;
+
+/** What a batch adds to one site-local day: its totals, UTC hours, visitor sketch and keyed rows. */
 export interface RollupDelta {
   siteId: mongo.ObjectId;
-  period: string;
-  granularity: Granularity;
-  dim: Dimension;
-  key: string;
-  inc: Partial<Record<Counter, number>>;
+  day: string;
+  totals: CounterDelta;
+  /** By UTC hour (YYYY-MM-DDTHH) of the events and visits that belong to this local day. */
+  hours: Map<string, CounterDelta>;
   hll: Registers | undefined;
+  dims: Map<KeyDimension, Map<string, CounterDelta>>;
 }
 
 export interface BatchResult {
@@ -48,7 +50,7 @@ export interface BatchResult {
 }
 
 /** Visit-level dimensions and how to read their key from a visit. */
-const VISIT_DIMS: ReadonlyArray<readonly [Dimension, (v: VisitAttributes) => string]> = [
+const VISIT_DIMS: ReadonlyArray<readonly [KeyDimension, (v: VisitAttributes) => string]> = [
   ['source', (v) => v.source],
   ['channel', (v) => v.channel],
   ['referrer', (v) => v.referrerHost],
@@ -98,40 +100,54 @@ export function visitorState(v: VisitorState): VisitorState {
   };
 }
 
-class RollupAccumulator {
-  private readonly deltas = new Map<string, RollupDelta>();
+/** A row of counters: the day's totals (`all`), a UTC hour (`hour`), or a key of a dimension. */
+type Target = { kind: 'all' } | { kind: 'hour'; hour: string } | { kind: 'dim'; dim: KeyDimension; key: string };
+const ALL: Target = { kind: 'all' };
+const hourRow = (hour: string): Target => ({ kind: 'hour', hour });
+const keyRow = (dim: KeyDimension, key: string): Target => ({ kind: 'dim', dim, key });
 
-  add(
-    siteId: mongo.ObjectId,
-    period: string,
-    granularity: Granularity,
-    dim: Dimension,
-    key: string,
-    counter: Counter,
-    amount: number,
-  ): void {
+class RollupAccumulator {
+  private readonly days = new Map<string, RollupDelta>();
+
+  add(siteId: mongo.ObjectId, day: string, target: Target, counter: Counter, amount: number): void {
     if (amount === 0) return;
-    const delta = this.get(siteId, period, granularity, dim, key);
-    delta.inc[counter] = (delta.inc[counter] ?? 0) + amount;
+    const delta = this.row(this.day(siteId, day), target);
+    delta[counter] = (delta[counter] ?? 0) + amount;
   }
 
   hll(siteId: mongo.ObjectId, day: string, vid: string): void {
-    const delta = this.get(siteId, day, 'day', 'all', '');
-    delta.hll = hllAdd(delta.hll ?? {}, vid);
+    const delta = this.day(siteId, day);
+    delta.hll = hllAdd(delta.hll ?? createRegisters(), vid);
   }
 
   result(): RollupDelta[] {
-    return [...this.deltas.values()].filter((d) => d.hll || Object.values(d.inc).some((n) => n !== 0));
+    return [...this.days.values()];
   }
 
-  private get(siteId: mongo.ObjectId, period: string, granularity: Granularity, dim: Dimension, key: string) {
-    const id = `${String(siteId)}\u0001${period}\u0001${dim}\u0001${key}`;
-    let delta = this.deltas.get(id);
+  private day(siteId: mongo.ObjectId, day: string): RollupDelta {
+    const id = `${String(siteId)}:${day}`;
+    let delta = this.days.get(id);
     if (!delta) {
-      delta = { siteId, period, granularity, dim, key, inc: {}, hll: undefined };
-      this.deltas.set(id, delta);
+      delta = { siteId, day, totals: {}, hours: new Map(), hll: undefined, dims: new Map() };
+      this.days.set(id, delta);
     }
     return delta;
+  }
+
+  private row(day: RollupDelta, target: Target): CounterDelta {
+    if (target.kind === 'all') return day.totals;
+    let rows = day.hours;
+    if (target.kind === 'dim') {
+      rows = day.dims.get(target.dim) ?? new Map<string, CounterDelta>();
+      day.dims.set(target.dim, rows);
+    }
+    const key = target.kind === 'hour' ? target.hour : target.key;
+    let row = rows.get(key);
+    if (!row) {
+      row = {};
+      rows.set(key, row);
+    }
+    return row;
   }
 }
 
@@ -140,22 +156,22 @@ function contribute(visit: VisitDoc, state: VisitState, sign: 1 | -1, out: Rollu
   const { siteId, day, hour } = visit;
   const bounces = state.bounce ? sign : 0;
   const duration = sign * state.duration;
-  const visitCounters = (period: string, granularity: Granularity, dim: Dimension, key: string) => {
-    out.add(siteId, period, granularity, dim, key, 'visits', sign);
-    out.add(siteId, period, granularity, dim, key, 'bounces', bounces);
-    out.add(siteId, period, granularity, dim, key, 'duration', duration);
+  const visitCounters = (target: Target) => {
+    out.add(siteId, day, target, 'visits', sign);
+    out.add(siteId, day, target, 'bounces', bounces);
+    out.add(siteId, day, target, 'duration', duration);
   };
-  visitCounters(day, 'day', 'all', '');
-  visitCounters(hour, 'hour', 'all', '');
-  for (const [dim, keyOf] of VISIT_DIMS) visitCounters(day, 'day', dim, keyOf(visit));
+  visitCounters(ALL);
+  visitCounters(hourRow(hour));
+  for (const [dim, keyOf] of VISIT_DIMS) visitCounters(keyRow(dim, keyOf(visit)));
   if (state.entryPage) {
-    visitCounters(day, 'day', 'entry_page', state.entryPage);
-    out.add(siteId, day, 'day', 'page', state.entryPage, 'entries', sign);
+    visitCounters(keyRow('entry_page', state.entryPage));
+    out.add(siteId, day, keyRow('page', state.entryPage), 'entries', sign);
   }
   if (state.exitPage) {
-    out.add(siteId, day, 'day', 'exit_page', state.exitPage, 'visits', sign);
-    out.add(siteId, day, 'day', 'exit_page', state.exitPage, 'exits', sign);
-    out.add(siteId, day, 'day', 'page', state.exitPage, 'exits', sign);
+    out.add(siteId, day, keyRow('exit_page', state.exitPage), 'visits', sign);
+    out.add(siteId, day, keyRow('exit_page', state.exitPage), 'exits', sign);
+    out.add(siteId, day, keyRow('page', state.exitPage), 'exits', sign);
   }
 }
 
@@ -243,8 +259,8 @@ export function computeBatch(
     touchedDays.add(doc);
     return true;
   };
-  const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: Dimension, key: string) => {
-    if (countVisitor(siteId, day, vid, `${dim}|${key}`)) rollups.add(siteId, day, 'day', dim, key, 'visitors', 1);
+  const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: KeyDimension, key: string) => {
+    if (countVisitor(siteId, day, vid, `${dim}|${key}`)) rollups.add(siteId, day, keyRow(dim, key), 'visitors', 1);
   };
 
   for (const event of events) {
@@ -292,11 +308,10 @@ export function computeBatch(
     const { day, hour } = event;
     if (event.kind !== 'en') {
       if (countVisitor(siteId, day, event.vid, 'all|')) {
-        rollups.add(siteId, day, 'day', 'all', '', 'visitors', 1);
+        rollups.add(siteId, day, ALL, 'visitors', 1);
         rollups.hll(siteId, day, event.vid);
       }
-      if (countVisitor(siteId, day, event.vid, `h|${hour}`))
-        rollups.add(siteId, hour, 'hour', 'all', '', 'visitors', 1);
+      if (countVisitor(siteId, day, event.vid, `h|${hour}`)) rollups.add(siteId, day, hourRow(hour), 'visitors', 1);
     }
 
     switch (event.kind) {
@@ -309,37 +324,38 @@ export function computeBatch(
           uniqueDaily(siteId, visit.day, event.vid, 'entry_page', event.path);
         }
         if (latest) visit.exitPage = event.path;
-        rollups.add(siteId, day, 'day', 'all', '', 'pageviews', 1);
-        rollups.add(siteId, day, 'day', 'all', '', 'notFound', nf);
-        rollups.add(siteId, hour, 'hour', 'all', '', 'pageviews', 1);
-        rollups.add(siteId, day, 'day', 'page', event.path, 'pageviews', 1);
-        rollups.add(siteId, day, 'day', 'page', event.path, 'notFound', nf);
+        rollups.add(siteId, day, ALL, 'pageviews', 1);
+        rollups.add(siteId, day, ALL, 'notFound', nf);
+        rollups.add(siteId, day, hourRow(hour), 'pageviews', 1);
+        rollups.add(siteId, day, keyRow('page', event.path), 'pageviews', 1);
+        rollups.add(siteId, day, keyRow('page', event.path), 'notFound', nf);
         uniqueDaily(siteId, day, event.vid, 'page', event.path);
-        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, visit.day, 'day', dim, keyOf(visit), 'pageviews', 1);
+        for (const [dim, keyOf] of VISIT_DIMS)
+          rollups.add(siteId, visit.day, keyRow(dim, keyOf(visit)), 'pageviews', 1);
         break;
       }
       case 'ev': {
         visit.events += 1;
         visitor.events += 1;
-        rollups.add(siteId, day, 'day', 'all', '', 'events', 1);
-        rollups.add(siteId, hour, 'hour', 'all', '', 'events', 1);
-        rollups.add(siteId, day, 'day', 'event', event.name, 'events', 1);
+        rollups.add(siteId, day, ALL, 'events', 1);
+        rollups.add(siteId, day, hourRow(hour), 'events', 1);
+        rollups.add(siteId, day, keyRow('event', event.name), 'events', 1);
         uniqueDaily(siteId, day, event.vid, 'event', event.name);
         for (const [prop, value] of Object.entries(event.props ?? {})) {
           const key = `${event.name}\u0000${prop}\u0000${String(value)}`;
-          rollups.add(siteId, day, 'day', 'event_prop', key, 'events', 1);
+          rollups.add(siteId, day, keyRow('event_prop', key), 'events', 1);
           uniqueDaily(siteId, day, event.vid, 'event_prop', key);
         }
-        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, visit.day, 'day', dim, keyOf(visit), 'events', 1);
+        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, visit.day, keyRow(dim, keyOf(visit)), 'events', 1);
         break;
       }
       case 'en': {
         const ms = event.engagedMs;
         visit.engagedMs += ms;
         visitor.engagedMs += ms;
-        rollups.add(siteId, day, 'day', 'all', '', 'engaged', ms);
-        rollups.add(siteId, hour, 'hour', 'all', '', 'engaged', ms);
-        rollups.add(siteId, day, 'day', 'page', event.path, 'engaged', ms);
+        rollups.add(siteId, day, ALL, 'engaged', ms);
+        rollups.add(siteId, day, hourRow(hour), 'engaged', ms);
+        rollups.add(siteId, day, keyRow('page', event.path), 'engaged', ms);
         break;
       }
       case 'id': {

@@ -139,21 +139,32 @@ export type Dimension = (typeof DIMENSIONS)[number];
 
 export type Granularity = 'day' | 'hour';
 
+/** Dimensions whose rows are keyed (everything but the day's totals). */
+export type KeyDimension = Exclude<Dimension, 'all'>;
+
+/** What one rollup collection holds: the days' totals, their UTC hours, their visitor sketches, or one dimension's keyed rows. */
+export type RollupPart = 'totals' | 'hours' | 'sketches' | KeyDimension;
+export const ROLLUP_PARTS: readonly RollupPart[] = [
+  'totals',
+  'hours',
+  'sketches',
+  ...DIMENSIONS.filter((d): d is KeyDimension => d !== 'all'),
+];
+
 /**
- * Counters for one site × period × dimension × key. `period` is a site-local day
- * (YYYY-MM-DD) for every dimension, or a UTC hour (YYYY-MM-DDTHH) for dim `all`.
- * `hll` (dim `all`, daily only) holds HyperLogLog registers of that day's visitors.
+ * One document per site × site-local month in each part's own collection
+ * (`rollup_totals`, `rollup_hours`, `rollup_sketches`, `rollup_page`, …), holding that month's days as one JSON
+ * string (see rollups.ts for the format and decision 0004 for why). `_id` is
+ * `${siteId}:${YYYY-MM}`, so every read and write is a primary-key lookup.
  */
-export type RollupDoc = {
-  _id: mongo.ObjectId;
+export interface RollupMonthDoc {
+  _id: string;
   siteId: mongo.ObjectId;
-  period: string;
-  granularity: Granularity;
-  dim: Dimension;
-  key: string;
-  hll?: Record<string, number>;
+  month: string;
+  /** The batch that last wrote the document: a replay of that batch skips it. */
   lastBatch: string;
-} & Record<Counter, number>;
+  data: string;
+}
 
 export interface LockDoc {
   _id: string;
@@ -178,10 +189,6 @@ const visitorDaySchema = new Schema({ _id: String }, loose);
 visitorDaySchema.index({ day: 1 });
 visitorDaySchema.index({ siteId: 1, day: 1 });
 
-const rollupSchema = new Schema({}, loose);
-rollupSchema.index({ siteId: 1, period: 1, dim: 1, key: 1 }, { unique: true });
-rollupSchema.index({ siteId: 1, dim: 1, period: 1 });
-
 const lockSchema = new Schema({ _id: String }, loose);
 
 const eventClaimSchema = new Schema({ _id: String }, loose);
@@ -190,7 +197,12 @@ eventClaimSchema.index({ at: 1 });
 export const Visit = model('Visit', visitSchema, 'visits');
 export const Visitor = model('Visitor', visitorSchema, 'visitors');
 export const VisitorDay = model('VisitorDay', visitorDaySchema, 'visitor_days');
-export const Rollup = model('Rollup', rollupSchema, 'rollups');
+/** One model per rollup collection; reports read by `_id`, the index serves retention, deletion and export. */
+export const rollupModels = ROLLUP_PARTS.map((part) => {
+  const schema = new Schema({ _id: String }, loose);
+  schema.index({ siteId: 1, month: 1 });
+  return model(`Rollup_${part}`, schema, `rollup_${part}`);
+});
 export const Lock = model('Lock', lockSchema, 'locks');
 export const EventClaim = model('EventClaim', eventClaimSchema, 'event_claims');
 
@@ -206,7 +218,7 @@ export const collections = {
   visits: () => db().collection<VisitDoc>('visits'),
   visitors: () => db().collection<VisitorDoc>('visitors'),
   visitorDays: () => db().collection<VisitorDayDoc>('visitor_days'),
-  rollups: () => db().collection<RollupDoc>('rollups'),
+  rollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}`),
   locks: () => db().collection<LockDoc>('locks'),
   eventClaims: () => db().collection<EventClaimDoc>('event_claims'),
 };

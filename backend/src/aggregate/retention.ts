@@ -3,6 +3,7 @@ import mongoose, { type mongo } from 'mongoose';
 
 import type { Job } from '../lib/scheduler';
 import { collections } from './model';
+import { deleteRollups, monthOf } from './rollups';
 
 const DAY = 86_400_000;
 export const ROLLUP_RETENTION_MONTHS = 25;
@@ -19,13 +20,14 @@ export interface RetentionResult {
   events: number;
   visits: number;
   visitors: number;
+  /** Rollup documents (site × month × part). */
   rollups: number;
 }
 
 /**
  * Deletes, per site, raw events (and the visits and visitor profiles
- * last seen) older than `rawEventRetentionDays`, and rollups (daily and hourly)
- * older than 25 months. TTL indexes are not available, so this runs as a job;
+ * last seen) older than `rawEventRetentionDays`, and rollups of site-local
+ * months that ended more than 25 months ago. TTL indexes are not available, so this runs as a job;
  * plain deletes by date are safe when several replicas run them at once.
  */
 export async function applyRetention(now = new Date()): Promise<RetentionResult> {
@@ -46,14 +48,11 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
     total.visitors += (
       await collections.visitors().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
     ).deletedCount;
-    // Daily periods sort before their hours ('2024-01-01' < '2024-01-01T00'), so one bound covers both.
     const firstKeptDay = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' })
       .minus({ months: ROLLUP_RETENTION_MONTHS })
       .toISODate();
     if (firstKeptDay) {
-      total.rollups += (
-        await collections.rollups().deleteMany({ siteId: site._id, period: { $lt: firstKeptDay } })
-      ).deletedCount;
+      total.rollups += await deleteRollups(site._id, monthOf(firstKeptDay));
     }
   }
   return total;

@@ -1,6 +1,5 @@
 import mongoose, { type mongo } from 'mongoose';
 
-import { estimate, merge } from './hll';
 import { collections, type RawEvent, type VisitDoc, type VisitorDoc } from './model';
 
 const oid = (id: string | mongo.ObjectId) => (typeof id === 'string' ? new mongoose.Types.ObjectId(id) : id);
@@ -47,28 +46,6 @@ export async function getVisitor(
   if (!visitor) return null;
   const { lastBatch: _b, undo: _u, ...rest } = visitor;
   return rest;
-}
-
-/**
- * Unique visitors over site-local days [from, to]: exact for a single day (the
- * `visitors` counter), otherwise the union of the days' HyperLogLog sketches
- * (≈1.6% standard error), so a visitor seen on several days counts once.
- */
-export async function countUniqueVisitors(
-  siteId: string | mongo.ObjectId,
-  fromDay: string,
-  toDay: string,
-): Promise<{ visitors: number; exact: boolean }> {
-  const rollups = await collections
-    .rollups()
-    .find(
-      { siteId: oid(siteId), dim: 'all', key: '', granularity: 'day', period: { $gte: fromDay, $lte: toDay } },
-      { projection: { visitors: 1, hll: 1 } },
-    )
-    .toArray();
-  if (rollups.length === 0) return { visitors: 0, exact: true };
-  if (rollups.length === 1) return { visitors: rollups[0]?.visitors ?? 0, exact: true };
-  return { visitors: estimate(merge(...rollups.map((r) => r.hll))), exact: false };
 }
 
 function withoutBookkeeping(visit: VisitDoc): Omit<StoredVisit, 'lastBatch' | 'undo'> {

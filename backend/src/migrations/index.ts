@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { mongo } from 'mongoose';
 
+import { rollupsByMonth } from './rollups-by-month';
+
 export interface Migration {
   /** Strictly increasing; never renumber a migration that has shipped. */
   readonly id: number;
@@ -42,4 +44,5 @@ export const migrations: readonly Migration[] = [
       }
     },
   },
+  rollupsByMonth,
 ];

@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify';
 import type { Types } from 'mongoose';
 
 import { VISIT_ATTRIBUTES, collections } from '../aggregate/model';
+import { rollupRows } from '../aggregate/rollups';
 import type { SiteDoc } from '../sites/model';
 import { Annotation } from './annotations';
 import { Funnel, Goal } from './goals';
@@ -129,7 +130,7 @@ export async function sendSiteExport(res: Response, site: SiteDoc): Promise<void
           .sort({ start: 1 }),
     ],
     ['events', () => collections.events().find({ siteId }).sort({ ts: 1 })],
-    ['rollups', () => collections.rollups().find({ siteId }, { projection: { lastBatch: 0 } })],
+    ['rollups', () => rollupRows(siteId)],
   ];
   async function* document(): AsyncGenerator<string> {
     const { _id, ownerId: _owner, ...siteFields } = site;

@@ -1,56 +1,28 @@
 import type { mongo } from 'mongoose';
 
-import { estimate, merge, type Registers } from '../aggregate/hll';
-import { collections } from '../aggregate/model';
+import { counters, readDays, readKeyed, uniqueVisitors, type DayRollup } from '../aggregate/rollups';
 import type { BreakdownDimension } from './dimensions';
 import { emptyCounters, addCounters, type Counters } from './metrics';
-import { bucketOf, daysOf, hoursOf, type DayRange, type Interval } from './range';
+import { bucketOf, daysOf, type DayRange, type Interval, hoursOf } from './range';
 
 /**
- * Unfiltered reports, read from pre-aggregated rollups: their cost grows with the
- * number of days and keys in the range, never with the number of events.
+ * Unfiltered reports, read from the rollup store: one document per day of the
+ * range (and per day for the asked dimension), so their cost grows with the
+ * number of days and keys, never with the number of events.
  */
-
-const COUNTER_PROJECTION = {
-  period: 1,
-  visitors: 1,
-  visits: 1,
-  pageviews: 1,
-  bounces: 1,
-  duration: 1,
-  events: 1,
-} as const;
-
-interface DailyTotal extends Partial<Counters> {
-  period: string;
-  hll?: Registers;
-}
-
-function dailyTotals(siteId: mongo.ObjectId, range: DayRange, withSketch: boolean): Promise<DailyTotal[]> {
-  return collections
-    .rollups()
-    .find(
-      { siteId, dim: 'all', key: '', granularity: 'day', period: { $gte: range.from, $lte: range.to } },
-      { projection: { ...COUNTER_PROJECTION, ...(withSketch ? { hll: 1 } : {}) } },
-    )
-    .toArray() as Promise<DailyTotal[]>;
-}
-
-/** Unique visitors of several days: exact for one day, else the union of the days' sketches. */
-function visitorsOf(days: DailyTotal[]): { visitors: number; exact: boolean } {
-  if (days.length <= 1) return { visitors: days[0]?.visitors ?? 0, exact: true };
-  return { visitors: estimate(merge(...days.map((d) => d.hll))), exact: false };
-}
 
 export async function rollupTotals(
   siteId: mongo.ObjectId,
   range: DayRange,
 ): Promise<Counters & { visitorsExact: boolean }> {
-  const days = await dailyTotals(siteId, range, range.from !== range.to);
-  const totals = days.reduce((acc, day) => addCounters(acc, day), emptyCounters());
-  const { visitors, exact } = visitorsOf(days);
+  const days = await readDays(siteId, daysOf(range), range.from !== range.to);
+  const totals = days.reduce((acc, day) => addCounters(acc, day.totals), emptyCounters());
+  const { visitors, exact } = uniqueVisitors(days);
   return { ...totals, visitors, visitorsExact: exact };
 }
+
+const shiftDay = (day: string, by: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + by * 86_400_000).toISOString().slice(0, 10);
 
 export async function rollupSeries(
   siteId: mongo.ObjectId,
@@ -59,29 +31,28 @@ export async function rollupSeries(
   zone: string,
 ): Promise<Array<{ period: string } & Counters>> {
   if (interval === 'hour') {
-    const hours = hoursOf(range, zone);
-    const docs = (await collections
-      .rollups()
-      .find(
-        {
-          siteId,
-          dim: 'all',
-          key: '',
-          granularity: 'hour',
-          period: { $gte: hours[0]!.utcHour, $lte: hours[hours.length - 1]!.utcHour },
-        },
-        { projection: COUNTER_PROJECTION },
-      )
-      .toArray()) as DailyTotal[];
-    const byHour = new Map(docs.map((d) => [d.period, d]));
-    return hours.map(({ label, utcHour }) => ({
+    // A UTC hour can hold events of two local days (zones with half-hour offsets),
+    // so the days either side are read too and every day's share of an hour summed.
+    const days = await readKeyed(
+      'hours',
+      siteId,
+      daysOf({ from: shiftDay(range.from, -1), to: shiftDay(range.to, 1) }),
+    );
+    const byHour = new Map<string, Counters>();
+    for (const day of days) {
+      for (const [hour, row] of day) {
+        byHour.set(hour, addCounters(byHour.get(hour) ?? emptyCounters(), counters(row)));
+      }
+    }
+    return hoursOf(range, zone).map(({ label, utcHour }) => ({
       period: label,
       ...addCounters(emptyCounters(), byHour.get(utcHour) ?? {}),
     }));
   }
-  const days = await dailyTotals(siteId, range, interval !== 'day');
-  const byDay = new Map(days.map((d) => [d.period, d]));
-  const buckets = new Map<string, DailyTotal[]>();
+  // Each daily point is exact; weeks and months need the days' sketches.
+  const days = await readDays(siteId, daysOf(range), interval !== 'day');
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const buckets = new Map<string, DayRollup[]>();
   for (const day of daysOf(range)) {
     const bucket = bucketOf(day, interval);
     const list = buckets.get(bucket) ?? [];
@@ -90,8 +61,8 @@ export async function rollupSeries(
     buckets.set(bucket, list);
   }
   return [...buckets].map(([period, list]) => {
-    const counters = list.reduce((acc, d) => addCounters(acc, d), emptyCounters());
-    return { period, ...counters, visitors: visitorsOf(list).visitors };
+    const sums = list.reduce((acc, d) => addCounters(acc, d.totals), emptyCounters());
+    return { period, ...sums, visitors: uniqueVisitors(list).visitors };
   });
 }
 
@@ -104,20 +75,13 @@ export async function rollupBreakdown(
   range: DayRange,
   dim: BreakdownDimension,
 ): Promise<Array<{ key: string } & Counters>> {
-  // Summed here rather than with $group: FerretDB 1.24 computes only the first $sum
-  // accumulator of a $group stage and returns 0 for the others.
-  const cursor = collections
-    .rollups()
-    .find(
-      { siteId, dim, granularity: 'day', period: { $gte: range.from, $lte: range.to } },
-      { projection: { _id: 0, key: 1, visitors: 1, visits: 1, pageviews: 1, bounces: 1, duration: 1, events: 1 } },
-    );
   const rows = new Map<string, Counters>();
-  for await (const doc of cursor) {
-    const key = doc.key;
-    const row = rows.get(key);
-    if (row) addCounters(row, doc);
-    else rows.set(key, addCounters(emptyCounters(), doc));
+  for (const day of await readKeyed(dim, siteId, daysOf(range))) {
+    for (const [key, row] of day) {
+      const sums = rows.get(key);
+      if (sums) addCounters(sums, counters(row));
+      else rows.set(key, addCounters(emptyCounters(), counters(row)));
+    }
   }
-  return [...rows].map(([key, counters]) => ({ key, ...counters }));
+  return [...rows].map(([key, sums]) => ({ key, ...sums }));
 }

@@ -289,7 +289,8 @@ describe('deleting a site', () => {
       .expect(201);
     await owner.agent.post(`/api/v1/sites/${site.id}/annotations`).send({ day: today, text: 'Launch' }).expect(201);
     const siteOid = new Types.ObjectId(site.id);
-    const collections = ['events', 'visits', 'visitors', 'rollups', 'goals', 'annotations'];
+    const rollups = ['rollup_totals', 'rollup_hours', 'rollup_sketches', 'rollup_page', 'rollup_source'];
+    const collections = ['events', 'visits', 'visitors', ...rollups, 'goals', 'annotations'];
     for (const name of collections) {
       expect({ name, stored: (await t.db.collection(name).countDocuments({ siteId: siteOid })) > 0 }).toEqual({
         name,

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import mongoose, { Types } from 'mongoose';
 
+import { ROLLUP_PARTS } from '../../src/aggregate/model';
+import { rollupRows, type RollupRow } from '../../src/aggregate/rollups';
 import { appendToInbox } from '../../src/collect/inbox';
 import type { StoredEvent } from '../../src/collect/model';
 
@@ -50,7 +52,15 @@ export const at = (base: string, minutes: number) => new Date(new Date(base).get
 export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
-  for (const name of ['inbox', 'event_claims', 'events', 'visits', 'visitors', 'visitor_days', 'rollups', 'locks']) {
+  const rollups = ROLLUP_PARTS.map((part) => `rollup_${part}`);
+  for (const name of ['inbox', 'event_claims', 'events', 'visits', 'visitors', 'visitor_days', 'locks', ...rollups]) {
     await db.collection(name).deleteMany({});
   }
+}
+
+/** A site's rollups as flat rows (period, dim, key, counters). */
+export async function storedRollups(siteId: string): Promise<RollupRow[]> {
+  const rows: RollupRow[] = [];
+  for await (const row of rollupRows(new Types.ObjectId(siteId))) rows.push(row);
+  return rows;
 }
