@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench:wp`: what the Clickpath plugin costs a WordPress front page. On a fresh local
 // WordPress (scripts/wordpress.mjs, name "bench") with the plugin configured as connected, measures
-// the time to first byte of `/` for anonymous visitors with the plugin inactive vs active, in
-// alternating blocks (off, on, on, off, ...) so drift cancels out, and the database queries it adds.
+// the time to first byte of `/` for anonymous visitors with the plugin loaded vs not, and the database
+// queries it adds. The plugin stays active; a must-use plugin leaves it out of requests that carry
+// `X-Clickpath-Bench-Off: 1`, so both states share one database and warm caches, and requests
+// alternate on/off in pairs (ABBA order) so drift and the machine's jitter cancel out pair by pair.
 // Fails unless the tracker tag is on the page with the plugin active and absent without it.
 // Prints human-readable lines, then one JSON line: {"ttfbOffMs","ttfbOnMs","deltaMs","queriesAdded"}.
 //
 // CLICKPATH_PLUGIN_DIR: the plugin folder to install (default plugin/); it must hold clickpath.php.
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import {
@@ -21,11 +24,14 @@ import {
 } from '../../scripts/wordpress.mjs';
 
 const PLUGIN_FILE = 'clickpath/clickpath.php';
-// ABBA order: a linear drift (machine load, caches filling) hits both states equally.
-const BLOCKS = ['off', 'on', 'on', 'off', 'off', 'on', 'on', 'off'];
-const INITIAL_WARMUP = 15; // per state, before any block: OPcache and every php -S worker warm
-const WARMUP_PER_BLOCK = 5;
-const TIMED_PER_BLOCK = 10; // 40 timed requests per state
+const WARMUP = 30; // per state: OPcache and every php -S worker warm
+const PAIRS = 300; // the delta sought (≤ 0.5 ms) is far below one request's jitter (several ms)
+/** Leaves the plugin out of a request that asks for it, as if it were inactive. */
+const BENCH_SWITCH_PHP = `<?php
+if ( ( $_SERVER['HTTP_X_CLICKPATH_BENCH_OFF'] ?? '' ) === '1' ) {
+\tadd_filter( 'option_active_plugins', static fn ( $plugins ) => array_values( array_diff( (array) $plugins, array( '${PLUGIN_FILE}' ) ) ) );
+}
+`;
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 
 // The plugin's option contract for a connected site.
@@ -78,81 +84,73 @@ async function main() {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
 
-  const setPlugin = async (on) => {
-    const out = await wp.php(
-      on
-        ? `$result = activate_plugin('${PLUGIN_FILE}');
-           if (is_wp_error($result)) { fwrite(STDERR, 'activate_plugin: ' . $result->get_error_message()); exit(1); }
-           echo is_plugin_active('${PLUGIN_FILE}') ? 'active' : 'inactive';`
-        : `deactivate_plugins('${PLUGIN_FILE}'); echo is_plugin_active('${PLUGIN_FILE}') ? 'active' : 'inactive';`,
+  const activate = await wp.php(
+    `$result = activate_plugin('${PLUGIN_FILE}');
+     if (is_wp_error($result)) { fwrite(STDERR, 'activate_plugin: ' . $result->get_error_message()); exit(1); }
+     echo is_plugin_active('${PLUGIN_FILE}') ? 'active' : 'inactive';`,
+  );
+  if (!activate.trim().endsWith('active')) throw new Error(`The plugin did not activate: ${activate.trim()}`);
+  writeFileSync(join(wp.dir, 'wp-content', 'mu-plugins', 'clickpath-bench-switch.php'), BENCH_SWITCH_PHP);
+
+  const headersFor = (state, extra = {}) => (state === 'off' ? { 'X-Clickpath-Bench-Off': '1', ...extra } : extra);
+  const get = async (state, extra) => {
+    const response = await timedGet(`${wp.url}/`, headersFor(state, extra));
+    const on = state === 'on';
+    if (response.status !== 200) throw new Error(`GET / answered ${response.status} with the plugin ${state}`);
+    if (hasTracker(response.body) !== on) {
+      throw new Error(
+        `the tracker script (clickpath.js) is ${on ? 'missing from' : 'present in'} the home page with the ` +
+          `plugin ${state}; the benchmark would measure nothing`,
+      );
+    }
+    return response;
+  };
+  const countQueries = async (state) => {
+    const match = /<!-- clickpath-queries: (\d+) -->/.exec(
+      (await get(state, { 'X-Clickpath-Count-Queries': '1' })).body,
     );
-    const expected = on ? 'active' : 'inactive';
-    if (!out.trim().endsWith(expected)) throw new Error(`Plugin should be ${expected}; PHP printed: ${out.trim()}`);
+    if (!match) throw new Error('The query counter mu-plugin did not report (no "clickpath-queries" comment)');
+    return Number(match[1]);
   };
 
   const samples = { off: [], on: [] };
-  const queries = { off: [], on: [] };
-  const check = (response, state, what) => {
-    const on = state === 'on';
-    if (response.status !== 200) throw new Error(`${what}: GET / answered ${response.status} with the plugin ${state}`);
-    if (hasTracker(response.body) !== on) {
-      throw new Error(
-        `${what}: the tracker script (clickpath.js) is ${on ? 'missing from' : 'present in'} the home page ` +
-          `with the plugin ${on ? 'active' : 'inactive'}; the benchmark would measure nothing`,
-      );
-    }
-  };
+  const differences = [];
+  let queriesOff;
+  let queriesOn;
   try {
-    for (const state of ['on', 'off']) {
-      await setPlugin(state === 'on');
-      for (let i = 0; i < INITIAL_WARMUP; i++) check(await timedGet(`${wp.url}/`), state, 'initial warm-up');
-    }
-    for (const [index, state] of BLOCKS.entries()) {
-      await setPlugin(state === 'on');
-      for (let i = 0; i < WARMUP_PER_BLOCK; i++) check(await timedGet(`${wp.url}/`), state, 'warm-up');
-
-      const counted = await timedGet(`${wp.url}/`, { 'X-Clickpath-Count-Queries': '1' });
-      check(counted, state, 'query count');
-      const match = /<!-- clickpath-queries: (\d+) -->/.exec(counted.body);
-      if (!match) throw new Error('The query counter mu-plugin did not report (no "clickpath-queries" comment)');
-      queries[state].push(Number(match[1]));
-
-      const block = [];
-      for (let i = 0; i < TIMED_PER_BLOCK; i++) {
-        const response = await timedGet(`${wp.url}/`);
-        check(response, state, 'timed request');
-        block.push(response.ttfbMs);
-      }
-      samples[state].push(...block);
-      console.log(
-        `block ${index + 1}/${BLOCKS.length} plugin ${state.padEnd(3)}: median ${quantile(block, 0.5).toFixed(2)} ms, ` +
-          `p90 ${quantile(block, 0.9).toFixed(2)} ms, ${match[1]} queries`,
-      );
+    for (let i = 0; i < WARMUP; i++) for (const state of ['on', 'off']) await get(state);
+    queriesOff = await countQueries('off');
+    queriesOn = await countQueries('on');
+    for (let i = 0; i < PAIRS; i++) {
+      // ABBA: on-off, then off-on, so the second request of a pair (warmer connection path) favours neither.
+      const order = i % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
+      const pair = {};
+      for (const state of order) pair[state] = (await get(state)).ttfbMs;
+      samples.on.push(pair.on);
+      samples.off.push(pair.off);
+      differences.push(pair.on - pair.off);
     }
   } finally {
     await server.stop();
   }
 
-  for (const state of ['off', 'on']) {
-    if (new Set(queries[state]).size > 1)
-      console.log(`note: query count varied with the plugin ${state}: ${queries[state]}`);
-  }
   const ttfbOffMs = round(quantile(samples.off, 0.5));
   const ttfbOnMs = round(quantile(samples.on, 0.5));
-  const queriesAdded = Math.round(quantile(queries.on, 0.5) - quantile(queries.off, 0.5));
+  const deltaMs = round(quantile(differences, 0.5));
+  const queriesAdded = queriesOn - queriesOff;
+  console.log(`plugin off: median ${ttfbOffMs} ms, p90 ${round(quantile(samples.off, 0.9))} ms (${PAIRS} requests)`);
+  console.log(`plugin on:  median ${ttfbOnMs} ms, p90 ${round(quantile(samples.on, 0.9))} ms (${PAIRS} requests)`);
   console.log(
-    `plugin off: median ${ttfbOffMs} ms, p90 ${round(quantile(samples.off, 0.9))} ms (${samples.off.length} requests)`,
+    `added: ${deltaMs} ms TTFB (median of ${PAIRS} paired differences; interquartile range ` +
+      `${round(quantile(differences, 0.25))} to ${round(quantile(differences, 0.75))} ms), ` +
+      `${queriesAdded} database queries per page view (${queriesOff} → ${queriesOn})`,
   );
-  console.log(
-    `plugin on:  median ${ttfbOnMs} ms, p90 ${round(quantile(samples.on, 0.9))} ms (${samples.on.length} requests)`,
-  );
-  console.log(`added: ${round(ttfbOnMs - ttfbOffMs)} ms TTFB (median), ${queriesAdded} database queries per page view`);
   const warnings = phpWarnings(wp);
   if (warnings.length > 0) {
     console.log(`PHP warnings from the plugin (${warnings.length}, see ${wp.debugLog}):`);
     for (const warning of warnings.slice(0, 10)) console.log(`  ${warning.split('\n')[0]}`);
   }
-  console.log(JSON.stringify({ ttfbOffMs, ttfbOnMs, deltaMs: round(ttfbOnMs - ttfbOffMs), queriesAdded }));
+  console.log(JSON.stringify({ ttfbOffMs, ttfbOnMs, deltaMs, queriesAdded }));
 }
 
 main().catch((error) => {
