@@ -2,7 +2,15 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 import { createSite, signUp, startTestApp, type TestApp, type TestSite } from './support/app';
 import { DESKTOP_UA, eventId, listen, storedEvents, waitUntil } from './support/collect';
-import { buildTracker, CHROMIUM, launchBrowser, servePages, trackerPage, type PageServer } from './tracker/harness';
+import {
+  buildTracker,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  launchBrowser,
+  servePages,
+  trackerPage,
+  type PageServer,
+} from './tracker/harness';
 
 /**
  * The real tracker in headless Chromium against the real collector: pages come from
@@ -33,14 +41,7 @@ beforeAll(async () => {
   // whole browser runs as desktop Chrome.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      `--user-agent=${DESKTOP_UA}`,
-    ],
+    args: [...CHROMIUM_ARGS, `--user-agent=${DESKTOP_UA}`],
   });
 }, 60_000);
 

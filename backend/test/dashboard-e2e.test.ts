@@ -7,7 +7,7 @@ import { processPendingEvents } from '../src/aggregate/aggregator';
 import { REPO_ROOT } from '../src/lib/embedded-db';
 import { startTestApp, type TestApp } from './support/app';
 import { DESKTOP_UA, eventId, listen } from './support/collect';
-import { CHROMIUM } from './tracker/harness';
+import { CHROMIUM, CHROMIUM_ARGS } from './tracker/harness';
 
 /**
  * The standalone dashboard in headless Chromium against the real backend on a real
@@ -41,19 +41,7 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   t = await startTestApp();
   server = await listen(t.handler);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   context = await browser.newContext({
     viewport: DESKTOP,
     locale: 'en-US',

@@ -22,6 +22,18 @@ export function buildTracker(): { code: string; status: number | null; output: s
   return { code: readFileSync(TRACKER_FILE, 'utf8'), status: run.status, output: run.stdout + run.stderr };
 }
 
+/** Headless, offline-quiet Chromium: no background updates, sync or QUIC. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /**
  * Starts headless Debian Chromium; playwright gives each launch a fresh temporary profile. Fails (never skips) when the
  * browser is missing, so a CI machine without it cannot pass silently.
@@ -32,19 +44,7 @@ export async function launchBrowser(): Promise<{ context: () => Promise<BrowserC
       `Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH. Browser tests do not skip.`,
     );
   }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     context: () => browser.newContext(),
     close: () => browser.close(),
