@@ -157,8 +157,9 @@ final class Backend {
 			);
 		}
 		if ( $status >= 400 && $status < 500 && $error && isset( $error->code, $error->message ) ) {
+			// The backend's own code (validation_failed, not_found…): the report panel explains it the same way on both hosts.
 			return new WP_Error(
-				'clickpath_' . sanitize_key( (string) $error->code ),
+				sanitize_key( (string) $error->code ),
 				sanitize_text_field( (string) $error->message ),
 				array(
 					'status'  => $status,

@@ -91,16 +91,16 @@ final class ProxyTest extends TestCase {
 			)
 		);
 		$response = $this->overview();
-		$this->assertErrorCode( 'clickpath_invalid_range', 400, $response );
+		$this->assertErrorCode( 'invalid_range', 400, $response );
 		$data = $response->get_data();
 		$this->assertStringContainsString( '"to" must not be before "from"', $data['message'] );
 		$this->assertStringNotContainsString( '<b>', $data['message'], 'the message is plain text' );
 		$this->assertSame( array( 'field' => 'to' ), (array) $data['data']['details'] );
 
 		$this->backend->on( 'GET', '#.#', FakeBackend::json( 404, array( 'error' => array( 'code' => 'not_found', 'message' => 'Visitor not found' ) ) ) );
-		$this->assertErrorCode( 'clickpath_not_found', 404, $this->rest( 'GET', '/clickpath/v1/visitors/c:AbCdEfGhIj12' ) );
+		$this->assertErrorCode( 'not_found', 404, $this->rest( 'GET', '/clickpath/v1/visitors/c:AbCdEfGhIj12' ) );
 		$this->backend->on( 'GET', '#.#', FakeBackend::json( 429, array( 'error' => array( 'code' => 'rate_limited', 'message' => 'Slow down' ) ) ) );
-		$this->assertErrorCode( 'clickpath_rate_limited', 429, $this->overview() );
+		$this->assertErrorCode( 'rate_limited', 429, $this->overview() );
 
 		// Server errors and answers without the error shape become a generic 502.
 		foreach ( array( FakeBackend::json( 500, array( 'error' => array( 'code' => 'internal', 'message' => 'stack trace…' ) ) ), FakeBackend::status( 400, '<html>Bad request</html>', array( 'content-type' => 'text/html' ) ), FakeBackend::status( 503, 'down' ) ) as $answer ) {

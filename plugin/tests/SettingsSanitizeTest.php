@@ -217,7 +217,7 @@ final class SettingsSanitizeTest extends TestCase {
 		// The backend refuses: nothing stored locally.
 		$this->backend->on( 'PATCH', '#/sites/#', FakeBackend::json( 400, array( 'error' => array( 'code' => 'invalid_settings', 'message' => 'No.' ) ) ) );
 		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'retentionDays' => 31 ) );
-		$this->assertErrorCode( 'clickpath_invalid_settings', 400, $response );
+		$this->assertErrorCode( 'invalid_settings', 400, $response );
 		$this->assertSame( 30, Settings::get()['retentionDays'] );
 	}
 }

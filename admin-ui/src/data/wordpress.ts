@@ -19,7 +19,8 @@
  *
  * Errors: a `WP_Error` (`{ code, message, data: { status } }`) or the backend's own
  * `{ error: { code, message, details } }` passed through are both understood; send the
- * backend's status code. Not connected yet → code `clickpath_not_connected`.
+ * backend's status code and its own error code. Plugin errors: `clickpath_not_connected`,
+ * `clickpath_unreachable`, `clickpath_key_rejected`, `clickpath_redirect_refused`, `clickpath_backend_error`.
  * Settings screen: GET/POST `clickpath/v1/settings`, POST `clickpath/v1/connect` (see src/settings).
  */
 import apiFetch from '@wordpress/api-fetch';

@@ -30,6 +30,16 @@ export function errorHint(error: ApiError, host: 'wordpress' | 'standalone'): st
             'clickpath',
           )
         : __('Check your connection and that the Clickpath server is running, then try again.', 'clickpath');
+    case 'clickpath_unreachable':
+    case 'clickpath_backend_error':
+      return __(
+        'Check that the Clickpath server in Settings → Clickpath is running and reachable from this WordPress server.',
+        'clickpath',
+      );
+    case 'clickpath_redirect_refused':
+      return __('Enter the server’s final address (after any redirect) in Settings → Clickpath.', 'clickpath');
+    case 'clickpath_key_rejected':
+      return __('The API key was refused: enter a valid key in Settings → Clickpath.', 'clickpath');
     case 'unauthenticated':
       return host === 'wordpress'
         ? __('The API key was refused: enter a valid key in Settings → Clickpath.', 'clickpath')
