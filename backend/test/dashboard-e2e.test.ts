@@ -301,7 +301,7 @@ describe('standalone dashboard in a real browser', () => {
     const [header, ...lines] = readFileSync(await download.path(), 'utf8')
       .trim()
       .split(/\r?\n/);
-    expect(header).toBe('key,visitors,visits,pageviews,viewsPerVisit,bounceRate,avgVisitDuration,events,share');
+    expect(header).toBe('key,visitors,pageviews,share');
     const columns = header!.split(',');
     const records = lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [columns[i], cell])));
     expect(records.map(({ key, visitors, pageviews }) => ({ key, visitors, pageviews }))).toEqual(

@@ -9,6 +9,29 @@ export const BREAKDOWN_DIMENSIONS = DIMENSIONS.filter((d): d is NotTotals => d !
 ];
 export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
 
+type RowMetric = 'visitors' | 'visits' | 'pageviews' | 'viewsPerVisit' | 'bounceRate' | 'avgVisitDuration' | 'events';
+
+/**
+ * The metrics a breakdown row of this dimension carries. Pages count views and events count
+ * events (neither is a visit); entry pages describe the visits that started there, exit pages
+ * only count the visits that ended there. Exports leave out the columns that would always be 0.
+ */
+export function rowMetrics(dim: BreakdownDimension): RowMetric[] {
+  switch (dim) {
+    case 'page':
+      return ['visitors', 'pageviews'];
+    case 'entry_page':
+      return ['visitors', 'visits', 'bounceRate', 'avgVisitDuration'];
+    case 'exit_page':
+      return ['visits'];
+    case 'event':
+    case 'event_prop':
+      return ['visitors', 'events'];
+    default:
+      return ['visitors', 'visits', 'pageviews', 'viewsPerVisit', 'bounceRate', 'avgVisitDuration', 'events'];
+  }
+}
+
 /** The fields of a stored visit that hold a visit-level dimension's key. */
 interface VisitFields {
   source: string;

@@ -4,6 +4,7 @@ import type { ApiRouter } from '../lib/http';
 import { SiteIdParams } from '../sites/schemas';
 import { z } from '../lib/zod';
 import { createAnnotation, deleteAnnotation, listAnnotations, toAnnotationView } from './annotations';
+import { rowMetrics } from './dimensions';
 import { EVENT_COLUMNS, rawEvents, sendRows, sendSiteExport } from './export';
 import { createFunnel, createGoal, deleteFunnel, deleteGoal, listFunnels, listGoals, updateGoal } from './goals';
 import { resolveRange } from './range';
@@ -358,25 +359,10 @@ export function registerReportRoutes(api: ApiRouter): void {
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
       const rows = await breakdownRows(s, params.dimension, query);
-      const columns = [
-        'key',
-        'visitors',
-        'visits',
-        'pageviews',
-        'viewsPerVisit',
-        'bounceRate',
-        'avgVisitDuration',
-        'events',
-        'share',
-      ];
+      const columns: string[] = ['key', ...rowMetrics(params.dimension), 'share'];
       if (query.goal) columns.push('conversions', 'conversionRate');
-      await sendRows(
-        res,
-        `${s.domain}-${params.dimension}-${query.from}-${query.to}`,
-        query.format,
-        columns,
-        rows as never,
-      );
+      const cells = rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c as keyof typeof row]])));
+      await sendRows(res, `${s.domain}-${params.dimension}-${query.from}-${query.to}`, query.format, columns, cells);
     },
   );
 

@@ -2,7 +2,7 @@ import { fireEvent, render, screen } from '@testing-library/react';
 import { createElement } from '@wordpress/element';
 
 import { apiError, fakeBackend, metrics, withReport } from '../../testing/fake-backend';
-import { BreakdownTable } from './breakdown-table';
+import { BreakdownTable, columnsFor } from './breakdown-table';
 
 const query = { from: '2026-01-01', to: '2026-01-31', filters: [] };
 const row = (key: string, visitors: number) => ({
@@ -13,6 +13,13 @@ const row = (key: string, visitors: number) => ({
 const page = (n: number, rows: unknown[], total = 12) => ({ dimension: 'page', rows, total, page: n, limit: 10 });
 
 describe('BreakdownTable', () => {
+  it('shows only the counters a dimension has: no bounce rate for pages, visits alone for exit pages', () => {
+    expect(columnsFor('page')).toEqual(['visitors', 'pageviews']);
+    expect(columnsFor('exit_page')).toEqual(['visits']);
+    expect(columnsFor('event')).toEqual(['visitors', 'events']);
+    expect(columnsFor('country')).toEqual(['visitors', 'visits', 'bounceRate']);
+  });
+
   it('when loading, then it shows a spinner', async () => {
     const { source } = fakeBackend({ 'stats/breakdown': () => ({ body: page(1, []) }) });
     render(withReport(source, <BreakdownTable dim="page" query={query} onFilter={jest.fn()} />));

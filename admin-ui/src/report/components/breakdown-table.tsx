@@ -20,13 +20,23 @@ export const PAGE_SIZE = 10;
 
 type Column = Exclude<SortKey, 'key'>;
 
-/** Pages count views; everything else counts visits. */
-export const columnsFor = (dim: Dimension): Column[] =>
-  dim === 'page'
-    ? ['visitors', 'pageviews', 'bounceRate']
-    : dim === 'event' || dim === 'event_prop'
-      ? ['visitors', 'events']
-      : ['visitors', 'visits', 'bounceRate'];
+/**
+ * The counters each kind of dimension has: pages count views, events count events, exit
+ * pages count the visits that ended there; everything else counts visitors and visits.
+ */
+export const columnsFor = (dim: Dimension): Column[] => {
+  switch (dim) {
+    case 'page':
+      return ['visitors', 'pageviews'];
+    case 'event':
+    case 'event_prop':
+      return ['visitors', 'events'];
+    case 'exit_page':
+      return ['visits'];
+    default:
+      return ['visitors', 'visits', 'bounceRate'];
+  }
+};
 
 interface BreakdownTableProps {
   dim: Dimension;
@@ -39,7 +49,7 @@ interface BreakdownTableProps {
 /** One dimension's top keys: sortable columns, "show more" paging, and click-a-row-to-filter. */
 export function BreakdownTable({ dim, query, onFilter, onSortChange }: BreakdownTableProps) {
   const { source } = useReport();
-  const [sort, setSort] = useState<SortKey>('visitors');
+  const [sort, setSort] = useState<SortKey>(columnsFor(dim)[0]!);
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
   const base = JSON.stringify([dim, query, sort, order]);
   // Rows of the pages before the one being loaded; reset whenever the query or sort changes.
