@@ -174,7 +174,7 @@ final class Admin {
 		$settings  = Settings::get();
 		$to        = wp_date( 'Y-m-d' );
 		$from      = wp_date( 'Y-m-d', time() - ( self::COLUMN_DAYS - 1 ) * DAY_IN_SECONDS );
-		$cache_key = Settings::TRANSIENT_PREFIX . 'posts_' . md5( $settings['siteId'] . $from . $to );
+		$cache_key = Settings::cache_key( 'posts', $settings['siteId'] . '|' . $from . '|' . $to );
 		$cached    = get_transient( $cache_key );
 		if ( is_array( $cached ) ) {
 			$views = $cached;

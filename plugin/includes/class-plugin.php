@@ -97,6 +97,6 @@ final class Plugin {
 
 	/** Tracking stops with the plugin's hooks; cached reports go so a later activation starts fresh. */
 	public static function deactivate(): void {
-		Settings::delete_transients();
+		Settings::invalidate_reports();
 	}
 }

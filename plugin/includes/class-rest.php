@@ -173,7 +173,7 @@ final class Rest {
 		}
 		Settings::save( $next );
 		Settings::apply_stats_roles( $next['statsRoles'] );
-		Settings::delete_transients();
+		Settings::invalidate_reports();
 		return new WP_REST_Response( self::settings_view( $next ) );
 	}
 
@@ -217,7 +217,7 @@ final class Rest {
 			Settings::store_api_key( $typed );
 		}
 		Settings::save( $settings );
-		Settings::delete_transients();
+		Settings::invalidate_reports();
 		return new WP_REST_Response( self::settings_view( $settings ) );
 	}
 
@@ -234,7 +234,7 @@ final class Rest {
 			)
 		);
 		Settings::save( $settings );
-		Settings::delete_transients();
+		Settings::invalidate_reports();
 		return new WP_REST_Response( self::settings_view( $settings ) );
 	}
 
@@ -369,7 +369,7 @@ final class Rest {
 			}
 		}
 		$cacheable = 'GET' === $method && 'stats/realtime' !== $route && ! str_starts_with( $route, 'export/' );
-		$cache_key = Settings::TRANSIENT_PREFIX . 'r_' . md5( $settings['siteId'] . '|' . $path . '|' . wp_json_encode( $query ) );
+		$cache_key = Settings::cache_key( 'r', $path . '|' . wp_json_encode( $query ) );
 		if ( $cacheable ) {
 			$cached = get_transient( $cache_key );
 			if ( is_array( $cached ) ) {
@@ -386,7 +386,7 @@ final class Rest {
 		}
 		if ( 'GET' !== $method ) {
 			// A change to goals, funnels or annotations shows in every cached report.
-			Settings::delete_transients();
+			Settings::invalidate_reports();
 		}
 		if ( $cacheable ) {
 			$to  = (string) $request->get_param( 'to' );

@@ -48,6 +48,7 @@ final class Settings {
 		'trackEngagement' => true,
 		'retentionDays'   => 760,
 		'identitySecret'  => '',
+		'cacheGeneration' => 0,
 	);
 
 	/** @return array<string, mixed> */
@@ -184,9 +185,22 @@ final class Settings {
 	}
 
 	/**
-	 * Removes every cached report (transients with the plugin's prefix) from the database.
-	 * With a persistent object cache they live there instead and expire within a minute.
+	 * The transient name of a cached report. It carries the cache generation, so a bump makes
+	 * every earlier entry unreachable, wherever transients live (database or object cache).
 	 */
+	public static function cache_key( string $kind, string $what ): string {
+		return self::TRANSIENT_PREFIX . $kind . '_' . md5( self::get()['cacheGeneration'] . '|' . $what );
+	}
+
+	/** Forgets every cached report: after a change to the connection, settings, goals or annotations. */
+	public static function invalidate_reports(): void {
+		$settings                    = self::get();
+		$settings['cacheGeneration'] = (int) $settings['cacheGeneration'] + 1;
+		self::save( $settings );
+		self::delete_transients();
+	}
+
+	/** Removes the cached reports stored in the database (transients with the plugin's prefix). */
 	public static function delete_transients(): void {
 		global $wpdb;
 		$like = $wpdb->esc_like( '_transient_' . self::TRANSIENT_PREFIX ) . '%';
