@@ -382,7 +382,11 @@ describe('reports against an independent oracle', () => {
           `${base(site)}/stats/breakdown/${dim}?${qs({ from, to, limit: 1000 })}`,
         );
         const want = breakdownOf(site, sel, dim, false);
-        if (dim === 'exit_page') continue; // checked in its own test below
+        // A visit's exit page moves with every pageview, so rollups keep no per-day visitor set for it:
+        // unfiltered exit-page rows count visits, bounces and durations, not visitors.
+        if (dim === 'exit_page') {
+          for (const c of want.values()) c.visitors = 0;
+        }
         problems.push(...compareRows(dim, res.rows, want));
       }
       expect(problems).toEqual([]);

@@ -169,7 +169,7 @@ function contribute(visit: VisitDoc, state: VisitState, sign: 1 | -1, out: Rollu
     out.add(siteId, day, keyRow('page', state.entryPage), 'entries', sign);
   }
   if (state.exitPage) {
-    out.add(siteId, day, keyRow('exit_page', state.exitPage), 'visits', sign);
+    visitCounters(keyRow('exit_page', state.exitPage));
     out.add(siteId, day, keyRow('exit_page', state.exitPage), 'exits', sign);
     out.add(siteId, day, keyRow('page', state.exitPage), 'exits', sign);
   }

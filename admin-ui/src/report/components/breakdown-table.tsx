@@ -22,7 +22,7 @@ type Column = Exclude<SortKey, 'key'>;
 
 /**
  * The counters each kind of dimension has: pages count views, events count events, exit
- * pages count the visits that ended there; everything else counts visitors and visits.
+ * pages the visits that ended there (no visitors); everything else visitors and visits.
  */
 export const columnsFor = (dim: Dimension): Column[] => {
   switch (dim) {
@@ -32,7 +32,7 @@ export const columnsFor = (dim: Dimension): Column[] => {
     case 'event_prop':
       return ['visitors', 'events'];
     case 'exit_page':
-      return ['visits'];
+      return ['visits', 'bounceRate'];
     default:
       return ['visitors', 'visits', 'bounceRate'];
   }
