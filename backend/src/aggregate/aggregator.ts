@@ -273,8 +273,9 @@ export async function loadBatchState(batchId: string, events: readonly RawEvent[
     .toArray()) {
     if (doc.lastBatch === batchId) {
       const added = new Set(doc.added);
-      doc.keys = doc.keys.filter((k) => !added.has(k));
+      doc.keys = [...doc.keys.filter((k) => !added.has(k)), ...(doc.removed ?? [])];
       doc.added = [];
+      doc.removed = [];
       doc.lastBatch = '';
     }
     visitorDays.set(doc._id, doc);

@@ -242,22 +242,53 @@ export function computeBatch(
   const touchedDays = new Set<VisitorDayDoc>();
   const eventsByVisit = new Map<string, string[]>();
 
-  const countVisitor = (siteId: mongo.ObjectId, day: string, vid: string, entry: string): boolean => {
+  /** The visitor's day document, marked as changed by this batch. */
+  const dayDoc = (siteId: mongo.ObjectId, day: string, vid: string): VisitorDayDoc => {
     const id = visitorDayKey(siteId, day, vid);
     let doc = state.visitorDays.get(id);
     if (!doc) {
-      doc = { _id: id, siteId, day, vid, keys: [], lastBatch: '', added: [] };
+      doc = { _id: id, siteId, day, vid, keys: [], lastBatch: '', added: [], removed: [] };
       state.visitorDays.set(id, doc);
     }
-    if (doc.keys.includes(entry)) return false;
     if (doc.lastBatch !== batchId) {
       doc.lastBatch = batchId;
       doc.added = [];
+      doc.removed = [];
     }
+    touchedDays.add(doc);
+    return doc;
+  };
+  const countVisitor = (siteId: mongo.ObjectId, day: string, vid: string, entry: string): boolean => {
+    const known = state.visitorDays.get(visitorDayKey(siteId, day, vid));
+    if (known?.keys.includes(entry)) return false;
+    const doc = dayDoc(siteId, day, vid);
     doc.keys.push(entry);
     doc.added.push(entry);
-    touchedDays.add(doc);
     return true;
+  };
+  /**
+   * A visit's exit page moves with each pageview, so its visitor is counted through one
+   * marker per visit (`exit_page|<page>|<visit id>`): the page has the visitor while any of
+   * their visits that day ends there.
+   */
+  const moveExit = (visit: VisitDoc, from: string, to: string) => {
+    const doc = dayDoc(visit.siteId, visit.day, visit.vid);
+    const marker = (page: string) => `exit_page|${page}|${visit._id}`;
+    const exitsAt = (page: string) => doc.keys.some((k) => k.startsWith(`exit_page|${page}|`));
+    if (from) {
+      const gone = marker(from);
+      doc.keys = doc.keys.filter((k) => k !== gone);
+      if (doc.added.includes(gone)) doc.added = doc.added.filter((k) => k !== gone);
+      else (doc.removed ??= []).push(gone);
+      if (!exitsAt(from)) rollups.add(visit.siteId, visit.day, keyRow('exit_page', from), 'visitors', -1);
+    }
+    if (to) {
+      if (!exitsAt(to)) rollups.add(visit.siteId, visit.day, keyRow('exit_page', to), 'visitors', 1);
+      const added = marker(to);
+      doc.keys.push(added);
+      if (doc.removed?.includes(added)) doc.removed = doc.removed.filter((k) => k !== added);
+      else doc.added.push(added);
+    }
   };
   const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: KeyDimension, key: string) => {
     if (countVisitor(siteId, day, vid, `${dim}|${key}`)) rollups.add(siteId, day, keyRow(dim, key), 'visitors', 1);
@@ -377,6 +408,7 @@ export function computeBatch(
     if (!visit) continue;
     if (prior) contribute(visit, prior, -1, rollups);
     contribute(visit, visitState(visit), 1, rollups);
+    if ((prior?.exitPage ?? '') !== visit.exitPage) moveExit(visit, prior?.exitPage ?? '', visit.exitPage);
     visits.push({ ...visit, lastBatch: batchId, undo: prior });
   }
   const visitors: VisitorDoc[] = [];

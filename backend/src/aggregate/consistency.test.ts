@@ -153,7 +153,7 @@ function expectMatchesOracle(stored: RollupRow[], expected: Map<string, Counters
 async function snapshot(siteId: string) {
   const site = new Types.ObjectId(siteId);
   const strip = <T extends object>(doc: T) => {
-    const { _id, lastBatch: _b, undo: _u, added: _a, ...rest } = doc as Record<string, unknown>;
+    const { _id, lastBatch: _b, undo: _u, added: _a, removed: _r, ...rest } = doc as Record<string, unknown>;
     if (Array.isArray(rest.keys)) rest.keys = [...(rest.keys as string[])].sort();
     return { _id: String(_id), ...rest };
   };

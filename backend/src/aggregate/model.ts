@@ -93,6 +93,8 @@ export interface VisitorDayDoc {
   lastBatch: string;
   /** Keys that `lastBatch` added (removed again when that batch is replayed). */
   added: string[];
+  /** Keys that `lastBatch` removed (a visit's exit page moved; put back when that batch is replayed). */
+  removed?: string[];
 }
 
 export const COUNTERS = [

@@ -14,17 +14,15 @@ type RowMetric = 'visitors' | 'visits' | 'pageviews' | 'viewsPerVisit' | 'bounce
 /**
  * The metrics a breakdown row of this dimension carries. Pages count views and events count
  * events (neither is a visit); entry and exit pages describe the visits that started or
- * ended there (exit pages without visitors: rollups keep no visitor set for a moving exit).
- * Exports leave out the columns that would always be 0.
+ * ended there. Exports leave out the columns that would always be 0.
  */
 export function rowMetrics(dim: BreakdownDimension): RowMetric[] {
   switch (dim) {
     case 'page':
       return ['visitors', 'pageviews'];
     case 'entry_page':
-      return ['visitors', 'visits', 'bounceRate', 'avgVisitDuration'];
     case 'exit_page':
-      return ['visits', 'bounceRate', 'avgVisitDuration'];
+      return ['visitors', 'visits', 'bounceRate', 'avgVisitDuration'];
     case 'event':
     case 'event_prop':
       return ['visitors', 'events'];

@@ -13,9 +13,9 @@ const row = (key: string, visitors: number) => ({
 const page = (n: number, rows: unknown[], total = 12) => ({ dimension: 'page', rows, total, page: n, limit: 10 });
 
 describe('BreakdownTable', () => {
-  it('shows only the counters a dimension has: no bounce rate for pages, no visitors for exit pages', () => {
+  it('shows only the counters a dimension has: no bounce rate for pages and events', () => {
     expect(columnsFor('page')).toEqual(['visitors', 'pageviews']);
-    expect(columnsFor('exit_page')).toEqual(['visits', 'bounceRate']);
+    expect(columnsFor('exit_page')).toEqual(['visitors', 'visits', 'bounceRate']);
     expect(columnsFor('event')).toEqual(['visitors', 'events']);
     expect(columnsFor('country')).toEqual(['visitors', 'visits', 'bounceRate']);
   });

@@ -21,8 +21,8 @@ export const PAGE_SIZE = 10;
 type Column = Exclude<SortKey, 'key'>;
 
 /**
- * The counters each kind of dimension has: pages count views, events count events, exit
- * pages the visits that ended there (no visitors); everything else visitors and visits.
+ * The counters each kind of dimension has: pages count views, events count events;
+ * everything else (entry and exit pages too) counts visitors and visits.
  */
 export const columnsFor = (dim: Dimension): Column[] => {
   switch (dim) {
@@ -31,8 +31,6 @@ export const columnsFor = (dim: Dimension): Column[] => {
     case 'event':
     case 'event_prop':
       return ['visitors', 'events'];
-    case 'exit_page':
-      return ['visits', 'bounceRate'];
     default:
       return ['visitors', 'visits', 'bounceRate'];
   }
