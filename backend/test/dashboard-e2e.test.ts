@@ -19,6 +19,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from './tracker/harness';
 
 const DASHBOARD_BUILD = path.join(REPO_ROOT, 'admin-ui', 'build', 'dashboard', 'index.html');
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-artifacts', 'screenshots', 'dashboard');
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const ZONE = 'Europe/Amsterdam';
@@ -119,6 +120,22 @@ async function settled(): Promise<void> {
 }
 
 /** Full-page screenshots at desktop and phone widths; returns to the desktop width. */
+/**
+ * WCAG 2 A and AA violations axe-core finds on the page (contrast, names, roles, keyboard
+ * traps…). Evaluated through the browser's debugging protocol, which the page's CSP allows.
+ */
+async function accessibilityViolations(): Promise<string[]> {
+  if ((await page.evaluate('typeof window.axe')) !== 'object') await page.evaluate(AXE_SOURCE);
+  const results = (await page.evaluate(
+    "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })",
+  )) as { passes: unknown[]; violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> };
+  // An audit that checked nothing would pass anything.
+  expect(results.passes.length).toBeGreaterThan(10);
+  return results.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`,
+  );
+}
+
 async function screenshots(name: string, ready: Locator): Promise<void> {
   for (const [label, size] of [
     ['desktop', DESKTOP],
@@ -130,6 +147,9 @@ async function screenshots(name: string, ready: Locator): Promise<void> {
     // Nothing may stick out sideways: at phone width a wide table or tab list would widen the whole page.
     expect({ [`${name} at ${label} width`]: await page.evaluate('document.documentElement.scrollWidth') }).toEqual({
       [`${name} at ${label} width`]: size.width,
+    });
+    expect({ [`${name} at ${label} width`]: await accessibilityViolations() }).toEqual({
+      [`${name} at ${label} width`]: [],
     });
   }
   await page.setViewportSize(DESKTOP);

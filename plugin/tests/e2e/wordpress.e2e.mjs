@@ -6,7 +6,8 @@
 // (scripts/test.mjs) with `node --test`; needs `npm run build` first.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -23,6 +24,7 @@ import {
 } from '../../../scripts/wordpress.mjs';
 
 const SHOTS = join(repoRoot, 'test-artifacts', 'screenshots', 'wordpress');
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ZIP = join(repoRoot, 'dist', 'clickpath.zip');
 const DESKTOP_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -39,6 +41,22 @@ let admin;
 let key;
 const consoleErrors = [];
 let step = 0;
+
+/** WCAG 2 A/AA violations inside one of the plugin's containers (wp-admin's own markup is not ours to judge). */
+async function accessibilityViolations(page, selector) {
+  // Audit what the user ends up with, not a view still loading.
+  await page.waitForLoadState('networkidle');
+  if ((await page.evaluate('typeof window.axe')) !== 'object') await page.evaluate(AXE_SOURCE);
+  const results = await page.evaluate(
+    (context) =>
+      window.axe.run(context, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    selector,
+  );
+  assert.ok(results.passes.length > 5, `the accessibility audit of ${selector} checked nothing`);
+  return results.violations.map(
+    (v) => `${selector} ${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target}: ${n.failureSummary}`).join('; ')})`,
+  );
+}
 
 async function shot(page, name) {
   step += 1;
@@ -185,6 +203,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     await page.reload();
     await page.locator('.clickpath-settings__status', { hasText: 'Connected to E2E Blog' }).waitFor();
     assert.ok(!(await page.content()).includes(key.secret), 'the key is in the reloaded settings page');
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-settings'), []);
     await shot(page, 'connected');
   });
 
@@ -218,6 +237,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
       await page.waitForTimeout(2000);
     }
     assert.match(await page.locator('.clickpath-widget__count').innerText(), /^1$/);
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-widget'), []);
     await shot(page, 'dashboard-widget');
   });
 
@@ -226,6 +246,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     const pages = page.getByRole('table', { name: /^Top Page/ });
     await pages.getByRole('button', { name: '/hello-world/' }).waitFor({ timeout: 20_000 });
     await pages.getByRole('button', { name: '/evil/' }).waitFor();
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
     await shot(page, 'stats-page');
     const sections = page.getByRole('navigation', { name: 'Report sections' });
     await sections.getByRole('button', { name: 'Visitors' }).click();
@@ -243,6 +264,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
       order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])),
       `clickpath out of order: ${steps}`,
     );
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
     await shot(page, 'visitor-clickpath');
   });
 

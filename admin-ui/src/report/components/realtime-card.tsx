@@ -112,7 +112,12 @@ export function RealtimeCard({ pollMs = POLL_MS }: { pollMs?: number }) {
             {__('No events yet. New ones appear here as they arrive.', 'clickpath')}
           </p>
         ) : (
-          <ol className="clickpath-report__live" aria-label={__('Latest events, newest first', 'clickpath')}>
+          <ol
+            className="clickpath-report__live"
+            aria-label={__('Latest events, newest first', 'clickpath')}
+            // The list scrolls, so it takes focus: keyboard users scroll it with the arrow keys.
+            tabIndex={0}
+          >
             {live.events.map((e) => (
               <li key={e.id} className={`clickpath-report__live-event is-${e.kind}`}>
                 <time dateTime={e.ts}>{formatTime(e.ts)}</time> <span>{describeEvent(e)}</span>{' '}
