@@ -131,6 +131,8 @@ final class ConnectTest extends TestCase {
 				'http://10.0.0.1:' . $port . '/'         => false,
 				'http://192.168.1.1:' . $port . '/'      => false,
 				'http://172.16.0.1:' . $port . '/'       => false,
+				// The backend's port is allowed for the backend's host only, not for any public host.
+				'http://93.184.216.34:' . $port . '/'    => false,
 			);
 			$this->assertFalse( wp_http_validate_url( $backend . '/api/v1/me' ), "$backend is refused before the request" );
 			$seen = array();
