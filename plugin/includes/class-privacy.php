@@ -151,6 +151,10 @@ final class Privacy {
 			return $answer;
 		}
 		$answer['items_removed'] = (int) ( $result->visitors ?? 0 ) > 0;
+		if ( false === ( $result->complete ?? true ) ) {
+			$answer['items_retained'] = true;
+			$answer['messages'][]     = __( 'Clickpath analytics: visits from the last few seconds were still being processed. Run the erasure again in a minute to remove them too.', 'clickpath' );
+		}
 		return $answer;
 	}
 

@@ -144,6 +144,14 @@ final class PrivacyTest extends TestCase {
 		$result = ( self::eraser() )( $this->person->user_email, 1 );
 		$this->assertFalse( $result['items_removed'] );
 		$this->assertFalse( $result['items_retained'] );
+
+		// The backend could not wait for the newest visits: erased what it had, and says to run it again.
+		$this->backend->on( 'DELETE', '#/people/#', FakeBackend::json( 200, array( 'visitors' => 1, 'visits' => 1, 'events' => 3, 'complete' => false ) ) );
+		$result = ( self::eraser() )( $this->person->user_email, 1 );
+		$this->assertTrue( $result['items_removed'] );
+		$this->assertTrue( $result['items_retained'] );
+		$this->assertCount( 1, $result['messages'] );
+		$this->assertStringContainsString( 'Run the erasure again in a minute', $result['messages'][0] );
 	}
 
 	public function test_the_eraser_reports_a_backend_failure_as_retained(): void {

@@ -75,3 +75,9 @@ export async function inboxBacklog(): Promise<number> {
   const [row] = await Inbox.aggregate<{ total: number }>([{ $group: { _id: null, total: { $sum: '$count' } } }]);
   return row?.total ?? 0;
 }
+
+/** Whether chunks accepted before `time` (to the second) still wait for the aggregator. */
+export async function hasChunksAcceptedBefore(time: Date): Promise<boolean> {
+  const cutoff = Types.ObjectId.createFromTime(Math.floor(time.getTime() / 1000) + 1);
+  return (await Inbox.exists({ _id: trusted({ $lt: cutoff }) })) !== null;
+}

@@ -108,7 +108,7 @@ describe('erasure', () => {
   it('when a sites:manage key erases a person, then all their visitors, visits and events are gone and nobody else is touched', async () => {
     const res = await request(t.app).delete(people('wp-7f3a')).set('Authorization', `Bearer ${manageKey}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ visitors: 2, visits: 2, events: 5 });
+    expect(res.body).toEqual({ visitors: 2, visits: 2, events: 5, complete: true });
     expect(await counts(siteId)).toEqual({
       alicePhone: { visitors: 0, visits: 0, events: 0 },
       aliceLaptop: { visitors: 0, visits: 0, events: 0 },
@@ -118,12 +118,27 @@ describe('erasure', () => {
     expect(again.body.visitors).toEqual([]);
   });
 
+  it('when the person has a visit still waiting in the inbox, then the erasure waits for it and erases it too', async () => {
+    const ev = (input: Parameters<typeof stored>[2]) => stored(siteId, ZONE, input);
+    await insertRaw([
+      ev({ ts: new Date('2026-03-12T09:00:00Z'), vid: 'f:carolphone1', path: '/', id: 'c1' }),
+      ev({ ts: new Date('2026-03-12T09:00:03Z'), vid: 'f:carolphone1', kind: 'id', userId: 'wp-ca401', id: 'c2' }),
+    ]);
+    // The aggregator gets to the chunk only after the erasure request arrived.
+    const erasure = request(t.app).delete(people('wp-ca401')).set('Authorization', `Bearer ${manageKey}`);
+    const aggregated = new Promise((resolve) => setTimeout(resolve, 500)).then(() => processPendingEvents());
+    const [res] = await Promise.all([erasure, aggregated]);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ visitors: 1, visits: 1, events: 2, complete: true });
+    expect(await t.db.collection('events').countDocuments({ vid: 'f:carolphone1' })).toBe(0);
+  });
+
   it('when one visitor is erased by id, then only that visitor goes', async () => {
     const res = await request(t.app)
       .delete(`/api/v1/sites/${siteId}/visitors/${BOB}`)
       .set('Authorization', `Bearer ${manageKey}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ visitors: 1, visits: 1, events: 2 });
+    expect(res.body).toEqual({ visitors: 1, visits: 1, events: 2, complete: true });
     expect((await counts(siteId)).bob).toEqual({ visitors: 0, visits: 0, events: 0 });
     const profile = await request(t.app)
       .get(`/api/v1/sites/${siteId}/visitors/${BOB}`)

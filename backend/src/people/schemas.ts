@@ -15,5 +15,12 @@ export const PersonParams = z.strictObject({
 });
 
 export const ErasedResponse = z
-  .object({ visitors: z.number().int(), visits: z.number().int(), events: z.number().int() })
+  .object({
+    visitors: z.number().int(),
+    visits: z.number().int(),
+    events: z.number().int(),
+    complete: z.boolean().openapi({
+      description: 'False when events accepted before the request were still being aggregated: erase again shortly',
+    }),
+  })
   .openapi('Erased');

@@ -1,12 +1,34 @@
 import type { Types } from 'mongoose';
 
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { collections } from '../aggregate/model';
+import { hasChunksAcceptedBefore } from '../collect/inbox';
 import { visitorProfile } from '../reports/visitors';
 
 export interface Erased {
   visitors: number;
   visits: number;
   events: number;
+  /** False when events accepted before the request were still waiting to be aggregated: erase again shortly. */
+  complete: boolean;
+}
+
+/** How long an erasure waits for events the collector accepted before it (the aggregator runs every second). */
+const SETTLE_TIMEOUT_MS = 15_000;
+
+/**
+ * Waits until the events accepted before now have been aggregated: otherwise a visit
+ * still in the inbox would bring an erased visitor back moments later.
+ */
+async function settleAcceptedEvents(): Promise<boolean> {
+  const now = new Date();
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  while (await hasChunksAcceptedBefore(now)) {
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+  return true;
 }
 
 /** Every visitor id the site linked to this user id (one per browser or device they identified on). */
@@ -29,6 +51,11 @@ export async function exportPerson(siteId: Types.ObjectId, userId: string) {
  * daily-unique markers. Aggregate counts (rollups) stay: they hold no visitor id.
  */
 export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Erased> {
+  const complete = await settleAcceptedEvents();
+  return { ...(await deleteVisitors(siteId, vids)), complete };
+}
+
+async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Omit<Erased, 'complete'>> {
   if (vids.length === 0) return { visitors: 0, visits: 0, events: 0 };
   const vid = { $in: vids };
   const events = await collections.events().deleteMany({ siteId, vid });
@@ -39,5 +66,7 @@ export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Pro
 }
 
 export async function erasePerson(siteId: Types.ObjectId, userId: string): Promise<Erased> {
-  return eraseVisitors(siteId, await visitorIdsOf(siteId, userId));
+  const complete = await settleAcceptedEvents();
+  // Looked up after settling: a visit still in the inbox may be the one that identified them.
+  return { ...(await deleteVisitors(siteId, await visitorIdsOf(siteId, userId))), complete };
 }
