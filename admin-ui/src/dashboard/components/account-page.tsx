@@ -1,27 +1,17 @@
 /**
  * WordPress dependencies
  */
-import { Button, Card, CardBody, CardHeader, Modal, Notice, TextControl } from '@wordpress/components';
+import { Button, Card, CardBody, CardHeader, Modal, TextControl } from '@wordpress/components';
 import { createElement, useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import type { ApiError } from '../../data/errors';
+import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
+import { Feedback } from './feedback';
 import type { Profile } from '../types';
-
-type Message = { status: 'error' | 'success'; text: string } | null;
-
-function Feedback({ message, onRemove }: { message: Message; onRemove: () => void }) {
-  if (!message) return null;
-  return (
-    <Notice status={message.status} onRemove={onRemove}>
-      {message.text}
-    </Notice>
-  );
-}
 
 /** Profile, password and account deletion. */
 export function AccountPage({
@@ -35,44 +25,30 @@ export function AccountPage({
 }) {
   const [name, setName] = useState(profile.name);
   const [email, setEmail] = useState(profile.email);
-  const [profileMsg, setProfileMsg] = useState<Message>(null);
+  const [profileSaved, setProfileSaved] = useState('');
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [passwordMsg, setPasswordMsg] = useState<Message>(null);
+  const [passwordChanged, setPasswordChanged] = useState('');
   const [deleting, setDeleting] = useState(false);
   const [deletePassword, setDeletePassword] = useState('');
-  const [deleteMsg, setDeleteMsg] = useState<Message>(null);
 
-  const saveProfile = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    try {
-      await api.updateProfile({ name, email });
-      setProfileMsg({ status: 'success', text: __('Profile saved.', 'clickpath') });
-      onChanged();
-    } catch (e) {
-      setProfileMsg({ status: 'error', text: (e as ApiError).message });
-    }
-  };
-  const changePassword = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    try {
-      await api.changePassword({ currentPassword: current, newPassword: next });
-      setCurrent('');
-      setNext('');
-      setPasswordMsg({ status: 'success', text: __('Password changed.', 'clickpath') });
-    } catch (e) {
-      setPasswordMsg({ status: 'error', text: (e as ApiError).message });
-    }
-  };
-  const deleteAccount = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    try {
-      await api.deleteAccount(deletePassword);
-      onDeleted();
-    } catch (e) {
-      setDeleteMsg({ status: 'error', text: (e as ApiError).message });
-    }
-  };
+  const saveProfile = useSubmit(async () => {
+    setProfileSaved('');
+    await api.updateProfile({ name, email });
+    setProfileSaved(__('Profile saved.', 'clickpath'));
+    onChanged();
+  });
+  const changePassword = useSubmit(async () => {
+    setPasswordChanged('');
+    await api.changePassword({ currentPassword: current, newPassword: next });
+    setCurrent('');
+    setNext('');
+    setPasswordChanged(__('Password changed.', 'clickpath'));
+  });
+  const deleteAccount = useSubmit(async () => {
+    await api.deleteAccount(deletePassword);
+    onDeleted();
+  });
 
   return (
     <div className="clickpath-dashboard__account">
@@ -82,8 +58,15 @@ export function AccountPage({
           <h2 className="clickpath-report__card-title">{__('Profile', 'clickpath')}</h2>
         </CardHeader>
         <CardBody>
-          <form className="clickpath-dashboard__form" onSubmit={saveProfile}>
-            <Feedback message={profileMsg} onRemove={() => setProfileMsg(null)} />
+          <form className="clickpath-dashboard__form" onSubmit={saveProfile.submit}>
+            <Feedback
+              error={saveProfile.error}
+              success={profileSaved}
+              onRemove={() => {
+                saveProfile.clearError();
+                setProfileSaved('');
+              }}
+            />
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
@@ -102,7 +85,7 @@ export function AccountPage({
               autoComplete="email"
               required
             />
-            <Button variant="primary" type="submit">
+            <Button variant="primary" type="submit" isBusy={saveProfile.busy} disabled={saveProfile.busy}>
               {__('Save profile', 'clickpath')}
             </Button>
           </form>
@@ -113,8 +96,15 @@ export function AccountPage({
           <h2 className="clickpath-report__card-title">{__('Password', 'clickpath')}</h2>
         </CardHeader>
         <CardBody>
-          <form className="clickpath-dashboard__form" onSubmit={changePassword}>
-            <Feedback message={passwordMsg} onRemove={() => setPasswordMsg(null)} />
+          <form className="clickpath-dashboard__form" onSubmit={changePassword.submit}>
+            <Feedback
+              error={changePassword.error}
+              success={passwordChanged}
+              onRemove={() => {
+                changePassword.clearError();
+                setPasswordChanged('');
+              }}
+            />
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
@@ -135,7 +125,7 @@ export function AccountPage({
               autoComplete="new-password"
               required
             />
-            <Button variant="primary" type="submit">
+            <Button variant="primary" type="submit" isBusy={changePassword.busy} disabled={changePassword.busy}>
               {__('Change password', 'clickpath')}
             </Button>
           </form>
@@ -154,9 +144,9 @@ export function AccountPage({
       </Card>
       {deleting && (
         <Modal title={__('Delete your account?', 'clickpath')} onRequestClose={() => setDeleting(false)}>
-          <form className="clickpath-dashboard__form" onSubmit={deleteAccount}>
+          <form className="clickpath-dashboard__form" onSubmit={deleteAccount.submit}>
             <p>{__('This cannot be undone. Enter your password to confirm.', 'clickpath')}</p>
-            <Feedback message={deleteMsg} onRemove={() => setDeleteMsg(null)} />
+            <Feedback error={deleteAccount.error} success="" onRemove={deleteAccount.clearError} />
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
@@ -167,7 +157,13 @@ export function AccountPage({
               autoComplete="current-password"
               required
             />
-            <Button variant="primary" isDestructive type="submit" disabled={!deletePassword}>
+            <Button
+              variant="primary"
+              isDestructive
+              type="submit"
+              isBusy={deleteAccount.busy}
+              disabled={!deletePassword || deleteAccount.busy}
+            >
               {__('Delete account', 'clickpath')}
             </Button>{' '}
             <Button variant="tertiary" onClick={() => setDeleting(false)}>

@@ -8,7 +8,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
-import type { ApiError } from '../../data/errors';
+import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
 
 /** Log in or sign up; `onDone` reloads who the user is. */
@@ -16,24 +16,12 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const signup = mode === 'signup';
-
-  const submit = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      if (signup) await api.signup({ email, password, name });
-      else await api.login({ email, password });
-      onDone();
-    } catch (e) {
-      setError((e as ApiError).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    if (signup) await api.signup({ email, password, name });
+    else await api.login({ email, password });
+    onDone();
+  });
 
   return (
     <Card className="clickpath-dashboard__auth">

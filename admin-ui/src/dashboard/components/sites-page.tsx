@@ -1,16 +1,17 @@
 /**
  * WordPress dependencies
  */
-import { Button, Card, CardBody, CardHeader, Notice, TextControl } from '@wordpress/components';
+import { Button, Card, CardBody, CardHeader, TextControl } from '@wordpress/components';
 import { createElement, useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import type { ApiError } from '../../data/errors';
+import { useSubmit } from '../../lib/use-submit';
 import { api, routeHash } from '../query';
 import type { Site } from '../types';
+import { Feedback } from './feedback';
 
 const browserZone = (): string => {
   try {
@@ -52,29 +53,19 @@ export function SiteForm({ site, onSaved }: { site?: Site; onSaved: (site: Site)
   const [name, setName] = useState(site?.name ?? '');
   const [domain, setDomain] = useState(site?.domain ?? '');
   const [timezone, setTimezone] = useState(site?.timezone ?? browserZone());
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ status: 'error' | 'success'; text: string } | null>(null);
-
-  const submit = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    setBusy(true);
-    setMessage(null);
-    try {
-      const saved = site
-        ? await api.updateSite(site.id, { name, domain, timezone })
-        : await api.createSite({ name, domain, timezone });
-      if (!site) {
-        setName('');
-        setDomain('');
-      }
-      setMessage({ status: 'success', text: site ? __('Site saved.', 'clickpath') : __('Site added.', 'clickpath') });
-      onSaved(saved);
-    } catch (e) {
-      setMessage({ status: 'error', text: (e as ApiError).message });
-    } finally {
-      setBusy(false);
+  const [saved, setSaved] = useState('');
+  const { busy, error, submit, clearError } = useSubmit(async () => {
+    setSaved('');
+    const result = site
+      ? await api.updateSite(site.id, { name, domain, timezone })
+      : await api.createSite({ name, domain, timezone });
+    if (!site) {
+      setName('');
+      setDomain('');
     }
-  };
+    setSaved(site ? __('Site saved.', 'clickpath') : __('Site added.', 'clickpath'));
+    onSaved(result);
+  });
 
   return (
     <Card className="clickpath-report__card">
@@ -85,11 +76,14 @@ export function SiteForm({ site, onSaved }: { site?: Site; onSaved: (site: Site)
       </CardHeader>
       <CardBody>
         <form className="clickpath-dashboard__form" onSubmit={submit}>
-          {message && (
-            <Notice status={message.status} onRemove={() => setMessage(null)}>
-              {message.text}
-            </Notice>
-          )}
+          <Feedback
+            error={error}
+            success={saved}
+            onRemove={() => {
+              clearError();
+              setSaved('');
+            }}
+          />
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize

@@ -12,10 +12,11 @@ import type { Metrics, Timeseries, TimeseriesQuery } from '../../data/types';
 import { formatPeriod } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
+import { useSubmit } from '../../lib/use-submit';
 import { metricLabel } from '../labels';
 import { formatMetric } from '../metrics';
 import { Chart } from './chart';
-import { EmptyState, ErrorState, Loading } from './states';
+import { EmptyState, ErrorState, FormError, Loading } from './states';
 
 const CHART_METRICS = ['visitors', 'visits', 'pageviews', 'bounceRate', 'avgVisitDuration', 'events'] as const;
 type ChartMetric = (typeof CHART_METRICS)[number];
@@ -156,8 +157,12 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
   const [open, setOpen] = useState(false);
   const [day, setDay] = useState(to);
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, submit } = useSubmit(async () => {
+    await source.createAnnotation({ day, text: text.trim() });
+    setText('');
+    setOpen(false);
+    onAdded();
+  });
   if (!open) {
     return (
       <Button variant="link" onClick={() => setOpen(true)}>
@@ -165,21 +170,6 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
       </Button>
     );
   }
-  const submit = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      await source.createAnnotation({ day, text: text.trim() });
-      setText('');
-      setOpen(false);
-      onAdded();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
     <form className="clickpath-report__annotation-form" onSubmit={submit}>
       <TextControl
@@ -208,11 +198,7 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
       <Button variant="tertiary" onClick={() => setOpen(false)}>
         {__('Cancel', 'clickpath')}
       </Button>
-      {error && (
-        <p className="clickpath-report__form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </form>
   );
 }

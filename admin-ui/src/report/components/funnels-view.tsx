@@ -11,8 +11,9 @@ import { __, sprintf } from '@wordpress/i18n';
 import type { Funnel, Goal, RangeQuery } from '../../data/types';
 import { formatNumber, formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
+import { useSubmit } from '../../lib/use-submit';
 import { useReport } from '../context';
-import { EmptyState, ErrorState, Loading } from './states';
+import { EmptyState, ErrorState, FormError, Loading } from './states';
 
 export function FunnelsView({ query }: { query: RangeQuery }) {
   const { source } = useReport();
@@ -128,8 +129,12 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
   const { source } = useReport();
   const [name, setName] = useState('');
   const [steps, setSteps] = useState<string[]>(['', '']);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, submit } = useSubmit(async () => {
+    const funnel = await source.createFunnel({ name: name.trim(), steps });
+    setName('');
+    setSteps(['', '']);
+    onCreated(funnel);
+  });
   if (goals.length < 2) {
     return <p className="clickpath-report__muted">{__('Add at least two goals to build a funnel.', 'clickpath')}</p>;
   }
@@ -138,21 +143,6 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
     ...goals.map((g) => ({ value: g.id, label: g.name })),
   ];
   const ready = name.trim() !== '' && steps.every(Boolean);
-  const submit = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      const funnel = await source.createFunnel({ name: name.trim(), steps });
-      setName('');
-      setSteps(['', '']);
-      onCreated(funnel);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
     <form className="clickpath-report__form" onSubmit={submit} aria-label={__('Create a funnel', 'clickpath')}>
       <h3>{__('Create a funnel', 'clickpath')}</h3>
@@ -194,11 +184,7 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
       <Button variant="primary" type="submit" isBusy={busy} disabled={busy || !ready}>
         {__('Create funnel', 'clickpath')}
       </Button>
-      {error && (
-        <p className="clickpath-report__form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </form>
   );
 }

@@ -70,6 +70,29 @@ describe('GoalsView', () => {
     expect(onChange).toHaveBeenCalled();
   });
 
+  it('when adding or deleting a goal fails, then it says why and keeps the goal', async () => {
+    const { source } = fakeBackend({
+      goals: (_url, init) =>
+        init.method === 'POST' || init.method === 'DELETE'
+          ? apiError(403, 'forbidden', 'This action needs the admin role on this site')
+          : { body: { goals: [signup] } },
+      'stats/overview': { body: overview(10) },
+    });
+    jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <GoalsView query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete goal Signup' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Could not delete “Signup”: This action needs the admin role on this site',
+    );
+    expect(screen.getByText('Signup', { selector: 'th' })).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Pricing' } });
+    fireEvent.change(screen.getByLabelText('Page path (* matches anything)'), { target: { value: '/pricing' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add goal' }));
+    expect(
+      await screen.findByText('This action needs the admin role on this site', { selector: 'form p' }),
+    ).toHaveAttribute('role', 'alert');
+  });
+
   it('when loading fails, then it names the goals', async () => {
     const { source } = fakeBackend({ goals: apiError(403, 'forbidden', 'No access to this site') });
     render(withReport(source, <GoalsView query={query} />));

@@ -11,8 +11,9 @@ import { __, sprintf } from '@wordpress/i18n';
 import type { Goal, GoalInput, GoalKind, RangeQuery } from '../../data/types';
 import { formatNumber, formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
+import { useSubmit } from '../../lib/use-submit';
 import { useReport } from '../context';
-import { EmptyState, ErrorState, Loading } from './states';
+import { EmptyState, ErrorState, FormError, Loading } from './states';
 
 interface GoalRow {
   goal: Goal;
@@ -58,11 +59,17 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
     setVersion(version + 1);
     onChange?.();
   };
+  const [removeError, setRemoveError] = useState<string | null>(null);
   const remove = async (goal: Goal) => {
     if (!window.confirm(sprintf(__('Delete the goal “%s” and the funnels that use it?', 'clickpath'), goal.name)))
       return;
-    await source.deleteGoal(goal.id);
-    changed();
+    setRemoveError(null);
+    try {
+      await source.deleteGoal(goal.id);
+      changed();
+    } catch (e) {
+      setRemoveError(sprintf(__('Could not delete “%1$s”: %2$s', 'clickpath'), goal.name, (e as Error).message));
+    }
   };
 
   let body;
@@ -141,6 +148,7 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
         <h2 className="clickpath-report__card-title">{__('Goals', 'clickpath')}</h2>
       </CardHeader>
       <CardBody>
+        <FormError message={removeError} />
         {body}
         <GoalForm onCreated={changed} />
       </CardBody>
@@ -157,29 +165,18 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
     propKey: '',
     propValue: '',
   });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const set = (patch: Partial<GoalInput>) => setInput({ ...input, ...patch });
 
-  const submit = async (event: { preventDefault(): void }) => {
-    event.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      const body: GoalInput = { name: input.name.trim(), kind: input.kind, match: input.match.trim() };
-      if (input.kind === 'event' && input.propKey.trim()) {
-        body.propKey = input.propKey.trim();
-        body.propValue = input.propValue.trim();
-      }
-      await source.createGoal(body);
-      setInput({ name: '', kind: input.kind, match: '', propKey: '', propValue: '' });
-      onCreated();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
+  const { busy, error, submit } = useSubmit(async () => {
+    const body: GoalInput = { name: input.name.trim(), kind: input.kind, match: input.match.trim() };
+    if (input.kind === 'event' && input.propKey.trim()) {
+      body.propKey = input.propKey.trim();
+      body.propValue = input.propValue.trim();
     }
-  };
+    await source.createGoal(body);
+    setInput({ name: '', kind: input.kind, match: '', propKey: '', propValue: '' });
+    onCreated();
+  });
 
   return (
     <form className="clickpath-report__form" onSubmit={submit} aria-label={__('Add a goal', 'clickpath')}>
@@ -244,11 +241,7 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
       >
         {__('Add goal', 'clickpath')}
       </Button>
-      {error && (
-        <p className="clickpath-report__form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </form>
   );
 }

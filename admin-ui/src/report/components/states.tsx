@@ -11,6 +11,16 @@ import { __, sprintf } from '@wordpress/i18n';
 import type { ApiError } from '../../data/errors';
 import { useReport } from '../context';
 
+/** A form's failure, announced to screen readers as it appears. */
+export function FormError({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <p className="clickpath-report__form-error" role="alert">
+      {message}
+    </p>
+  );
+}
+
 export function Loading({ label }: { label: string }) {
   return (
     <div className="clickpath-state clickpath-state--loading" role="status">
