@@ -54,8 +54,9 @@ const HOSTILE_VALUES: Array<[string, unknown]> = [
   ['a 100k string', 'x'.repeat(100_000)],
 ];
 
+/** Near-miss object ids: hostile only where the parameter is an object id. */
 const ID_SHAPED = new Set(['25 hex chars', '23 hex chars', 'a 24-char non-hex id']);
-const FREE_FORM_PATH_PARAMS = new Set(['userId']);
+const OBJECT_ID_PATTERN = '^[a-fA-F0-9]{24}$';
 const HOSTILE_PATH_VALUES: Array<[string, string]> = [
   ['{"$ne":1}', encodeURIComponent('{"$ne":1}')],
   ['$ne', '%24ne'],
@@ -203,8 +204,7 @@ function attemptsFor(op: Operation, validBody: unknown): Attempt[] {
 
   for (const param of op.pathParams) {
     for (const [name, raw] of HOSTILE_PATH_VALUES) {
-      // A user id is whatever the site passed to identify: a near-miss object id is a valid one.
-      if (FREE_FORM_PATH_PARAMS.has(param) && ID_SHAPED.has(name)) continue;
+      if (ID_SHAPED.has(name) && op.pathSchemas[param]?.pattern !== OBJECT_ID_PATTERN) continue;
       const at = fillPath(op.path, { ...validIds, [param]: raw });
       attempts.push({ label: `path ${param} = ${name}`, url: at, ...(op.body ? { body: validBody } : {}) });
     }
@@ -239,6 +239,8 @@ describe('hostile input', () => {
     const before = await counts();
     const problems: string[] = [];
     let sent = 0;
+    // Near-miss ids go to object-id parameters only: the document must still mark them as such.
+    expect(operations.filter((op) => op.pathSchemas.siteId?.pattern === OBJECT_ID_PATTERN).length).toBeGreaterThan(20);
     for (const op of operations) {
       const validBody = bodies[`${op.method} ${op.path}`] ?? (op.body ? exampleFor(doc, op.body) : undefined);
       for (const attempt of attemptsFor(op, validBody)) {

@@ -9,6 +9,7 @@ export interface JsonSchema {
   required?: string[];
   items?: JsonSchema;
   enum?: unknown[];
+  pattern?: string;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   format?: string;
@@ -37,6 +38,8 @@ export interface Operation {
   path: string;
   auth: 'none' | 'session' | 'session-or-key';
   pathParams: string[];
+  /** Each path parameter's schema (patterns tell an object id from a free-form id). */
+  pathSchemas: Record<string, JsonSchema>;
   queryParams: Array<{ name: string; schema: JsonSchema }>;
   body: JsonSchema | undefined;
 }
@@ -56,6 +59,7 @@ export async function listOperations(app: Express): Promise<{ doc: OpenApiDocume
         path,
         auth: schemes.includes('apiKey') ? 'session-or-key' : schemes.includes('session') ? 'session' : 'none',
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        pathSchemas: Object.fromEntries(params.filter((p) => p.in === 'path').map((p) => [p.name, p.schema])),
         queryParams: params.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
         body: op.requestBody?.content['application/json']?.schema,
       });
