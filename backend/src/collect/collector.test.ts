@@ -121,12 +121,15 @@ describe('field validation', () => {
     ])('when k is %s, then the kind is stored', async (k, extra) => {
       expect((await store({ k, ...extra })).kind).toBe(k);
     });
-    it('when an engagement of 0 ms arrives, then it is accepted and not stored', async () => {
-      const event = pageview(site.publicId, { k: 'en', e: 0 });
-      const res = await postEvent(t.handler, event);
-      expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 0 } });
-      expect(await storedEvents(t.db, { _id: `${site.id}:${String(event.i)}` })).toEqual([]);
-    });
+    it.each([0, 1, 999])(
+      'when an engagement of %i ms arrives (the residue of pagehide + visibilitychange), then it is accepted and not stored',
+      async (e) => {
+        const event = pageview(site.publicId, { k: 'en', e });
+        const res = await postEvent(t.handler, event);
+        expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 202, body: { accepted: 0 } });
+        expect(await storedEvents(t.db, { _id: `${site.id}:${String(event.i)}` })).toEqual([]);
+      },
+    );
     it.each([
       ['unknown', 'xx'],
       ['missing', undefined],

@@ -91,16 +91,21 @@ function isDatabaseUnavailable(error: unknown): boolean {
  * rollups are built later by the aggregator, off the request path.
  */
 /**
- * What the site collects: identify is for first-party sites only; an engagement of
- * 0 ms (pagehide and the visibilitychange after it both settle the clock) carries
- * nothing; outbound clicks, downloads and engaged time can each be switched off.
+ * Engaged time below this is a residue, not reading: pagehide and the visibilitychange
+ * right after it both settle the tracker's clock, so the second reports a few ms.
+ */
+const MIN_ENGAGED_MS = 1000;
+
+/**
+ * What the site collects: identify is for first-party sites only; engagement residues
+ * carry nothing; outbound clicks, downloads and engaged time can each be switched off.
  */
 function collects(settings: SiteSettings, event: StoredEvent): boolean {
   switch (event.kind) {
     case 'id':
       return settings.identityMode === 'first-party';
     case 'en':
-      return settings.trackEngagement && event.engagedMs > 0;
+      return settings.trackEngagement && event.engagedMs >= MIN_ENGAGED_MS;
     case 'ev':
       if (event.name === 'outbound') return settings.trackOutbound;
       if (event.name === 'download') return settings.trackDownloads;
