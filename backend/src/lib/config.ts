@@ -1,5 +1,6 @@
 import path from 'node:path';
 
+import { REPO_ROOT } from './paths';
 import { z } from './zod';
 
 const booleanFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -12,6 +13,7 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
     .optional(),
+  // Relative to the repository root whatever the working directory (npm runs workspace scripts in backend/).
   DATA_DIR: z.string().min(1).default('./data'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   ALLOWED_ORIGINS: z
@@ -53,7 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = result.data;
   return Object.freeze({
     ...parsed,
-    DATA_DIR: path.resolve(parsed.DATA_DIR),
+    DATA_DIR: path.resolve(REPO_ROOT, parsed.DATA_DIR),
     COOKIE_SECURE: parsed.COOKIE_SECURE ?? parsed.NODE_ENV === 'production',
   });
 }
