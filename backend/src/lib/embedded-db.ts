@@ -15,17 +15,17 @@ export interface EmbeddedDatabase {
 export interface EmbeddedDatabaseOptions {
   /** Folder for the data files; omitted → a throwaway temporary folder removed on stop. */
   dataDir?: string;
-  /** Repository root, where `npm run setup:db` puts FerretDB and mongodb-memory-server keeps downloads. */
+  /** Repository root, where `npm run setup:db` puts FerretDB. */
   projectRoot: string;
 }
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export { REPO_ROOT } from './paths';
 
 const NO_DATABASE_HELP = [
   'No database available. Clickpath needs MongoDB (or a MongoDB-compatible server). Either:',
   '  - set MONGODB_URI to a running MongoDB (6.0+), e.g. MONGODB_URI=mongodb://127.0.0.1:27017/clickpath',
   '  - put `mongod` on PATH, or',
-  '  - run `npm run setup:db` (needs Go) to install FerretDB into .tools/bin.',
+  '  - run `npm run setup:db` (needs Go 1.24+) to build FerretDB into .tools/bin (`npm start` does this itself).',
 ].join('\n');
 
 function isExecutable(file: string): boolean {
@@ -67,7 +67,33 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** A database server process; `closed` settles once it exited and its output was read. */
+interface ServerProcess {
+  child: ChildProcess;
+  closed: Promise<void>;
+}
+
+function launch(binary: string, args: string[], stdout: 'ignore' | 'pipe'): ServerProcess {
+  const child = spawn(binary, args, { stdio: ['ignore', stdout, 'inherit'] });
+  const closed = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return { child, closed };
+}
+
+/** Resolves once `port` accepts connections; stops the server and rejects if it exits or takes too long. */
+async function waitForPort(port: number, server: ServerProcess, timeoutMs: number, output = () => ''): Promise<void> {
+  try {
+    await pollPort(port, server.child, timeoutMs);
+  } catch (error) {
+    await stopServer(server);
+    const tail = output().trim();
+    throw new Error(`${(error as Error).message}${tail ? `:\n${tail}` : ''}`, { cause: error });
+  }
+}
+
+async function pollPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`database process exited with code ${child.exitCode}`);
@@ -85,22 +111,19 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`database did not open port ${port} within ${timeoutMs} ms`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+function stopServer({ child, closed }: ServerProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    void closed.then(() => clearTimeout(timer));
     child.kill('SIGTERM');
-  });
+  }
+  return closed;
 }
 
 async function startFerretDb(binary: string, dataDir: string): Promise<EmbeddedDatabase> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(
+  const server = launch(
     binary,
     [
       '--handler=sqlite',
@@ -111,59 +134,58 @@ async function startFerretDb(binary: string, dataDir: string): Promise<EmbeddedD
       '--telemetry=disable',
       '--log-level=error',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    'ignore',
   );
-  await waitForPort(port, child, 20_000);
-  return { kind: 'ferretdb', uri: `mongodb://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  await waitForPort(port, server, 20_000);
+  return { kind: 'ferretdb', uri: `mongodb://127.0.0.1:${port}`, stop: () => stopServer(server) };
 }
 
-async function startMongod(dataDir: string, projectRoot: string, systemBinary?: string): Promise<EmbeddedDatabase> {
-  process.env.MONGOMS_DOWNLOAD_DIR ??= path.join(projectRoot, '.cache', 'mongodb-binaries');
+async function startMongod(binary: string, dataDir: string): Promise<EmbeddedDatabase> {
+  const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
-  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-  const server = await MongoMemoryServer.create({
-    instance: { dbPath: dataDir, storageEngine: 'wiredTiger' },
-    ...(systemBinary ? { binary: { systemBinary } } : {}),
-  });
-  return {
-    kind: 'mongod',
-    uri: server.getUri().replace(/\/[^/]*$/, ''),
-    stop: async () => {
-      await server.stop({ doCleanup: false, force: false });
-    },
-  };
+  const server = launch(
+    binary,
+    ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'],
+    'pipe',
+  );
+  // mongod logs to stdout, verbosely; keep the end of it to explain a failed start.
+  let output = '';
+  server.child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  await waitForPort(port, server, 60_000, () => output);
+  return { kind: 'mongod', uri: `mongodb://127.0.0.1:${port}`, stop: () => stopServer(server) };
 }
 
 /**
- * Starts the best local database available, in this order: a `mongod` on PATH,
- * a FerretDB binary (see `npm run setup:db`), a `mongod` downloaded by
- * mongodb-memory-server. FerretDB comes before the download because the download
- * takes seconds to fail on machines without internet access.
+ * Starts the best local database available, in this order: a `mongod` on PATH, a
+ * FerretDB binary (see `npm run setup:db`); otherwise throws saying what to install.
+ * Nothing is downloaded.
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const mongod = findOnPath('mongod');
+  const ferretdb = findFerretDb(options.projectRoot);
+  const launch = mongod
+    ? (dir: string) => startMongod(mongod, path.join(dir, 'mongod'))
+    : ferretdb
+      ? (dir: string) => startFerretDb(ferretdb, path.join(dir, 'ferretdb'))
+      : undefined;
+  if (!launch) throw new Error(NO_DATABASE_HELP);
+
   const throwaway = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'clickpath-db-'));
   const removeThrowaway = () => {
     if (throwaway) rmSync(dataDir, { recursive: true, force: true });
   };
-  const withCleanup = (db: EmbeddedDatabase): EmbeddedDatabase => ({
-    ...db,
-    stop: async () => {
-      await db.stop();
-      removeThrowaway();
-    },
-  });
-
-  const mongod = findOnPath('mongod');
-  if (mongod) return withCleanup(await startMongod(path.join(dataDir, 'mongod'), options.projectRoot, mongod));
-
-  const ferretdb = findFerretDb(options.projectRoot);
-  if (ferretdb) return withCleanup(await startFerretDb(ferretdb, path.join(dataDir, 'ferretdb')));
-
   try {
-    return withCleanup(await startMongod(path.join(dataDir, 'mongod'), options.projectRoot));
+    const db = await launch(dataDir);
+    return {
+      ...db,
+      stop: async () => {
+        await db.stop();
+        removeThrowaway();
+      },
+    };
   } catch (error) {
     removeThrowaway();
-    throw new Error(`${NO_DATABASE_HELP}\n(mongod download failed: ${(error as Error).message})`, { cause: error });
+    throw error;
   }
 }
