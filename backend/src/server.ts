@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 import { startAggregator, stopAggregator } from './aggregate/aggregator';
@@ -16,9 +17,16 @@ import { startScheduler } from './lib/scheduler';
 
 const HOUR = 3_600_000;
 
+/** Where a browser on this machine reaches the listener: a wildcard address means localhost. */
+function dashboardUrl(host: string, port: number): string {
+  const name = ['0.0.0.0', '::', ''].includes(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}/`;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  // Readable in development even when piped (`npm start | tee`): people read it; production's JSON goes to collectors.
+  const logger = createLogger(config.LOG_LEVEL, { pretty: config.NODE_ENV === 'development' });
   setRateLimitsEnabled(config.RATE_LIMITS);
 
   let embedded: EmbeddedDatabase | undefined;
@@ -53,7 +61,8 @@ async function main(): Promise<void> {
   const server = http.createServer(listener);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
-  logger.info({ port: config.PORT, host: config.HOST }, `Clickpath listening on http://localhost:${config.PORT}`);
+  const { port } = server.address() as AddressInfo;
+  logger.info(`Dashboard: ${dashboardUrl(config.HOST, port)}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -179,7 +179,7 @@ describe('collector across a restart', () => {
     await pool(batches.length, IN_FLIGHT, (index) => sendBatch(batches[index]!));
     await restart;
     expect(restart).toBeDefined();
-    expect(output).toContain('"msg":"stopped"');
+    expect(output).toMatch(/INFO: stopped$/m);
 
     const events = client.db().collection<{ _id: string; siteId: mongoose.Types.ObjectId }>('events');
     const stored = await events.find({}, { projection: { _id: 1, siteId: 1 } }).toArray();

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths that may carry secrets or personal data. IPs are never logged: request
@@ -20,10 +21,15 @@ const REDACT_PATHS = [
   '*.ip',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { service: 'clickpath' },
-  });
+export interface LoggerOptions {
+  /** One readable line per entry instead of JSON (development); redaction applies either way. */
+  pretty?: boolean;
+}
+
+/** The process logger: JSON lines for log collectors, or readable lines with `pretty`. */
+export function createLogger(level: string, { pretty: readable = false }: LoggerOptions = {}): Logger {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'clickpath' } };
+  if (!readable) return pino(options);
+  // Synchronous, so the last lines before process.exit() are not lost.
+  return pino(options, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'service' }));
 }
