@@ -3,36 +3,19 @@
 // lacks build/version/version.txt (its binary panics at start without it), so we
 // build from a copy of the module with that file written in.
 import { execFileSync } from 'node:child_process';
-import { cpSync, chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const VERSION = 'v1.24.2';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const toolsDir = join(root, '.tools');
-const binary = join(toolsDir, 'bin', 'ferretdb');
+import {
+  FERRETDB_BINARY as binary,
+  FERRETDB_VERSION as VERSION,
+  ROOT,
+  ferretDbVersion,
+  findGo,
+} from './lib/database.mjs';
 
-function findGo() {
-  for (const candidate of ['go', '/usr/local/go/bin/go', '/usr/lib/go/bin/go']) {
-    try {
-      execFileSync(candidate, ['version'], { stdio: 'ignore' });
-      return candidate;
-    } catch {
-      // try the next place Go is commonly installed
-    }
-  }
-  return null;
-}
-
-function installedVersion() {
-  if (!existsSync(binary)) return null;
-  try {
-    const out = execFileSync(binary, ['--version'], { encoding: 'utf8' });
-    return /version: (\S+)/.exec(out)?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
+const toolsDir = join(ROOT, '.tools');
+const installedVersion = () => ferretDbVersion(binary);
 
 if (installedVersion() === VERSION) {
   console.log(`FerretDB ${VERSION} already installed at ${binary}`);
@@ -42,7 +25,7 @@ if (installedVersion() === VERSION) {
 const go = findGo();
 if (!go) {
   console.error(
-    'setup:db needs Go (https://go.dev/dl/) to build FerretDB. Install Go, or set MONGODB_URI to a running MongoDB.',
+    'setup:db needs Go 1.24+ (https://go.dev/dl/) to build FerretDB. Install Go, or set MONGODB_URI to a running MongoDB.',
   );
   process.exit(1);
 }

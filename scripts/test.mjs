@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { availableDatabase } from './lib/database.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = join(root, 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
@@ -45,7 +47,7 @@ function ensureDebianPackages(needs) {
 }
 
 // 1. Prerequisites.
-if (!process.env.MONGODB_URI && !onPath('mongod')) {
+if (!availableDatabase()) {
   run('FerretDB (npm run setup:db)', process.execPath, [join(root, 'scripts', 'setup-db.mjs')]);
 }
 ensureDebianPackages([

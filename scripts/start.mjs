@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// `npm start`: makes sure there is a database (builds FerretDB when there is none),
+// rebuilds only the outputs older than their sources, then runs the backend.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { ROOT, availableDatabase, findGo } from './lib/database.mjs';
+
+const NO_GO = `npm start needs a database and found none. Install Go 1.24 or newer from https://go.dev/dl/ (Debian 12's golang packages are too old) so it can build FerretDB into .tools/bin, or set MONGODB_URI to a running MongoDB 6.0+.`;
+
+/** Builds `npm start` needs: each rebuilt when `output` is missing or older than any input. */
+const TARGETS = [
+  {
+    label: 'admin-ui (dashboard bundle)',
+    output: 'admin-ui/build/dashboard/index.html',
+    inputs: [
+      'admin-ui/src',
+      'admin-ui/scripts',
+      'admin-ui/webpack.config.js',
+      'admin-ui/package.json',
+      'package-lock.json',
+    ],
+    command: ['npm', 'run', 'build', '--silent', '-w', 'admin-ui'],
+  },
+  {
+    label: 'backend (tsc)',
+    output: 'backend/dist/server.js',
+    inputs: [
+      'backend/src',
+      'backend/tsconfig.json',
+      'backend/tsconfig.build.json',
+      'tsconfig.json',
+      'package-lock.json',
+    ],
+    command: [process.execPath, 'node_modules/typescript/bin/tsc', '-p', 'backend/tsconfig.build.json'],
+  },
+  {
+    label: 'tracker',
+    output: 'backend/tracker/dist/clickpath.js',
+    inputs: ['backend/tracker/src', 'backend/tracker/build.mjs', 'package-lock.json'],
+    command: [process.execPath, 'backend/tracker/build.mjs'],
+  },
+];
+
+/** Newest modification time under `path`, tests aside (they are not part of any output). */
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) {
+    if (/\.test\.[jt]sx?$/.test(entry)) continue;
+    newest = Math.max(newest, newestMtime(join(path, entry)));
+  }
+  return newest;
+}
+
+function isStale({ output, inputs }) {
+  const file = join(ROOT, output);
+  if (!existsSync(file)) return true;
+  const built = statSync(file).mtimeMs;
+  return inputs.some((input) => newestMtime(join(ROOT, input)) > built);
+}
+
+function run(label, [command, ...args]) {
+  const started = Date.now();
+  console.log(`▶ ${label}`);
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`✖ ${label} failed`);
+    return false;
+  }
+  console.log(`✔ ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return true;
+}
+
+if (!availableDatabase()) {
+  if (!findGo()) {
+    console.error(NO_GO);
+    process.exit(1);
+  }
+  if (
+    !run('FerretDB (npm run setup:db, first build takes a few minutes)', [process.execPath, 'scripts/setup-db.mjs'])
+  ) {
+    process.exit(1);
+  }
+}
+
+for (const target of TARGETS) {
+  if (!isStale(target)) continue;
+  if (!run(`build ${target.label}`, target.command)) {
+    // tsc writes its output even when it reports errors: mark it stale so the next start rebuilds.
+    if (existsSync(join(ROOT, target.output))) utimesSync(join(ROOT, target.output), 0, 0);
+    process.exit(1);
+  }
+}
+
+const backend = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'backend', 'dist', 'server.js')], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+// The backend shuts down cleanly on these; this process waits for it and exits with its code.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => backend.kill(signal));
+backend.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 143)));
