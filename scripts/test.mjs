@@ -142,6 +142,10 @@ function nodeTestSuite(label, file) {
   console.log(`✔ ${label} (${seconds} s): ${pass} passed`);
 }
 
+nodeTestSuite(
+  'npm start from a fresh clone (npm ci, FerretDB build, dashboard; second start within 5 s)',
+  join(root, 'test', 'fresh-clone-start.test.mjs'),
+);
 countedSuite('plugin tests (PHPUnit on WordPress 6.1 + MariaDB)', process.execPath, [
   join(root, 'scripts', 'test-plugin.mjs'),
 ]);
