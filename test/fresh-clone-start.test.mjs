@@ -1,12 +1,13 @@
 // `npm install && npm start` as a new user runs it: a fresh clone of HEAD, `npm ci`, no
 // FerretDB built and no database configured. It must reach /readyz (building FerretDB,
 // the dashboard, the backend and the tracker) and print the dashboard URL; a second
-// start with nothing changed must serve within 5 s; the data must be in <clone>/data.
+// `npm install && npm start` with nothing changed must serve within 5 s, a changed source
+// rebuilds only its output, and the data must be in <clone>/data.
 // Go's module and build caches are the machine's (so FerretDB compiles from cache);
 // everything else is the clone's own. Commit first: uncommitted changes are not cloned.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,14 +31,18 @@ function freePort() {
 async function npmStart(cwd, env, timeoutMs) {
   const started = Date.now();
   const child = spawn('npm', ['start'], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run = { child, output: '', exited: new Promise((resolve) => child.once('exit', resolve)) };
+  // 'close': every process holding the output pipes (npm, start.mjs, the backend) is gone.
+  const run = { child, output: '', exited: new Promise((resolve) => child.once('close', resolve)) };
   child.stdout.on('data', (chunk) => (run.output += chunk));
   child.stderr.on('data', (chunk) => (run.output += chunk));
   while (Date.now() - started < timeoutMs && child.exitCode === null) {
     const ready = await fetch(`http://127.0.0.1:${env.PORT}/readyz`)
       .then((res) => res.status === 200)
       .catch(() => false);
-    if (ready && /Dashboard: http:\/\//.test(run.output)) return { ...run, seconds: (Date.now() - started) / 1000 };
+    if (ready && /Dashboard: http:\/\//.test(run.output)) {
+      run.seconds = (Date.now() - started) / 1000;
+      return run;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   stop(run);
@@ -95,12 +100,22 @@ test('npm start on a fresh clone with no FerretDB built builds what it needs, se
   await stop(first);
   assert.match(first.output, /INFO: stopped/);
 
+  // The quick start again: `npm install` rewrites package-lock.json, unchanged, which must not count as a change.
+  execFileSync('npm', ['install', '--prefer-offline'], { cwd: clone, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const second = await npmStart(clone, env, 30_000);
   runs.push(second);
   t.diagnostic(`second npm start ${second.seconds.toFixed(1)} s`);
   assert.doesNotMatch(second.output, /▶ (build|FerretDB)/, 'nothing was rebuilt');
   assert.ok(second.seconds < 5, `second start served after ${second.seconds} s`);
   await stop(second);
+
+  // One source changed: only its output is rebuilt.
+  const tracker = join(clone, 'backend', 'tracker', 'src', 'clickpath.ts');
+  utimesSync(tracker, new Date(), new Date());
+  const third = await npmStart(clone, env, 60_000);
+  runs.push(third);
+  assert.deepEqual(third.output.match(/▶ .*/g), ['▶ build tracker']);
+  await stop(third);
 
   assert.ok(readdirSync(join(clone, 'data', 'db')).length > 0, 'data under <clone>/data');
   assert.equal(existsSync(join(clone, 'backend', 'data')), false);
