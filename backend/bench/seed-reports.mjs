@@ -356,7 +356,6 @@ export async function seedReports(
     Math.max(1, Math.round(rawSample / (PV_PER_VISIT * VISITS_PER_VISITOR))),
   );
   const start = Date.parse(`${lastDay}T00:00:00Z`);
-  const visitorDocs = [];
   const visitDocs = [];
   const eventDocs = [];
   for (const vid of sampleVisitors) {
@@ -425,28 +424,8 @@ export async function seedReports(
       hour,
       ...attrs,
       ...state,
-      lastBatch: 'seed',
-      undo: null,
-    });
-    visitorDocs.push({
-      _id: `${siteId}:${vid}`,
-      siteId,
-      vid,
-      firstSeen: ts,
-      lastSeen: state.lastSeen,
-      visits: 1,
-      pageviews: n,
-      events: 0,
-      engagedMs: 0,
       userId: '',
       traits: null,
-      country: 'DE',
-      device: 'desktop',
-      browser: 'Chrome',
-      source: 'Google',
-      lastVisitId: visitId,
-      lastBatch: 'seed',
-      undo: null,
     });
   }
   const insertAll = async (name, docs) => {
@@ -455,7 +434,6 @@ export async function seedReports(
   };
   await insertAll('events', eventDocs.slice(0, rawSample));
   await insertAll('visits', visitDocs);
-  await insertAll('visitors', visitorDocs);
 
   return {
     rollupDocuments: documents,
@@ -463,6 +441,5 @@ export async function seedReports(
     events: totalEvents,
     rawEvents: Math.min(rawSample, eventDocs.length),
     visits: visitDocs.length,
-    visitors: visitorDocs.length,
   };
 }

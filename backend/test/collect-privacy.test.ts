@@ -2,6 +2,7 @@ import pino from 'pino';
 import request from 'supertest';
 
 import { createServer } from '../src/app';
+import { getVisitor } from '../src/aggregate/service';
 import { processPendingEvents } from '../src/aggregate/aggregator';
 import { pruneSalts } from '../src/collect/identity';
 import {
@@ -170,9 +171,6 @@ describe('first-party visitor ids', () => {
     expect(second).toBe(first);
 
     await processPendingEvents({ waitForLeaseMs: 10_000 });
-    const visitor = await t.db
-      .collection<{ _id: string; visits: number }>('visitors')
-      .findOne({ _id: `${firstParty.id}:f:returning_visitor_1` });
-    expect(visitor).toMatchObject({ visits: 2 });
+    expect(await getVisitor(firstParty.id, 'f:returning_visitor_1')).toMatchObject({ visits: 2 });
   });
 });

@@ -133,8 +133,14 @@ describe('visitors and clickpaths', () => {
       `${base()}/visitors?${qs(range, ['country:is_not:US', 'device:is:desktop'])}`,
     );
     expect(notUs.total).toBe(3);
+    // A visitor is listed on every day they visited, with that day's visits: alice came back on the 11th.
     const day1 = await getJson(t, secret, `${base()}/visitors?${qs({ from: '2026-03-10', to: '2026-03-10' })}`);
-    expect(day1.visitors.map((v: { id: string }) => v.id).sort()).toEqual(['f:bob00000001', 'f:carol0000001']);
+    expect(day1.visitors.map((v: { id: string }) => v.id).sort()).toEqual([
+      'f:alice0000001',
+      'f:bob00000001',
+      'f:carol0000001',
+    ]);
+    expect(day1.visitors.find((v: { id: string }) => v.id === 'f:alice0000001')).toMatchObject({ visits: 2 });
   });
 
   it('when a first-party visitor is opened, then the lifetime clickpath lists visits across days in order with timings and the user id', async () => {

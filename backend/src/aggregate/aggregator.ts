@@ -5,10 +5,28 @@ import mongoose, { type mongo } from 'mongoose';
 import { chunksById, deleteChunks, oldestChunks, type InboxChunk } from '../collect/inbox';
 import type { Logger } from 'pino';
 
-import { computeBatch, visitorDayKey, visitorKey, type BatchResult, type BatchState, type SiteConfig } from './compute';
-import { LeaseLostError, acquireLease, releaseLease, setPendingBatch, waitForLease } from './lease';
-import { collections, type LockDoc, type RawEvent, type VisitDoc, type VisitorDayDoc, type VisitorDoc } from './model';
+import { claimNewEvents, duplicateIndexes } from './claims';
+import { computeBatch, type BatchResult, type SiteConfig } from './compute';
+import {
+  LeaseLostError,
+  acquireLease,
+  commitBatch,
+  releaseLease,
+  setEpoch,
+  setPendingBatch,
+  waitForLease,
+} from './lease';
+import { collections, type LockDoc, type PendingBatch, type RawEvent, type VisitDoc } from './model';
 import { rollupWrites } from './rollups';
+import { applyDelta, visitHasClosed, type StateDelta } from './state';
+import {
+  appendJournal,
+  dropOtherEpochs,
+  loadState,
+  shouldStartEpoch,
+  writeSnapshot,
+  type LoadedState,
+} from './state-store';
 
 export const DEFAULT_BATCH_SIZE = 2000;
 const DEFAULT_TIMEOUT_MINUTES = 30;
@@ -67,13 +85,40 @@ function emptyStats(): DrainStats {
   return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {} };
 }
 
-async function drain(holder: string, initial: LockDoc, options: DrainOptions): Promise<DrainStats> {
+/**
+ * The state as of the last committed batch, kept between drains while this
+ * process holds the lease and nobody else advanced the journal.
+ */
+let memory: LoadedState | undefined;
+
+/** The state for `lock`: the one in memory when it is current, else loaded from the store. */
+async function stateFor(holder: string, lock: LockDoc): Promise<LoadedState> {
+  const current = memory && !lock.pending && memory.epoch === lock.epoch && memory.seq === (lock.seq ?? 0);
+  if (current) return memory!;
+  memory = undefined;
+  const loaded = await loadState(lock.epoch);
+  if (!lock.epoch) await setEpoch(holder, loaded.epoch, 0);
+  memory = loaded;
+  return loaded;
+}
+
+interface DrainRunOptions extends DrainOptions {
+  /** Close visits by the wall clock once the inbox is empty (the background loop; never in tests that replay history). */
+  closeIdleVisits?: boolean;
+}
+
+async function drain(holder: string, initial: LockDoc, options: DrainRunOptions): Promise<DrainStats> {
   const stats = emptyStats();
   let lock: LockDoc | null = initial;
   for (;;) {
     if (!lock) throw new LeaseLostError();
-    const processed = await processBatch(holder, lock.pending, options.batchSize ?? DEFAULT_BATCH_SIZE, stats);
-    if (processed === 0 || options.shouldStop?.()) return stats;
+    const loaded = await stateFor(holder, lock);
+    const processed = await processBatch(holder, lock.pending, loaded, options.batchSize ?? DEFAULT_BATCH_SIZE, stats);
+    if (processed === 0) {
+      if (options.closeIdleVisits) await closeIdleVisits(holder, loaded, stats);
+      return stats;
+    }
+    if (options.shouldStop?.()) return stats;
     lock = await acquireLease(holder);
   }
 }
@@ -92,105 +137,125 @@ function time(stats: DrainStats, phase: string, started: number): number {
   return now;
 }
 
-/**
- * One batch: the oldest inbox chunks (or the batch a previous holder left
- * half-done), minus events already aggregated, turned into visits, visitors and
- * rollups; then the events are stored with their visit ids and the chunks
- * deleted. Returns the number of events consumed (0 when the inbox is empty).
- */
-async function processBatch(
-  holder: string,
-  pending: LockDoc['pending'],
-  batchSize: number,
-  stats: DrainStats,
-): Promise<number> {
-  const readStarted = Date.now();
-  let chunks: InboxChunk[];
-  let batchId: string;
-  if (pending) {
-    chunks = await chunksById(pending.chunkIds.map((id) => new mongoose.Types.ObjectId(id)));
-    batchId = pending.batchId;
-  } else {
-    chunks = await oldestChunks(batchSize);
-    if (chunks.length === 0) return 0;
-    const chunkIds = chunks.map((c) => c.id.toHexString());
-    batchId = batchIdOf(chunkIds);
-    await setPendingBatch(holder, { batchId, chunkIds });
-  }
-  stats.roundTrips += 2;
+/** Events of the chunks, each id once. */
+function uniqueEvents(chunks: readonly InboxChunk[]): RawEvent[] {
   const unique = new Map<string, RawEvent>();
   for (const chunk of chunks) {
     for (const event of chunk.events) if (!unique.has(event._id)) unique.set(event._id, event as RawEvent);
   }
-  const events = await claimNewEvents(batchId, [...unique.values()]);
-  stats.roundTrips += 1;
-  events.sort(byTimeThenId);
-  time(stats, 'readEvents', readStarted);
-
-  if (events.length > 0) {
-    const loadStarted = Date.now();
-    const sites = await loadSites(events);
-    const state = await loadBatchState(batchId, events, stats);
-    stats.roundTrips += 1;
-    time(stats, 'loadState', loadStarted);
-    const computeStarted = Date.now();
-    const result = computeBatch(batchId, events, sites, state);
-    time(stats, 'compute', computeStarted);
-    await writeBatch(batchId, result, state, stats);
-    await storeEvents(events, result, stats);
-  }
-  await deleteChunks(chunks.map((c) => c.id));
-  await setPendingBatch(holder, null);
-  stats.roundTrips += 2;
-  stats.batches += 1;
-  stats.events += events.length;
-  return Math.max(1, unique.size);
+  return [...unique.values()];
 }
 
 /**
- * Claims the batch's event ids in `event_claims` (an insert, cheap on every
- * server): an id another batch already claimed is a resent event and is dropped,
- * while one this very batch claimed before a crash is kept for the replay.
+ * One batch: the oldest inbox chunks (or the batch a previous holder left
+ * half-done), minus events already aggregated, applied to the state; then the
+ * rollups, the visits that closed and the events are written, the state delta
+ * journaled (the commit), and the chunks deleted. Returns the number of events
+ * consumed (0 when the inbox is empty).
  */
-async function claimNewEvents(batchId: string, events: RawEvent[]): Promise<RawEvent[]> {
-  if (events.length === 0) return events;
-  const at = new Date();
-  let duplicates: string[] = [];
-  try {
-    await collections.eventClaims().insertMany(
-      events.map((e) => ({ _id: e._id, batch: batchId, at })),
-      { ordered: false },
-    );
-  } catch (error) {
-    duplicates = duplicateIndexes(error).map((i) => events[i]!._id);
+async function processBatch(
+  holder: string,
+  pending: PendingBatch | null,
+  loaded: LoadedState,
+  batchSize: number,
+  stats: DrainStats,
+): Promise<number> {
+  const readStarted = Date.now();
+  let batch: PendingBatch;
+  let chunks: InboxChunk[];
+  // The batch clock: the newest event's time, never going back.
+  const clockOf = (list: readonly InboxChunk[]) =>
+    Math.max(loaded.state.clock, ...list.flatMap((c) => c.events.map((e) => e.ts.getTime())));
+  if (pending) {
+    chunks = await chunksById(pending.chunkIds.map((id) => new mongoose.Types.ObjectId(id)));
+    // A batch left pending by a version that did not record its clock gets it the same way.
+    batch = { ...pending, clock: pending.clock ?? clockOf(chunks) };
+  } else {
+    chunks = await oldestChunks(batchSize);
+    if (chunks.length === 0) return 0;
+    const chunkIds = chunks.map((c) => c.id.toHexString());
+    batch = { batchId: batchIdOf(chunkIds), chunkIds, clock: clockOf(chunks) };
+    await setPendingBatch(holder, batch);
   }
-  if (duplicates.length === 0) return events;
-  const ours = new Set(
-    (
-      await collections
-        .eventClaims()
-        .find({ _id: { $in: duplicates }, batch: batchId }, { projection: { _id: 1 } })
-        .toArray()
-    ).map((c) => c._id),
-  );
-  const resent = new Set(duplicates.filter((id) => !ours.has(id)));
-  return events.filter((e) => !resent.has(e._id));
+  stats.roundTrips += 2;
+  const consumed = chunks.reduce((sum, c) => sum + c.events.length, 0);
+  if (loaded.lastBatchId !== batch.batchId) {
+    time(stats, 'readEvents', readStarted);
+    stats.events += await applyBatch(batch, uniqueEvents(chunks), loaded, stats);
+  }
+  await deleteChunks(chunks.map((c) => c.id));
+  await commitBatch(holder, loaded.seq);
+  stats.roundTrips += 2;
+  stats.batches += 1;
+  await maybeStartEpoch(holder, loaded);
+  return Math.max(1, consumed);
 }
 
-/** Indexes of duplicate-key failures in a bulk insert; rethrows anything else. */
-function duplicateIndexes(error: unknown): number[] {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }>;
-  // A lost connection also surfaces as a bulk error, with no write errors listed.
-  if (list.length === 0) throw error;
-  return list.map((e) => {
-    if ((e.code ?? e.err?.code) !== 11000) throw error;
-    return e.index ?? e.err?.index ?? -1;
-  });
+/**
+ * Drops events of deleted sites, claims the rest (dropping resent ones), computes
+ * the batch from the state and writes it; the journal record commits it, then
+ * the state in memory moves on. Returns the number of events aggregated.
+ */
+async function applyBatch(
+  batch: PendingBatch,
+  received: RawEvent[],
+  loaded: LoadedState,
+  stats: DrainStats,
+): Promise<number> {
+  let started = Date.now();
+  const sites = await loadSites(received);
+  const events = await claimNewEvents(
+    batch.batchId,
+    received.filter((e) => sites.has(String(e.siteId))),
+  );
+  events.sort(byTimeThenId);
+  stats.roundTrips += 2;
+  started = time(stats, 'claim', started);
+  const result = computeBatch(events, sites, loaded.state, batch.clock);
+  time(stats, 'compute', started);
+  await writeBatch(batch.batchId, result, stats);
+  await storeEvents(events, result, stats);
+  await journal(batch.batchId, result.delta, loaded, stats);
+  return events.length;
+}
+
+/** Journals a delta as the next record and applies it to the state in memory. */
+async function journal(batchId: string, delta: StateDelta, loaded: LoadedState, stats: DrainStats): Promise<void> {
+  const started = Date.now();
+  loaded.journalBytes += await appendJournal(loaded.epoch, loaded.seq + 1, batchId, delta);
+  applyDelta(loaded.state, delta);
+  loaded.seq += 1;
+  loaded.lastBatchId = batchId;
+  stats.roundTrips += 2;
+  time(stats, 'journal', started);
+}
+
+/** Starts a new state epoch when the journal has outgrown the snapshot (state-store.ts). */
+async function maybeStartEpoch(holder: string, loaded: LoadedState): Promise<void> {
+  if (shouldStartEpoch(loaded)) await startEpoch(holder, loaded);
+}
+
+async function startEpoch(holder: string, loaded: LoadedState): Promise<void> {
+  const { epoch, bytes } = await writeSnapshot(loaded.state);
+  await setEpoch(holder, epoch, 0);
+  Object.assign(loaded, { epoch, seq: 0, snapshotBytes: bytes, journalBytes: 0 });
+  await dropOtherEpochs(epoch);
+}
+
+/**
+ * With the inbox empty, closes the visits that the wall clock says can no longer
+ * grow, so they reach `visits` and leave memory even when no new event moves the
+ * batch clock. The clock stays a few seconds behind: events still in flight to
+ * the inbox are older than it.
+ */
+async function closeIdleVisits(holder: string, loaded: LoadedState, stats: DrainStats): Promise<void> {
+  const clock = Date.now() - 10_000;
+  if (![...loaded.state.visits.values()].some((visit) => visitHasClosed(visit, clock))) return;
+  const batch: PendingBatch = { batchId: `close-${clock}`, chunkIds: [], clock };
+  await setPendingBatch(holder, batch);
+  await applyBatch(batch, [], loaded, stats);
+  await commitBatch(holder, loaded.seq);
+  stats.batches += 1;
 }
 
 /** Inserts the batch's events with their visit ids; rows a crashed attempt already stored are kept. */
@@ -198,21 +263,31 @@ async function storeEvents(events: RawEvent[], result: BatchResult, stats: Drain
   const started = Date.now();
   const visitOf = new Map<string, string>();
   for (const [visitId, ids] of result.eventsByVisit) for (const id of ids) visitOf.set(id, visitId);
+  await insertIgnoringDuplicates(
+    collections.events(),
+    events.map((e) => ({ ...e, visitId: visitOf.get(e._id) ?? '' })),
+  );
+  stats.roundTrips += 1;
+  time(stats, 'storeEvents', started);
+}
+
+/** Inserts documents; ones a crashed attempt of the same batch already inserted are kept. */
+async function insertIgnoringDuplicates<T extends mongo.Document>(
+  collection: mongo.Collection<T>,
+  docs: mongo.OptionalUnlessRequiredId<T>[],
+): Promise<void> {
+  if (docs.length === 0) return;
   try {
-    await collections.events().insertMany(
-      events.map((e) => ({ ...e, visitId: visitOf.get(e._id) ?? '' })),
-      { ordered: false },
-    );
+    await collection.insertMany(docs, { ordered: false });
   } catch (error) {
     duplicateIndexes(error);
   }
-  stats.roundTrips += 1;
-  time(stats, 'storeEvents', started);
 }
 
 /** Site settings for the batch in one query; read every batch so setting changes apply from the next one. */
 export async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteConfig>> {
   const ids = [...new Set(events.map((e) => String(e.siteId)))].map((id) => new mongoose.Types.ObjectId(id));
+  if (ids.length === 0) return new Map();
   const db = mongoose.connection.db;
   if (!db) throw new Error('database not connected');
   const sites = await db
@@ -231,98 +306,18 @@ export async function loadSites(events: readonly RawEvent[]): Promise<Map<string
 }
 
 /**
- * Loads the visitors, their current visits and their visitor-days with one `$in`
- * query each, rolled back to before `batchId` where a previous run of this very
- * batch already wrote them.
+ * Writes a batch's rollups (each document skipped when this batch already
+ * wrote it) and inserts the visits that closed; a replay rewrites neither.
  */
-export async function loadBatchState(batchId: string, events: readonly RawEvent[], stats: DrainStats) {
-  const visitorIds = [...new Set(events.map((e) => visitorKey(e.siteId, e.vid)))];
-  const visitors = new Map<string, VisitorDoc>();
-  for (const doc of await collections
-    .visitors()
-    .find({ _id: { $in: visitorIds } })
-    .toArray()) {
-    if (doc.lastBatch === batchId) {
-      if (!doc.undo) continue;
-      Object.assign(doc, doc.undo);
-    }
-    visitors.set(doc._id, doc);
-  }
-  stats.roundTrips += 1;
-
-  const visitIds = [...visitors.values()].map((v) => v.lastVisitId).filter(Boolean);
-  const visits = new Map<string, VisitDoc>();
-  for (const doc of await collections
-    .visits()
-    .find({ _id: { $in: visitIds } })
-    .toArray()) {
-    if (doc.lastBatch === batchId) {
-      if (!doc.undo) continue;
-      Object.assign(doc, doc.undo);
-    }
-    visits.set(doc._id, doc);
-  }
-  stats.roundTrips += 1;
-
-  const dayIds = new Set(events.map((e) => visitorDayKey(e.siteId, e.day, e.vid)));
-  for (const visit of visits.values()) dayIds.add(visitorDayKey(visit.siteId, visit.day, visit.vid));
-  const visitorDays = new Map<string, VisitorDayDoc>();
-  for (const doc of await collections
-    .visitorDays()
-    .find({ _id: { $in: [...dayIds] } })
-    .toArray()) {
-    if (doc.lastBatch === batchId) {
-      const added = new Set(doc.added);
-      doc.keys = [...doc.keys.filter((k) => !added.has(k)), ...(doc.removed ?? [])];
-      doc.added = [];
-      doc.removed = [];
-      doc.lastBatch = '';
-    }
-    visitorDays.set(doc._id, doc);
-  }
-  return { visitors, visits, visitorDays };
-}
-
-/**
- * Writes a batch in an order that makes a replay safe: rollup documents (each
- * skipped when this batch already wrote it), then visits, visitors and visitor-days (whole documents that
- * carry their own undo); the caller then stores the events and deletes the chunks.
- */
-export async function writeBatch(
-  batchId: string,
-  result: BatchResult,
-  state: BatchState,
-  stats: DrainStats,
-): Promise<void> {
+export async function writeBatch(batchId: string, result: BatchResult, stats: DrainStats): Promise<void> {
   let started = Date.now();
   const rollups = await rollupWrites(batchId, result.rollups);
   await Promise.all([...rollups].map(([part, ops]) => bulkWriteIgnoringDuplicates(collections.rollups(part), ops)));
   for (const ops of rollups.values()) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
-
-  await bulkWriteIgnoringDuplicates(collections.visits(), upserts(result.visits, state.visits));
-  started = time(stats, 'writeVisits', started);
-  await bulkWriteIgnoringDuplicates(collections.visitors(), upserts(result.visitors, state.visitors));
-  started = time(stats, 'writeVisitors', started);
-  await bulkWriteIgnoringDuplicates(collections.visitorDays(), upserts(result.visitorDays, state.visitorDays));
-  time(stats, 'writeVisitorDays', started);
-  stats.roundTrips += 5;
-}
-
-/**
- * Inserts for documents the batch created, replacements for those it loaded:
- * an insert is cheap everywhere, while FerretDB scans the collection for every
- * update, and most visits, visitors and visitor-days of a batch are new.
- */
-function upserts<T extends { _id: string }>(
-  docs: T[],
-  loaded: ReadonlyMap<string, unknown>,
-): mongo.AnyBulkWriteOperation<T>[] {
-  return docs.map((doc): mongo.AnyBulkWriteOperation<T> =>
-    loaded.has(doc._id)
-      ? { replaceOne: { filter: { _id: doc._id } as mongo.Filter<T>, replacement: doc, upsert: true } }
-      : { insertOne: { document: doc as unknown as mongo.OptionalId<T> } },
-  );
+  await insertIgnoringDuplicates<VisitDoc>(collections.visits(), result.closedVisits);
+  time(stats, 'writeVisits', started);
+  stats.roundTrips += 2;
 }
 
 /**
@@ -338,12 +333,29 @@ async function bulkWriteIgnoringDuplicates<T extends mongo.Document>(
   try {
     await collection.bulkWrite(ops, { ordered: false });
   } catch (error) {
-    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-    const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{
-      code?: number;
-    }>;
-    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+    duplicateIndexes(error);
   }
+}
+
+/**
+ * Changes the state outside a batch (erasure, site deletion, rebuild) under the
+ * aggregator lease: journaled like a batch, so every holder after this one sees
+ * it. With `forget`, a new epoch starts right after, so no record that held the
+ * dropped data (nor the drop itself) stays behind.
+ */
+export async function changeState(
+  change: (loaded: LoadedState) => StateDelta | Promise<StateDelta>,
+  options: { forget?: boolean; waitMs?: number } = {},
+): Promise<void> {
+  await withLease(options.waitMs ?? 60_000, async (holder, lock) => {
+    const loaded = await stateFor(holder, lock);
+    if (lock.pending) await processBatch(holder, lock.pending, loaded, DEFAULT_BATCH_SIZE, emptyStats());
+    const delta = await change(loaded);
+    await journal(`change-${randomUUID()}`, delta, loaded, emptyStats());
+    await commitBatch(holder, loaded.seq);
+    if (options.forget) await startEpoch(holder, loaded);
+    return { leased: true };
+  });
 }
 
 let loop: { stop: () => Promise<void> } | undefined;
@@ -367,7 +379,7 @@ export function startAggregator(options: AggregatorOptions = {}): void {
     while (running) {
       try {
         const stats = await withLease(0, (holder, lock) =>
-          drain(holder, lock, { ...optional(options.batchSize), shouldStop: () => !running }),
+          drain(holder, lock, { ...optional(options.batchSize), shouldStop: () => !running, closeIdleVisits: true }),
         );
         if (stats.events > 0) options.logger?.debug({ ...stats }, 'aggregated events');
       } catch (error) {

@@ -9,22 +9,13 @@ import {
   type VisitAttributes,
   type VisitDoc,
   type VisitState,
-  type VisitorDayDoc,
-  type VisitorDoc,
-  type VisitorState,
 } from './model';
+import { visitHasClosed, visitorDayKey, visitorKey, type AggregatorState, type StateDelta } from './state';
 
 /** What the aggregator needs to know about a site, read once per batch. */
 export interface SiteConfig {
   timeoutMs: number;
   firstParty: boolean;
-}
-
-/** Existing documents touched by a batch, already rolled back to their state before that batch. */
-export interface BatchState {
-  visitors: Map<string, VisitorDoc>;
-  visits: Map<string, VisitDoc>;
-  visitorDays: Map<string, VisitorDayDoc>;
 }
 
 export type CounterDelta = Partial<Record<Counter, number>>;
@@ -42,10 +33,11 @@ export interface RollupDelta {
 
 export interface BatchResult {
   rollups: RollupDelta[];
-  visits: VisitDoc[];
-  visitors: VisitorDoc[];
-  visitorDays: VisitorDayDoc[];
-  /** Event ids per visit id ('' for events of sites that no longer exist). */
+  /** The state change, applied once the batch is journaled. */
+  delta: StateDelta;
+  /** Visits that closed with this batch, to insert into `visits`. */
+  closedVisits: VisitDoc[];
+  /** Event ids per visit id ('' for engagement that arrived after its visit closed). */
   eventsByVisit: Map<string, string[]>;
 }
 
@@ -71,33 +63,9 @@ const VISIT_DIMS: ReadonlyArray<readonly [KeyDimension, (v: VisitAttributes) => 
   ['language', (v) => v.language],
 ];
 
-export const visitorKey = (siteId: mongo.ObjectId | string, vid: string) => `${String(siteId)}:${vid}`;
-export const visitorDayKey = (siteId: mongo.ObjectId | string, day: string, vid: string) =>
-  `${String(siteId)}:${day}:${vid}`;
-
 export function visitState(v: VisitState): VisitState {
   const { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce } = v;
   return { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce };
-}
-
-export function visitorState(v: VisitorState): VisitorState {
-  const { firstSeen, lastSeen, visits, pageviews, events, engagedMs, userId, traits } = v;
-  const { country, device, browser, source, lastVisitId } = v;
-  return {
-    firstSeen,
-    lastSeen,
-    visits,
-    pageviews,
-    events,
-    engagedMs,
-    userId,
-    traits,
-    country,
-    device,
-    browser,
-    source,
-    lastVisitId,
-  };
 }
 
 /** A row of counters: the day's totals (`all`), a UTC hour (`hour`), or a key of a dimension. */
@@ -177,29 +145,6 @@ function contribute(visit: VisitDoc, state: VisitState, sign: 1 | -1, out: Rollu
 
 const isBounce = (v: VisitState) => v.pageviews <= 1 && v.events === 0;
 
-function newVisitor(siteId: mongo.ObjectId, vid: string, ts: Date): VisitorDoc {
-  return {
-    _id: visitorKey(siteId, vid),
-    siteId,
-    vid,
-    firstSeen: ts,
-    lastSeen: ts,
-    visits: 0,
-    pageviews: 0,
-    events: 0,
-    engagedMs: 0,
-    userId: '',
-    traits: null,
-    country: '',
-    device: '',
-    browser: '',
-    source: '',
-    lastVisitId: '',
-    lastBatch: '',
-    undo: null,
-  };
-}
-
 function newVisit(event: RawEvent): VisitDoc {
   const siteId = String(event.siteId);
   const clientId = event._id.startsWith(`${siteId}:`) ? event._id.slice(siteId.length + 1) : event._id;
@@ -220,50 +165,57 @@ function newVisit(event: RawEvent): VisitDoc {
     engagedMs: 0,
     duration: 0,
     bounce: true,
-    lastBatch: '',
-    undo: null,
+    userId: '',
+    traits: null,
   };
 }
 
+/** A copy a batch may change without touching the state it was read from. */
+const copyVisit = (visit: VisitDoc): VisitDoc => ({ ...visit, traits: visit.traits ? { ...visit.traits } : null });
+
 /**
- * Turns one batch of raw events (sorted by ts, _id) into the documents and
- * counter deltas to write. Pure: the same events and state always give the
- * same result, which is what makes a replayed batch safe.
+ * Turns one batch of raw events (sorted by ts, _id) into rollup deltas, the
+ * visits that closed and the state delta. Pure: `state` is only read, and the
+ * same events, state and clock always give the same result, which is what makes
+ * a replayed batch exact. `clock` (ms) closes the visits that can no longer grow.
  */
 export function computeBatch(
-  batchId: string,
   events: readonly RawEvent[],
   sites: ReadonlyMap<string, SiteConfig>,
-  state: BatchState,
+  state: AggregatorState,
+  clock: number,
 ): BatchResult {
   const rollups = new RollupAccumulator();
+  const visits = new Map<string, VisitDoc>();
+  const current = new Map<string, string>();
+  const days = new Map<string, string[]>();
   const before = new Map<string, VisitState | null>();
-  const touchedVisitors = new Map<string, VisitorState | null>();
-  const touchedDays = new Set<VisitorDayDoc>();
   const eventsByVisit = new Map<string, string[]>();
 
-  /** The visitor's day document, marked as changed by this batch. */
-  const dayDoc = (siteId: mongo.ObjectId, day: string, vid: string): VisitorDayDoc => {
+  const visitById = (id: string | undefined): VisitDoc | undefined => {
+    if (id === undefined) return undefined;
+    let visit = visits.get(id);
+    if (!visit) {
+      const stored = state.visits.get(id);
+      if (!stored) return undefined;
+      visit = copyVisit(stored);
+      visits.set(id, visit);
+    }
+    return visit;
+  };
+  const dayKeys = (siteId: mongo.ObjectId, day: string, vid: string): string[] => {
     const id = visitorDayKey(siteId, day, vid);
-    let doc = state.visitorDays.get(id);
-    if (!doc) {
-      doc = { _id: id, siteId, day, vid, keys: [], lastBatch: '', added: [], removed: [] };
-      state.visitorDays.set(id, doc);
+    let keys = days.get(id);
+    if (!keys) {
+      keys = [...(state.days.get(id) ?? [])];
+      days.set(id, keys);
     }
-    if (doc.lastBatch !== batchId) {
-      doc.lastBatch = batchId;
-      doc.added = [];
-      doc.removed = [];
-    }
-    touchedDays.add(doc);
-    return doc;
+    return keys;
   };
   const countVisitor = (siteId: mongo.ObjectId, day: string, vid: string, entry: string): boolean => {
-    const known = state.visitorDays.get(visitorDayKey(siteId, day, vid));
-    if (known?.keys.includes(entry)) return false;
-    const doc = dayDoc(siteId, day, vid);
-    doc.keys.push(entry);
-    doc.added.push(entry);
+    const keys = days.get(visitorDayKey(siteId, day, vid)) ?? state.days.get(visitorDayKey(siteId, day, vid));
+    if (keys?.includes(entry)) return false;
+    dayKeys(siteId, day, vid).push(entry);
     return true;
   };
   /**
@@ -272,22 +224,18 @@ export function computeBatch(
    * their visits that day ends there.
    */
   const moveExit = (visit: VisitDoc, from: string, to: string) => {
-    const doc = dayDoc(visit.siteId, visit.day, visit.vid);
+    let keys = dayKeys(visit.siteId, visit.day, visit.vid);
     const marker = (page: string) => `exit_page|${page}|${visit._id}`;
-    const exitsAt = (page: string) => doc.keys.some((k) => k.startsWith(`exit_page|${page}|`));
+    const exitsAt = (page: string) => keys.some((k) => k.startsWith(`exit_page|${page}|`));
     if (from) {
       const gone = marker(from);
-      doc.keys = doc.keys.filter((k) => k !== gone);
-      if (doc.added.includes(gone)) doc.added = doc.added.filter((k) => k !== gone);
-      else (doc.removed ??= []).push(gone);
+      keys = keys.filter((k) => k !== gone);
+      days.set(visitorDayKey(visit.siteId, visit.day, visit.vid), keys);
       if (!exitsAt(from)) rollups.add(visit.siteId, visit.day, keyRow('exit_page', from), 'visitors', -1);
     }
     if (to) {
       if (!exitsAt(to)) rollups.add(visit.siteId, visit.day, keyRow('exit_page', to), 'visitors', 1);
-      const added = marker(to);
-      doc.keys.push(added);
-      if (doc.removed?.includes(added)) doc.removed = doc.removed.filter((k) => k !== added);
-      else doc.added.push(added);
+      keys.push(marker(to));
     }
   };
   const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: KeyDimension, key: string) => {
@@ -297,32 +245,33 @@ export function computeBatch(
   for (const event of events) {
     const siteId = event.siteId;
     const site = sites.get(String(siteId));
-    if (!site) {
-      push(eventsByVisit, '', event._id);
-      continue;
-    }
+    // Callers drop the events of deleted sites before a batch.
+    if (!site) continue;
     const ts = event.ts;
+    const { day, hour } = event;
     const vKey = visitorKey(siteId, event.vid);
-    let visitor = state.visitors.get(vKey);
-    if (!visitor) {
-      visitor = newVisitor(siteId, event.vid, ts);
-      state.visitors.set(vKey, visitor);
-    }
-    if (!touchedVisitors.has(vKey)) touchedVisitors.set(vKey, visitor.lastBatch === '' ? null : visitorState(visitor));
-
-    let visit = visitor.lastVisitId ? state.visits.get(visitor.lastVisitId) : undefined;
+    const previous = visitById(current.get(vKey) ?? state.current.get(vKey));
+    let visit = previous;
     const continues =
       visit !== undefined && (event.kind === 'en' || ts.getTime() - visit.lastSeen.getTime() <= site.timeoutMs);
     if (!visit || !continues) {
+      if (event.kind === 'en') {
+        // Engagement reported after its visit closed still belongs to the page's day.
+        rollups.add(siteId, day, ALL, 'engaged', event.engagedMs);
+        rollups.add(siteId, day, hourRow(hour), 'engaged', event.engagedMs);
+        rollups.add(siteId, day, keyRow('page', event.path), 'engaged', event.engagedMs);
+        push(eventsByVisit, '', event._id);
+        continue;
+      }
       visit = newVisit(event);
-      state.visits.set(visit._id, visit);
+      // Identity carries over from the visitor's previous visit while it is still open.
+      if (previous) {
+        visit.userId = previous.userId;
+        visit.traits = previous.traits ? { ...previous.traits } : null;
+      }
+      visits.set(visit._id, visit);
       before.set(visit._id, null);
-      visitor.lastVisitId = visit._id;
-      visitor.visits += 1;
-      visitor.country = visit.country;
-      visitor.device = visit.device;
-      visitor.browser = visit.browser;
-      visitor.source = visit.source;
+      current.set(vKey, visit._id);
       for (const [dim, keyOf] of VISIT_DIMS) uniqueDaily(siteId, visit.day, visit.vid, dim, keyOf(visit));
     } else if (!before.has(visit._id)) {
       before.set(visit._id, visitState(visit));
@@ -333,10 +282,7 @@ export function computeBatch(
     const active = event.kind !== 'en' || ts.getTime() - visit.lastSeen.getTime() <= site.timeoutMs;
     const latest = ts.getTime() >= visit.lastSeen.getTime();
     if (active && latest) visit.lastSeen = ts;
-    if (ts.getTime() > visitor.lastSeen.getTime()) visitor.lastSeen = ts;
-    if (ts.getTime() < visitor.firstSeen.getTime()) visitor.firstSeen = ts;
 
-    const { day, hour } = event;
     if (event.kind !== 'en') {
       if (countVisitor(siteId, day, event.vid, 'all|')) {
         rollups.add(siteId, day, ALL, 'visitors', 1);
@@ -349,7 +295,6 @@ export function computeBatch(
       case 'pv': {
         const nf = event.notFound ? 1 : 0;
         visit.pageviews += 1;
-        visitor.pageviews += 1;
         if (!visit.entryPage) {
           visit.entryPage = event.path;
           uniqueDaily(siteId, visit.day, event.vid, 'entry_page', event.path);
@@ -367,7 +312,6 @@ export function computeBatch(
       }
       case 'ev': {
         visit.events += 1;
-        visitor.events += 1;
         rollups.add(siteId, day, ALL, 'events', 1);
         rollups.add(siteId, day, hourRow(hour), 'events', 1);
         rollups.add(siteId, day, keyRow('event', event.name), 'events', 1);
@@ -383,7 +327,6 @@ export function computeBatch(
       case 'en': {
         const ms = event.engagedMs;
         visit.engagedMs += ms;
-        visitor.engagedMs += ms;
         rollups.add(siteId, day, ALL, 'engaged', ms);
         rollups.add(siteId, day, hourRow(hour), 'engaged', ms);
         rollups.add(siteId, day, keyRow('page', event.path), 'engaged', ms);
@@ -392,8 +335,8 @@ export function computeBatch(
       case 'id': {
         // Identity is only kept where the site runs first-party ids with consent.
         if (site.firstParty) {
-          if (event.userId) visitor.userId = event.userId;
-          if (event.traits) visitor.traits = { ...visitor.traits, ...event.traits };
+          if (event.userId) visit.userId = event.userId;
+          if (event.traits) visit.traits = { ...visit.traits, ...event.traits };
         }
         break;
       }
@@ -402,22 +345,26 @@ export function computeBatch(
     visit.bounce = isBounce(visit);
   }
 
-  const visits: VisitDoc[] = [];
+  const changed: VisitDoc[] = [];
   for (const [id, prior] of before) {
-    const visit = state.visits.get(id);
-    if (!visit) continue;
+    const visit = visits.get(id)!;
     if (prior) contribute(visit, prior, -1, rollups);
     contribute(visit, visitState(visit), 1, rollups);
     if ((prior?.exitPage ?? '') !== visit.exitPage) moveExit(visit, prior?.exitPage ?? '', visit.exitPage);
-    visits.push({ ...visit, lastBatch: batchId, undo: prior });
+    changed.push(visit);
   }
-  const visitors: VisitorDoc[] = [];
-  for (const [id, prior] of touchedVisitors) {
-    const visitor = state.visitors.get(id);
-    if (visitor) visitors.push({ ...visitor, lastBatch: batchId, undo: prior });
+  const closedVisits: VisitDoc[] = [];
+  const open: VisitDoc[] = [];
+  for (const visit of changed) (visitHasClosed(visit, clock) ? closedVisits : open).push(visit);
+  for (const visit of state.visits.values()) {
+    if (!before.has(visit._id) && visitHasClosed(visit, clock)) closedVisits.push(visit);
   }
-
-  return { rollups: rollups.result(), visits, visitors, visitorDays: [...touchedDays], eventsByVisit };
+  return {
+    rollups: rollups.result(),
+    delta: { clock, visits: open, closed: closedVisits.map((v) => v._id), days: [...days] },
+    closedVisits,
+    eventsByVisit,
+  };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -40,11 +40,21 @@ export async function releaseLease(holder: string): Promise<void> {
   await collections.locks().updateOne({ _id: LOCK_ID, holder }, { $set: { expiresAt: new Date(0) } });
 }
 
-/** Records (or clears) the batch being applied; fails when the lease was lost. */
-export async function setPendingBatch(holder: string, pending: LockDoc['pending']): Promise<void> {
-  const result = await collections.locks().updateOne({ _id: LOCK_ID, holder }, { $set: { pending } });
+/** Updates the lock while `holder` has it; fails when the lease was lost. */
+async function setLock(holder: string, fields: Partial<Pick<LockDoc, 'pending' | 'epoch' | 'seq'>>): Promise<void> {
+  const result = await collections.locks().updateOne({ _id: LOCK_ID, holder }, { $set: fields });
   if (result.matchedCount !== 1) throw new LeaseLostError();
 }
+
+/** Records the batch about to be applied. */
+export const setPendingBatch = (holder: string, pending: NonNullable<LockDoc['pending']>) =>
+  setLock(holder, { pending });
+
+/** Marks the pending batch done: the state journal now has `seq` records. */
+export const commitBatch = (holder: string, seq: number) => setLock(holder, { pending: null, seq });
+
+/** Points the lock at a new state epoch (state-store.ts). */
+export const setEpoch = (holder: string, epoch: string, seq: number) => setLock(holder, { epoch, seq });
 
 export class LeaseLostError extends Error {
   constructor() {

@@ -30,7 +30,7 @@ export const VISIT_ATTRIBUTES = [
 export type VisitAttribute = (typeof VISIT_ATTRIBUTES)[number];
 export type VisitAttributes = Record<VisitAttribute, string>;
 
-/** The parts of a visit that change while it grows; kept as `undo` so a replayed batch starts from the same state. */
+/** The parts of a visit that change while it grows: a batch applies contribution(after) − contribution(before). */
 export interface VisitState {
   lastSeen: Date;
   entryPage: string;
@@ -42,8 +42,12 @@ export interface VisitState {
   bounce: boolean;
 }
 
+/**
+ * One visit. While it can still grow it lives in the aggregator's state (see
+ * state.ts); once it closed it is inserted into `visits` and never changed.
+ */
 export interface VisitDoc extends VisitState, VisitAttributes {
-  /** `${siteId}:${vid}:${first event's client id}`: a retried batch rewrites the same visit. */
+  /** `${siteId}:${vid}:${first event's client id}`: a replayed batch recreates the same visit. */
   _id: string;
   siteId: mongo.ObjectId;
   vid: string;
@@ -51,50 +55,9 @@ export interface VisitDoc extends VisitState, VisitAttributes {
   /** Site-local day and UTC hour of the visit's first event. */
   day: string;
   hour: string;
-  lastBatch: string;
-  /** State before `lastBatch` touched it; null when `lastBatch` created it. */
-  undo: VisitState | null;
-}
-
-export interface VisitorState {
-  firstSeen: Date;
-  lastSeen: Date;
-  visits: number;
-  pageviews: number;
-  events: number;
-  engagedMs: number;
+  /** The identified user (first-party sites with consent), from this visit or an open one before it. */
   userId: string;
   traits: Record<string, unknown> | null;
-  country: string;
-  device: string;
-  browser: string;
-  source: string;
-  /** The visit a next event may continue. */
-  lastVisitId: string;
-}
-
-export interface VisitorDoc extends VisitorState {
-  /** `${siteId}:${vid}` */
-  _id: string;
-  siteId: mongo.ObjectId;
-  vid: string;
-  lastBatch: string;
-  undo: VisitorState | null;
-}
-
-/** Which rollup keys (`dim|key`, and `h|<UTC hour>`) a visitor was already counted under on one local day. */
-export interface VisitorDayDoc {
-  /** `${siteId}:${day}:${vid}` */
-  _id: string;
-  siteId: mongo.ObjectId;
-  day: string;
-  vid: string;
-  keys: string[];
-  lastBatch: string;
-  /** Keys that `lastBatch` added (removed again when that batch is replayed). */
-  added: string[];
-  /** Keys that `lastBatch` removed (a visit's exit page moved; put back when that batch is replayed). */
-  removed?: string[];
 }
 
 export const COUNTERS = [
@@ -168,12 +131,23 @@ export interface RollupMonthDoc {
   data: string;
 }
 
+export interface PendingBatch {
+  batchId: string;
+  chunkIds: string[];
+  /** The batch's clock (ms): a replay closes the same visits. */
+  clock: number;
+}
+
 export interface LockDoc {
   _id: string;
   holder: string;
   expiresAt: Date;
   /** The batch being applied: replayed as-is by the next holder if this one died mid-way. */
-  pending: { batchId: string; chunkIds: string[] } | null;
+  pending: PendingBatch | null;
+  /** The aggregator state's current epoch (state.ts); absent before the first batch. */
+  epoch?: string;
+  /** Journal entries in that epoch so far: a holder whose state is at another count reloads it. */
+  seq?: number;
 }
 
 const loose = { versionKey: false, strict: false } as const;
@@ -183,22 +157,11 @@ visitSchema.index({ siteId: 1, day: 1 });
 visitSchema.index({ siteId: 1, vid: 1, start: 1 });
 visitSchema.index({ siteId: 1, lastSeen: 1 });
 
-const visitorSchema = new Schema({ _id: String }, loose);
-visitorSchema.index({ siteId: 1, lastSeen: 1 });
-visitorSchema.index({ siteId: 1, userId: 1 });
-
-const visitorDaySchema = new Schema({ _id: String }, loose);
-visitorDaySchema.index({ day: 1 });
-visitorDaySchema.index({ siteId: 1, day: 1 });
+visitSchema.index({ siteId: 1, userId: 1 });
 
 const lockSchema = new Schema({ _id: String }, loose);
 
-const eventClaimSchema = new Schema({ _id: String }, loose);
-eventClaimSchema.index({ at: 1 });
-
 export const Visit = model('Visit', visitSchema, 'visits');
-export const Visitor = model('Visitor', visitorSchema, 'visitors');
-export const VisitorDay = model('VisitorDay', visitorDaySchema, 'visitor_days');
 /** One model per rollup collection; reports read by `_id`, the index serves retention, deletion and export. */
 export const rollupModels = ROLLUP_PARTS.map((part) => {
   const schema = new Schema({ _id: String }, loose);
@@ -206,7 +169,6 @@ export const rollupModels = ROLLUP_PARTS.map((part) => {
   return model(`Rollup_${part}`, schema, `rollup_${part}`);
 });
 export const Lock = model('Lock', lockSchema, 'locks');
-export const EventClaim = model('EventClaim', eventClaimSchema, 'event_claims');
 
 function db(): mongo.Db {
   const database = mongoose.connection.db;
@@ -218,12 +180,22 @@ function db(): mongo.Db {
 export const collections = {
   events: () => db().collection<RawEvent>('events'),
   visits: () => db().collection<VisitDoc>('visits'),
-  visitors: () => db().collection<VisitorDoc>('visitors'),
-  visitorDays: () => db().collection<VisitorDayDoc>('visitor_days'),
   rollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}`),
   locks: () => db().collection<LockDoc>('locks'),
-  eventClaims: () => db().collection<EventClaimDoc>('event_claims'),
+  /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */
+  eventClaims: (day: string) => db().collection<EventClaimDoc>(`event_claims_${day.replaceAll('-', '')}`),
+  /** One part of one epoch of the aggregator's state (state-store.ts). */
+  aggregatorState: (epoch: string, part: 'visits' | 'days') =>
+    db().collection<StateRecord>(`aggstate_${epoch}_${part}`),
 };
+
+/** A snapshot chunk or a journal entry of the aggregator's state, as one JSON string (state-store.ts). */
+export interface StateRecord {
+  /** `s<chunk>` for snapshot chunks, `j<seq>` for journal entries, zero-padded so they sort. */
+  _id: string;
+  batchId: string;
+  data: string;
+}
 
 /** The fields of a stored event (collect/model.ts) that the aggregator reads. */
 export interface RawEvent extends VisitAttributes {
@@ -250,5 +222,4 @@ export interface EventClaimDoc {
   /** The event's `${siteId}:${clientId}`. */
   _id: string;
   batch: string;
-  at: Date;
 }

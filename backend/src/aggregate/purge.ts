@@ -1,12 +1,27 @@
 import type { mongo } from 'mongoose';
 
+import { changeState } from './aggregator';
+import { forgetSiteClaims } from './claims';
 import { collections } from './model';
 import { deleteRollups } from './rollups';
 
-/** Deletes a site's visits, visitor profiles, rollups and visitor-day sets (site deletion). */
+/** Deletes a site's closed visits and rollups (rebuild); its open state is left to the caller's journal entry. */
 export async function deleteDerivedData(siteId: mongo.ObjectId): Promise<void> {
   await deleteRollups(siteId);
   await collections.visits().deleteMany({ siteId });
-  await collections.visitors().deleteMany({ siteId });
-  await collections.visitorDays().deleteMany({ siteId });
+}
+
+/**
+ * Forgets a deleted site in the aggregator: its open visits and visitor-days
+ * leave the state (journaled, under the lease, so no batch is midway), then its
+ * visits and rollups are deleted. Call after the site document is gone: events
+ * still arriving for it are then dropped by every batch.
+ */
+export async function purgeSiteAggregates(siteId: mongo.ObjectId): Promise<void> {
+  await changeState(
+    (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropSites: [String(siteId)] }),
+    { forget: true },
+  );
+  await deleteDerivedData(siteId);
+  await forgetSiteClaims(siteId);
 }

@@ -2,18 +2,19 @@ import { createHash } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
 
-import { processPendingEvents, withLease, writeBatch, loadBatchState, loadSites, type DrainStats } from './aggregator';
+import { changeState, loadSites, processPendingEvents, writeBatch, type DrainStats } from './aggregator';
 import { computeBatch } from './compute';
-import { acquireLease, LeaseLostError } from './lease';
 import { collections, type RawEvent } from './model';
 import { deleteDerivedData } from './purge';
+import { applyDelta, emptyState, type StateDelta } from './state';
 
 /**
- * Recomputes a site's visits, visitors and rollups from its stored raw events,
- * under the aggregator lease so the background loop cannot interleave: deletes
- * the derived data, then replays the events in time order. Events whose visit
- * changed (e.g. after a new visit timeout) get their new visit id. History whose
- * raw events retention already deleted is lost by a rebuild.
+ * Recomputes a site's visits and rollups from its stored raw events, under the
+ * aggregator lease so the background loop cannot interleave: deletes the
+ * derived data, replays the events in time order through a state of their own,
+ * and hands the visits still open at the end back to the live state. Events
+ * whose visit changed (e.g. after a new visit timeout) get their new visit id.
+ * History whose raw events retention already deleted is lost by a rebuild.
  */
 export async function rebuildRollups(
   siteId: string | mongo.ObjectId,
@@ -23,21 +24,23 @@ export async function rebuildRollups(
   const batchSize = options.batchSize ?? 2000;
   // Aggregate what is waiting first, so the rebuild sees every accepted event.
   await processPendingEvents(options);
-  return withLease(60_000, async (holder) => {
-    const stats: DrainStats = { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {} };
+  const stats: DrainStats = { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {} };
+  await changeState(async (live): Promise<StateDelta> => {
     await deleteDerivedData(site);
+    // Its own clock follows the replayed events, as the live one followed them when they arrived.
+    const rebuilt = emptyState();
     const cursor = collections.events().find({ siteId: site }).sort({ ts: 1, _id: 1 });
     let batch: RawEvent[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      if (!(await acquireLease(holder))) throw new LeaseLostError();
       const batchId = `rebuild-${createHash('sha1')
         .update(`${String(site)}|${batch[0]!._id}|${batch.length}`)
         .digest('base64url')
         .slice(0, 16)}`;
-      const state = await loadBatchState(batchId, batch, stats);
-      const result = computeBatch(batchId, batch, await loadSites(batch), state);
-      await writeBatch(batchId, result, state, stats);
+      const clock = Math.max(rebuilt.clock, batch.at(-1)!.ts.getTime());
+      const result = computeBatch(batch, await loadSites(batch), rebuilt, clock);
+      await writeBatch(batchId, result, stats);
+      applyDelta(rebuilt, result.delta);
       const moved: mongo.AnyBulkWriteOperation<RawEvent>[] = [];
       const byId = new Map(batch.map((e) => [e._id, e]));
       for (const [visitId, ids] of result.eventsByVisit) {
@@ -56,6 +59,14 @@ export async function rebuildRollups(
       if (batch.length >= batchSize) await flush();
     }
     await flush();
-    return stats;
+    // The live state drops the site and takes the rebuilt open visits and visitor-days in its place.
+    return {
+      clock: live.state.clock,
+      visits: [...rebuilt.visits.values()],
+      closed: [],
+      days: [...rebuilt.days],
+      dropSites: [String(site)],
+    };
   });
+  return stats;
 }

@@ -3,12 +3,11 @@ import mongoose, { type mongo } from 'mongoose';
 
 import type { Job } from '../lib/scheduler';
 import { collections } from './model';
+import { pruneEventClaims } from './claims';
 import { deleteRollups, monthOf } from './rollups';
 
 const DAY = 86_400_000;
 export const ROLLUP_RETENTION_MONTHS = 25;
-export const VISITOR_DAY_RETENTION_DAYS = 3;
-export const EVENT_CLAIM_RETENTION_DAYS = 7;
 
 interface SiteRetention {
   _id: mongo.ObjectId;
@@ -19,14 +18,13 @@ interface SiteRetention {
 export interface RetentionResult {
   events: number;
   visits: number;
-  visitors: number;
   /** Rollup documents (site × month × part). */
   rollups: number;
 }
 
 /**
- * Deletes, per site, raw events (and the visits and visitor profiles
- * last seen) older than `rawEventRetentionDays`, and rollups of site-local
+ * Deletes, per site, raw events (and the closed visits last seen) older than
+ * `rawEventRetentionDays`, and rollups of site-local
  * months that ended more than 25 months ago. TTL indexes are not available, so this runs as a job;
  * plain deletes by date are safe when several replicas run them at once.
  */
@@ -37,16 +35,13 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
     .collection<SiteRetention>('sites')
     .find({}, { projection: { timezone: 1, 'settings.rawEventRetentionDays': 1 } })
     .toArray();
-  const total: RetentionResult = { events: 0, visits: 0, visitors: 0, rollups: 0 };
+  const total: RetentionResult = { events: 0, visits: 0, rollups: 0 };
   for (const site of sites) {
     const days = site.settings?.rawEventRetentionDays ?? 760;
     const cutoff = new Date(now.getTime() - days * DAY);
     total.events += (await collections.events().deleteMany({ siteId: site._id, ts: { $lt: cutoff } })).deletedCount;
     total.visits += (
       await collections.visits().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
-    ).deletedCount;
-    total.visitors += (
-      await collections.visitors().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
     ).deletedCount;
     const firstKeptDay = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' })
       .minus({ months: ROLLUP_RETENTION_MONTHS })
@@ -58,23 +53,10 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
   return total;
 }
 
-/** visitor_days only dedupe unique visitors while a day can still receive events. */
-export async function pruneVisitorDays(now = new Date()): Promise<number> {
-  const cutoff = new Date(now.getTime() - VISITOR_DAY_RETENTION_DAYS * DAY).toISOString().slice(0, 10);
-  return (await collections.visitorDays().deleteMany({ day: { $lt: cutoff } })).deletedCount;
-}
-
-/** Event-id claims only need to outlive a client's retries of the same event. */
-export async function pruneEventClaims(now = new Date()): Promise<number> {
-  const cutoff = new Date(now.getTime() - EVENT_CLAIM_RETENTION_DAYS * DAY);
-  return (await collections.eventClaims().deleteMany({ at: { $lt: cutoff } })).deletedCount;
-}
-
 /** The aggregate domain's scheduled jobs, for server.ts. */
 export function aggregateJobs(): Job[] {
   return [
     { name: 'retention', everyMs: 6 * 3_600_000, run: () => applyRetention() },
-    { name: 'prune-visitor-days', everyMs: 3_600_000, run: () => pruneVisitorDays() },
     { name: 'prune-event-claims', everyMs: 3_600_000, run: () => pruneEventClaims() },
   ];
 }

@@ -4,7 +4,7 @@ import { at, clearAggregateData, insertEvents, storedRollups } from '../../test/
 import { createSite, signUp, startTestApp, type TestApp, type TestSite, type TestUser } from '../../test/support/app';
 import { processPendingEvents } from './aggregator';
 import { ROLLUP_PARTS, collections, type Dimension } from './model';
-import { getVisitorClickstream } from './service';
+import { allVisits, getVisitor, getVisitorClickstream } from './service';
 
 let t: TestApp;
 let user: TestUser;
@@ -24,13 +24,8 @@ async function rollup(siteId: string, period: string, dim: Dimension, key = '') 
   return (await storedRollups(siteId)).find((r) => r.period === period && r.dim === dim && r.key === key);
 }
 
-async function visitsOf(siteId: string) {
-  return collections
-    .visits()
-    .find({ siteId: new Types.ObjectId(siteId) })
-    .sort({ start: 1 })
-    .toArray();
-}
+/** Closed and open visits alike, in start order. */
+const visitsOf = (siteId: string) => allVisits(siteId);
 
 const T0 = '2026-03-10T10:00:00.000Z';
 
@@ -243,7 +238,7 @@ describe('visitors', () => {
     ]);
     await processPendingEvents();
 
-    const visitor = await collections.visitors().findOne({ _id: `${site.id}:f:abc` });
+    const visitor = await getVisitor(site.id, 'f:abc');
     expect(visitor).toMatchObject({
       visits: 2,
       pageviews: 2,
@@ -259,6 +254,6 @@ describe('visitors', () => {
     const site = await newSite();
     await insertEvents(site.id, [{ ts: at(T0, 0), vid: 'x', kind: 'id', userId: 'u-1' }]);
     await processPendingEvents();
-    expect(await collections.visitors().findOne({ _id: `${site.id}:x` })).toMatchObject({ userId: '', traits: null });
+    expect(await getVisitor(site.id, 'x')).toMatchObject({ userId: '', traits: null });
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { mongo } from 'mongoose';
 
+import { aggregatorState } from './aggregator-state';
 import { rollupsByMonth } from './rollups-by-month';
 
 export interface Migration {
@@ -45,4 +46,5 @@ export const migrations: readonly Migration[] = [
     },
   },
   rollupsByMonth,
+  aggregatorState,
 ];

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 
 import { processPendingEvents } from '../aggregate/aggregator';
+import { findVisits } from '../aggregate/service';
 import { createKey, createSite, signUp, startTestApp, type TestApp } from '../../test/support/app';
 import { insertRaw, stored } from '../../test/support/reports';
 
@@ -24,12 +25,14 @@ const BOB = 'f:bob00000001';
 
 const counts = async (id: string) => {
   const site = new Types.ObjectId(id);
-  const count = (name: string, vid: string) => t.db.collection(name).countDocuments({ siteId: site, vid });
-  const of = async (vid: string) => ({
-    visitors: await count('visitors', vid),
-    visits: await count('visits', vid),
-    events: await count('events', vid),
-  });
+  const of = async (vid: string) => {
+    const visits = await findVisits(site, { vid }, (v) => v.vid === vid);
+    return {
+      visitors: new Set(visits.map((v) => v.vid)).size,
+      visits: visits.length,
+      events: await t.db.collection('events').countDocuments({ siteId: site, vid }),
+    };
+  };
   return { alicePhone: await of(ALICE_PHONE), aliceLaptop: await of(ALICE_LAPTOP), bob: await of(BOB) };
 };
 

@@ -2,7 +2,10 @@ import type { Types } from 'mongoose';
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { changeState } from '../aggregate/aggregator';
 import { collections } from '../aggregate/model';
+import { findVisits, visitorIdsOfUser } from '../aggregate/service';
+import { visitorKey } from '../aggregate/state';
 import { hasChunksAcceptedBefore } from '../collect/inbox';
 import { visitorProfile } from '../reports/visitors';
 
@@ -31,24 +34,16 @@ async function settleAcceptedEvents(): Promise<boolean> {
   return true;
 }
 
-/** Every visitor id the site linked to this user id (one per browser or device they identified on). */
-async function visitorIdsOf(siteId: Types.ObjectId, userId: string): Promise<string[]> {
-  const visitors = await collections
-    .visitors()
-    .find({ siteId, userId }, { projection: { vid: 1 } })
-    .toArray();
-  return visitors.map((v) => v.vid);
-}
-
 /** Everything stored about an identified person: each of their visitor profiles with its clickpath. */
 export async function exportPerson(siteId: Types.ObjectId, userId: string) {
-  const ids = await visitorIdsOf(siteId, userId);
+  const ids = await visitorIdsOfUser(siteId, userId);
   return { userId, visitors: await Promise.all(ids.map((vid) => visitorProfile(siteId, vid))) };
 }
 
 /**
- * Erases visitors and what is stored per visitor: their profile, visits, raw events and
- * daily-unique markers. Aggregate counts (rollups) stay: they hold no visitor id.
+ * Erases visitors and what is stored per visitor: their visits (open ones leave the
+ * aggregator's state through its journal), raw events and daily-unique markers.
+ * Aggregate counts (rollups) stay: they hold no visitor id.
  */
 export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Erased> {
   const complete = await settleAcceptedEvents();
@@ -57,16 +52,20 @@ export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Pro
 
 async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Omit<Erased, 'complete'>> {
   if (vids.length === 0) return { visitors: 0, visits: 0, events: 0 };
+  const known = await findVisits(siteId, { vid: { $in: vids } }, (v) => vids.includes(v.vid));
+  const erased = vids.map((vid) => visitorKey(siteId, vid));
+  await changeState(
+    (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropVisitors: erased }),
+    { forget: true },
+  );
   const vid = { $in: vids };
   const events = await collections.events().deleteMany({ siteId, vid });
-  const visits = await collections.visits().deleteMany({ siteId, vid });
-  await collections.visitorDays().deleteMany({ siteId, vid });
-  const visitors = await collections.visitors().deleteMany({ siteId, vid });
-  return { visitors: visitors.deletedCount, visits: visits.deletedCount, events: events.deletedCount };
+  await collections.visits().deleteMany({ siteId, vid });
+  return { visitors: new Set(known.map((v) => v.vid)).size, visits: known.length, events: events.deletedCount };
 }
 
 export async function erasePerson(siteId: Types.ObjectId, userId: string): Promise<Erased> {
   const complete = await settleAcceptedEvents();
   // Looked up after settling: a visit still in the inbox may be the one that identified them.
-  return { ...(await deleteVisitors(siteId, await visitorIdsOf(siteId, userId))), complete };
+  return { ...(await deleteVisitors(siteId, await visitorIdsOfUser(siteId, userId))), complete };
 }

@@ -7,6 +7,7 @@ import type { Types } from 'mongoose';
 
 import { VISIT_ATTRIBUTES, collections } from '../aggregate/model';
 import { rollupRows } from '../aggregate/rollups';
+import { allVisits, summariseVisitors } from '../aggregate/service';
 import type { SiteDoc } from '../sites/model';
 import { Annotation } from './annotations';
 import { Funnel, Goal } from './goals';
@@ -120,14 +121,17 @@ export async function sendSiteExport(res: Response, site: SiteDoc): Promise<void
     ['goals', () => Goal.find({ siteId }).lean().cursor()],
     ['funnels', () => Funnel.find({ siteId }).lean().cursor()],
     ['annotations', () => Annotation.find({ siteId }).lean().cursor()],
-    ['visitors', () => collections.visitors().find({ siteId }, { projection: { undo: 0, lastBatch: 0 } })],
+    [
+      'visitors',
+      async function* () {
+        yield* summariseVisitors(await allVisits(siteId));
+      },
+    ],
     [
       'visits',
-      () =>
-        collections
-          .visits()
-          .find({ siteId }, { projection: { undo: 0, lastBatch: 0 } })
-          .sort({ start: 1 }),
+      async function* () {
+        yield* await allVisits(siteId);
+      },
     ],
     ['events', () => collections.events().find({ siteId }).sort({ ts: 1 })],
     ['rollups', () => rollupRows(siteId)],

@@ -1,6 +1,7 @@
 import type { mongo } from 'mongoose';
 
 import { collections, type RawEvent, type VisitDoc } from '../aggregate/model';
+import { findVisits } from '../aggregate/service';
 import { PROP_SEPARATOR, VISIT_KEY, type BreakdownDimension } from './dimensions';
 import { matches, type Filter } from './filters';
 import type { GoalMatcher } from './goals';
@@ -52,16 +53,6 @@ export interface RawSelection {
   events: EventRow[];
 }
 
-const VISIT_PROJECTION = {
-  undo: 0,
-  lastBatch: 0,
-  siteId: 0,
-  start: 0,
-  lastSeen: 0,
-  referrer: 0,
-  engagedMs: 0,
-} as const;
-
 /**
  * The visits that started in the range and pass every filter, with their
  * pageviews and events. A page filter also narrows pageviews to matching pages.
@@ -73,10 +64,11 @@ export async function selectRaw(
   goals: Map<string, GoalMatcher>,
 ): Promise<RawSelection> {
   const [visits, events] = await Promise.all([
-    collections
-      .visits()
-      .find({ siteId, day: { $gte: range.from, $lte: range.to } }, { projection: VISIT_PROJECTION })
-      .toArray() as Promise<VisitRow[]>,
+    findVisits(
+      siteId,
+      { day: { $gte: range.from, $lte: range.to } },
+      (v) => v.day >= range.from && v.day <= range.to,
+    ) as Promise<VisitRow[]>,
     collections
       .events()
       .find(

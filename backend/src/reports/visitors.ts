@@ -1,13 +1,19 @@
 import type { Types } from 'mongoose';
 
-import { collections, type RawEvent, type VisitorDoc } from '../aggregate/model';
-import { getVisitor, getVisitorClickstream } from '../aggregate/service';
+import { collections, type RawEvent } from '../aggregate/model';
+import {
+  findVisits,
+  getVisitor,
+  getVisitorClickstream,
+  summariseVisitors,
+  type VisitorSummary,
+} from '../aggregate/service';
 import { AppError } from '../lib/errors';
 import { matches, parseFilters } from './filters';
 import { resolveRange } from './range';
 
 /** Visitor-profile fields a visitor list can be filtered on. */
-const VISITOR_FILTERS: Record<string, keyof VisitorDoc> = {
+const VISITOR_FILTERS: Record<string, keyof VisitorSummary> = {
   country: 'country',
   device: 'device',
   browser: 'browser',
@@ -89,17 +95,20 @@ export async function listVisitors(
   start.setUTCDate(start.getUTCDate() - 1);
   const end = new Date(`${range.to}T00:00:00Z`);
   end.setUTCDate(end.getUTCDate() + 2);
-  const candidates = (await collections
-    .visitors()
-    .find({ siteId, lastSeen: { $gte: start, $lt: end } }, { projection: { undo: 0, lastBatch: 0 } })
-    .sort({ lastSeen: -1 })
-    .toArray()) as VisitorDoc[];
   const localDay = (d: Date) => d.toLocaleDateString('en-CA', { timeZone: zone });
-  const selected = candidates.filter((v) => {
-    const day = localDay(v.lastSeen);
-    if (day < range.from || day > range.to) return false;
-    return filters.every((f) => matches(f, String(v[VISITOR_FILTERS[f.dim]!] ?? '')));
-  });
+  const inRange = (d: Date) => {
+    const day = localDay(d);
+    return day >= range.from && day <= range.to;
+  };
+  const visits = await findVisits(
+    siteId,
+    { lastSeen: { $gte: start, $lt: end } },
+    (v) => v.lastSeen >= start && v.lastSeen < end,
+  );
+  // A visitor's row sums their visits that ended within the range.
+  const selected = summariseVisitors(visits.filter((v) => inRange(v.lastSeen)))
+    .filter((v) => filters.every((f) => matches(f, String(v[VISITOR_FILTERS[f.dim]!] ?? ''))))
+    .sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
   const startIndex = (query.page - 1) * query.limit;
   return {
     visitors: selected.slice(startIndex, startIndex + query.limit).map((v) => ({

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Types, trusted } from 'mongoose';
 
 import { findAccountByEmail, findAccountsByIds } from '../accounts/service';
-import { deleteDerivedData } from '../aggregate/purge';
+import { purgeSiteAggregates } from '../aggregate/purge';
 import { deleteEventsForSite } from '../collect/service';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
@@ -98,14 +98,20 @@ export async function updateSite(
 }
 
 /** Removes a site and everything stored for it. Each step is safe to repeat if interrupted. */
+/**
+ * Deletes a site and everything stored for it. The site document goes first:
+ * from then on the aggregator drops events for it (the collector may accept
+ * some for another minute from its cache, and the inbox may hold a backlog),
+ * so nothing is stored after the data below is deleted.
+ */
 export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await deleteKeysForSite(siteId);
+  await Site.deleteOne({ _id: siteId });
+  await Member.deleteMany({ siteId });
+  await purgeSiteAggregates(siteId);
   await deleteEventsForSite(siteId);
-  await deleteDerivedData(siteId);
   await deleteGoalsForSite(siteId);
   await deleteAnnotationsForSite(siteId);
-  await Member.deleteMany({ siteId });
-  await Site.deleteOne({ _id: siteId });
 }
 
 /** Deletes the sites an account owns and its memberships elsewhere (account deletion). */

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 
 import { processPendingEvents } from '../aggregate/aggregator';
+import { allVisits } from '../aggregate/service';
 import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
 
 let t: TestApp;
@@ -290,22 +291,66 @@ describe('deleting a site', () => {
     await owner.agent.post(`/api/v1/sites/${site.id}/annotations`).send({ day: today, text: 'Launch' }).expect(201);
     const siteOid = new Types.ObjectId(site.id);
     const rollups = ['rollup_totals', 'rollup_hours', 'rollup_sketches', 'rollup_page', 'rollup_source'];
-    const collections = ['events', 'visits', 'visitors', ...rollups, 'goals', 'annotations'];
+    const collections = ['events', ...rollups, 'goals', 'annotations'];
     for (const name of collections) {
       expect({ name, stored: (await t.db.collection(name).countDocuments({ siteId: siteOid })) > 0 }).toEqual({
         name,
         stored: true,
       });
     }
+    expect(await allVisits(site.id)).toHaveLength(1);
 
     await owner.agent.delete(`/api/v1/sites/${site.id}`).expect(204);
 
-    for (const name of collections) {
-      expect({ name, count: await t.db.collection(name).countDocuments({ siteId: siteOid }) }).toEqual({
-        name,
-        count: 0,
-      });
-    }
+    expect(await documentsNaming(site.id)).toEqual([]);
+    expect(await allVisits(site.id)).toEqual([]);
+    expect(await t.db.collection('events').countDocuments({ siteId: new Types.ObjectId(other.id) })).toBe(1);
+  });
+
+  it('when a site is deleted with events in the inbox and requests in flight, then no document names it afterwards', async () => {
+    const owner = await signUp(t.app);
+    const site = await createSite(owner, { timezone: 'UTC' });
+    const other = await createSite(owner, { name: 'Keep me', domain: 'keep2.example', timezone: 'UTC' });
+    const send = (publicId: string, id: string) =>
+      request(t.handler)
+        .post('/api/event')
+        .set('Content-Type', 'text/plain')
+        .set('User-Agent', UA)
+        .send(JSON.stringify({ s: publicId, i: id, k: 'pv', u: 'https://blog.example.com/' }));
+    // Aggregated history, then a backlog the aggregator has not seen.
+    await send(site.publicId, 'before000001').expect(202);
+    await processPendingEvents();
+    for (let i = 0; i < 5; i += 1) await send(site.publicId, `backlog00000${i}`).expect(202);
+
+    // Requests keep arriving while the deletion runs (the collector still knows the site from its cache).
+    let sending = true;
+    const inFlight = (async () => {
+      const statuses: number[] = [];
+      for (let i = 0; sending && i < 200; i += 1)
+        statuses.push((await send(site.publicId, `flight${String(i).padStart(6, '0')}`)).status);
+      return statuses;
+    })();
+    await owner.agent.delete(`/api/v1/sites/${site.id}`).expect(204);
+    for (let i = 0; i < 3; i += 1) await send(site.publicId, `after00000${i}`);
+    sending = false;
+    expect((await inFlight).every((status) => status === 202 || status === 404)).toBe(true);
+    await send(other.publicId, 'keepme000002').expect(202);
+    await processPendingEvents();
+
+    expect(await documentsNaming(site.id)).toEqual([]);
     expect(await t.db.collection('events').countDocuments({ siteId: new Types.ObjectId(other.id) })).toBe(1);
   });
 });
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+
+/** Every document, in any collection, that holds the site's id anywhere (ObjectId, string or inside JSON text). */
+async function documentsNaming(siteId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const { name } of await t.db.listCollections({}, { nameOnly: true }).toArray()) {
+    for (const doc of await t.db.collection(name).find({}).toArray()) {
+      if (JSON.stringify(doc).includes(siteId)) found.push(`${name}: ${JSON.stringify(doc).slice(0, 120)}`);
+    }
+  }
+  return found;
+}

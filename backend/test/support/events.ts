@@ -53,8 +53,12 @@ export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
   const rollups = ROLLUP_PARTS.map((part) => `rollup_${part}`);
-  for (const name of ['inbox', 'event_claims', 'events', 'visits', 'visitors', 'visitor_days', 'locks', ...rollups]) {
+  for (const name of ['inbox', 'events', 'visits', 'locks', ...rollups]) {
     await db.collection(name).deleteMany({});
+  }
+  // The aggregator's state epochs and the daily claim collections are dropped whole, as the aggregator does.
+  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+    if (name.startsWith('aggstate_') || name.startsWith('event_claims_')) await db.dropCollection(name);
   }
 }
 

@@ -1,0 +1,131 @@
+import mongoose from 'mongoose';
+
+import { at, clearAggregateData, insertEvents, type RawEventInput } from '../../test/support/events';
+import { createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
+import { processPendingEvents } from './aggregator';
+
+/**
+ * The aggregator's cost per event must not grow with stored history
+ * (decision 0005). This counts the database commands a workload issues, by
+ * collection and command, before and after thousands of events of history were
+ * stored: the counts must be equal, and every command that touches a
+ * collection growing with history must be an insert or an `_id` lookup, the two
+ * operations FerretDB 1.24 serves without scanning the collection.
+ */
+
+let t: TestApp;
+let user: TestUser;
+beforeAll(async () => {
+  t = await startTestApp();
+  // Reconnect to the same database with command monitoring on (it is fixed per connection).
+  await mongoose.disconnect();
+  await mongoose.connect(`${process.env.CLICKPATH_TEST_DB_BASE}/${t.db.databaseName}?monitorCommands=true`);
+  t.db = mongoose.connection.db!;
+  user = await signUp(t.app);
+});
+afterAll(async () => {
+  await t.db.dropDatabase();
+  await mongoose.disconnect();
+});
+beforeEach(() => clearAggregateData());
+
+interface Command {
+  name: string;
+  collection: string;
+  /** The filter of a find, or of each update/delete statement. */
+  filters: unknown[];
+}
+
+/** Collections named per day or per epoch count as one family. */
+const family = (collection: string) =>
+  collection
+    .replace(/^event_claims_\d+$/, 'event_claims_<day>')
+    .replace(/^aggstate_\w+_(visits|days)$/, 'aggstate_<epoch>_$1');
+
+/** Records the commands the driver sends while `work` runs. */
+async function recordCommands(work: () => Promise<unknown>): Promise<Command[]> {
+  const client = mongoose.connection.getClient();
+  const commands: Command[] = [];
+  const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
+    const c = event.command;
+    const name = event.commandName;
+    const collection = String(c[name] ?? '');
+    const statements = (c.updates ?? c.deletes ?? []) as Array<{ q: unknown }>;
+    commands.push({
+      name,
+      collection: family(collection),
+      filters: name === 'find' ? [c.filter] : statements.map((s) => s.q),
+    });
+  };
+  client.on('commandStarted', listener);
+  try {
+    await work();
+  } finally {
+    client.off('commandStarted', listener);
+  }
+  return commands;
+}
+
+/** `count` pageviews and events by `visitors` visitors over 20 minutes from `start`. */
+function workload(prefix: string, start: string, count: number, visitors: number): RawEventInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}${i}`,
+    ts: at(start, (i * 20) / count),
+    vid: `${prefix}v${i % visitors}`,
+    path: `/page/${i % 7}`,
+    country: ['NL', 'DE', 'FR'][i % 3],
+    ...(i % 5 === 4 ? { kind: 'ev' as const, name: 'signup', props: { plan: i % 2 ? 'pro' : 'free' } } : {}),
+  }));
+}
+
+const tally = (commands: readonly Command[]) => {
+  const counts = new Map<string, number>();
+  for (const c of commands) counts.set(`${c.collection} ${c.name}`, (counts.get(`${c.collection} ${c.name}`) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort());
+};
+
+/** Collections whose size follows stored history (or all tenants): only inserts and `_id` lookups may touch them. */
+const GROWS_WITH_HISTORY = [
+  'events',
+  'visits',
+  'event_claims_<day>',
+  'aggstate_<epoch>_visits',
+  'aggstate_<epoch>_days',
+];
+
+const isIdLookup = (filter: unknown) =>
+  typeof filter === 'object' &&
+  filter !== null &&
+  Object.keys(filter).length === 1 &&
+  typeof (filter as { _id?: unknown })._id === 'string';
+
+describe('aggregation cost and stored history', () => {
+  it('when thousands of events are already stored, then a workload issues the same commands, none scanning history', async () => {
+    const site = await createSite(user, { timezone: 'UTC' });
+    const run = async (prefix: string, start: string, count: number) => {
+      const events = workload(prefix, start, count, Math.ceil(count / 5));
+      // Chunks of 50, as group commits of a busy collector arrive.
+      for (let i = 0; i < events.length; i += 50) await insertEvents(site.id, events.slice(i, i + 50));
+      return recordCommands(() => processPendingEvents({ batchSize: 50 }));
+    };
+    // Each step starts more than six hours after the previous one, so each closes the visits before it.
+    await run('warm', '2026-03-09T08:00:00Z', 20);
+    const small = await run('w1', '2026-03-10T08:00:00Z', 200);
+    await run('history', '2026-03-11T08:00:00Z', 6000);
+    const large = await run('w2', '2026-03-12T08:00:00Z', 200);
+
+    // 200 events in batches of 50: four batches, each storing its events once.
+    expect(tally(small)).toMatchObject({ 'events insert': 4, 'event_claims_<day> insert': 4 });
+    expect(tally(large)).toEqual(tally(small));
+    for (const command of [...small, ...large]) {
+      if (!GROWS_WITH_HISTORY.includes(command.collection)) continue;
+      if (command.name === 'insert') continue;
+      expect({ ...command, idLookups: command.filters.every(isIdLookup) }).toMatchObject({
+        name: 'find',
+        idLookups: true,
+      });
+    }
+    const stored = await t.db.collection('events').countDocuments({});
+    expect(stored).toBe(6420);
+  }, 300_000);
+});
