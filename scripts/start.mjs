@@ -91,7 +91,7 @@ if (!availableDatabase()) {
   }
   // Shown as it goes: the first build takes minutes and prints what Go downloads.
   const setup = [process.execPath, 'scripts/setup-db.mjs'];
-  if (!run('FerretDB (npm run setup:db, first build takes a few minutes)', setup, { quiet: false })) process.exit(1);
+  if (!run('FerretDB (npm run setup:db)', setup, { quiet: false })) process.exit(1);
 }
 
 for (const target of TARGETS) {
