@@ -17,11 +17,12 @@ import {
   waitForLease,
 } from './lease';
 import { collections, type LockDoc, type PendingBatch, type RawEvent, type VisitDoc } from './model';
-import { rollupWrites } from './rollups';
+import { rollupWrites, type RollupWrites } from './rollups';
 import { applyDelta, visitHasClosed, type StateDelta } from './state';
 import {
   appendJournal,
   dropOtherEpochs,
+  encodeJournal,
   loadState,
   shouldStartEpoch,
   writeSnapshot,
@@ -51,6 +52,8 @@ export interface DrainStats {
   leased: boolean;
   /** Milliseconds spent per phase, summed over batches. */
   phases: Record<string, number>;
+  /** Events that could not be applied and went to `dead_letters`. */
+  deadLettered: number;
 }
 
 /**
@@ -82,7 +85,7 @@ export async function withLease<T extends { leased: boolean }>(
 }
 
 function emptyStats(): DrainStats {
-  return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {} };
+  return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {}, deadLettered: 0 };
 }
 
 /**
@@ -179,30 +182,32 @@ async function processBatch(
   }
   stats.roundTrips += 2;
   const consumed = chunks.reduce((sum, c) => sum + c.events.length, 0);
-  if (loaded.lastBatchId !== batch.batchId) {
+  if (!loaded.journaled.has(batch.batchId)) {
     time(stats, 'readEvents', readStarted);
-    stats.events += await applyBatch(batch, uniqueEvents(chunks), loaded, stats);
+    stats.events += await aggregateEvents(batch, uniqueEvents(chunks), loaded, stats);
   }
+  let started = Date.now();
   await deleteChunks(chunks.map((c) => c.id));
+  started = time(stats, 'deleteChunks', started);
   await commitBatch(holder, loaded.seq);
   stats.roundTrips += 2;
   stats.batches += 1;
   await maybeStartEpoch(holder, loaded);
+  time(stats, 'commit', started);
   return Math.max(1, consumed);
 }
 
 /**
- * Drops events of deleted sites, claims the rest (dropping resent ones), computes
- * the batch from the state and writes it; the journal record commits it, then
- * the state in memory moves on. Returns the number of events aggregated.
+ * Drops events of deleted sites, claims the rest (dropping resent ones) and
+ * applies them. Returns the number of events aggregated.
  */
-async function applyBatch(
+async function aggregateEvents(
   batch: PendingBatch,
   received: RawEvent[],
   loaded: LoadedState,
   stats: DrainStats,
 ): Promise<number> {
-  let started = Date.now();
+  const started = Date.now();
   const sites = await loadSites(received);
   const events = await claimNewEvents(
     batch.batchId,
@@ -210,22 +215,115 @@ async function applyBatch(
   );
   events.sort(byTimeThenId);
   stats.roundTrips += 2;
-  started = time(stats, 'claim', started);
-  const result = computeBatch(events, sites, loaded.state, batch.clock);
-  time(stats, 'compute', started);
-  await writeBatch(batch.batchId, result, stats);
-  await storeEvents(events, result, stats);
-  await journal(batch.batchId, result.delta, loaded, stats);
-  return events.length;
+  time(stats, 'claim', started);
+  return applyIsolating(batch.batchId, batch.clock, events, sites, loaded, stats);
+}
+
+/** Limits a batch must stay within; tests lower them to reach the isolation path with small inputs. */
+export const aggregatorLimits = {
+  /** Largest document the aggregator writes (MongoDB refuses more than 16 MiB). */
+  maxDocumentBytes: 8 << 20,
+};
+
+/** A batch that cannot be applied for a reason retrying would not fix. */
+class PoisonError extends Error {}
+
+/**
+ * Computes events as one batch from the state, checks everything it would write
+ * against the limits, and only then writes it; the journal record commits it
+ * and the state in memory moves on. When the events cannot be applied for a
+ * reason retrying would not fix (the computation fails on them, or a document
+ * would exceed the size limit), nothing has been written: they are split in
+ * halves, recursively, so that the offending events end in `dead_letters` and
+ * the rest is aggregated. Parts get derived ids, so a replay after a crash
+ * splits the same way and skips the parts already journaled. Returns the
+ * number of events aggregated.
+ */
+async function applyIsolating(
+  batchId: string,
+  clock: number,
+  events: RawEvent[],
+  sites: ReadonlyMap<string, SiteConfig>,
+  loaded: LoadedState,
+  stats: DrainStats,
+): Promise<number> {
+  if (loaded.journaled.has(batchId)) return events.length;
+  let started = Date.now();
+  try {
+    // A replay of a batch that was split before goes straight to its parts: the state already holds some.
+    if ([...loaded.journaled].some((id) => id.startsWith(`${batchId}.`))) throw new PoisonError('split before');
+    let result: BatchResult;
+    try {
+      result = computeBatch(events, sites, loaded.state, clock);
+    } catch (error) {
+      throw new PoisonError(`the computation failed: ${(error as Error).message}`, { cause: error });
+    }
+    started = time(stats, 'compute', started);
+    const rollups = await rollupWrites(batchId, result.rollups);
+    const records = encodeJournal(result.delta);
+    checkSizes(rollups, records);
+    await writeBatch(rollups, result, stats);
+    await storeEvents(events, result, stats);
+    await journal(batchId, records, result.delta, loaded, stats);
+    return events.length;
+  } catch (error) {
+    if (!(error instanceof PoisonError)) throw error;
+    if (events.length <= 1) {
+      await deadLetter(batchId, events, error.message);
+      stats.deadLettered += events.length;
+      return 0;
+    }
+    const middle = Math.ceil(events.length / 2);
+    const first = await applyIsolating(`${batchId}.0`, clock, events.slice(0, middle), sites, loaded, stats);
+    return first + (await applyIsolating(`${batchId}.1`, clock, events.slice(middle), sites, loaded, stats));
+  }
+}
+
+function checkSizes(rollups: RollupWrites, records: { days: string; visits: string }): void {
+  const limit = aggregatorLimits.maxDocumentBytes;
+  for (const [part, ops] of rollups) {
+    for (const op of ops) {
+      const doc =
+        'insertOne' in op ? op.insertOne.document : 'replaceOne' in op ? op.replaceOne.replacement : undefined;
+      if (doc && doc.data.length > limit) {
+        throw new PoisonError(`a rollup_${part} document of ${doc.month} would be ${doc.data.length} bytes`);
+      }
+    }
+  }
+  for (const [part, data] of Object.entries(records)) {
+    if (data.length > limit) throw new PoisonError(`the ${part} journal record would be ${data.length} bytes`);
+  }
+}
+
+/** Keeps events the aggregator cannot apply, with their site and the reason, for operators (docs/limits.md). */
+async function deadLetter(batchId: string, events: readonly RawEvent[], reason: string): Promise<void> {
+  const at = new Date();
+  await insertIgnoringDuplicates(
+    collections.deadLetters(),
+    events.map((event) => ({
+      _id: event._id,
+      siteId: event.siteId,
+      batchId,
+      reason,
+      at,
+      event: JSON.stringify(event).slice(0, 100_000),
+    })),
+  );
 }
 
 /** Journals a delta as the next record and applies it to the state in memory. */
-async function journal(batchId: string, delta: StateDelta, loaded: LoadedState, stats: DrainStats): Promise<void> {
+async function journal(
+  batchId: string,
+  records: { days: string; visits: string },
+  delta: StateDelta,
+  loaded: LoadedState,
+  stats: DrainStats,
+): Promise<void> {
   const started = Date.now();
-  loaded.journalBytes += await appendJournal(loaded.epoch, loaded.seq + 1, batchId, delta);
+  loaded.journalBytes += await appendJournal(loaded.epoch, loaded.seq + 1, batchId, records);
   applyDelta(loaded.state, delta);
   loaded.seq += 1;
-  loaded.lastBatchId = batchId;
+  loaded.journaled.add(batchId);
   stats.roundTrips += 2;
   time(stats, 'journal', started);
 }
@@ -238,7 +336,7 @@ async function maybeStartEpoch(holder: string, loaded: LoadedState): Promise<voi
 async function startEpoch(holder: string, loaded: LoadedState): Promise<void> {
   const { epoch, bytes } = await writeSnapshot(loaded.state);
   await setEpoch(holder, epoch, 0);
-  Object.assign(loaded, { epoch, seq: 0, snapshotBytes: bytes, journalBytes: 0 });
+  Object.assign(loaded, { epoch, seq: 0, snapshotBytes: bytes, journalBytes: 0, journaled: new Set() });
   await dropOtherEpochs(epoch);
 }
 
@@ -253,7 +351,7 @@ async function closeIdleVisits(holder: string, loaded: LoadedState, stats: Drain
   if (![...loaded.state.visits.values()].some((visit) => visitHasClosed(visit, clock))) return;
   const batch: PendingBatch = { batchId: `close-${clock}`, chunkIds: [], clock };
   await setPendingBatch(holder, batch);
-  await applyBatch(batch, [], loaded, stats);
+  await applyIsolating(batch.batchId, clock, [], new Map(), loaded, stats);
   await commitBatch(holder, loaded.seq);
   stats.batches += 1;
 }
@@ -309,9 +407,8 @@ export async function loadSites(events: readonly RawEvent[]): Promise<Map<string
  * Writes a batch's rollups (each document skipped when this batch already
  * wrote it) and inserts the visits that closed; a replay rewrites neither.
  */
-export async function writeBatch(batchId: string, result: BatchResult, stats: DrainStats): Promise<void> {
+export async function writeBatch(rollups: RollupWrites, result: BatchResult, stats: DrainStats): Promise<void> {
   let started = Date.now();
-  const rollups = await rollupWrites(batchId, result.rollups);
   await Promise.all([...rollups].map(([part, ops]) => bulkWriteIgnoringDuplicates(collections.rollups(part), ops)));
   for (const ops of rollups.values()) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
@@ -351,7 +448,7 @@ export async function changeState(
     const loaded = await stateFor(holder, lock);
     if (lock.pending) await processBatch(holder, lock.pending, loaded, DEFAULT_BATCH_SIZE, emptyStats());
     const delta = await change(loaded);
-    await journal(`change-${randomUUID()}`, delta, loaded, emptyStats());
+    await journal(`change-${randomUUID()}`, encodeJournal(delta), delta, loaded, emptyStats());
     await commitBatch(holder, loaded.seq);
     if (options.forget) await startEpoch(holder, loaded);
     return { leased: true };
@@ -382,6 +479,12 @@ export function startAggregator(options: AggregatorOptions = {}): void {
           drain(holder, lock, { ...optional(options.batchSize), shouldStop: () => !running, closeIdleVisits: true }),
         );
         if (stats.events > 0) options.logger?.debug({ ...stats }, 'aggregated events');
+        if (stats.deadLettered > 0) {
+          options.logger?.warn(
+            { deadLettered: stats.deadLettered },
+            'events the aggregator cannot apply went to dead_letters',
+          );
+        }
       } catch (error) {
         options.logger?.warn({ err: error }, 'aggregator batch failed');
       }

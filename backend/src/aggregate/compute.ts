@@ -1,6 +1,7 @@
 import type { mongo } from 'mongoose';
 
 import { add as hllAdd, createRegisters, type Registers } from './hll';
+import { MAX_KEYS_PER_VISITOR_DAY, cutKey } from './limits';
 import {
   VISIT_ATTRIBUTES,
   type Counter,
@@ -72,7 +73,7 @@ export function visitState(v: VisitState): VisitState {
 type Target = { kind: 'all' } | { kind: 'hour'; hour: string } | { kind: 'dim'; dim: KeyDimension; key: string };
 const ALL: Target = { kind: 'all' };
 const hourRow = (hour: string): Target => ({ kind: 'hour', hour });
-const keyRow = (dim: KeyDimension, key: string): Target => ({ kind: 'dim', dim, key });
+const keyRow = (dim: KeyDimension, key: string): Target => ({ kind: 'dim', dim, key: cutKey(key) });
 
 class RollupAccumulator {
   private readonly days = new Map<string, RollupDelta>();
@@ -215,6 +216,8 @@ export function computeBatch(
   const countVisitor = (siteId: mongo.ObjectId, day: string, vid: string, entry: string): boolean => {
     const keys = days.get(visitorDayKey(siteId, day, vid)) ?? state.days.get(visitorDayKey(siteId, day, vid));
     if (keys?.includes(entry)) return false;
+    // Past the bound a visitor's further keys are not remembered, nor counted as a new visitor (docs/limits.md).
+    if ((keys?.length ?? 0) >= MAX_KEYS_PER_VISITOR_DAY) return false;
     dayKeys(siteId, day, vid).push(entry);
     return true;
   };
@@ -239,7 +242,8 @@ export function computeBatch(
     }
   };
   const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: KeyDimension, key: string) => {
-    if (countVisitor(siteId, day, vid, `${dim}|${key}`)) rollups.add(siteId, day, keyRow(dim, key), 'visitors', 1);
+    if (countVisitor(siteId, day, vid, `${dim}|${cutKey(key)}`))
+      rollups.add(siteId, day, keyRow(dim, key), 'visitors', 1);
   };
 
   for (const event of events) {

@@ -184,10 +184,23 @@ export const collections = {
   locks: () => db().collection<LockDoc>('locks'),
   /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */
   eventClaims: (day: string) => db().collection<EventClaimDoc>(`event_claims_${day.replaceAll('-', '')}`),
+  deadLetters: () => db().collection<DeadLetterDoc>('dead_letters'),
   /** One part of one epoch of the aggregator's state (state-store.ts). */
   aggregatorState: (epoch: string, part: 'visits' | 'days') =>
     db().collection<StateRecord>(`aggstate_${epoch}_${part}`),
 };
+
+/** An event the aggregator could not apply (aggregator.ts), kept for operators. */
+export interface DeadLetterDoc {
+  /** The event's id. */
+  _id: string;
+  siteId: mongo.ObjectId;
+  batchId: string;
+  reason: string;
+  at: Date;
+  /** The event as JSON (cut at 100,000 characters). */
+  event: string;
+}
 
 /** A snapshot chunk or a journal entry of the aggregator's state, as one JSON string (state-store.ts). */
 export interface StateRecord {

@@ -4,6 +4,7 @@ import mongoose, { type mongo } from 'mongoose';
 
 import { changeState, loadSites, processPendingEvents, writeBatch, type DrainStats } from './aggregator';
 import { computeBatch } from './compute';
+import { rollupWrites } from './rollups';
 import { collections, type RawEvent } from './model';
 import { deleteDerivedData } from './purge';
 import { applyDelta, emptyState, type StateDelta } from './state';
@@ -24,7 +25,15 @@ export async function rebuildRollups(
   const batchSize = options.batchSize ?? 2000;
   // Aggregate what is waiting first, so the rebuild sees every accepted event.
   await processPendingEvents(options);
-  const stats: DrainStats = { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {} };
+  const stats: DrainStats = {
+    batches: 0,
+    events: 0,
+    rollupWrites: 0,
+    roundTrips: 0,
+    leased: true,
+    phases: {},
+    deadLettered: 0,
+  };
   await changeState(async (live): Promise<StateDelta> => {
     await deleteDerivedData(site);
     // Its own clock follows the replayed events, as the live one followed them when they arrived.
@@ -39,7 +48,7 @@ export async function rebuildRollups(
         .slice(0, 16)}`;
       const clock = Math.max(rebuilt.clock, batch.at(-1)!.ts.getTime());
       const result = computeBatch(batch, await loadSites(batch), rebuilt, clock);
-      await writeBatch(batchId, result, stats);
+      await writeBatch(await rollupWrites(batchId, result.rollups), result, stats);
       applyDelta(rebuilt, result.delta);
       const moved: mongo.AnyBulkWriteOperation<RawEvent>[] = [];
       const byId = new Map(batch.map((e) => [e._id, e]));

@@ -2,6 +2,7 @@ import type { mongo } from 'mongoose';
 
 import type { CounterDelta, RollupDelta } from './compute';
 import { createRegisters, encode, estimate, mergeEncoded } from './hll';
+import { MAX_KEYS_PER_DAY, MAX_KEYS_PER_MONTH, OTHER_KEY, cutKey } from './limits';
 import {
   COUNTERS,
   collections,
@@ -64,16 +65,50 @@ export function toRow(values: Partial<Record<Counter, number>>): Row {
 }
 
 /** Applies the non-zero deltas to `rows`; false when there were none. */
-function applyRows(rows: Record<string, Row>, deltas: ReadonlyMap<string, CounterDelta>): boolean {
+function applyRows(rows: Map<string, Row>, deltas: ReadonlyMap<string, CounterDelta>): boolean {
   let changed = false;
   for (const [key, delta] of deltas) {
     if (Object.values(delta).every((n) => n === 0)) continue;
-    const sums = counters(rows[key]);
+    const sums = counters(rows.get(key));
     for (const counter of COUNTERS) sums[counter] += delta[counter] ?? 0;
-    rows[key] = toRow(sums);
+    rows.set(key, toRow(sums));
     changed = true;
   }
   return changed;
+}
+
+/**
+ * The deltas with their keys bounded (limits.ts): cut to MAX_KEY_LENGTH, and a
+ * key the day or month has no room for folded into OTHER_KEY.
+ */
+function boundKeys(
+  deltas: ReadonlyMap<string, CounterDelta>,
+  rows: ReadonlyMap<string, Row>,
+  monthKeys: Set<string>,
+): Map<string, CounterDelta> {
+  const bounded = new Map<string, CounterDelta>();
+  let dayKeys = rows.size;
+  for (const [raw, delta] of deltas) {
+    let key = cutKey(raw);
+    if (!rows.has(key) && !bounded.has(key)) {
+      // One slot of each bound stays free for OTHER_KEY itself.
+      const full =
+        key !== OTHER_KEY &&
+        (dayKeys >= MAX_KEYS_PER_DAY - 1 || (!monthKeys.has(key) && monthKeys.size >= MAX_KEYS_PER_MONTH - 1));
+      if (full) key = OTHER_KEY;
+      if (!rows.has(key) && !bounded.has(key)) {
+        dayKeys += 1;
+        monthKeys.add(key);
+      }
+    }
+    const sum = bounded.get(key) ?? {};
+    for (const counter of COUNTERS) {
+      const amount = delta[counter];
+      if (amount) sum[counter] = (sum[counter] ?? 0) + amount;
+    }
+    bounded.set(key, sum);
+  }
+  return bounded;
 }
 
 /**
@@ -148,19 +183,25 @@ function apply(part: RollupPart, data: unknown, delta: RollupDelta): boolean {
   }
   if (part === 'totals') {
     const totals = data as TotalsData;
-    return applyRows(totals, new Map([[delta.day, delta.totals]]));
+    const rows = new Map(totals[delta.day] ? [[delta.day, totals[delta.day]!]] : []);
+    if (!applyRows(rows, new Map([[delta.day, delta.totals]]))) return false;
+    totals[delta.day] = rows.get(delta.day)!;
+    return true;
   }
   const keyed = data as KeyedData;
-  const rows = Object.fromEntries(keyedRows(keyed, delta.day));
-  if (!applyRows(rows, (part === 'hours' ? delta.hours : delta.dims.get(part)) ?? new Map())) return false;
+  const rows = new Map(keyedRows(keyed, delta.day));
+  const deltas = (part === 'hours' ? delta.hours : delta.dims.get(part)) ?? new Map<string, CounterDelta>();
+  const bounded = part === 'hours' ? deltas : boundKeys(deltas, rows, new Set(keyed.k));
+  if (!applyRows(rows, bounded)) return false;
   setKeyedRows(keyed, delta.day, rows);
   return true;
 }
 
 /** Replaces a day's rows in a keyed part's month `data`, adding new keys to `k`. */
-export function setKeyedRows(data: KeyedData, day: string, rows: Record<string, Row>): void {
+export function setKeyedRows(data: KeyedData, day: string, rows: ReadonlyMap<string, Row> | Record<string, Row>): void {
   const index = new Map(data.k.map((key, i) => [key, i]));
-  data.d[day] = Object.entries(rows).map(([key, row]) => {
+  const entries = rows instanceof Map ? [...rows] : Object.entries(rows);
+  data.d[day] = entries.map(([key, row]) => {
     let i = index.get(key);
     if (i === undefined) {
       i = data.k.push(key) - 1;

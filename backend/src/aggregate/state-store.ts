@@ -37,8 +37,8 @@ export interface LoadedState {
   epoch: string;
   /** Journal records applied. */
   seq: number;
-  /** The batch of the last journal record ('' if none): a pending batch with this id is already applied. */
-  lastBatchId: string;
+  /** The batches journaled in this epoch: a pending batch (or part of a split one) among them is already applied. */
+  journaled: Set<string>;
   state: AggregatorState;
   snapshotBytes: number;
   journalBytes: number;
@@ -75,7 +75,14 @@ async function readRecords(epoch: string, part: 'visits' | 'days'): Promise<Stat
  */
 export async function loadState(epoch: string | undefined): Promise<LoadedState> {
   if (!epoch) {
-    return { epoch: newEpochId(), seq: 0, lastBatchId: '', state: emptyState(), snapshotBytes: 0, journalBytes: 0 };
+    return {
+      epoch: newEpochId(),
+      seq: 0,
+      journaled: new Set(),
+      state: emptyState(),
+      snapshotBytes: 0,
+      journalBytes: 0,
+    };
   }
   const [visits, days] = await Promise.all([readRecords(epoch, 'visits'), readRecords(epoch, 'days')]);
   const committed = new Set(visits.map((r) => r._id));
@@ -91,24 +98,32 @@ export async function loadState(epoch: string | undefined): Promise<LoadedState>
   return {
     epoch,
     seq: journal.length,
-    lastBatchId: journal.at(-1)?.batchId ?? '',
+    journaled: new Set(journal.map((r) => r.batchId)),
     state,
     snapshotBytes,
     journalBytes,
   };
 }
 
+/** A delta as its two journal records' data: the visitor-days part and the visits part. */
+export function encodeJournal(delta: StateDelta): { days: string; visits: string } {
+  const parts = splitDelta(delta);
+  return { days: encodeDelta(parts.days), visits: encodeDelta(parts.visits) };
+}
+
 /**
  * Journals a batch's delta as record `seq`: the visitor-days part first, then the
  * visits part, whose insert commits the batch. Returns the bytes written.
  */
-export async function appendJournal(epoch: string, seq: number, batchId: string, delta: StateDelta): Promise<number> {
-  const parts = splitDelta(delta);
-  const days = encodeDelta(parts.days);
-  const visits = encodeDelta(parts.visits);
-  await insertRecords(epoch, 'days', [{ _id: journalId(seq), batchId, data: days }]);
-  await insertRecords(epoch, 'visits', [{ _id: journalId(seq), batchId, data: visits }]);
-  return days.length + visits.length;
+export async function appendJournal(
+  epoch: string,
+  seq: number,
+  batchId: string,
+  records: { days: string; visits: string },
+): Promise<number> {
+  await insertRecords(epoch, 'days', [{ _id: journalId(seq), batchId, data: records.days }]);
+  await insertRecords(epoch, 'visits', [{ _id: journalId(seq), batchId, data: records.visits }]);
+  return records.days.length + records.visits.length;
 }
 
 /** Whether the journal has grown enough that a new epoch is cheaper to load. */

@@ -2,8 +2,9 @@ import { Types } from 'mongoose';
 
 import { at, clearAggregateData, insertEvents, storedRollups } from '../../test/support/events';
 import { createSite, signUp, startTestApp, type TestApp, type TestSite, type TestUser } from '../../test/support/app';
-import { processPendingEvents } from './aggregator';
+import { aggregatorLimits, processPendingEvents } from './aggregator';
 import { ROLLUP_PARTS, collections, type Dimension } from './model';
+import { MAX_KEYS_PER_DAY, MAX_KEY_LENGTH, OTHER_KEY } from './limits';
 import { allVisits, getVisitor, getVisitorClickstream } from './service';
 
 let t: TestApp;
@@ -226,6 +227,81 @@ describe('rollups', () => {
     expect(stats.roundTrips).toBeLessThan(15);
     expect(await rollup(site.id, '2026-03-10', 'page', '/hot')).toMatchObject({ pageviews: 1000, visitors: 10 });
   }, 120_000);
+});
+
+describe('bounds', () => {
+  it('when one site floods a dimension with distinct long keys, then a day keeps 1,000 keys, the rest count under (other), and the month document stays small', async () => {
+    const site = await newSite();
+    const long = (i: number) => `${String(i).padStart(6, '0')}${'x'.repeat(474)}`;
+    await insertEvents(
+      site.id,
+      Array.from({ length: 1500 }, (_, i) => ({
+        ts: at(T0, i / 100),
+        vid: `v${i % 50}`,
+        kind: 'ev' as const,
+        name: 'flood',
+        props: { value: long(i) },
+      })),
+    );
+    await processPendingEvents();
+
+    const rows = (await storedRollups(site.id)).filter((r) => r.dim === 'event_prop' && r.period === '2026-03-10');
+    expect(rows).toHaveLength(MAX_KEYS_PER_DAY);
+    expect(rows.every((r) => r.key.length <= MAX_KEY_LENGTH)).toBe(true);
+    expect(rows.find((r) => r.key === OTHER_KEY)).toMatchObject({ events: 1500 - (MAX_KEYS_PER_DAY - 1) });
+    expect(rows.reduce((sum, r) => sum + r.events, 0)).toBe(1500);
+    const month = await collections.rollups('event_prop').findOne({ _id: `${site.id}:2026-03` });
+    expect(month!.data.length).toBeLessThan(400_000);
+  });
+
+  it('when a batch would write a document over the size limit, then the offending events go to dead_letters and everything else is aggregated', async () => {
+    const flood = await newSite();
+    const quiet = await newSite();
+    const original = aggregatorLimits.maxDocumentBytes;
+    aggregatorLimits.maxDocumentBytes = 60_000;
+    try {
+      await insertEvents(
+        flood.id,
+        Array.from({ length: 300 }, (_, i) => ({
+          ts: at(T0, i / 100),
+          vid: `v${i % 30}`,
+          kind: 'ev' as const,
+          name: 'flood',
+          props: { value: `${String(i).padStart(6, '0')}${'y'.repeat(474)}` },
+        })),
+      );
+      await insertEvents(
+        quiet.id,
+        Array.from({ length: 20 }, (_, i) => ({ ts: at(T0, 1 + i / 100), vid: `q${i % 4}`, path: '/quiet' })),
+      );
+      const stats = await processPendingEvents();
+
+      expect(await rollup(quiet.id, '2026-03-10', 'page', '/quiet')).toMatchObject({ pageviews: 20, visitors: 4 });
+      const dead = await collections.deadLetters().find({}).toArray();
+      expect(dead.length).toBeGreaterThan(0);
+      expect(stats.deadLettered).toBe(dead.length);
+      expect(
+        dead.every((d) => String(d.siteId) === flood.id && /event_prop document .* would be \d+ bytes/.test(d.reason)),
+      ).toBe(true);
+      const counted = (await rollup(flood.id, '2026-03-10', 'event', 'flood'))?.events ?? 0;
+      expect(counted + dead.length).toBe(300);
+      expect(await collections.events().countDocuments({ siteId: new Types.ObjectId(flood.id) })).toBe(counted);
+      const month = await collections.rollups('event_prop').findOne({ _id: `${flood.id}:2026-03` });
+      expect(month!.data.length).toBeLessThanOrEqual(60_000);
+    } finally {
+      aggregatorLimits.maxDocumentBytes = original;
+    }
+  });
+
+  it('when an event is named __proto__, then it is counted like any other name', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', kind: 'ev', name: '__proto__' },
+      { ts: at(T0, 1), vid: 'b', kind: 'ev', name: '__proto__' },
+    ]);
+    await processPendingEvents();
+    expect(await rollup(site.id, '2026-03-10', 'event', '__proto__')).toMatchObject({ events: 2, visitors: 2 });
+  });
 });
 
 describe('visitors', () => {

@@ -53,7 +53,7 @@ export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
   const rollups = ROLLUP_PARTS.map((part) => `rollup_${part}`);
-  for (const name of ['inbox', 'events', 'visits', 'locks', ...rollups]) {
+  for (const name of ['inbox', 'events', 'visits', 'locks', 'dead_letters', ...rollups]) {
     await db.collection(name).deleteMany({});
   }
   // The aggregator's state epochs and the daily claim collections are dropped whole, as the aggregator does.
