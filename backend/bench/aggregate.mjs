@@ -1,0 +1,301 @@
+// npm run bench:aggregate — how the aggregator's throughput changes with stored
+// history. For each size (default 0 and 1M events; BENCH_AGGREGATE_SIZES): a
+// fresh database, a year of history seeded straight into every store the
+// aggregator and the reports read (rollups with the backend's own encoders via
+// seed-reports.mjs, raw events and closed visits), then the same 50,000-event
+// workload sent through the real collector (a collector-only backend), and an
+// aggregator-only backend timed until the inbox is empty. Then, at the largest
+// size, a freshness run: a steady 500 events/s for 60 s through one backend
+// doing both, timing each sampled event from its 202 to its appearance among
+// the stored events that the realtime report reads. Prints one JSON line.
+// Loopback only; every loop is bounded in count and time.
+import { readFileSync } from 'node:fs';
+
+import mongoose from 'mongoose';
+
+import { seedReports } from './seed-reports.mjs';
+import { createAccountAndSite, startBackend, startDatabase } from './support.mjs';
+
+const { MongoClient, ObjectId } = mongoose.mongo;
+
+const SIZES = (process.env.BENCH_AGGREGATE_SIZES ?? '0,1000000').split(',').map(Number);
+const WORKLOAD = Number(process.env.BENCH_AGGREGATE_EVENTS ?? 50_000);
+const VISITORS = Math.ceil(WORKLOAD / 10);
+const CONCURRENCY = 32;
+const FRESH_RATE = Number(process.env.BENCH_FRESH_RATE ?? 500);
+const FRESH_SECONDS = Number(process.env.BENCH_FRESH_SECONDS ?? 60);
+const DRAIN_TIMEOUT_MS = 20 * 60_000;
+const UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const label = (n) => (n === 0 ? 'Empty' : n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+function rng(seed) {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+}
+
+/** Raw events and closed visits of the year before yesterday, as the aggregator would have stored them. */
+async function seedRawHistory(db, siteId, events) {
+  const random = rng(99);
+  const first = Date.parse(`${day(-366)}T00:00:00Z`);
+  const span = 364 * 86_400_000;
+  const batch = 20_000;
+  let stored = 0;
+  let visitNo = 0;
+  while (stored < events) {
+    const eventDocs = [];
+    const visitDocs = [];
+    while (eventDocs.length < batch && stored + eventDocs.length < events) {
+      const start = first + Math.floor(((stored + eventDocs.length) / events) * span);
+      const vid = `h${Math.floor(random() * events) / 3}`;
+      const visitId = `${siteId}:${vid}:v${visitNo}`;
+      visitNo += 1;
+      const n = 1 + Math.floor(random() * 9);
+      const ts = new Date(start);
+      const attrs = {
+        source: 'Google',
+        channel: 'Organic Search',
+        country: 'DE',
+        device: 'desktop',
+        browser: 'Chrome',
+      };
+      for (let e = 0; e < n; e += 1) {
+        eventDocs.push({
+          _id: `${siteId}:hist${visitNo}e${e}`,
+          siteId,
+          ts: new Date(start + e * 30_000),
+          day: ts.toISOString().slice(0, 10),
+          hour: ts.toISOString().slice(0, 13),
+          kind: 'pv',
+          vid,
+          host: 'bench.example.com',
+          path: `/p/${Math.floor(random() * 500)}`,
+          title: '',
+          name: '',
+          engagedMs: 0,
+          notFound: false,
+          userId: '',
+          ...attrs,
+          visitId,
+        });
+      }
+      visitDocs.push({
+        _id: visitId,
+        siteId,
+        vid,
+        start: ts,
+        day: ts.toISOString().slice(0, 10),
+        hour: ts.toISOString().slice(0, 13),
+        ...attrs,
+        lastSeen: new Date(start + (n - 1) * 30_000),
+        entryPage: '/',
+        exitPage: '/',
+        pageviews: n,
+        events: 0,
+        engagedMs: 0,
+        duration: (n - 1) * 30_000,
+        bounce: n === 1,
+        userId: '',
+        traits: null,
+      });
+    }
+    await db.collection('events').insertMany(eventDocs, { ordered: false });
+    await db.collection('visits').insertMany(visitDocs, { ordered: false });
+    stored += eventDocs.length;
+  }
+  return stored;
+}
+
+/** The workload: pageviews (75%), custom events (15%) and engagement pings (10%) of returning and new visitors, spread so visits span many batches. */
+function workload(publicId, runTag) {
+  const random = rng(7);
+  return Array.from({ length: WORKLOAD }, (_, i) => {
+    // A power-law pick: a few visitors come back often, most once or twice.
+    const visitor = Math.floor(VISITORS * random() ** 2);
+    const roll = random();
+    const base = {
+      s: publicId,
+      i: `${runTag}x${i.toString(36).padStart(7, '0')}`,
+      u: `https://bench.example.com/p/${Math.floor(random() * 200)}`,
+    };
+    const ip = `${20 + ((visitor >> 16) & 127)}.${(visitor >> 8) & 255}.${visitor & 255}.${(visitor * 7) & 255}`;
+    if (roll < 0.75) return { ip, body: { ...base, k: 'pv', r: random() < 0.3 ? 'https://www.google.com/' : '' } };
+    if (roll < 0.9)
+      return { ip, body: { ...base, k: 'ev', n: 'Signup', p: { plan: random() < 0.5 ? 'pro' : 'free' } } };
+    return { ip, body: { ...base, k: 'en', e: 1000 + Math.floor(random() * 60_000) } };
+  });
+}
+
+async function send(base, { ip, body }) {
+  const res = await fetch(`${base}/api/event`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'user-agent': UA, 'x-forwarded-for': ip },
+    body: JSON.stringify(body),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 202) throw new Error(`collector answered ${res.status}`);
+}
+
+/** Sends every request with a fixed number in flight. */
+async function sendAll(base, requests) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < requests.length) await send(base, requests[next++]);
+    }),
+  );
+}
+
+async function backlog(db) {
+  const [row] = await db
+    .collection('inbox')
+    .aggregate([{ $group: { _id: null, total: { $sum: '$count' } } }])
+    .toArray();
+  return row?.total ?? 0;
+}
+
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function measureSize(server, size) {
+  const dbName = `bench_aggregate_${size}`;
+  const client = await MongoClient.connect(`${server.uri}/${dbName}`);
+  const db = client.db();
+  await db.dropDatabase();
+  const env = {
+    MONGODB_URI: `${server.uri}/${dbName}`,
+    TRUST_PROXY_HOPS: '1',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  };
+
+  const collector = await startBackend({ ...env, AGGREGATOR: 'false' });
+  const { site } = await createAccountAndSite(collector.base);
+  const siteId = new ObjectId(site.id);
+  const seedStarted = Date.now();
+  let seeded = 0;
+  if (size > 0) {
+    await seedReports(db, { siteId, events: size, lastDay: day(-1), rawSample: 0 });
+    seeded = await seedRawHistory(db, siteId, size);
+  }
+  const seedSeconds = (Date.now() - seedStarted) / 1000;
+  const sendStarted = Date.now();
+  await sendAll(collector.base, workload(site.publicId, `s${size}`));
+  const collectorEventsPerSec = WORKLOAD / ((Date.now() - sendStarted) / 1000);
+  await collector.stop();
+  const queued = await backlog(db);
+
+  const aggregator = await startBackend(env);
+  const started = Date.now();
+  while ((await backlog(db)) > 0) {
+    if (Date.now() - started > DRAIN_TIMEOUT_MS) throw new Error(`aggregation of ${size} did not finish`);
+    await sleep(200);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const rss = rssMb(aggregator.child.pid);
+  const stored = await db.collection('events').countDocuments({ siteId, _id: { $regex: `^${site.id}:s` } });
+  const result = {
+    size,
+    seeded,
+    seedSeconds,
+    queued,
+    stored,
+    seconds,
+    eventsPerSec: Math.round(queued / seconds),
+    collectorEventsPerSec: Math.round(collectorEventsPerSec),
+    rssMb: Math.round(rss),
+  };
+  process.stderr.write(`${JSON.stringify(result)}\n`);
+  return { result, aggregator, db, client, site };
+}
+
+/**
+ * 500 events/s for 60 s through one backend; for every event, the time from its
+ * 202 until it is aggregated (stored with its visit, counted in the rollups).
+ * The inbox tells, without reading the events (every read but an insert scans
+ * the collection on FerretDB 1.24): the aggregator deletes a chunk only after
+ * its events are stored and journaled, so an event acknowledged before the
+ * creation second of the oldest chunk left (or with the inbox empty) is done.
+ * That rounds each delay up by under a second.
+ */
+async function freshness({ aggregator, db, site }) {
+  const requests = workload(site.publicId, 'fresh');
+  const perTick = FRESH_RATE / 10;
+  const acked = [];
+  const delays = [];
+  let sending = true;
+  const poller = (async () => {
+    let next = 0;
+    while (sending || next < acked.length) {
+      const [oldest] = await db
+        .collection('inbox')
+        .find({}, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .limit(1)
+        .toArray();
+      const doneBefore = oldest ? oldest._id.getTimestamp().getTime() : Infinity;
+      const now = Date.now();
+      while (next < acked.length && acked[next] < doneBefore) delays.push(now - acked[next++]);
+      if (next < acked.length && now - acked[next] > 120_000)
+        throw new Error('an event was not aggregated within 120 s');
+      await sleep(100);
+    }
+  })();
+  const started = Date.now();
+  let sent = 0;
+  for (let tick = 0; tick < FRESH_SECONDS * 10; tick += 1) {
+    const batch = requests.slice(sent, sent + perTick);
+    sent += batch.length;
+    const times = await Promise.all(batch.map(async (request) => (await send(aggregator.base, request), Date.now())));
+    acked.push(...times.sort((a, b) => a - b));
+    const wait = started + (tick + 1) * 100 - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+  const sendSeconds = (Date.now() - started) / 1000;
+  sending = false;
+  await poller;
+  delays.sort((a, b) => a - b);
+  return {
+    sent,
+    achievedRate: Math.round(sent / sendSeconds),
+    p50: delays[Math.floor(delays.length * 0.5)],
+    p95: delays[Math.min(delays.length - 1, Math.ceil(delays.length * 0.95) - 1)],
+    max: delays.at(-1),
+  };
+}
+
+const server = await startDatabase();
+const results = [];
+try {
+  for (const size of SIZES) {
+    const measured = await measureSize(server, size);
+    results.push(measured.result);
+    if (size === SIZES.at(-1)) {
+      const fresh = await freshness(measured);
+      process.stderr.write(`freshness ${JSON.stringify(fresh)}\n`);
+      measured.result.freshness = fresh;
+    }
+    await measured.aggregator.stop();
+    await measured.client.close();
+  }
+} finally {
+  await server.stop();
+}
+const empty = results[0];
+const largest = results.at(-1);
+const line = {
+  eventsPerSecEmpty: empty.eventsPerSec,
+  ...Object.fromEntries(results.slice(1).map((r) => [`eventsPerSec${label(r.size)}`, r.eventsPerSec])),
+  growth: Math.round((empty.eventsPerSec / largest.eventsPerSec) * 100) / 100,
+  freshnessP95Ms: largest.freshness.p95,
+  largestSeeded: largest.seeded,
+  collectorEventsPerSec: empty.collectorEventsPerSec,
+  aggregatorShareOfCollector: Math.round((largest.eventsPerSec / empty.collectorEventsPerSec) * 100) / 100,
+  rssEmptyMb: empty.rssMb,
+  rssLargestMb: largest.rssMb,
+  rssGrowth: Math.round((largest.rssMb / empty.rssMb) * 100) / 100,
+  sizes: results,
+};
+console.log(JSON.stringify(line));
