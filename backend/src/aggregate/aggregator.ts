@@ -248,7 +248,7 @@ async function applyIsolating(
   stats: DrainStats,
 ): Promise<number> {
   if (loaded.journaled.has(batchId)) return events.length;
-  let started = Date.now();
+  const started = Date.now();
   try {
     // A replay of a batch that was split before goes straight to its parts: the state already holds some.
     if ([...loaded.journaled].some((id) => id.startsWith(`${batchId}.`))) throw new PoisonError('split before');
@@ -258,7 +258,7 @@ async function applyIsolating(
     } catch (error) {
       throw new PoisonError(`the computation failed: ${(error as Error).message}`, { cause: error });
     }
-    started = time(stats, 'compute', started);
+    time(stats, 'compute', started);
     const rollups = await rollupWrites(batchId, result.rollups);
     const records = encodeJournal(result.delta);
     checkSizes(rollups, records);
