@@ -3,27 +3,44 @@ import { DateTime } from 'luxon';
 import { objectId, text } from '../lib/validate';
 import { z } from '../lib/zod';
 import { BREAKDOWN_DIMENSIONS } from './dimensions';
+import { EARLIEST_DAY, FURTHEST_AHEAD_ZONE, latestDay, MAX_RANGE_DAYS, WINDOW_TEXT } from './range';
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 // The regex alone lets 2026-02-30 through, and an annotation stores its day as given.
 const day = () =>
   z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
+    .regex(ISO_DAY, 'must be a date like 2026-01-31')
     .refine((value) => DateTime.fromISO(value).isValid, 'must be a real date');
+
+/**
+ * A day of a report range. The site's zone is not known yet, so this refuses only
+ * what no zone allows; resolveRange then applies the site's own tomorrow.
+ * YYYY-MM-DD strings of four-digit years order as their dates do.
+ */
+const rangeDay = (description: string) =>
+  day()
+    .refine(
+      (value) => !ISO_DAY.test(value) || (value >= EARLIEST_DAY && value <= latestDay(FURTHEST_AHEAD_ZONE)),
+      `must be ${WINDOW_TEXT}`,
+    )
+    .openapi({ description, format: 'date' });
+
+const range = {
+  from: rangeDay(`First day of the range (site-local), ${WINDOW_TEXT}; a range covers at most ${MAX_RANGE_DAYS} days`),
+  to: rangeDay(`Last day of the range (site-local, inclusive), ${WINDOW_TEXT}`),
+};
 
 /** `filter` may repeat: `?filter=country:is:NL&filter=source:is:Google`. */
 const filterParam = z.union([z.string().max(600), z.array(z.string().max(600)).max(10)]).optional();
 
-export const RangeQuery = z.strictObject({
-  from: day(),
-  to: day(),
-  filter: filterParam,
-});
+export const RangeQuery = z.strictObject({ ...range, filter: filterParam });
 
 export const OverviewQuery = RangeQuery.extend({
   compare: z.enum(['previous', 'none', 'custom']).default('previous'),
-  compareFrom: day().optional(),
-  compareTo: day().optional(),
+  compareFrom: rangeDay(`First day of the compare=custom range, ${WINDOW_TEXT}`).optional(),
+  compareTo: rangeDay(`Last day of the compare=custom range, ${WINDOW_TEXT}`).optional(),
 });
 
 export const TimeseriesQuery = RangeQuery.extend({
@@ -45,8 +62,7 @@ export const ExportQuery = BreakdownQuery.extend({ format: z.enum(['csv', 'json'
   page: true,
 });
 export const EventsExportQuery = z.strictObject({
-  from: day(),
-  to: day(),
+  ...range,
   format: z.enum(['csv', 'json']).default('csv'),
 });
 
@@ -67,8 +83,7 @@ export const RealtimeQuery = z.strictObject({
 });
 
 export const VisitorsQuery = z.strictObject({
-  from: day(),
-  to: day(),
+  ...range,
   filter: filterParam,
   limit: z.coerce.number().int().min(1).max(200).default(50),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -151,7 +166,7 @@ export const UpdateGoalBody = z
 export const CreateFunnelBody = z
   .strictObject({ name: text(100), steps: z.array(objectId()).min(2).max(8) })
   .openapi('CreateFunnel');
-export const FunnelQuery = z.strictObject({ from: day(), to: day(), filter: filterParam });
+export const FunnelQuery = z.strictObject({ ...range, filter: filterParam });
 
 export const CreateAnnotationBody = z.strictObject({ day: day(), text: text(500) }).openapi('CreateAnnotation');
-export const AnnotationsQuery = z.strictObject({ from: day(), to: day() });
+export const AnnotationsQuery = z.strictObject(range);

@@ -85,7 +85,9 @@ export async function overview(
     if (!query.compareFrom || !query.compareTo) {
       throw new AppError('validation_failed', 'compare=custom needs compareFrom and compareTo');
     }
-    compareRange = resolveRange(query.compareFrom, query.compareTo, p.zone);
+    compareRange = resolveRange(query.compareFrom, query.compareTo, p.zone, {
+      fields: { from: 'compareFrom', to: 'compareTo' },
+    });
   }
   const hasGoals = (await Goal.countDocuments({ siteId: p.siteId })) > 0;
   const [current, previous] = await Promise.all([
