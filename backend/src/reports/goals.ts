@@ -2,6 +2,7 @@ import { Schema, model, trusted, type InferSchemaType, type Types } from 'mongoo
 
 import type { RawEvent } from '../aggregate/model';
 import { AppError } from '../lib/errors';
+import { globMatcher } from './glob';
 
 /**
  * A goal is a pageview of a path pattern (`*` matches any run of characters) or
@@ -36,15 +37,10 @@ export const Funnel = model('Funnel', funnelSchema, 'funnels');
 
 export type GoalMatcher = (event: Pick<RawEvent, 'kind' | 'path' | 'name' | 'props'>) => boolean;
 
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
 export function goalMatcher(goal: Pick<GoalDoc, 'kind' | 'match' | 'propKey' | 'propValue'>): GoalMatcher {
   if (goal.kind === 'page') {
-    const pattern = patternToRegExp(goal.match);
-    return (e) => e.kind === 'pv' && pattern.test(e.path);
+    const matchesPath = globMatcher(goal.match);
+    return (e) => e.kind === 'pv' && matchesPath(e.path);
   }
   return (e) =>
     e.kind === 'ev' &&

@@ -148,17 +148,23 @@ export const BreakdownResponse = z
   })
   .openapi('Breakdown');
 
+const goalMatch = () =>
+  text(500).openapi({
+    description:
+      'Page goals: the whole path, where `*` matches any run of characters (slashes included) and every other character itself. Event goals: the event name.',
+  });
+
 export const CreateGoalBody = z
   .strictObject({
     name: text(100),
     kind: z.enum(['page', 'event']),
-    match: text(500),
+    match: goalMatch(),
     propKey: text(60, 0).default(''),
     propValue: text(500, 0).default(''),
   })
   .openapi('CreateGoal');
 export const UpdateGoalBody = z
-  .strictObject({ name: text(100), match: text(500), propKey: text(60, 0), propValue: text(500, 0) })
+  .strictObject({ name: text(100), match: goalMatch(), propKey: text(60, 0), propValue: text(500, 0) })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'nothing to update')
   .openapi('UpdateGoal');
