@@ -1,5 +1,7 @@
 // npm run bench:aggregate — how the aggregator's throughput changes with stored
-// history. For each size (default 0 and 1M events; BENCH_AGGREGATE_SIZES): a
+// history. For each size (default 0, 1M, then 0 again, so that load from other
+// work on the machine during the run shows as a difference between the two
+// empty runs; BENCH_AGGREGATE_SIZES): a
 // fresh database, a year of history seeded straight into every store the
 // aggregator and the reports read (rollups with the backend's own encoders via
 // seed-reports.mjs, raw events and closed visits), then the same 50,000-event
@@ -18,7 +20,7 @@ import { createAccountAndSite, startBackend, startDatabase } from './support.mjs
 
 const { MongoClient, ObjectId } = mongoose.mongo;
 
-const SIZES = (process.env.BENCH_AGGREGATE_SIZES ?? '0,1000000').split(',').map(Number);
+const SIZES = (process.env.BENCH_AGGREGATE_SIZES ?? '0,1000000,0').split(',').map(Number);
 const WORKLOAD = Number(process.env.BENCH_AGGREGATE_EVENTS ?? 50_000);
 const VISITORS = Math.ceil(WORKLOAD / 10);
 const CONCURRENCY = 32;
@@ -161,7 +163,7 @@ async function backlog(db) {
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 async function measureSize(server, size) {
-  const dbName = `bench_aggregate_${size}`;
+  const dbName = `bench_aggregate_${size}_${Date.now()}`;
   const client = await MongoClient.connect(`${server.uri}/${dbName}`);
   const db = client.db();
   await db.dropDatabase();
@@ -268,34 +270,38 @@ async function freshness({ aggregator, db, site }) {
 
 const server = await startDatabase();
 const results = [];
+const largestSize = Math.max(...SIZES);
 try {
   for (const size of SIZES) {
     const measured = await measureSize(server, size);
     results.push(measured.result);
-    if (size === SIZES.at(-1)) {
+    if (size === largestSize && !results.some((r) => r.freshness)) {
       const fresh = await freshness(measured);
       process.stderr.write(`freshness ${JSON.stringify(fresh)}\n`);
       measured.result.freshness = fresh;
     }
     await measured.aggregator.stop();
+    await measured.db.dropDatabase();
     await measured.client.close();
   }
 } finally {
   await server.stop();
 }
-const empty = results[0];
-const largest = results.at(-1);
+const mean = (list) => list.reduce((sum, n) => sum + n, 0) / list.length;
+const empties = results.filter((r) => r.size === 0);
+const largest = results.find((r) => r.size === largestSize);
+const emptyRate = Math.round(mean(empties.map((r) => r.eventsPerSec)));
+const emptyRss = Math.round(mean(empties.map((r) => r.rssMb)));
 const line = {
-  eventsPerSecEmpty: empty.eventsPerSec,
-  ...Object.fromEntries(results.slice(1).map((r) => [`eventsPerSec${label(r.size)}`, r.eventsPerSec])),
-  growth: Math.round((empty.eventsPerSec / largest.eventsPerSec) * 100) / 100,
+  eventsPerSecEmpty: emptyRate,
+  ...Object.fromEntries(results.filter((r) => r.size > 0).map((r) => [`eventsPerSec${label(r.size)}`, r.eventsPerSec])),
+  growth: Math.round((emptyRate / largest.eventsPerSec) * 100) / 100,
   freshnessP95Ms: largest.freshness.p95,
   largestSeeded: largest.seeded,
-  collectorEventsPerSec: empty.collectorEventsPerSec,
-  aggregatorShareOfCollector: Math.round((largest.eventsPerSec / empty.collectorEventsPerSec) * 100) / 100,
-  rssEmptyMb: empty.rssMb,
+  collectorEventsPerSec: Math.round(mean(empties.map((r) => r.collectorEventsPerSec))),
+  rssEmptyMb: emptyRss,
   rssLargestMb: largest.rssMb,
-  rssGrowth: Math.round((largest.rssMb / empty.rssMb) * 100) / 100,
+  rssGrowth: Math.round((largest.rssMb / emptyRss) * 100) / 100,
   sizes: results,
 };
 console.log(JSON.stringify(line));
