@@ -1,6 +1,7 @@
 import type { mongo } from 'mongoose';
 
 import { collections, type RawEvent, type VisitDoc } from '../aggregate/model';
+import { cutKey } from '../aggregate/limits';
 import { findVisits } from '../aggregate/service';
 import { PROP_SEPARATOR, VISIT_KEY, type BreakdownDimension } from './dimensions';
 import { matches, type Filter } from './filters';
@@ -90,7 +91,7 @@ export async function selectRaw(
   const goalFilters = filters.filter((f) => f.dim === 'goal');
 
   const keep = visits.filter((visit) => {
-    if (!visitFilters.every((f) => matches(f, VISIT_KEY[f.dim as BreakdownDimension]!(visit)))) return false;
+    if (!visitFilters.every((f) => matches(f, cutKey(VISIT_KEY[f.dim as BreakdownDimension]!(visit))))) return false;
     const own = eventsByVisit.get(visit._id) ?? [];
     for (const f of eventFilters) {
       // "is not" means the visit never matched, not that some event differs.
@@ -114,12 +115,12 @@ export async function selectRaw(
   return { visits: keep, events: keptEvents };
 }
 
-/** The keys an event has under a page-level dimension. */
+/** The keys an event has under a page-level dimension, cut as the rollups cut them (aggregate/limits.ts). */
 function eventKeys(dim: BreakdownDimension, event: EventRow): string[] {
-  if (dim === 'page') return event.kind === 'pv' ? [event.path] : [];
-  if (dim === 'event') return event.kind === 'ev' ? [event.name] : [];
+  if (dim === 'page') return event.kind === 'pv' ? [cutKey(event.path)] : [];
+  if (dim === 'event') return event.kind === 'ev' ? [cutKey(event.name)] : [];
   if (dim === 'event_prop' && event.kind === 'ev' && event.props) {
-    return Object.entries(event.props).map(([k, v]) => [event.name, k, String(v)].join(PROP_SEPARATOR));
+    return Object.entries(event.props).map(([k, v]) => cutKey([event.name, k, String(v)].join(PROP_SEPARATOR)));
   }
   return [];
 }
@@ -179,7 +180,7 @@ export function rawBreakdown(selection: RawSelection, dim: BreakdownDimension): 
   if (visitKey) {
     const visitsById = new Map(selection.visits.map((v) => [v._id, v]));
     for (const visit of selection.visits) {
-      const r = row(visitKey(visit));
+      const r = row(cutKey(visitKey(visit)));
       addCounters(r, { visits: 1, bounces: visit.bounce ? 1 : 0, duration: visit.duration });
       r.seen.add(`${visit.day}|${visit.vid}`);
     }
@@ -189,7 +190,7 @@ export function rawBreakdown(selection: RawSelection, dim: BreakdownDimension): 
       for (const event of selection.events) {
         const visit = visitsById.get(event.visitId);
         if (!visit) continue;
-        addCounters(row(visitKey(visit)), event.kind === 'pv' ? { pageviews: 1 } : { events: 1 });
+        addCounters(row(cutKey(visitKey(visit))), event.kind === 'pv' ? { pageviews: 1 } : { events: 1 });
       }
     }
   } else {
