@@ -204,7 +204,7 @@ export interface DeadLetterDoc {
 
 /** A snapshot chunk or a journal entry of the aggregator's state, as one JSON string (state-store.ts). */
 export interface StateRecord {
-  /** `s<chunk>` for snapshot chunks, `j<seq>` for journal entries, zero-padded so they sort. */
+  /** `s<chunk>` for snapshot chunks, `j<seq>` for journal entries, zero-padded; a snapshot applies before its journal. */
   _id: string;
   batchId: string;
   data: string;

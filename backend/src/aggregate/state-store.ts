@@ -63,9 +63,11 @@ async function insertRecords(epoch: string, part: 'visits' | 'days', records: St
   }
 }
 
+/** An epoch's records in the order they apply: the snapshot's chunks, then the journal by sequence number. */
 async function readRecords(epoch: string, part: 'visits' | 'days'): Promise<StateRecord[]> {
   const records = await collections.aggregatorState(epoch, part).find({}).toArray();
-  return records.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  const order = (r: StateRecord) => `${r._id.startsWith('s') ? 0 : 1}${r._id}`;
+  return records.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
 
 /**
