@@ -147,17 +147,21 @@ export function snapshotChunks(state: AggregatorState, maxBytes: number): { visi
   const chunk = (): StateDelta => ({ clock: state.clock, visits: [], closed: [], days: [] });
   const visits: string[] = [];
   let delta = chunk();
+  let bytes = 0;
   for (const visit of state.visits.values()) {
     delta.visits.push(visit);
-    if (delta.visits.length * APPROX_VISIT_BYTES >= maxBytes) {
+    // Measured, not estimated: identity traits make some visits far larger than others.
+    bytes += JSON.stringify(encodeVisit(visit)).length;
+    if (bytes >= maxBytes) {
       visits.push(encodeDelta(delta));
       delta = chunk();
+      bytes = 0;
     }
   }
   if (delta.visits.length > 0 || visits.length === 0) visits.push(encodeDelta(delta));
   const days: string[] = [];
   delta = chunk();
-  let bytes = 0;
+  bytes = 0;
   for (const entry of state.days) {
     delta.days.push(entry);
     bytes += entry[0].length + entry[1].reduce((sum, key) => sum + key.length + 3, 8);
@@ -170,8 +174,6 @@ export function snapshotChunks(state: AggregatorState, maxBytes: number): { visi
   if (delta.days.length > 0 || days.length === 0) days.push(encodeDelta(delta));
   return { visits, days };
 }
-
-const APPROX_VISIT_BYTES = 700;
 
 /** A delta split into its visits part and its visitor-days part, stored apart so readers of open visits skip the key sets. */
 export function splitDelta(delta: StateDelta): { visits: StateDelta; days: StateDelta } {
