@@ -112,9 +112,9 @@ function boundKeys(
 }
 
 /**
- * Documents by `_id`, one primary-key lookup each: FerretDB 1.24 pushes down
- * only `{_id: value}` (an `$in` converts the whole collection), and MongoDB
- * serves both from its `_id` index.
+ * Documents by `_id`, one lookup each: MongoDB serves it from its `_id` index;
+ * FerretDB 1.24 still scans the part's collection for each (decision 0005), but
+ * only up to the matching row, where an `$in` converts every document.
  */
 async function byIds(part: RollupPart, ids: readonly string[]): Promise<Map<string, RollupMonthDoc>> {
   const docs = await Promise.all(ids.map((_id) => collections.rollups(part).findOne({ _id })));

@@ -16,8 +16,8 @@ import {
 
 /**
  * Makes the aggregator's state durable with inserts only: FerretDB 1.24 scans a
- * whole collection for every update or delete, even by `_id`, while inserts and
- * `_id` reads stay flat (decision 0005). An epoch is a pair of collections,
+ * whole collection for every read, update or delete, even by `_id`, while
+ * inserts stay flat (decision 0005). An epoch is a pair of collections,
  * `aggstate_<epoch>_visits` and `aggstate_<epoch>_days`, holding a snapshot of
  * the state (`s…` records) followed by one journal record per batch (`j…`).
  * When the journal outgrows the snapshot, a new epoch starts with a fresh
