@@ -97,10 +97,14 @@ export function applyDelta(state: AggregatorState, delta: StateDelta): void {
     const visitor = visitorKey(visit.siteId, visit.vid);
     if (state.current.get(visitor) === id) state.current.delete(visitor);
   }
-  for (const [key, keys] of delta.days) state.days.set(key, keys);
+  const keptBefore = firstKeptDay(state.clock);
   state.clock = Math.max(state.clock, delta.clock);
   const kept = firstKeptDay(state.clock);
-  for (const key of state.days.keys()) if (dayOfDayKey(key) < kept) state.days.delete(key);
+  for (const [key, keys] of delta.days) if (dayOfDayKey(key) >= kept) state.days.set(key, keys);
+  // The whole map is walked only when the clock crosses into a new day, not on every batch.
+  if (kept !== keptBefore) {
+    for (const key of state.days.keys()) if (dayOfDayKey(key) < kept) state.days.delete(key);
+  }
 }
 
 /** A visit as JSON-safe values (ObjectId as hex, dates as ms). */
