@@ -31,6 +31,27 @@ const PropKey = clean(60).pipe(
     .refine((k) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype', 'reserved name'),
 );
 
+/** The longest user id `identify` and the people API accept, in characters (Unicode code points). */
+export const USER_ID_MAX = 128;
+
+/**
+ * A person's id as a site passes it to `identify` and names it in the people API: the
+ * one schema both use, so every id that can be stored can also be exported and erased.
+ * Any text of 1 to 128 characters without control characters, NFC-normalised (an "é"
+ * typed into a URL and one built by a script are the same person).
+ */
+export const UserId = z
+  .string()
+  .max(USER_ID_MAX * 2, `must be at most ${USER_ID_MAX} characters`)
+  .transform((id) => id.normalize('NFC'))
+  .pipe(
+    z
+      .string()
+      .refine((id) => id.length > 0, 'must not be empty')
+      .refine((id) => [...id].length <= USER_ID_MAX, `must be at most ${USER_ID_MAX} characters`)
+      .refine((id) => !/[\u0000-\u001f\u007f-\u009f]/.test(id), 'must not contain control characters'),
+  );
+
 export const EventKind = z.enum(['pv', 'ev', 'en', 'id']);
 
 export const TrackerEvent = z.strictObject({
@@ -82,7 +103,7 @@ export const TrackerEvent = z.strictObject({
     .regex(/^[A-Za-z0-9_-]{10,40}$/)
     .optional(),
   /** User id passed to clickpath('identify', ...) (first-party mode only). */
-  uid: clean(200).optional(),
+  uid: UserId.optional(),
   /** Traits passed to identify. */
   tr: z
     .record(PropKey, PropValue)

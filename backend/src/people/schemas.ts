@@ -1,17 +1,17 @@
 import { z } from '../lib/zod';
+import { UserId, USER_ID_MAX } from '../collect/event-schema';
 import { objectId } from '../lib/validate';
 
 /**
- * The user id a site passed to `clickpath('identify', …)` — for the WordPress
- * plugin, a keyed hash of the WordPress user id. Only sites in first-party mode store it.
+ * The user id a site passed to `clickpath('identify', …)` — for the WordPress plugin, a
+ * keyed hash of the WordPress user id — percent-encoded in the path. The same schema
+ * validates identify, so every stored id can be named here. Only first-party sites store it.
  */
 export const PersonParams = z.strictObject({
   siteId: objectId(),
-  userId: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[\w.@:+-]+$/, 'must be the user id the site passed to identify'),
+  userId: UserId.openapi({
+    description: `The id given to identify: 1 to ${USER_ID_MAX} characters, no control characters, percent-encoded`,
+  }),
 });
 
 export const ErasedResponse = z
