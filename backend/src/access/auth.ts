@@ -5,6 +5,8 @@ import type { Types } from 'mongoose';
 import { resolveSession } from '../accounts/service';
 import { resolveApiKey, type KeyPrincipal } from '../keys/service';
 import { AppError } from '../lib/errors';
+import { getMembership } from '../sites/service';
+import { scopesWithin } from './site-access';
 
 export const SESSION_COOKIE = 'clickpath_session';
 
@@ -63,8 +65,11 @@ export function authenticate(options: AuthOptions): RequestHandler {
       if (authorization !== undefined) {
         const match = /^Bearer ([^\s]+)$/i.exec(authorization);
         const principal = match?.[1] ? await resolveApiKey(match[1]) : null;
-        if (!principal) throw new AppError('unauthenticated', 'API key is invalid or revoked');
-        req.auth = { kind: 'key', ...principal };
+        // The creator's role is read on every request, never cached past it, so a demotion or
+        // removal binds their keys from the next request on (see docs/security.md).
+        const creator = principal ? await getMembership(principal.siteId, principal.createdBy) : null;
+        if (!principal || !creator) throw new AppError('unauthenticated', 'API key is invalid or revoked');
+        req.auth = { kind: 'key', ...principal, scopes: scopesWithin(principal.scopes, creator.role) };
         next();
         return;
       }

@@ -18,6 +18,15 @@ export function roleOfKey(scopes: readonly Scope[]): Role | null {
   return null;
 }
 
+/**
+ * The scopes a key may use while the person who created it has `creatorRole` on its
+ * site: a key never does more than its creator currently may. A viewer's key reads at most.
+ */
+export function scopesWithin(scopes: readonly Scope[], creatorRole: Role): Scope[] {
+  if (RANK[creatorRole] >= RANK.admin) return [...scopes];
+  return roleOfKey(scopes) ? ['stats:read'] : [];
+}
+
 export interface SiteAccess {
   site: SiteDoc;
   /** The caller's role; a key acts as viewer or admin according to its scopes. */

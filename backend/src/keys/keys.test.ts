@@ -3,7 +3,15 @@ import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import request from 'supertest';
 
-import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
+import {
+  addMember,
+  createKey,
+  createSite,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../../test/support/app';
 import { dumpDatabase } from '../../test/support/assert';
 
 let t: TestApp;
@@ -38,6 +46,7 @@ describe('creating and listing keys', () => {
       name: 'Grafana',
       prefix: secret.slice(0, 12),
       scopes: ['stats:read', 'sites:manage'],
+      createdBy: { id: owner.id, name: 'Test User', email: owner.email },
       createdAt: expect.any(String),
       lastUsedAt: null,
       revokedAt: null,
@@ -94,11 +103,30 @@ describe('creating and listing keys', () => {
     expect(res.body.keys.length).toBeGreaterThanOrEqual(1);
     for (const key of res.body.keys) {
       expect(Object.keys(key).sort()).toEqual(
-        ['createdAt', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'rotatedFrom', 'scopes'].sort(),
+        ['createdAt', 'createdBy', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'rotatedFrom', 'scopes'].sort(),
       );
     }
     expect(res.text).not.toContain(secret);
     expect(res.text).not.toContain(sha256(secret));
+  });
+});
+
+describe('who created a key', () => {
+  it('when keys made by the owner and by an admin are listed, then each names the person who created it', async () => {
+    const owner = await signUp(t.app, { name: 'Olga Owner' });
+    const admin = await signUp(t.app, { name: 'Adam Admin' });
+    const siteId = (await createSite(owner)).id;
+    await addMember(owner, siteId, admin, 'admin');
+    const ownerKey = await createKey(owner, siteId);
+    const created = await admin.agent.post(`/api/v1/sites/${siteId}/keys`).send({ name: 'by admin' });
+    expect(created.status).toBe(201);
+    expect(created.body.createdBy).toEqual({ id: admin.id, name: 'Adam Admin', email: admin.email });
+
+    const res = await owner.agent.get(`/api/v1/sites/${siteId}/keys`);
+    expect(res.status).toBe(200);
+    const byId = new Map(res.body.keys.map((k: { id: string; createdBy: unknown }) => [k.id, k.createdBy]));
+    expect(byId.get(ownerKey.id)).toEqual({ id: owner.id, name: 'Olga Owner', email: owner.email });
+    expect(byId.get(created.body.id)).toEqual({ id: admin.id, name: 'Adam Admin', email: admin.email });
   });
 });
 

@@ -3,7 +3,7 @@ import { requireSiteAccess } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
 import { SiteIdParams } from '../sites/schemas';
 import { CreateKeyBody, KeyList, KeyParams, KeyResponse, KeyWithSecret } from './schemas';
-import { createKey, listKeys, revokeKey, rotateKey, toKeyView } from './service';
+import { createKey, keyView, listKeys, revokeKey, rotateKey, toKeyViews } from './service';
 
 const TAG = 'API keys';
 
@@ -13,7 +13,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/keys',
-      summary: "List a site's API keys (prefix, name, scopes, use)",
+      summary: "List a site's API keys (prefix, name, scopes, who created each, use)",
       tag: TAG,
       auth: 'session',
       params: SiteIdParams,
@@ -21,7 +21,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     },
     async ({ params, req, res }) => {
       const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'admin');
-      res.json({ keys: (await listKeys(siteId)).map(toKeyView) });
+      res.json({ keys: await toKeyViews(await listKeys(siteId)) });
     },
   );
 
@@ -29,7 +29,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/keys',
-      summary: 'Create an API key; the secret is returned once',
+      summary: "Create an API key; the secret is returned once. A key acts with its creator's current role at most",
       tag: TAG,
       auth: 'session',
       params: SiteIdParams,
@@ -48,7 +48,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
       res
         .status(201)
         .set('Cache-Control', 'no-store')
-        .json({ ...toKeyView(key), secret });
+        .json({ ...(await keyView(key)), secret });
     },
   );
 
@@ -64,7 +64,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     },
     async ({ params, req, res }) => {
       const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'admin');
-      res.json(toKeyView(await revokeKey(siteId, params.keyId)));
+      res.json(await keyView(await revokeKey(siteId, params.keyId)));
     },
   );
 
@@ -85,7 +85,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
       res
         .status(201)
         .set('Cache-Control', 'no-store')
-        .json({ ...toKeyView(key), secret });
+        .json({ ...(await keyView(key)), secret });
     },
   );
 }

@@ -20,6 +20,10 @@ export const KeyResponse = z
     name: z.string(),
     prefix: z.string(),
     scopes: z.array(Scope),
+    createdBy: z.object({ id: z.string(), name: z.string(), email: z.string() }).nullable().openapi({
+      description:
+        'Who created the key (null once their account is deleted). The key acts with their current role at most.',
+    }),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable(),

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import type { Types } from 'mongoose';
 
+import { findAccountsByIds } from '../accounts/service';
 import { AppError } from '../lib/errors';
 import { ApiKey, type ApiKeyDoc, type Scope } from './model';
 
@@ -17,23 +18,41 @@ export interface KeyView {
   name: string;
   prefix: string;
   scopes: Scope[];
+  /** The person who created the key (null once their account is gone); the key never does more than they may. */
+  createdBy: { id: string; name: string; email: string } | null;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
   rotatedFrom: string | null;
 }
 
-export function toKeyView(key: ApiKeyDoc): KeyView {
+type Creator = Awaited<ReturnType<typeof findAccountsByIds>>[number];
+
+function toKeyView(key: ApiKeyDoc, creator: Creator | undefined): KeyView {
   return {
     id: key._id.toHexString(),
     name: key.name,
     prefix: key.prefix,
     scopes: key.scopes,
+    createdBy: creator ? { id: creator._id.toHexString(), name: creator.name, email: creator.email } : null,
     createdAt: key.createdAt.toISOString(),
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
     revokedAt: key.revokedAt?.toISOString() ?? null,
     rotatedFrom: key.rotatedFrom?.toHexString() ?? null,
   };
+}
+
+/** A key as the API shows it, with the person who created it. */
+export async function keyView(key: ApiKeyDoc): Promise<KeyView> {
+  const [creator] = await findAccountsByIds([key.createdBy]);
+  return toKeyView(key, creator);
+}
+
+/** Keys as the API shows them, each with the person who created it. */
+export async function toKeyViews(keys: ApiKeyDoc[]): Promise<KeyView[]> {
+  const accounts = await findAccountsByIds(keys.map((k) => k.createdBy));
+  const creators = new Map(accounts.map((a) => [a._id.toHexString(), a]));
+  return keys.map((key) => toKeyView(key, creators.get(key.createdBy.toHexString())));
 }
 
 export async function createKey(input: {
@@ -91,7 +110,10 @@ export async function rotateKey(
 export interface KeyPrincipal {
   keyId: Types.ObjectId;
   siteId: Types.ObjectId;
+  /** The scopes the key was created with; the caller caps them by the creator's current role. */
   scopes: Scope[];
+  /** The account that created the key: the key acts with that person's access at most. */
+  createdBy: Types.ObjectId;
   name: string;
   prefix: string;
 }
@@ -107,7 +129,14 @@ export async function resolveApiKey(secret: string): Promise<KeyPrincipal | null
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await ApiKey.updateOne({ _id: key._id }, { $set: { lastUsedAt: new Date(now) } });
   }
-  return { keyId: key._id, siteId: key.siteId, scopes: key.scopes, name: key.name, prefix: key.prefix };
+  return {
+    keyId: key._id,
+    siteId: key.siteId,
+    scopes: key.scopes,
+    createdBy: key.createdBy,
+    name: key.name,
+    prefix: key.prefix,
+  };
 }
 
 export async function deleteKeysForSite(siteId: Types.ObjectId): Promise<void> {

@@ -1,7 +1,15 @@
 import request from 'supertest';
 import { Types } from 'mongoose';
 
-import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
+import {
+  addMember,
+  createKey,
+  createSite,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../../test/support/app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -280,5 +288,71 @@ describe('keys of people who leave', () => {
 
     await request(t.app).get('/api/v1/me').set('Authorization', `Bearer ${adminKey.secret}`).expect(401);
     await owner.agent.get(`/api/v1/sites/${site.id}`).expect(200);
+  });
+});
+
+describe('keys follow the role of the person who created them', () => {
+  const asKey = (secret: string) => ({ Authorization: `Bearer ${secret}` });
+
+  it('when an admin who created a sites:manage key is demoted to viewer, then the key loses admin power at once and keeps only reading', async () => {
+    const owner = await signUp(t.app);
+    const admin = await signUp(t.app);
+    const site = await createSite(owner);
+    await addMember(owner, site.id, admin, 'admin');
+    const key = await createKey(admin, site.id, ['sites:manage']);
+    await request(t.app).patch(`/api/v1/sites/${site.id}`).set(asKey(key.secret)).send({ name: 'Before' }).expect(200);
+
+    await owner.agent.patch(`/api/v1/sites/${site.id}/members/${admin.id}`).send({ role: 'viewer' }).expect(204);
+
+    const patch = await request(t.app)
+      .patch(`/api/v1/sites/${site.id}`)
+      .set(asKey(key.secret))
+      .send({ name: 'After demotion', settings: { honorDoNotTrack: true } });
+    expect(patch.status).toBe(403);
+    expect(patch.body.error.code).toBe('forbidden');
+    expect(await storedSite(site.id)).toMatchObject({ name: 'Before', settings: { honorDoNotTrack: false } });
+    const read = await request(t.app).get(`/api/v1/sites/${site.id}`).set(asKey(key.secret));
+    expect(read.status).toBe(200);
+    expect(read.body.role).toBe('viewer');
+    const me = await request(t.app).get('/api/v1/me').set(asKey(key.secret));
+    expect(me.body).toMatchObject({ key: { scopes: ['stats:read'] }, site: { role: 'viewer' } });
+    // The key itself is untouched: promoting the person back restores what it was made for.
+    expect((await t.db.collection('apikeys').findOne({ _id: new Types.ObjectId(key.id) }))?.scopes).toEqual([
+      'sites:manage',
+    ]);
+    await owner.agent.patch(`/api/v1/sites/${site.id}/members/${admin.id}`).send({ role: 'admin' }).expect(204);
+    await request(t.app).patch(`/api/v1/sites/${site.id}`).set(asKey(key.secret)).send({ name: 'Again' }).expect(200);
+  });
+
+  it('when the creator is no longer a member but the key was never revoked (made while they were removed), then it answers 401', async () => {
+    const owner = await signUp(t.app);
+    const admin = await signUp(t.app);
+    const site = await createSite(owner);
+    await addMember(owner, site.id, admin, 'admin');
+    const key = await createKey(admin, site.id, ['stats:read', 'sites:manage']);
+    // Removal revokes the keys first and deletes the membership second: a key created between the two survives.
+    await t.db
+      .collection('members')
+      .deleteOne({ siteId: new Types.ObjectId(site.id), accountId: new Types.ObjectId(admin.id) });
+
+    for (const res of [
+      await request(t.app).get('/api/v1/me').set(asKey(key.secret)),
+      await request(t.app).get(`/api/v1/sites/${site.id}`).set(asKey(key.secret)),
+      await request(t.app).patch(`/api/v1/sites/${site.id}`).set(asKey(key.secret)).send({ name: 'Ghost' }),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('unauthenticated');
+    }
+    expect((await storedSite(site.id))?.name).toBe('My blog');
+  });
+
+  it('when an admin is removed, then the keys they created answer 401 at once', async () => {
+    const owner = await signUp(t.app);
+    const admin = await signUp(t.app);
+    const site = await createSite(owner);
+    await addMember(owner, site.id, admin, 'admin');
+    const key = await createKey(admin, site.id, ['stats:read', 'sites:manage']);
+    await owner.agent.delete(`/api/v1/sites/${site.id}/members/${admin.id}`).expect(204);
+    await request(t.app).get(`/api/v1/sites/${site.id}`).set(asKey(key.secret)).expect(401);
   });
 });

@@ -116,3 +116,17 @@ export async function createKey(
   if (res.status !== 201) throw new Error(`create key failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id as string, secret: res.body.secret as string };
 }
+
+/** Invites `user` to the site with `role` and has them accept, as the two people would in the dashboard. */
+export async function addMember(
+  owner: TestUser,
+  siteId: string,
+  user: TestUser,
+  role: 'admin' | 'viewer',
+): Promise<void> {
+  const invited = await owner.agent.post(`/api/v1/sites/${siteId}/members`).send({ email: user.email, role });
+  if (invited.status === 201) return;
+  if (invited.status !== 202) throw new Error(`invite failed: ${invited.status} ${JSON.stringify(invited.body)}`);
+  const accepted = await user.agent.post(`/api/v1/invitations/${invited.body.id as string}/accept`);
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+}
