@@ -11,7 +11,7 @@ import type { z } from '../lib/zod';
 import { acquisition, isBotRequest, locate, normaliseLanguage, pagePath, parseUserAgent, screenClass } from './enrich';
 import { clientAddress, dailySalt, identifyClient } from './identity';
 import type { StoredEvent } from './model';
-import { EventWriter } from './writer';
+import { EventWriter, WriterOverloaded } from './writer';
 
 export const COLLECT_PATH = '/api/event';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -232,6 +232,12 @@ export function createCollector(options: CollectorOptions) {
       if (error instanceof CollectError) {
         return reply(res, error.status, {
           error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+        });
+      }
+      if (error instanceof WriterOverloaded) {
+        res.setHeader('Retry-After', '2');
+        return reply(res, 503, {
+          error: { code: 'service_unavailable', message: 'Too many events queued; retry shortly' },
         });
       }
       if (isDatabaseUnavailable(error)) {

@@ -6,6 +6,12 @@ import { z } from '../lib/zod';
  * short because every byte of the tracker counts.
  */
 
+/** C0 and C1 control characters and DEL: never stored, they corrupt reports, logs and exports. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Control characters become spaces, and the ends are trimmed. */
+export const scrubControl = (s: string): string => s.replace(CONTROL_CHARACTERS, ' ').trim();
+
 // Real pages produce long titles and URLs and put tabs and newlines in titles: strip
 // control characters and truncate rather than lose the event. The hard cap on the
 // input keeps hostile payloads from costing memory.
@@ -13,12 +19,7 @@ const clean = (max: number) =>
   z
     .string()
     .max(max * 20)
-    .transform((s) =>
-      s
-        .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-        .trim()
-        .slice(0, max),
-    );
+    .transform((s) => scrubControl(s).slice(0, max));
 
 const PropValue = z.union([clean(500), z.number().finite(), z.boolean()]);
 

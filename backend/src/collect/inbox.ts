@@ -32,7 +32,12 @@ export interface InboxChunk {
 
 /** Writes events durably as one inbox document; resolves once the database acknowledged it. */
 export async function appendToInbox(events: StoredEvent[]): Promise<void> {
-  await Inbox.collection.insertOne({ _id: new Types.ObjectId(), count: events.length, events: JSON.stringify(events) });
+  await appendSerialised(JSON.stringify(events), events.length);
+}
+
+/** Writes `count` events already serialised as one JSON array (the writer measures their bytes first). */
+export async function appendSerialised(json: string, count: number): Promise<void> {
+  await Inbox.collection.insertOne({ _id: new Types.ObjectId(), count, events: json });
 }
 
 function parse(doc: { _id: Types.ObjectId; events: string }): InboxChunk {
