@@ -16,6 +16,7 @@ import { registerAccessRoutes } from './access/routes';
 import { createHealthRouter } from './health/routes';
 import { registerKeyRoutes } from './keys/routes';
 import type { Config } from './lib/config';
+import { requestDeadline } from './lib/deadline';
 import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib/http';
 import { buildOpenApiDocument } from './lib/openapi';
 import { registerPeopleRoutes } from './people/routes';
@@ -64,6 +65,7 @@ export function createApp({ config, logger }: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  router.use(requestDeadline(config.REQUEST_DEADLINE_MS));
   router.use(requireJsonBody);
   router.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
   router.use(

@@ -35,6 +35,8 @@ const ConfigSchema = z.object({
     .default('100kb'),
   COOKIE_SECURE: booleanFromEnv.optional(),
   RATE_LIMITS: booleanFromEnv.default(true),
+  /** Milliseconds an API request may take before it is answered 503 and its work abandoned. */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
   AGGREGATOR: booleanFromEnv.default(true),
 });
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from './zod';
 
 import { AppError } from './errors';
+import { deadlineExceeded, isDeadlineError } from './deadline';
 import { parseInput } from './validate';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -161,6 +162,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     let appError = toAppError(error);
+    if (!appError && isDeadlineError(error)) appError = deadlineExceeded();
     if (!appError && isDatabaseUnavailable(error)) {
       logger.warn({ err: error, path: req.path }, 'database unavailable');
       appError = new AppError('service_unavailable', 'The database is unavailable; try again shortly');
@@ -170,7 +172,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       appError = new AppError('internal_error', 'Internal server error');
     }
     if (res.headersSent) {
-      res.destroy();
+      // A response already sent whole (e.g. the deadline's 503) stays as it is.
+      if (!res.writableEnded) res.destroy();
       return;
     }
     res.set(appError.headers).status(appError.status).json(appError.toBody());

@@ -8,6 +8,7 @@ import { matches, type Filter } from './filters';
 import type { GoalMatcher } from './goals';
 import { addCounters, emptyCounters, type Counters } from './metrics';
 import { bucketOf, daysOf, hoursOf, type DayRange, type Interval } from './range';
+import { checkDeadline, deadlineOptions } from '../lib/deadline';
 
 /**
  * Filtered reports, counted from stored visits and events of the range. Filters
@@ -74,7 +75,10 @@ export async function selectRaw(
       .events()
       .find(
         { siteId, day: { $gte: range.from, $lte: range.to }, kind: { $in: ['pv', 'ev'] } },
-        { projection: { ts: 1, vid: 1, day: 1, hour: 1, kind: 1, path: 1, name: 1, props: 1, visitId: 1 } },
+        {
+          projection: { ts: 1, vid: 1, day: 1, hour: 1, kind: 1, path: 1, name: 1, props: 1, visitId: 1 },
+          ...deadlineOptions(),
+        },
       )
       .toArray() as Promise<EventRow[]>,
   ]);
@@ -91,6 +95,7 @@ export async function selectRaw(
   const goalFilters = filters.filter((f) => f.dim === 'goal');
 
   const keep = visits.filter((visit) => {
+    checkDeadline();
     if (!visitFilters.every((f) => matches(f, cutKey(VISIT_KEY[f.dim as BreakdownDimension]!(visit))))) return false;
     const own = eventsByVisit.get(visit._id) ?? [];
     for (const f of eventFilters) {
