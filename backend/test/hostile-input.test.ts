@@ -179,7 +179,12 @@ interface Attempt {
   label: string;
   url: string;
   body?: unknown;
+  /** For a parameter that takes any text (a people id), the value as the route must take it: literally. */
+  literal?: string;
 }
+
+/** Path parameters that accept any text (issue 17, item 7): a hostile value is a legal id there, matching nobody. */
+const FREE_TEXT_PARAMS = new Set(['userId']);
 
 /** Every hostile variant of one route. */
 function attemptsFor(op: Operation, validBody: unknown): Attempt[] {
@@ -206,7 +211,8 @@ function attemptsFor(op: Operation, validBody: unknown): Attempt[] {
     for (const [name, raw] of HOSTILE_PATH_VALUES) {
       if (ID_SHAPED.has(name) && op.pathSchemas[param]?.pattern !== OBJECT_ID_PATTERN) continue;
       const at = fillPath(op.path, { ...validIds, [param]: raw });
-      attempts.push({ label: `path ${param} = ${name}`, url: at, ...(op.body ? { body: validBody } : {}) });
+      const literal = FREE_TEXT_PARAMS.has(param) && !raw.includes('/') ? { literal: decodeURIComponent(raw) } : {};
+      attempts.push({ label: `path ${param} = ${name}`, url: at, ...literal, ...(op.body ? { body: validBody } : {}) });
     }
   }
 
@@ -249,6 +255,15 @@ describe('hostile input', () => {
         const res = await req;
         sent += 1;
         const where = `${op.method.toUpperCase()} ${op.path} with ${attempt.label}`;
+        if (attempt.literal !== undefined && res.status === 200) {
+          const body = res.body as { userId?: unknown; visitors?: unknown; events?: unknown };
+          const exported =
+            body.userId === attempt.literal && Array.isArray(body.visitors) && body.visitors.length === 0;
+          const erasedNobody = body.visitors === 0 && body.events === 0;
+          if (!exported && !erasedNobody)
+            problems.push(`${where}: not taken as literal text: ${res.text.slice(0, 300)}`);
+          continue;
+        }
         problems.push(...checkRefusal(where, res));
         // With valid credentials, bad bodies and queries must be stopped by validation, not by a later check.
         if (!attempt.label.startsWith('path') && res.status !== 400)
