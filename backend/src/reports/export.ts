@@ -13,10 +13,17 @@ import { Annotation } from './annotations';
 import { Funnel, Goal } from './goals';
 import type { DayRange } from './range';
 
-/** Spreadsheets run cells that start with these as formulas; a leading quote keeps them text. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * Spreadsheets run cells that start with these as formulas: = + - @ (and their fullwidth
+ * forms, which some read as ASCII), after any spaces or control characters they skip; a
+ * cell starting with a control character (NUL, tab, CR, ...) is suspect whatever follows.
+ * A leading quote keeps them text.
+ */
+const FORMULA_START = /^(?:[\s\u0000-\u001f\u007f-\u009f]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\u0000-\u001f\u007f-\u009f])/;
 
+/** A CSV cell's text: numbers as they are, anything else (text from visitors) defused. */
 export function defuse(value: unknown): string {
+  if (typeof value === 'number') return String(value);
   const text =
     value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return FORMULA_START.test(text) ? `'${text}` : text;
