@@ -19,7 +19,8 @@ import type { DayRange } from './range';
  * cell starting with a control character (NUL, tab, CR, ...) is suspect whatever follows.
  * A leading quote keeps them text.
  */
-const FORMULA_START = /^(?:[\s\u0000-\u001f\u007f-\u009f]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\u0000-\u001f\u007f-\u009f])/;
+const FORMULA_START =
+  /^(?:[\s\u0000-\u001f\u007f-\u009f]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\u0000-\u001f\u007f-\u009f])/;
 
 /** A CSV cell's text: numbers as they are, anything else (text from visitors) defused. */
 export function defuse(value: unknown): string {
