@@ -36,12 +36,27 @@ export const Domain = z
     return host;
   });
 
-const SUPPORTED_TIMEZONES = new Set(Intl.supportedValuesOf('timeZone'));
+/**
+ * Whether the runtime's zone database knows the name, canonical or legacy. Intl.supportedValuesOf
+ * lists one name per zone, and Node's ICU picks the legacy one (Asia/Calcutta, not Asia/Kolkata).
+ */
+function isKnownZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
+/**
+ * An IANA time zone name as luxon and Intl accept it (Asia/Kolkata, Asia/Calcutta, Etc/UTC, UTC),
+ * stored as given. Bare offsets (+05:30) are refused: they know no daylight saving time.
+ */
 export const Timezone = z
   .string()
   .max(64)
-  .refine((tz) => tz === 'UTC' || SUPPORTED_TIMEZONES.has(tz), 'must be an IANA time zone such as Europe/Amsterdam');
+  .refine((tz) => /^[A-Za-z]/.test(tz) && isKnownZone(tz), 'must be an IANA time zone such as Europe/Amsterdam');
 
 const settingsFields = {
   identityMode: z.enum(['cookieless', 'first-party']),
