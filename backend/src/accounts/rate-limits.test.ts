@@ -3,6 +3,8 @@ import request from 'supertest';
 
 import { dumpDatabase, expectError } from '../../test/support/assert';
 import { TEST_ORIGIN, nextIp, signUp, startTestApp, type TestApp } from '../../test/support/app';
+import { hit, peek } from '../lib/rate-limit';
+import { LOGIN_FAILURES_PER_ACCOUNT } from './routes';
 
 const API = '/api/v1';
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -101,6 +103,69 @@ describe('login rate limits', () => {
   });
 });
 
+describe('login throttling under a distributed guessing attack', () => {
+  beforeEach(awayFromWindowEdge);
+
+  /** 100 wrong passwords for `email`, each from an address of its own (a botnet). */
+  async function botnetGuesses(email: string): Promise<void> {
+    for (let i = 0; i < 100; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, (_, j) => from(nextIp()).send({ email, password: `botnet guess ${i + j}` })),
+      );
+      expect(batch.map((r) => r.status).filter((s) => s !== 401)).toEqual([]);
+    }
+  }
+
+  /** The same account-wide count the botnet leaves, without 100 password hashes. */
+  async function botnetCounted(email: string): Promise<void> {
+    for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT.max; i++) await hit(LOGIN_FAILURES_PER_ACCOUNT, email);
+  }
+
+  it('when a botnet has guessed 100 times, then the owner at a new address still gets in after two typos', async () => {
+    const user = await signUp(t.app);
+    await botnetGuesses(user.email);
+    expect(await peek(LOGIN_FAILURES_PER_ACCOUNT, user.email)).toBe(LOGIN_FAILURES_PER_ACCOUNT.max);
+    const travelling = nextIp();
+    expect((await from(travelling).send({ email: user.email, password: 'typo one' })).status).toBe(401);
+    expect((await from(travelling).send({ email: user.email, password: 'typo two' })).status).toBe(401);
+    expect((await from(travelling).send({ email: user.email, password: user.password })).status).toBe(200);
+  }, 90_000);
+
+  it('when the account-wide net is full, then an address the owner logged in from before keeps its own budget of 5', async () => {
+    const user = await signUp(t.app);
+    const home = nextIp();
+    expect((await from(home).send({ email: user.email, password: user.password })).status).toBe(200);
+    await botnetCounted(user.email);
+    for (let i = 0; i < 4; i++) {
+      expect((await from(home).send({ email: user.email, password: `typo ${i}` })).status).toBe(401);
+    }
+    expect((await from(home).send({ email: user.email, password: user.password })).status).toBe(200);
+  });
+
+  it('when the account-wide net is full, then each further new address gets 3 tries, the right password included', async () => {
+    const user = await signUp(t.app);
+    await botnetCounted(user.email);
+    const attacker = nextIp();
+    for (let i = 0; i < 3; i++) {
+      expect((await from(attacker).send({ email: user.email, password: `more ${i}` })).status).toBe(401);
+    }
+    expectRateLimited(await from(attacker).send({ email: user.email, password: 'more 3' }));
+    const rightGuess = await from(attacker).send({ email: user.email, password: user.password });
+    expectRateLimited(rightGuess);
+    expect(rightGuess.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('when the owner mistypes from an address they logged in from before, then the failures do not count toward the account-wide net', async () => {
+    const user = await signUp(t.app);
+    const home = nextIp();
+    expect((await from(home).send({ email: user.email, password: user.password })).status).toBe(200);
+    for (let i = 0; i < 4; i++) await from(home).send({ email: user.email, password: `home typo ${i}` });
+    expect(await peek(LOGIN_FAILURES_PER_ACCOUNT, user.email)).toBe(0);
+    await from(nextIp()).send({ email: user.email, password: 'stranger guess' });
+    expect(await peek(LOGIN_FAILURES_PER_ACCOUNT, user.email)).toBe(1);
+  });
+});
+
 describe('signup rate limit', () => {
   beforeEach(awayFromWindowEdge);
 
@@ -108,12 +173,12 @@ describe('signup rate limit', () => {
     const ip = nextIp();
     const emails = Array.from({ length: 11 }, (_, i) => `batch-${i}-${new Types.ObjectId().toHexString()}@example.com`);
 
-    for (const email of emails.slice(0, 10)) expect((await signupFrom(ip, email)).status).toBe(201);
+    for (const email of emails.slice(0, 10)) expect((await signupFrom(ip, email)).status).toBe(202);
     const eleventh = await signupFrom(ip, emails[10] as string);
 
     expectRateLimited(eleventh);
     expect(await t.db.collection('accounts').countDocuments({ email: emails[10] })).toBe(0);
-    expect((await signupFrom(nextIp(), emails[10] as string)).status).toBe(201);
+    expect((await signupFrom(nextIp(), emails[10] as string)).status).toBe(202);
     expect(JSON.stringify(await t.db.collection('ratelimits').find().toArray())).not.toContain(ip);
   });
 });

@@ -4,7 +4,7 @@ import { SESSION_COOKIE, requireSession } from '../access/auth';
 import type { Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
-import { hit, limitExceeded, peek, reset, type Limit } from '../lib/rate-limit';
+import { hit, limitExceeded, peek, remember, remembered, reset, type Limit } from '../lib/rate-limit';
 import { removeAccountFromSites } from '../sites/service';
 import {
   ChangePasswordBody,
@@ -32,12 +32,23 @@ const SIGNUP_PER_IP: Limit = { name: 'signup-ip', max: 10, windowMs: 60 * MINUTE
 const LOGIN_PER_IP: Limit = { name: 'login-ip', max: 50, windowMs: 15 * MINUTE };
 // Counted per account *and* IP: an attacker elsewhere cannot lock the owner out.
 const LOGIN_ATTEMPTS_PER_ACCOUNT_IP: Limit = { name: 'login-account-ip', max: 5, windowMs: 15 * MINUTE };
-// A distributed guesser is slowed by this wider net, which only a large botnet could fill.
-const LOGIN_FAILURES_PER_ACCOUNT: Limit = { name: 'login-account', max: 100, windowMs: 60 * MINUTE };
+// A distributed guesser is slowed by this wider net, which only a large botnet could fill. Only
+// failures from addresses that never logged in to the account count, so the owner's typos do not.
+export const LOGIN_FAILURES_PER_ACCOUNT: Limit = { name: 'login-account', max: 100, windowMs: 60 * MINUTE };
+// Once that net is full, an address new to the account gets this many tries per window: enough for
+// the owner's typo or two and then the right password, a handful of guesses per botnet address.
+const LOGIN_ATTEMPTS_UNDER_ATTACK = 3;
+// Addresses that logged in to an account (kept 30 to 60 days) are exempt from the account-wide net.
+const LOGIN_KNOWN_ADDRESS: Limit = { name: 'login-known', max: 1, windowMs: 30 * 24 * 60 * MINUTE };
 // Re-entering the password to change it or delete the account: a stolen session must not brute-force it.
 const PASSWORD_CONFIRMATIONS: Limit = { name: 'password-confirm', max: 10, windowMs: 15 * MINUTE };
 
 const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+/** A full counter only means the net is already cast; the failure still answers 401. */
+const ignoreRateLimited = (error: unknown): void => {
+  if (!(error instanceof AppError && error.code === 'rate_limited')) throw error;
+};
 
 export function registerAccountRoutes(api: ApiRouter, config: Config): void {
   const sessionTtlMs = config.SESSION_TTL_DAYS * 24 * 60 * MINUTE;
@@ -91,17 +102,23 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
       // Counted before the password is checked and cleared by a success: a budget spent only on
       // failures would let parallel guesses through and still answer 200 to a right one.
       const attemptsHere = await hit(LOGIN_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
-      // Under a distributed attack each guessing address gets one try per window, while an owner
-      // who has not failed from their own address still gets in: slowed guessing, no lockout.
-      if (attemptsHere > 1 && (await peek(LOGIN_FAILURES_PER_ACCOUNT, body.email)) >= LOGIN_FAILURES_PER_ACCOUNT.max) {
+      // Under a distributed attack each new address gets a few tries per window, addresses the owner
+      // logged in from keep their own budget: slowed guessing, and the owner is never locked out.
+      const known = await remembered(LOGIN_KNOWN_ADDRESS, accountIp);
+      if (
+        !known &&
+        attemptsHere > LOGIN_ATTEMPTS_UNDER_ATTACK &&
+        (await peek(LOGIN_FAILURES_PER_ACCOUNT, body.email)) >= LOGIN_FAILURES_PER_ACCOUNT.max
+      ) {
         throw limitExceeded(LOGIN_FAILURES_PER_ACCOUNT);
       }
       const account = await checkCredentials(body.email, body.password);
       if (!account) {
-        await hit(LOGIN_FAILURES_PER_ACCOUNT, body.email);
+        if (!known) await hit(LOGIN_FAILURES_PER_ACCOUNT, body.email).catch(ignoreRateLimited);
         throw new AppError('unauthenticated', 'Email or password is incorrect');
       }
       await reset(LOGIN_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
+      await remember(LOGIN_KNOWN_ADDRESS, accountIp);
       const session = await startSession(account._id, sessionTtlMs);
       setSessionCookie(res, session.token, session.expiresAt);
       res.json(toProfile(account));

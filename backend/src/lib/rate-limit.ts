@@ -64,6 +64,25 @@ export async function peek(limit: Limit, identity: string): Promise<number> {
   return RateHit.countDocuments({ bucket: await bucketId(limit, identity) });
 }
 
+/**
+ * Remembers `identity` for `limit.windowMs` (e.g. an address that logged in to an account);
+ * `remembered` then answers true until the window after the current one ends.
+ */
+export async function remember(limit: Limit, identity: string): Promise<void> {
+  if (!enabled) return;
+  const bucket = await bucketId(limit, identity);
+  if ((await RateHit.countDocuments({ bucket })) === 0) {
+    await RateHit.create({ bucket, expiresAt: new Date(windowEnd(limit).getTime() + limit.windowMs) });
+  }
+}
+
+/** Whether `identity` was remembered in the current or the previous window. */
+export async function remembered(limit: Limit, identity: string): Promise<boolean> {
+  if (!enabled) return false;
+  const buckets = [await bucketId(limit, identity), await bucketId(limit, identity, -1)];
+  return (await RateHit.countDocuments({ bucket: trusted({ $in: buckets }) })) > 0;
+}
+
 /** Forgets an identity's count, e.g. after a successful login. */
 export async function reset(limit: Limit, identity: string): Promise<void> {
   await RateHit.deleteMany({ bucket: await bucketId(limit, identity) });
@@ -71,8 +90,8 @@ export async function reset(limit: Limit, identity: string): Promise<void> {
 
 const windowEnd = (limit: Limit): Date => new Date((Math.floor(Date.now() / limit.windowMs) + 1) * limit.windowMs);
 
-async function bucketId(limit: Limit, identity: string): Promise<string> {
-  const window = Math.floor(Date.now() / limit.windowMs);
+async function bucketId(limit: Limit, identity: string, windowOffset = 0): Promise<string> {
+  const window = Math.floor(Date.now() / limit.windowMs) + windowOffset;
   return `${limit.name}:${window}:${await pseudonymise(identity)}`;
 }
 
