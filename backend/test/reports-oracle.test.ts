@@ -24,7 +24,7 @@ import {
  * sessionisation and counting; no report code is called).
  *
  * Semantics, from metrics.ts, compute.ts and raw-engine.ts:
- * - a visit belongs to the local day (and UTC hour) of its first event; pageviews
+ * - a visit belongs to the local day (and local hour) of its first event; pageviews
  *   and custom events to their own day and hour in totals, series, page and event
  *   rows, and to their visit's day in rows of visit attributes (source, country…);
  * - bounce = a visit with ≤ 1 pageview and no custom event; duration = last activity − start;
@@ -244,14 +244,18 @@ function weekOf(day: string): string {
   return DateTime.fromISO(day).startOf('week').toISODate()!;
 }
 
-/** Local hours of the days with the UTC hour each maps to (23 or 25 on DST days). */
+/** Local hours of the days, keyed by the UTC time each starts at (23 or 25 on DST days). */
 function localHours(days: string[], zone: string): Array<{ label: string; utc: string }> {
   const out: Array<{ label: string; utc: string }> = [];
   const end = DateTime.fromISO(days[days.length - 1]!, { zone })
     .plus({ days: 1 })
     .startOf('day');
   for (let h = DateTime.fromISO(days[0]!, { zone }).startOf('day'); h < end; h = h.plus({ hours: 1 })) {
-    out.push({ label: h.toISO({ suppressMilliseconds: true })!, utc: h.toUTC().toISO()!.slice(0, 13) });
+    const utc = h.toUTC();
+    out.push({
+      label: h.toISO({ suppressMilliseconds: true })!,
+      utc: utc.toFormat(utc.minute === 0 ? "yyyy-MM-dd'T'HH" : "yyyy-MM-dd'T'HH:mm"),
+    });
   }
   return out;
 }

@@ -21,12 +21,12 @@ export interface SiteConfig {
 
 export type CounterDelta = Partial<Record<Counter, number>>;
 
-/** What a batch adds to one site-local day: its totals, UTC hours, visitor sketch and keyed rows. */
+/** What a batch adds to one site-local day: its totals, local hours, visitor sketch and keyed rows. */
 export interface RollupDelta {
   siteId: mongo.ObjectId;
   day: string;
   totals: CounterDelta;
-  /** By UTC hour (YYYY-MM-DDTHH) of the events and visits that belong to this local day. */
+  /** By the local hour (lib/local-hour.ts) of the events and visits that belong to this local day. */
   hours: Map<string, CounterDelta>;
   hll: Registers | undefined;
   dims: Map<KeyDimension, Map<string, CounterDelta>>;
@@ -69,7 +69,7 @@ export function visitState(v: VisitState): VisitState {
   return { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce };
 }
 
-/** A row of counters: the day's totals (`all`), a UTC hour (`hour`), or a key of a dimension. */
+/** A row of counters: the day's totals (`all`), a local hour (`hour`), or a key of a dimension. */
 type Target = { kind: 'all' } | { kind: 'hour'; hour: string } | { kind: 'dim'; dim: KeyDimension; key: string };
 const ALL: Target = { kind: 'all' };
 const hourRow = (hour: string): Target => ({ kind: 'hour', hour });
@@ -287,7 +287,10 @@ export function computeBatch(
     const latest = ts.getTime() >= visit.lastSeen.getTime();
     if (active && latest) visit.lastSeen = ts;
 
-    if (event.kind !== 'en') {
+    // A day's (and hour's) visitors: those with a pageview or custom event in it, or whose
+    // visit opened in it (this event replaced `previous`); an identify joining a visit from
+    // the day before adds none, as the raw engine counts them.
+    if (event.kind === 'pv' || event.kind === 'ev' || visit !== previous) {
       if (countVisitor(siteId, day, event.vid, 'all|')) {
         rollups.add(siteId, day, ALL, 'visitors', 1);
         rollups.hll(siteId, day, event.vid);

@@ -52,7 +52,7 @@ export interface VisitDoc extends VisitState, VisitAttributes {
   siteId: mongo.ObjectId;
   vid: string;
   start: Date;
-  /** Site-local day and UTC hour of the visit's first event. */
+  /** Site-local day and hour (lib/local-hour.ts) of the visit's first event. */
   day: string;
   hour: string;
   /** The identified user (first-party sites with consent), from this visit or an open one before it. */
@@ -107,7 +107,7 @@ export type Granularity = 'day' | 'hour';
 /** Dimensions whose rows are keyed (everything but the day's totals). */
 export type KeyDimension = Exclude<Dimension, 'all'>;
 
-/** What one rollup collection holds: the days' totals, their UTC hours, their visitor sketches, or one dimension's keyed rows. */
+/** What one rollup collection holds: the days' totals, their local hours, their visitor sketches, or one dimension's keyed rows. */
 export type RollupPart = 'totals' | 'hours' | 'sketches' | KeyDimension;
 export const ROLLUP_PARTS: readonly RollupPart[] = [
   'totals',

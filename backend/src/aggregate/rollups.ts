@@ -16,7 +16,7 @@ import {
 
 /**
  * The rollup store's format, reads and writes. Each part (the days' totals,
- * their UTC hours, their visitor sketches, or one dimension) has its own
+ * their local hours, their visitor sketches, or one dimension) has its own
  * collection with one document per site × site-local month whose `data` is one
  * JSON string keyed by day: FerretDB 1.24 converts every field of a document it
  * returns, and scans a collection for every `_id` lookup, so few, compact
@@ -36,8 +36,8 @@ export type TotalsData = Record<string, Row>;
  */
 export type SketchData = Record<string, string>;
 /**
- * `data` of a `rollup_hours` document (keys: UTC hours, YYYY-MM-DDTHH, of the
- * events and visits of each local day) or of a dimension's: every key once in
+ * `data` of a `rollup_hours` document (keys: the local hours of each local day's
+ * events and visits, lib/local-hour.ts) or of a dimension's: every key once in
  * `k`, and per day its rows as `[index in k, ...row]`, so a path appears once
  * a month rather than once a day.
  */
@@ -254,7 +254,7 @@ export async function readDays(
   });
 }
 
-/** The [key, row] pairs of a keyed part (UTC hours, or a dimension's keys) on each stored day among `days`. */
+/** The [key, row] pairs of a keyed part (local hours, or a dimension's keys) on each stored day among `days`. */
 export async function readKeyed(
   part: KeyedPart,
   siteId: mongo.ObjectId,
@@ -276,7 +276,7 @@ export function uniqueVisitors(days: readonly DayRollup[]): { visitors: number; 
   return { visitors: estimate(union), exact: false };
 }
 
-/** One rollup row in flat form: a day's or UTC hour's totals, or a key's counters on a day. */
+/** One rollup row in flat form: a day's or local hour's totals, or a key's counters on a day. */
 export type RollupRow = {
   period: string;
   granularity: Granularity;

@@ -8,6 +8,7 @@ import type { SiteDoc } from '../sites/model';
 import type { SiteSettings } from '../sites/schemas';
 import { EventBatch, TrackerEvent } from './event-schema';
 import type { z } from '../lib/zod';
+import { localHourKey } from '../lib/local-hour';
 import { acquisition, isBotRequest, locate, normaliseLanguage, pagePath, parseUserAgent, screenClass } from './enrich';
 import { clientAddress, dailySalt, identifyClient } from './identity';
 import type { StoredEvent } from './model';
@@ -182,7 +183,7 @@ export function createCollector(options: CollectorOptions) {
     const place = locate(client.anonymisedIp);
     const local = DateTime.fromJSDate(time, { zone: site.timezone });
     const day = local.toISODate() ?? time.toISOString().slice(0, 10);
-    const hour = time.toISOString().slice(0, 13);
+    const hour = localHourKey(local, site.timezone);
     const firstParty = settings.identityMode === 'first-party';
 
     const docs = events.map((event, index): StoredEvent => {

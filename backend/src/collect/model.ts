@@ -11,7 +11,7 @@ const eventSchema = new Schema(
     _id: { type: String, required: true },
     siteId: { type: Schema.Types.ObjectId, required: true },
     ts: { type: Date, required: true },
-    /** Day in the site's time zone (YYYY-MM-DD) and UTC hour (YYYY-MM-DDTHH), fixed at write time. */
+    /** Day and hour in the site's time zone (YYYY-MM-DD; hour keyed by lib/local-hour.ts), fixed at write time. */
     day: { type: String, required: true },
     hour: { type: String, required: true },
     kind: { type: String, enum: ['pv', 'ev', 'en', 'id'], required: true },

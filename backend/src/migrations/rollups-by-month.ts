@@ -33,7 +33,7 @@ const LEGACY = 'rollups';
  * month documents of decision 0004, site by site, then drops it. A site's new
  * documents are deleted before they are written, so an interrupted run can
  * simply run again. Hourly totals go to the site-local day their UTC hour
- * starts in (hourly reports read the days either side of a range too).
+ * starts in, which holds all of it in zones with whole-hour offsets.
  */
 export const rollupsByMonth: Migration = {
   id: 3,

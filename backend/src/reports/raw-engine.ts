@@ -51,13 +51,17 @@ type EventRow = Pick<RawEvent, '_id' | 'ts' | 'vid' | 'day' | 'hour' | 'kind' | 
 
 export interface RawSelection {
   visits: VisitRow[];
-  /** Pageviews and custom events of the selected visits inside the range. */
+  /** Pageviews and custom events of the selected visits inside the range; a page filter keeps its pages' views only. */
   events: EventRow[];
+  /** All pageviews and custom events of the selected visits inside the range: what goals and funnels are evaluated on. */
+  visitEvents: EventRow[];
 }
 
 /**
  * The visits that started in the range and pass every filter, with their
- * pageviews and events. A page filter also narrows pageviews to matching pages.
+ * pageviews and events. A page filter selects the visits that viewed a matching
+ * page and narrows the counted pageviews to those pages; goals and funnels still
+ * see the whole visit (`visitEvents`, docs/metrics.md).
  */
 export async function selectRaw(
   siteId: mongo.ObjectId,
@@ -114,10 +118,9 @@ export async function selectRaw(
 
   const pageFilters = eventFilters.filter((f) => f.dim === 'page' && f.op !== 'is_not');
   const keptIds = new Set(keep.map((v) => v._id));
-  const keptEvents = events.filter(
-    (e) => keptIds.has(e.visitId) && (e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path))),
-  );
-  return { visits: keep, events: keptEvents };
+  const visitEvents = events.filter((e) => keptIds.has(e.visitId));
+  const keptEvents = visitEvents.filter((e) => e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path)));
+  return { visits: keep, events: keptEvents, visitEvents };
 }
 
 /** The keys an event has under a page-level dimension, cut as the rollups cut them (aggregate/limits.ts). */
@@ -161,7 +164,7 @@ export function rawSeries(
 ): Array<{ period: string } & Counters> {
   const periods =
     interval === 'hour'
-      ? hoursOf(range, zone).map((h) => ({ period: h.label, key: h.utcHour }))
+      ? hoursOf(range, zone).map((h) => ({ period: h.label, key: h.key }))
       : [...new Set(daysOf(range).map((d) => bucketOf(d, interval)))].map((p) => ({ period: p, key: p }));
   const keyOf = (row: { day: string; hour: string }) => (interval === 'hour' ? row.hour : bucketOf(row.day, interval));
   const visits = groupBy(selection.visits, keyOf);
@@ -184,14 +187,17 @@ export function rawBreakdown(selection: RawSelection, dim: BreakdownDimension): 
   const visitKey = VISIT_KEY[dim];
   if (visitKey) {
     const visitsById = new Map(selection.visits.map((v) => [v._id, v]));
+    const entryOrExit = dim === 'entry_page' || dim === 'exit_page';
     for (const visit of selection.visits) {
+      // A visit without a pageview has no entry or exit page, and the rollups give it no row.
+      if (entryOrExit && !visitKey(visit)) continue;
       const r = row(cutKey(visitKey(visit)));
       addCounters(r, { visits: 1, bounces: visit.bounce ? 1 : 0, duration: visit.duration });
       r.seen.add(`${visit.day}|${visit.vid}`);
     }
     // Like the rollups, pageviews and events belong to the acquisition and device
     // dimensions of their visit, not to its entry or exit page.
-    if (dim !== 'exit_page' && dim !== 'entry_page') {
+    if (!entryOrExit) {
       for (const event of selection.events) {
         const visit = visitsById.get(event.visitId);
         if (!visit) continue;

@@ -21,9 +21,6 @@ export async function rollupTotals(
   return { ...totals, visitors, visitorsExact: exact };
 }
 
-const shiftDay = (day: string, by: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + by * 86_400_000).toISOString().slice(0, 10);
-
 export async function rollupSeries(
   siteId: mongo.ObjectId,
   range: DayRange,
@@ -31,22 +28,16 @@ export async function rollupSeries(
   zone: string,
 ): Promise<Array<{ period: string } & Counters>> {
   if (interval === 'hour') {
-    // A UTC hour can hold events of two local days (zones with half-hour offsets),
-    // so the days either side are read too and every day's share of an hour summed.
-    const days = await readKeyed(
-      'hours',
-      siteId,
-      daysOf({ from: shiftDay(range.from, -1), to: shiftDay(range.to, 1) }),
-    );
+    // Hours are local hours (lib/local-hour.ts), so each lies within its own day.
     const byHour = new Map<string, Counters>();
-    for (const day of days) {
+    for (const day of await readKeyed('hours', siteId, daysOf(range))) {
       for (const [hour, row] of day) {
         byHour.set(hour, addCounters(byHour.get(hour) ?? emptyCounters(), counters(row)));
       }
     }
-    return hoursOf(range, zone).map(({ label, utcHour }) => ({
+    return hoursOf(range, zone).map(({ label, key }) => ({
       period: label,
-      ...addCounters(emptyCounters(), byHour.get(utcHour) ?? {}),
+      ...addCounters(emptyCounters(), byHour.get(key) ?? {}),
     }));
   }
   // Each daily point is exact; weeks and months need the days' sketches.

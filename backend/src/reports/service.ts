@@ -39,10 +39,10 @@ async function prepare(site: SiteDoc, query: ReportQuery): Promise<Prepared> {
 
 const pct = (part: number, whole: number) => (whole ? Math.round((1000 * part) / whole) / 10 : 0);
 
-/** Visits of the selection that reached any goal (or the given one). */
+/** Visits of the selection that reached any goal (or the given one) anywhere in the visit, whatever a page filter shows. */
 function convertedVisits(selection: RawSelection, goals: GoalMatcher[]): Set<string> {
   const converted = new Set<string>();
-  for (const event of selection.events) if (goals.some((g) => g(event))) converted.add(event.visitId);
+  for (const event of selection.visitEvents) if (goals.some((g) => g(event))) converted.add(event.visitId);
   return converted;
 }
 
@@ -171,6 +171,7 @@ export async function breakdownRows(
       {
         visits: selection.visits.filter((v) => converted.has(v._id)),
         events: selection.events.filter((e) => converted.has(e.visitId)),
+        visitEvents: selection.visitEvents.filter((e) => converted.has(e.visitId)),
       },
       dimension,
     );
@@ -207,7 +208,10 @@ export async function breakdown(
   };
 }
 
-/** Per-step visits and drop-off: a visit reaches step n when it completed steps 1..n in order. */
+/**
+ * Per-step visits and drop-off: a visit reaches step n when it completed steps 1..n in order.
+ * Filters select the visits; the steps are matched on each selected visit as a whole.
+ */
 export async function funnelReport(site: SiteDoc, funnelId: string, query: ReportQuery) {
   const p = await prepare(site, query);
   const funnel = await getFunnel(p.siteId, funnelId);
@@ -216,8 +220,8 @@ export async function funnelReport(site: SiteDoc, funnelId: string, query: Repor
   const steps = funnel.steps.map((id) => byId.get(id.toHexString())).filter((g) => g !== undefined);
   const matchers = steps.map((g) => goalMatcher(g));
   const selection = await selectRaw(p.siteId, p.range, p.filters, p.goals);
-  const eventsByVisit = new Map<string, RawSelection['events']>();
-  for (const event of selection.events) {
+  const eventsByVisit = new Map<string, RawSelection['visitEvents']>();
+  for (const event of selection.visitEvents) {
     const list = eventsByVisit.get(event.visitId) ?? [];
     list.push(event);
     eventsByVisit.set(event.visitId, list);

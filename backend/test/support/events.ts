@@ -6,6 +6,7 @@ import mongoose, { Types } from 'mongoose';
 import { ROLLUP_PARTS } from '../../src/aggregate/model';
 import { rollupRows, type RollupRow } from '../../src/aggregate/rollups';
 import { appendToInbox } from '../../src/collect/inbox';
+import { localHourKey } from '../../src/lib/local-hour';
 import type { StoredEvent } from '../../src/collect/model';
 
 export interface RawEventInput {
@@ -18,8 +19,8 @@ export interface RawEventInput {
 }
 
 /**
- * Builds raw events the way the collector stores them (day in the site's time
- * zone, UTC hour, `${siteId}:${clientId}` ids) and queues them in the inbox.
+ * Builds raw events the way the collector stores them (day and hour in the
+ * site's time zone, `${siteId}:${clientId}` ids) and queues them in the inbox.
  */
 export function rawEvent(siteId: string, input: RawEventInput, timezone = 'UTC'): Record<string, unknown> {
   const { ts, vid, kind = 'pv', path = '/', id, ...rest } = input;
@@ -29,7 +30,7 @@ export function rawEvent(siteId: string, input: RawEventInput, timezone = 'UTC')
     siteId: new Types.ObjectId(siteId),
     ts: date,
     day: DateTime.fromJSDate(date, { zone: timezone }).toISODate(),
-    hour: date.toISOString().slice(0, 13),
+    hour: localHourKey(date, timezone),
     kind,
     vid,
     host: 'blog.example.com',

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 
 import { appendToInbox } from '../../src/collect/inbox';
+import { localHourKey } from '../../src/lib/local-hour';
 import type { StoredEvent } from '../../src/collect/model';
 import type { TestApp } from './app';
 
@@ -86,7 +87,7 @@ export type RawInput = Partial<Omit<StoredRaw, 'siteId' | 'ts' | 'day' | 'hour' 
 
 let counter = 0;
 
-/** Builds a stored event as the collector does: `day` in the site's zone, `hour` the UTC hour. */
+/** Builds a stored event as the collector does: `day` and `hour` in the site's zone. */
 export function stored(siteId: string, zone: string, input: RawInput): StoredRaw {
   const { ts, id, ...rest } = input;
   const date = new Date(ts);
@@ -96,7 +97,7 @@ export function stored(siteId: string, zone: string, input: RawInput): StoredRaw
     siteId: new Types.ObjectId(siteId),
     ts: date,
     day: DateTime.fromJSDate(date, { zone }).toISODate()!,
-    hour: date.toISOString().slice(0, 13),
+    hour: localHourKey(date, zone),
     kind: 'pv',
     host: 'example.com',
     path: '/',
@@ -295,6 +296,8 @@ export function sessionise(events: StoredRaw[]): OracleVisit[] {
     const t = e.ts.getTime();
     let visit = current.get(e.vid);
     const gap = visit ? t - visit.lastSeen : Infinity;
+    // An engagement ping opens no visit (docs/metrics.md).
+    if (!visit && e.kind === 'en') continue;
     if (!visit || (e.kind !== 'en' && gap > TIMEOUT)) {
       visit = {
         vid: e.vid,
