@@ -61,13 +61,12 @@ export async function startBackend(env) {
 export async function createAccountAndSite(base, site = {}) {
   const headers = { 'Content-Type': 'application/json', Origin: base };
   const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
-  const signup = await fetch(`${base}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ email, password: 'benchmark password 42' }),
-  });
-  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${await signup.text()}`);
-  const cookie = signup.headers.get('set-cookie').split(';')[0];
+  const credentials = JSON.stringify({ email, password: 'benchmark password 42' });
+  const signup = await fetch(`${base}/api/v1/auth/signup`, { method: 'POST', headers, body: credentials });
+  if (signup.status !== 202) throw new Error(`signup failed: ${signup.status} ${await signup.text()}`);
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers, body: credentials });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
   const created = await fetch(`${base}/api/v1/sites`, {
     method: 'POST',
     headers: { ...headers, Cookie: cookie },

@@ -21,6 +21,7 @@ import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib
 import { buildOpenApiDocument } from './lib/openapi';
 import { registerPeopleRoutes } from './people/routes';
 import { registerReportRoutes } from './reports/routes';
+import { registerInvitationRoutes } from './sites/invitation-routes';
 import { registerSiteRoutes } from './sites/routes';
 
 export const API_PREFIX = '/api/v1';
@@ -77,6 +78,7 @@ export function createApp({ config, logger }: AppDeps): Express {
   registerAccountRoutes(api, config);
   registerAccessRoutes(api);
   registerSiteRoutes(api);
+  registerInvitationRoutes(api);
   registerKeyRoutes(api);
   registerReportRoutes(api);
   registerPeopleRoutes(api);

@@ -83,17 +83,23 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
 /** Signs up and creates a site over HTTP, as the dashboard would. */
 async function createSiteOverHttp(): Promise<{ id: string; publicId: string }> {
   const headers = { 'Content-Type': 'application/json', Origin: origin, 'User-Agent': DESKTOP_UA };
+  const credentials = {
+    email: `noloss-${randomBytes(4).toString('hex')}@example.com`,
+    password: `correct horse ${randomBytes(6).toString('hex')}`,
+  };
   const signup = await fetch(`${origin}/api/v1/auth/signup`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({
-      email: `noloss-${randomBytes(4).toString('hex')}@example.com`,
-      password: `correct horse ${randomBytes(6).toString('hex')}`,
-      name: 'No Loss',
-    }),
+    body: JSON.stringify({ ...credentials, name: 'No Loss' }),
   });
-  expect(signup.status).toBe(201);
-  const cookie = signup.headers
+  expect(signup.status).toBe(202);
+  const login = await fetch(`${origin}/api/v1/auth/login`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(credentials),
+  });
+  expect(login.status).toBe(200);
+  const cookie = login.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
 
-import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
+import { addMember, createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
 import {
   exampleFor,
   fieldPaths,
@@ -78,7 +78,7 @@ beforeAll(async () => {
   invitee = await signUp(t.app);
   member = await signUp(t.app);
   const site = await createSite(owner);
-  await owner.agent.post(`/api/v1/sites/${site.id}/members`).send({ email: member.email, role: 'viewer' });
+  await addMember(owner, site.id, member, 'viewer');
   const key = await createKey(owner, site.id);
   const goal = async (match: string) =>
     (await owner.agent.post(`/api/v1/sites/${site.id}/goals`).send({ name: match, kind: 'page', match })).body
@@ -93,6 +93,9 @@ beforeAll(async () => {
     dimension: 'page',
     visitorId: 'c:abcdefghijkl',
     userId: 'user-1',
+    invitationId: (
+      await owner.agent.post(`/api/v1/sites/${site.id}/members`).send({ email: 'pending@example.com', role: 'viewer' })
+    ).body.id,
   };
 });
 afterAll(() => t.close());

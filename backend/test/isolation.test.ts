@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
 
-import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
+import { addMember, createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
 import { exampleFor, fillPath, listOperations, type OpenApiDocument, type Operation } from './support/openapi';
 
 /**
@@ -21,13 +21,15 @@ let bob: TestUser;
 let carol: TestUser;
 let bobSite: string;
 let bobKeyId: string;
+/** A pending invitation to B's site, for an address that is neither A's nor B's. */
+let bobInvitationId: string;
 /** B's goal, funnel, annotation, visitor and identified person, named by the routes' :id, :visitorId and :userId. */
 let bobItems: { goalId: string; funnelId: string; annotationId: string };
 const REPORT_PARAMS = { dimension: 'page', visitorId: 'f:bobvisitor0001', userId: 'bob-user-1' };
 /** Strings that identify B's data; none may appear in any answer to A. */
 let bobSecrets: string[];
 
-const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId']);
+const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId', 'invitationId']);
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -44,8 +46,12 @@ beforeAll(async () => {
   carol = await signUp(t.app, { name: 'Carol Member', email: `carol-member-${Date.now()}@victim.example` });
   const site = await createSite(bob, { name: 'Bravo Secret Shop', domain: 'bravo-secret.example' });
   bobSite = site.id;
-  const invite = await bob.agent.post(`/api/v1/sites/${bobSite}/members`).send({ email: carol.email, role: 'viewer' });
-  expect(invite.status).toBe(201);
+  await addMember(bob, bobSite, carol, 'viewer');
+  const pending = await bob.agent
+    .post(`/api/v1/sites/${bobSite}/members`)
+    .send({ email: `dave-pending-${Date.now()}@victim.example`, role: 'admin' });
+  expect(pending.status).toBe(202);
+  bobInvitationId = pending.body.id;
   const bobKey = await createKey(bob, bobSite, ['stats:read', 'sites:manage']);
   bobKeyId = bobKey.id;
   const goal = async (match: string) =>
@@ -67,6 +73,7 @@ beforeAll(async () => {
     bobKey.secret.slice(0, 12),
     bob.email,
     carol.email,
+    pending.body.email,
     'Carol Member',
     'Bravo /checkout',
     'Bravo funnel',
@@ -90,9 +97,10 @@ const attackBodies = (): Record<string, unknown> => ({
 /** Everything of B's, and how much of everything exists, as plain data to compare. */
 async function snapshot(): Promise<unknown> {
   const siteId = new Types.ObjectId(bobSite);
-  const [sites, members, apikeys, accounts, goals, funnels, annotations] = await Promise.all([
+  const [sites, members, invitations, apikeys, accounts, goals, funnels, annotations] = await Promise.all([
     t.db.collection('sites').find({ _id: siteId }).toArray(),
     t.db.collection('members').find({ siteId }).sort({ _id: 1 }).toArray(),
+    t.db.collection('invitations').find({ siteId }).sort({ _id: 1 }).toArray(),
     t.db.collection('apikeys').find({ siteId }).sort({ _id: 1 }).toArray(),
     t.db
       .collection('accounts')
@@ -104,10 +112,12 @@ async function snapshot(): Promise<unknown> {
     t.db.collection('annotations').find({ siteId }).sort({ _id: 1 }).toArray(),
   ]);
   const counts: Record<string, number> = {};
-  for (const name of ['sites', 'members', 'apikeys', 'accounts', 'goals', 'funnels', 'annotations']) {
+  for (const name of ['sites', 'members', 'invitations', 'apikeys', 'accounts', 'goals', 'funnels', 'annotations']) {
     counts[name] = await t.db.collection(name).countDocuments();
   }
-  return JSON.parse(JSON.stringify({ sites, members, apikeys, accounts, goals, funnels, annotations, counts }));
+  return JSON.parse(
+    JSON.stringify({ sites, members, invitations, apikeys, accounts, goals, funnels, annotations, counts }),
+  );
 }
 
 interface Principal {
@@ -152,16 +162,19 @@ function itemIds(op: Operation): Record<string, string> {
 /** The id combinations to try on a route: all of B's ids, and A's own site with B's member or key. */
 function targets(op: Operation): Array<{ label: string; ids: Record<string, string> }> {
   const list = [
-    { label: "B's ids", ids: { siteId: bobSite, keyId: bobKeyId, accountId: carol.id, ...itemIds(op) } },
+    {
+      label: "B's ids",
+      ids: { siteId: bobSite, keyId: bobKeyId, accountId: carol.id, invitationId: bobInvitationId, ...itemIds(op) },
+    },
     {
       label: "B's ids (B as the member)",
-      ids: { siteId: bobSite, keyId: bobKeyId, accountId: bob.id, ...itemIds(op) },
+      ids: { siteId: bobSite, keyId: bobKeyId, accountId: bob.id, invitationId: bobInvitationId, ...itemIds(op) },
     },
   ];
   if (op.pathParams.some((p) => p !== 'siteId' && ID_PARAMS.has(p))) {
     list.push({
       label: "A's site with B's child id",
-      ids: { siteId: aliceSite, keyId: bobKeyId, accountId: carol.id },
+      ids: { siteId: aliceSite, keyId: bobKeyId, accountId: carol.id, invitationId: bobInvitationId },
     });
   }
   // Without an accountId the second combination is the same request as the first.
@@ -180,6 +193,10 @@ describe('tenant isolation', () => {
         'post /api/v1/sites/{siteId}/members',
         'patch /api/v1/sites/{siteId}/members/{accountId}',
         'delete /api/v1/sites/{siteId}/members/{accountId}',
+        'get /api/v1/sites/{siteId}/invitations',
+        'delete /api/v1/sites/{siteId}/invitations/{invitationId}',
+        'post /api/v1/invitations/{invitationId}/accept',
+        'post /api/v1/invitations/{invitationId}/decline',
         'get /api/v1/sites/{siteId}/keys',
         'post /api/v1/sites/{siteId}/keys',
         'post /api/v1/sites/{siteId}/keys/{keyId}/revoke',

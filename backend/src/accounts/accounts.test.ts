@@ -6,6 +6,7 @@ import request from 'supertest';
 import { dumpDatabase, expectError } from '../../test/support/assert';
 import {
   TEST_ORIGIN,
+  addMember,
   createKey,
   createSite,
   nextIp,
@@ -42,6 +43,11 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('bas
 const uniqueEmail = (label: string) => `${label}-${new Types.ObjectId().toHexString()}@example.com`;
 /** A password of exactly `length` characters that is on no common-password list. */
 const passwordOf = (length: number) => 'Zq7#vL2!'.repeat(17).slice(0, length);
+/** Signup's one answer, whether the address was free or already registered. */
+const SIGNUP_ANSWER = {
+  status: 'accepted',
+  message: expect.stringMatching(/log in/i),
+};
 
 async function logIn(user: TestUser, password = user.password, ip = nextIp()) {
   const agent = browser(ip);
@@ -50,43 +56,45 @@ async function logIn(user: TestUser, password = user.password, ip = nextIp()) {
 }
 
 describe('signup', () => {
-  it('when a person signs up, then 201 returns the profile and an httpOnly, SameSite=Lax cookie for / is set', async () => {
+  it('when a person signs up, then 202 without a session, and logging in with the chosen password starts one', async () => {
     const password = passwordOf(20);
     const res = await browser()
       .post(`${API}/auth/signup`)
       .send({ email: '  Ada.Lovelace@Example.COM ', password, name: 'Ada' });
 
-    expect(res.status).toBe(201);
-    expect(res.body).toEqual({
-      id: expect.stringMatching(/^[a-f0-9]{24}$/),
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual(SIGNUP_ANSWER);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const stored = await accounts().findOne({ email: 'ada.lovelace@example.com' });
+    expect(stored).toMatchObject({ email: 'ada.lovelace@example.com', name: 'Ada' });
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(await sessions().countDocuments({ accountId: stored?._id })).toBe(0);
+
+    const login = await browser().post(`${API}/auth/login`).send({ email: 'ada.lovelace@example.com', password });
+    expect(login.status).toBe(200);
+    expect(login.body).toEqual({
+      id: String(stored?._id),
       email: 'ada.lovelace@example.com',
       name: 'Ada',
       createdAt: expect.any(String),
     });
-    const cookie = sessionCookie(res);
+    const cookie = sessionCookie(login);
     expect(cookie.line).toMatch(/; HttpOnly/);
     expect(cookie.line).toMatch(/; SameSite=Lax/);
     expect(cookie.line).toMatch(/; Path=\//);
     expect(cookie.line).toMatch(/; Expires=/);
     expect(cookie.line).not.toMatch(/; Secure/);
-
-    const stored = await accounts().findOne({ _id: new Types.ObjectId(res.body.id as string) });
-    expect(stored).toMatchObject({ email: 'ada.lovelace@example.com', name: 'Ada' });
-    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
     const rows = await sessions().find({ accountId: stored?._id }).toArray();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.tokenHash).toBe(sha256(cookie.value));
   });
 
   it('when an account is stored, then the clear password and the cookie appear nowhere in the database', async () => {
-    const password = passwordOf(24);
-    const res = await browser()
-      .post(`${API}/auth/signup`)
-      .send({ email: uniqueEmail('clear'), password });
-    expect(res.status).toBe(201);
+    const user = await signUp(t.app, { password: passwordOf(24) });
+    const { res } = await logIn(user);
 
     const dump = await dumpDatabase(t.db);
-    expect(dump).not.toContain(password);
+    expect(dump).not.toContain(user.password);
     expect(dump).not.toContain(sessionCookie(res).value);
   });
 
@@ -96,24 +104,39 @@ describe('signup', () => {
       .post(`${API}/auth/signup`)
       .send({ email, password: passwordOf(12) });
 
-    expect(res.status).toBe(201);
-    expect(res.body.name).toBe('');
+    expect(res.status).toBe(202);
     expect(await accounts().findOne({ email })).toMatchObject({ name: '' });
   });
 
-  it('when the email is already taken in another letter case, then 409 and nothing new is stored', async () => {
+  it('when the email is already registered (in another letter case), then the answer is the same as for a new address and nothing is stored or changed', async () => {
     const email = uniqueEmail('taken');
-    await signUp(t.app, { email });
-    const before = { accounts: await accounts().countDocuments(), sessions: await sessions().countDocuments() };
+    const owner = await signUp(t.app, { email, name: 'Owner' });
+    const before = await accounts().findOne({ email });
+    const sessionsBefore = await sessions().countDocuments();
 
-    const res = await browser()
+    const taken = await browser()
       .post(`${API}/auth/signup`)
-      .send({ email: email.toUpperCase(), password: passwordOf(10) });
+      .send({ email: email.toUpperCase(), password: passwordOf(10), name: 'Intruder' });
+    const fresh = await browser()
+      .post(`${API}/auth/signup`)
+      .send({ email: uniqueEmail('fresh'), password: passwordOf(10), name: 'Intruder' });
 
-    expectError(res, 409, 'conflict');
-    expect(res.headers['set-cookie']).toBeUndefined();
-    expect({ accounts: await accounts().countDocuments(), sessions: await sessions().countDocuments() }).toEqual(
-      before,
+    for (const res of [taken, fresh]) {
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual(SIGNUP_ANSWER);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect(Object.keys(taken.headers).sort()).toEqual(Object.keys(fresh.headers).sort());
+    expect(await accounts().countDocuments({ email })).toBe(1);
+    expect(await accounts().findOne({ email })).toEqual(before);
+    expect(await sessions().countDocuments()).toBe(sessionsBefore);
+    expect((await logIn(owner)).res.status).toBe(200);
+    expectError(
+      await browser()
+        .post(`${API}/auth/login`)
+        .send({ email, password: passwordOf(10) }),
+      401,
+      'unauthenticated',
     );
   });
 
@@ -139,7 +162,7 @@ describe('signup', () => {
       .post(`${API}/auth/signup`)
       .send({ email, password: passwordOf(length) });
 
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(202);
     expect(await accounts().countDocuments({ email })).toBe(1);
   });
 
@@ -248,7 +271,9 @@ describe('profile', () => {
     const user = await signUp(t.app, { name: 'Grace' });
     const newEmail = uniqueEmail('moved');
 
-    const res = await user.agent.patch(`${API}/account`).send({ name: 'Grace Hopper', email: newEmail.toUpperCase() });
+    const res = await user.agent
+      .patch(`${API}/account`)
+      .send({ name: 'Grace Hopper', email: newEmail.toUpperCase(), currentPassword: user.password });
 
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: user.id, name: 'Grace Hopper', email: newEmail });
@@ -276,11 +301,36 @@ describe('profile', () => {
     const other = await signUp(t.app);
     const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
 
-    const res = await user.agent.patch(`${API}/account`).send({ name: 'After', email: other.email.toUpperCase() });
+    const res = await user.agent
+      .patch(`${API}/account`)
+      .send({ name: 'After', email: other.email.toUpperCase(), currentPassword: user.password });
 
     expectError(res, 409, 'conflict');
     expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toEqual(before);
     expect(await accounts().countDocuments({ email: other.email })).toBe(1);
+  });
+
+  it('when the email is changed without the current password, then 400 names it and nothing changes', async () => {
+    const user = await signUp(t.app);
+    const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+
+    const res = await user.agent.patch(`${API}/account`).send({ email: uniqueEmail('nopass') });
+
+    expectError(res, 400, 'validation_failed');
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'body.currentPassword' })]);
+    expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toEqual(before);
+  });
+
+  it('when the email is changed with a wrong current password, then 403 and nothing changes', async () => {
+    const user = await signUp(t.app);
+    const before = await accounts().findOne({ _id: new Types.ObjectId(user.id) });
+
+    const res = await user.agent
+      .patch(`${API}/account`)
+      .send({ name: 'Thief', email: uniqueEmail('stolen'), currentPassword: 'not the password' });
+
+    expectError(res, 403, 'forbidden');
+    expect(await accounts().findOne({ _id: new Types.ObjectId(user.id) })).toEqual(before);
   });
 
   it.each([[{}], [{ role: 'admin' }]])('when the patch is %j, then 400 and nothing changes', async (patch) => {
@@ -356,10 +406,7 @@ describe('delete account', () => {
     const site = await createSite(owner);
     const key = await createKey(owner, site.id, ['stats:read']);
     const viewer = await signUp(t.app);
-    const invite = await owner.agent
-      .post(`${API}/sites/${site.id}/members`)
-      .send({ email: viewer.email, role: 'viewer' });
-    expect(invite.status).toBe(201);
+    await addMember(owner, site.id, viewer, 'viewer');
     return { owner, site, key, viewer };
   }
 
@@ -387,7 +434,7 @@ describe('delete account', () => {
     // The owner is also a viewer on someone else's site: that site stays, the membership goes.
     const neighbour = await signUp(t.app);
     const otherSite = await createSite(neighbour, { domain: 'other.example.com' });
-    await neighbour.agent.post(`${API}/sites/${otherSite.id}/members`).send({ email: owner.email, role: 'viewer' });
+    await addMember(neighbour, otherSite.id, owner, 'viewer');
     const { agent: secondDevice } = await logIn(owner);
 
     const res = await owner.agent.delete(`${API}/account`).send({ password: owner.password });

@@ -8,17 +8,24 @@ const sessionCookieLine = (res: request.Response): string =>
   ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((l) => l.startsWith('clickpath_session=')) ?? '';
 
 const signUpAndLogOut = async (t: TestApp) => {
+  const ip = nextIp();
+  const credentials = { email: `secure-${ip}@example.com`, password: 'Zq7#vL2!secure' };
   const signup = await request(t.app)
     .post(`${API}/auth/signup`)
     .set('Origin', TEST_ORIGIN)
-    .set('X-Forwarded-For', nextIp())
-    .send({ email: `secure-${nextIp()}@example.com`, password: 'Zq7#vL2!secure' });
+    .set('X-Forwarded-For', ip)
+    .send(credentials);
+  const login = await request(t.app)
+    .post(`${API}/auth/login`)
+    .set('Origin', TEST_ORIGIN)
+    .set('X-Forwarded-For', ip)
+    .send(credentials);
   // A cookie jar would not send a Secure cookie over the tests' plain HTTP, so it is sent by hand.
   const logout = await request(t.app)
     .post(`${API}/auth/logout`)
     .set('Origin', TEST_ORIGIN)
-    .set('Cookie', sessionCookieLine(signup).split(';')[0] ?? '');
-  return { signup, logout };
+    .set('Cookie', sessionCookieLine(login).split(';')[0] ?? '');
+  return { signup, login, logout };
 };
 
 // Each app owns the process-wide database connection, so the two run one after the other.
@@ -33,10 +40,11 @@ describe.each([
   afterAll(() => t.close());
 
   it('then the session cookie and its clearing are Secure, httpOnly and SameSite=Lax', async () => {
-    const { signup, logout } = await signUpAndLogOut(t);
+    const { signup, login, logout } = await signUpAndLogOut(t);
 
-    expect(signup.status).toBe(201);
-    expect(sessionCookieLine(signup)).toMatch(/; Path=\/;.*; HttpOnly; Secure; SameSite=Lax$/);
+    expect(signup.status).toBe(202);
+    expect(login.status).toBe(200);
+    expect(sessionCookieLine(login)).toMatch(/; Path=\/;.*; HttpOnly; Secure; SameSite=Lax$/);
     expect(logout.status).toBe(204);
     expect(sessionCookieLine(logout)).toMatch(/Expires=Thu, 01 Jan 1970.*; Secure/);
     expect(await t.db.collection('sessions').countDocuments()).toBe(0);

@@ -11,16 +11,17 @@ import {
   DeleteAccountBody,
   LoginBody,
   ProfileResponse,
+  SignupAccepted,
   SignupBody,
   UpdateProfileBody,
 } from './schemas';
 import {
   changePassword,
   checkCredentials,
-  createAccount,
   deleteAccount,
   endSession,
   findAccount,
+  registerAccount,
   requirePassword,
   startSession,
   toProfile,
@@ -70,18 +71,22 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'post',
       path: '/auth/signup',
-      summary: 'Create an account and log in',
+      summary:
+        'Create an account, then log in with it. The answer is the same whether or not the address is ' +
+        'already registered (a registered one is left unchanged), so it reveals no accounts',
       tag: 'Accounts',
       auth: 'none',
       body: SignupBody,
-      responses: { 201: { description: 'Account created; session cookie set', schema: ProfileResponse } },
+      responses: { 202: { description: 'Signup received; log in next', schema: SignupAccepted } },
     },
     async ({ body, req, res }) => {
       await hit(SIGNUP_PER_IP, clientIp(req));
-      const account = await createAccount(body);
-      const session = await startSession(account._id, sessionTtlMs);
-      setSessionCookie(res, session.token, session.expiresAt);
-      res.status(201).json(toProfile(account));
+      await registerAccount(body);
+      res.status(202).json({
+        status: 'accepted',
+        message:
+          'Signup received: log in with this email and password. If the address already had an account, its own password still applies.',
+      });
     },
   );
 
@@ -163,7 +168,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'patch',
       path: '/account',
-      summary: 'Correct or update your name and email',
+      summary: 'Correct or update your name and email; changing the email needs your current password',
       tag: 'Accounts',
       auth: 'session',
       body: UpdateProfileBody,
@@ -171,7 +176,12 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     },
     async ({ body, req, res }) => {
       const auth = requireSession(req);
-      res.json(toProfile(await updateProfile(auth.accountId, body)));
+      if (body.email !== undefined) {
+        // A stolen session must not move the account to another address (and with it, password resets).
+        await hit(PASSWORD_CONFIRMATIONS, auth.accountId.toHexString());
+        await requirePassword(auth.accountId, body.currentPassword ?? '');
+      }
+      res.json(toProfile(await updateProfile(auth.accountId, { name: body.name, email: body.email })));
     },
   );
 

@@ -13,8 +13,16 @@ export const SignupBody = z
 export const LoginBody = z.strictObject({ email: email(), password: PresentedPassword }).openapi('Login');
 
 export const UpdateProfileBody = z
-  .strictObject({ name: text(100, 0).optional(), email: email().optional() })
+  .strictObject({
+    name: text(100, 0).optional(),
+    email: email().optional(),
+    currentPassword: PresentedPassword.optional().openapi({ description: 'Required when the email changes' }),
+  })
   .refine((b) => b.name !== undefined || b.email !== undefined, 'nothing to update')
+  .refine((b) => b.email === undefined || b.currentPassword !== undefined, {
+    message: 'is required to change the email',
+    path: ['currentPassword'],
+  })
   .openapi('UpdateProfile');
 
 export const ChangePasswordBody = z
@@ -22,6 +30,14 @@ export const ChangePasswordBody = z
   .openapi('ChangePassword');
 
 export const DeleteAccountBody = z.strictObject({ password: PresentedPassword }).openapi('DeleteAccount');
+
+/**
+ * Signup's one answer, whether the address was free or already registered: answering
+ * otherwise would tell anyone which addresses have accounts.
+ */
+export const SignupAccepted = z
+  .object({ status: z.literal('accepted'), message: z.string() })
+  .openapi('SignupAccepted');
 
 export const ProfileResponse = z
   .object({ id: z.string(), email: z.string(), name: z.string(), createdAt: z.string() })

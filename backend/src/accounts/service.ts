@@ -28,14 +28,18 @@ const isDuplicateKey = (error: unknown): boolean => {
   return code === 11000 || /UNIQUE constraint failed/.test(message ?? '');
 };
 
-export async function createAccount(input: { email: string; password: string; name: string }): Promise<AccountDoc> {
+/**
+ * Creates an account unless the address already has one, and says nothing about which
+ * happened: the password is hashed either way, so the time taken tells nothing either.
+ * The existing account is left untouched. Issue 14 sends mail here: a verification link
+ * to a new address, a "you already have an account" notice to a registered one.
+ */
+export async function registerAccount(input: { email: string; password: string; name: string }): Promise<void> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const account = await Account.create({ email: input.email, name: input.name, passwordHash });
-    return account.toObject();
+    await Account.create({ email: input.email, name: input.name, passwordHash });
   } catch (error) {
-    if (isDuplicateKey(error)) throw new AppError('conflict', 'An account with this email already exists');
-    throw error;
+    if (!isDuplicateKey(error)) throw error;
   }
 }
 

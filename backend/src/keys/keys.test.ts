@@ -255,7 +255,7 @@ describe('what a key may do', () => {
     owner = await signUp(t.app);
     member = await signUp(t.app);
     siteId = (await createSite(owner)).id;
-    await owner.agent.post(`/api/v1/sites/${siteId}/members`).send({ email: member.email, role: 'viewer' });
+    await addMember(owner, siteId, member, 'viewer');
     readKey = await createKey(owner, siteId, ['stats:read']);
     manageKey = await createKey(owner, siteId, ['sites:manage']);
   });

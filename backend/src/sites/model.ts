@@ -31,3 +31,22 @@ memberSchema.index({ siteId: 1, accountId: 1 }, { unique: true });
 
 export type MemberDoc = InferSchemaType<typeof memberSchema> & { _id: Types.ObjectId; role: Role };
 export const Member = model('Member', memberSchema, 'members');
+
+const invitationSchema = new Schema(
+  {
+    siteId: { type: Schema.Types.ObjectId, required: true },
+    // The address invited (lowercase): an account using it may answer, whether it exists yet or not.
+    email: { type: String, required: true, index: true },
+    role: { type: String, enum: ['admin', 'viewer'], required: true },
+    invitedBy: { type: Schema.Types.ObjectId, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { timestamps: true, strict: 'throw' },
+);
+invitationSchema.index({ siteId: 1, email: 1 }, { unique: true });
+
+export type InvitationDoc = InferSchemaType<typeof invitationSchema> & {
+  _id: Types.ObjectId;
+  role: Exclude<Role, 'owner'>;
+};
+export const Invitation = model('Invitation', invitationSchema, 'invitations');

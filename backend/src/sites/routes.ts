@@ -6,15 +6,15 @@ import {
   InviteMemberBody,
   MemberList,
   MemberParams,
-  MemberResponse,
   SiteIdParams,
   SiteList,
   SiteResponse,
   UpdateMemberBody,
   UpdateSiteBody,
 } from './schemas';
+import { SiteInvitation } from './invitation-schemas';
+import { inviteToSite } from './invitations';
 import {
-  addMember,
   changeMemberRole,
   createSite,
   deleteSite,
@@ -137,16 +137,19 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/members',
-      summary: 'Invite a registered user to the site with a role',
+      summary:
+        'Invite an address to the site with a role. The answer is the same whether or not the address has an ' +
+        'account; the person becomes a member only when they accept (GET /invitations)',
       tag: TAG,
       auth: 'session',
       params: SiteIdParams,
       body: InviteMemberBody,
-      responses: { 201: { description: 'Member added', schema: MemberResponse } },
+      responses: { 202: { description: 'Invitation pending', schema: SiteInvitation } },
     },
     async ({ params, body, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
-      res.status(201).json(await addMember(siteId, body.email, body.role));
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      res.status(202).json(await inviteToSite(siteId, auth.accountId, body.email, body.role));
     },
   );
 

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 
 import { Types, trusted } from 'mongoose';
 
-import { findAccountByEmail, findAccountsByIds } from '../accounts/service';
+import { findAccountsByIds } from '../accounts/service';
 import { purgeSiteAggregates } from '../aggregate/purge';
 import { deleteEventsForSite } from '../collect/service';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
 import { deleteAnnotationsForSite } from '../reports/annotations';
 import { deleteGoalsForSite } from '../reports/goals';
-import { Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
+import { Invitation, Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
 import type { SiteSettings, SiteSettingsPatch } from './schemas';
 import type { z } from 'zod';
 
@@ -108,6 +108,7 @@ export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await deleteKeysForSite(siteId);
   await Site.deleteOne({ _id: siteId });
   await Member.deleteMany({ siteId });
+  await Invitation.deleteMany({ siteId });
   await purgeSiteAggregates(siteId);
   await deleteEventsForSite(siteId);
   await deleteGoalsForSite(siteId);
@@ -152,34 +153,6 @@ export async function listMembers(siteId: Types.ObjectId): Promise<MemberView[]>
       },
     ];
   });
-}
-
-export async function addMember(
-  siteId: Types.ObjectId,
-  email: string,
-  role: Exclude<Role, 'owner'>,
-): Promise<MemberView> {
-  const account = await findAccountByEmail(email);
-  if (!account) {
-    throw new AppError(
-      'not_found',
-      'No Clickpath account uses this email; ask them to sign up first, then invite them',
-    );
-  }
-  try {
-    const member = (await Member.create({ siteId, accountId: account._id, role })).toObject() as MemberDoc;
-    return {
-      accountId: account._id.toHexString(),
-      email: account.email,
-      name: account.name,
-      role,
-      since: member.createdAt.toISOString(),
-    };
-  } catch (error) {
-    if ((error as { code?: number }).code === 11000)
-      throw new AppError('conflict', 'This account is already a member of the site');
-    throw error;
-  }
 }
 
 async function requireNonOwnerMember(siteId: Types.ObjectId, accountId: string): Promise<MemberDoc> {

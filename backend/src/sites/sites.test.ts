@@ -3,7 +3,15 @@ import request from 'supertest';
 
 import { processPendingEvents } from '../aggregate/aggregator';
 import { allVisits } from '../aggregate/service';
-import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
+import {
+  addMember,
+  createKey,
+  createSite,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../../test/support/app';
 import { historyEvents, historyPartitions } from '../../test/support/history';
 
 let t: TestApp;
@@ -155,10 +163,7 @@ describe('listing and reading sites', () => {
     aliceSite = (await createSite(alice, { name: 'Alice A', domain: 'alice.example' })).id;
     bobSite = (await createSite(bob, { name: 'Bob private', domain: 'bob-private.example' })).id;
     sharedSite = (await createSite(bob, { name: 'Bob shared', domain: 'bob-shared.example' })).id;
-    const invite = await bob.agent
-      .post(`/api/v1/sites/${sharedSite}/members`)
-      .send({ email: alice.email, role: 'viewer' });
-    expect(invite.status).toBe(201);
+    await addMember(bob, sharedSite, alice, 'viewer');
   });
 
   it("when a user lists sites, then only the sites they belong to come back, each with the caller's role", async () => {
@@ -278,7 +283,7 @@ describe('deleting a site', () => {
     const viewer = await signUp(t.app);
     const site = await createSite(owner);
     const other = await createSite(owner, { name: 'Keep me', domain: 'keep.example' });
-    await owner.agent.post(`/api/v1/sites/${site.id}/members`).send({ email: viewer.email, role: 'viewer' });
+    await addMember(owner, site.id, viewer, 'viewer');
     await createKey(owner, site.id);
     const otherKey = await createKey(owner, other.id);
     const siteOid = new Types.ObjectId(site.id);

@@ -80,7 +80,7 @@ export interface TestUser {
   agent: request.Agent;
 }
 
-/** Signs up a new user and returns an agent that carries their session cookie and a trusted Origin. */
+/** Signs up a new user, logs them in, and returns an agent that carries their session cookie and a trusted Origin. */
 export async function signUp(
   app: Express,
   overrides: Partial<{ email: string; password: string; name: string }> = {},
@@ -89,8 +89,10 @@ export async function signUp(
   const password = overrides.password ?? `correct horse ${randomBytes(4).toString('hex')}`;
   const ip = nextIp();
   const agent = request.agent(app).set('Origin', TEST_ORIGIN).set('X-Forwarded-For', ip);
-  const res = await agent.post('/api/v1/auth/signup').send({ email, password, name: overrides.name ?? 'Test User' });
-  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const signup = await agent.post('/api/v1/auth/signup').send({ email, password, name: overrides.name ?? 'Test User' });
+  if (signup.status !== 202) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+  const res = await agent.post('/api/v1/auth/login').send({ email, password });
+  if (res.status !== 200) throw new Error(`login after signup failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id as string, email, password, ip, agent };
 }
 
@@ -125,7 +127,6 @@ export async function addMember(
   role: 'admin' | 'viewer',
 ): Promise<void> {
   const invited = await owner.agent.post(`/api/v1/sites/${siteId}/members`).send({ email: user.email, role });
-  if (invited.status === 201) return;
   if (invited.status !== 202) throw new Error(`invite failed: ${invited.status} ${JSON.stringify(invited.body)}`);
   const accepted = await user.agent.post(`/api/v1/invitations/${invited.body.id as string}/accept`);
   if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
