@@ -2,14 +2,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { Types } from 'mongoose';
-
 import { processPendingEvents } from '../src/aggregate/aggregator';
 import { collections } from '../src/aggregate/model';
 import { allVisits } from '../src/aggregate/service';
 import { inboxBacklog } from '../src/collect/inbox';
 import { createSite, signUp, startTestApp, type TestApp, type TestSite } from './support/app';
 import { insertEvents, storedRollups, type RawEventInput } from './support/events';
+import { historyEvents } from './support/history';
 
 /**
  * Exactly-once under crashes: the real server (dist/server.js) aggregates a
@@ -92,7 +91,7 @@ async function derived(site: TestSite) {
     .map(strip)
     .map((v) => JSON.stringify(v))
     .sort();
-  const events = await collections.events().countDocuments({ siteId: new Types.ObjectId(site.id) });
+  const events = (await historyEvents(t.db, { siteId: site.id })).length;
   return { rollups, visits, events };
 }
 

@@ -8,6 +8,7 @@ import { REPO_ROOT } from '../src/lib/embedded-db';
 import { startTestApp, type TestApp } from './support/app';
 import { DESKTOP_UA, eventId, listen } from './support/collect';
 import { CHROMIUM, CHROMIUM_ARGS } from './tracker/harness';
+import { historyEvents } from './support/history';
 
 /**
  * The standalone dashboard in headless Chromium against the real backend on a real
@@ -244,7 +245,7 @@ describe('standalone dashboard in a real browser', () => {
     await collect(ada, { s: publicId, u: url('/signup'), r: url('/pricing'), t: 'Sign up' });
     await collect(cleo, { s: publicId, u: url('/'), r: url('/blog/hello'), t: 'Home' });
     await processPendingEvents();
-    expect(await t.db.collection('events').countDocuments({ siteId: site!._id })).toBe(6);
+    expect(await historyEvents(t.db, { siteId: site!._id })).toHaveLength(6);
 
     // ---- the report --------------------------------------------------------------------
     await page.getByRole('navigation', { name: 'Sites' }).getByRole('link', { name: 'Shop' }).click();

@@ -143,8 +143,8 @@ describe('visitors and clickpaths', () => {
     expect(day1.visitors.find((v: { id: string }) => v.id === 'f:alice0000001')).toMatchObject({ visits: 2 });
   });
 
-  it('when a first-party visitor is opened, then the lifetime clickpath lists visits across days in order with timings and the user id', async () => {
-    const profile = await getJson(t, secret, `${base()}/visitors/f:alice0000001`);
+  it('when a first-party visitor is opened, then the clickpath of the 90 days up to `to` lists visits across days in order with timings and the user id', async () => {
+    const profile = await getJson(t, secret, `${base()}/visitors/f:alice0000001?to=2026-03-31`);
     expect(profile.visitor).toMatchObject({ id: 'f:alice0000001', visits: 3, pageviews: 4, events: 1, lifetime: true });
     expect(profile.visitor.userId).toBe('alice@example.com');
     expect(profile.visits.map((v: { start: string }) => v.start)).toEqual([
@@ -163,6 +163,20 @@ describe('visitors and clickpaths', () => {
     expect(first).toMatchObject({ entryPage: '/', exitPage: '/blog/a', durationSeconds: 210, bounce: false });
     expect(second.clickstream.map((e: { id: string }) => e.id)).toEqual(['a4', 'a5']);
     expect(third).toMatchObject({ entryPage: '/blog/b', bounce: true });
+  });
+
+  it('when the profile range ends before the visitor came or starts after, then their visits there are all it shows', async () => {
+    const before = await request(t.app)
+      .get(`${base()}/visitors/f:alice0000001?to=2026-03-09`)
+      .set('Authorization', `Bearer ${secret}`);
+    expect(before.status).toBe(404);
+    const lastDay = await getJson(t, secret, `${base()}/visitors/f:alice0000001?from=2026-03-11&to=2026-03-11`);
+    expect(lastDay.visitor).toMatchObject({ visits: 1, pageviews: 1 });
+    // Without a range, the 90 days up to today: March 2026 is long gone from that window here.
+    const today = await request(t.app)
+      .get(`${base()}/visitors/f:alice0000001`)
+      .set('Authorization', `Bearer ${secret}`);
+    expect(today.status).toBe(Date.now() - Date.parse('2026-03-11') > 89 * 86_400_000 ? 404 : 200);
   });
 
   it('when the visitor is unknown, then 404', async () => {

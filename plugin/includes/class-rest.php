@@ -109,7 +109,7 @@ final class Rest {
 		$this->proxy( "stats/breakdown/$dim", 'GET', $range + $paging + $sorting + $goal_arg );
 		$this->proxy( 'stats/realtime', 'GET', array( 'after' => $this->string_arg( '^\d{13}:[\w:-]{1,180}\z' ) ) );
 		$this->proxy( 'visitors', 'GET', $range + $paging );
-		$this->proxy( 'visitors/(?P<visitor>[cf]:[A-Za-z0-9_-]{10,40})', 'GET', array() );
+		$this->proxy( 'visitors/(?P<visitor>[cf]:[A-Za-z0-9_-]{10,40})', 'GET', array( 'to' => $this->string_arg( self::DAY, false ) ) );
 		$this->proxy( 'goals', 'GET', array() );
 		$this->proxy( 'goals', 'POST', array() );
 		$this->proxy( 'goals/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );

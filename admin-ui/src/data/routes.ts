@@ -40,7 +40,7 @@ export const routes = {
     ),
   realtime: (cursor: string | null) => get(withQuery('stats/realtime', { after: cursor })),
   visitors: (q: VisitorsQuery) => get(withQuery('visitors', reportParams(q, { limit: q.limit, page: q.page }))),
-  visitor: (id: string) => get(`visitors/${seg(id)}`),
+  visitor: (id: string, to: string) => get(withQuery(`visitors/${seg(id)}`, { to })),
   goals: () => get('goals'),
   createGoal: (input: GoalInput) => post('goals', input),
   deleteGoal: (id: string): RouteRequest => ({ method: 'DELETE', path: `goals/${seg(id)}` }),

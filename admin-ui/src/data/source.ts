@@ -18,7 +18,7 @@ export function createDataSource(
     breakdown: (dim, q, o) => call(routes.breakdown(dim, q), o),
     realtime: (cursor, o) => call(routes.realtime(cursor), o),
     visitors: (q, o) => call(routes.visitors(q), o),
-    visitor: (id, o) => call(routes.visitor(id), o),
+    visitor: (id, to, o) => call(routes.visitor(id, to), o),
     goals: async (o) => (await call<{ goals: Goal[] }>(routes.goals(), o)).goals,
     createGoal: (input) => call(routes.createGoal(input)),
     deleteGoal: (id) => call(routes.deleteGoal(id)),

@@ -295,7 +295,8 @@ export interface DataSource {
   breakdown(dim: Dimension, q: BreakdownQuery, options?: RequestOptions): Promise<Breakdown>;
   realtime(cursor: string | null, options?: RequestOptions): Promise<Realtime>;
   visitors(q: VisitorsQuery, options?: RequestOptions): Promise<VisitorsPage>;
-  visitor(id: string, options?: RequestOptions): Promise<VisitorProfile>;
+  /** A visitor's profile over the 90 days up to `to` (the report range's last day). */
+  visitor(id: string, to: string, options?: RequestOptions): Promise<VisitorProfile>;
   goals(options?: RequestOptions): Promise<Goal[]>;
   createGoal(input: GoalInput): Promise<Goal>;
   deleteGoal(id: string): Promise<void>;

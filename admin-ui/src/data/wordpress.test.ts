@@ -62,7 +62,7 @@ describe('WordPress data source', () => {
 
   it('maps a backend error passed through by the proxy', async () => {
     fetch.mockResolvedValueOnce(fakeResponse(404, { error: { code: 'not_found', message: 'Visitor not found' } }));
-    await expect(createWordPressSource(rest).visitor('c:abcdefghijkl')).rejects.toMatchObject({
+    await expect(createWordPressSource(rest).visitor('c:abcdefghijkl', '2026-03-10')).rejects.toMatchObject({
       code: 'not_found',
       message: 'Visitor not found',
     });

@@ -149,7 +149,7 @@ function Report({ defaultPeriod, today }: { defaultPeriod: Preset; today: Date |
       )}
       {view === 'visitors' &&
         (visitorId ? (
-          <VisitorProfile visitorId={visitorId} onBack={() => setVisitorId(null)} />
+          <VisitorProfile visitorId={visitorId} to={query.to} onBack={() => setVisitorId(null)} />
         ) : (
           <VisitorsList query={query} onOpen={setVisitorId} />
         ))}

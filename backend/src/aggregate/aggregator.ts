@@ -16,7 +16,8 @@ import {
   setPendingBatch,
   waitForLease,
 } from './lease';
-import { collections, type LockDoc, type PendingBatch, type RawEvent, type VisitDoc } from './model';
+import { appendEvents, appendVisits, insertIgnoringDuplicates } from './history';
+import { collections, type LockDoc, type PendingBatch, type RawEvent } from './model';
 import { rollupWrites, type RollupWrites } from './rollups';
 import { applyDelta, visitHasClosed, type StateDelta } from './state';
 import {
@@ -263,7 +264,7 @@ async function applyIsolating(
     const records = encodeJournal(result.delta);
     checkSizes(rollups, records);
     await writeBatch(rollups, result, stats);
-    await storeEvents(events, result, stats);
+    await storeEvents(batchId, events, result, stats);
     await journal(batchId, records, result.delta, loaded, stats);
     return events.length;
   } catch (error) {
@@ -356,30 +357,17 @@ async function closeIdleVisits(holder: string, loaded: LoadedState, stats: Drain
   stats.batches += 1;
 }
 
-/** Inserts the batch's events with their visit ids; rows a crashed attempt already stored are kept. */
-async function storeEvents(events: RawEvent[], result: BatchResult, stats: DrainStats): Promise<void> {
+/** Stores the batch's events with their visit ids; chunks a crashed attempt already stored are kept. */
+async function storeEvents(batchId: string, events: RawEvent[], result: BatchResult, stats: DrainStats): Promise<void> {
   const started = Date.now();
   const visitOf = new Map<string, string>();
   for (const [visitId, ids] of result.eventsByVisit) for (const id of ids) visitOf.set(id, visitId);
-  await insertIgnoringDuplicates(
-    collections.events(),
+  await appendEvents(
+    batchId,
     events.map((e) => ({ ...e, visitId: visitOf.get(e._id) ?? '' })),
   );
   stats.roundTrips += 1;
   time(stats, 'storeEvents', started);
-}
-
-/** Inserts documents; ones a crashed attempt of the same batch already inserted are kept. */
-async function insertIgnoringDuplicates<T extends mongo.Document>(
-  collection: mongo.Collection<T>,
-  docs: mongo.OptionalUnlessRequiredId<T>[],
-): Promise<void> {
-  if (docs.length === 0) return;
-  try {
-    await collection.insertMany(docs, { ordered: false });
-  } catch (error) {
-    duplicateIndexes(error);
-  }
 }
 
 /** Site settings for the batch in one query; read every batch so setting changes apply from the next one. */
@@ -412,7 +400,7 @@ export async function writeBatch(rollups: RollupWrites, result: BatchResult, sta
   await Promise.all([...rollups].map(([part, ops]) => bulkWriteIgnoringDuplicates(collections.rollups(part), ops)));
   for (const ops of rollups.values()) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
-  await insertIgnoringDuplicates<VisitDoc>(collections.visits(), result.closedVisits);
+  await appendVisits(result.closedVisits);
   time(stats, 'writeVisits', started);
   stats.roundTrips += 2;
 }

@@ -44,7 +44,8 @@ export interface VisitState {
 
 /**
  * One visit. While it can still grow it lives in the aggregator's state (see
- * state.ts); once it closed it is inserted into `visits` and never changed.
+ * state.ts); once it closed it is inserted into the `visits_<day>` partition of
+ * its start day (history.ts) and never changed.
  */
 export interface VisitDoc extends VisitState, VisitAttributes {
   /** `${siteId}:${vid}:${first event's client id}`: a replayed batch recreates the same visit. */
@@ -152,16 +153,8 @@ export interface LockDoc {
 
 const loose = { versionKey: false, strict: false } as const;
 
-const visitSchema = new Schema({ _id: String }, loose);
-visitSchema.index({ siteId: 1, day: 1 });
-visitSchema.index({ siteId: 1, vid: 1, start: 1 });
-visitSchema.index({ siteId: 1, lastSeen: 1 });
-
-visitSchema.index({ siteId: 1, userId: 1 });
-
 const lockSchema = new Schema({ _id: String }, loose);
 
-export const Visit = model('Visit', visitSchema, 'visits');
 /** One model per rollup collection; reports read by `_id`, the index serves retention, deletion and export. */
 export const rollupModels = ROLLUP_PARTS.map((part) => {
   const schema = new Schema({ _id: String }, loose);
@@ -178,8 +171,6 @@ function db(): mongo.Db {
 
 /** Typed driver collections for the aggregator's bulk reads and writes. */
 export const collections = {
-  events: () => db().collection<RawEvent>('events'),
-  visits: () => db().collection<VisitDoc>('visits'),
   rollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}`),
   locks: () => db().collection<LockDoc>('locks'),
   /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */

@@ -2,13 +2,14 @@ import type { mongo } from 'mongoose';
 
 import { changeState } from './aggregator';
 import { forgetSiteClaims } from './claims';
-import { collections } from './model';
+import { deleteSiteHistory, deleteSiteVisits } from './history';
+import { forgetRetentionMark } from './retention';
 import { deleteRollups } from './rollups';
 
 /** Deletes a site's closed visits and rollups (rebuild); its open state is left to the caller's journal entry. */
 export async function deleteDerivedData(siteId: mongo.ObjectId): Promise<void> {
   await deleteRollups(siteId);
-  await collections.visits().deleteMany({ siteId });
+  await deleteSiteVisits(siteId);
 }
 
 /**
@@ -23,5 +24,7 @@ export async function purgeSiteAggregates(siteId: mongo.ObjectId): Promise<void>
     { forget: true },
   );
   await deleteDerivedData(siteId);
+  await deleteSiteHistory(siteId, null);
   await forgetSiteClaims(siteId);
+  await forgetRetentionMark(siteId);
 }

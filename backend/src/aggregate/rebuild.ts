@@ -5,7 +5,8 @@ import mongoose, { type mongo } from 'mongoose';
 import { changeState, loadSites, processPendingEvents, writeBatch, type DrainStats } from './aggregator';
 import { computeBatch } from './compute';
 import { rollupWrites } from './rollups';
-import { collections, type RawEvent } from './model';
+import { moveEvents, siteEventsByDay } from './history';
+import type { RawEvent } from './model';
 import { deleteDerivedData } from './purge';
 import { applyDelta, emptyState, type StateDelta } from './state';
 
@@ -38,8 +39,8 @@ export async function rebuildRollups(
     await deleteDerivedData(site);
     // Its own clock follows the replayed events, as the live one followed them when they arrived.
     const rebuilt = emptyState();
-    const cursor = collections.events().find({ siteId: site }).sort({ ts: 1, _id: 1 });
     let batch: RawEvent[] = [];
+    const visitOf = new Map<string, string>();
     const flush = async () => {
       if (batch.length === 0) return;
       const batchId = `rebuild-${createHash('sha1')
@@ -50,24 +51,21 @@ export async function rebuildRollups(
       const result = computeBatch(batch, await loadSites(batch), rebuilt, clock);
       await writeBatch(await rollupWrites(batchId, result.rollups), result, stats);
       applyDelta(rebuilt, result.delta);
-      const moved: mongo.AnyBulkWriteOperation<RawEvent>[] = [];
-      const byId = new Map(batch.map((e) => [e._id, e]));
-      for (const [visitId, ids] of result.eventsByVisit) {
-        for (const id of ids) {
-          if (byId.get(id)?.visitId !== visitId)
-            moved.push({ updateOne: { filter: { _id: id }, update: { $set: { visitId } } } });
-        }
-      }
-      if (moved.length > 0) await collections.events().bulkWrite(moved, { ordered: false });
+      for (const [visitId, ids] of result.eventsByVisit) for (const id of ids) visitOf.set(id, visitId);
       stats.batches += 1;
       stats.events += batch.length;
       batch = [];
     };
-    for await (const event of cursor) {
-      batch.push(event);
-      if (batch.length >= batchSize) await flush();
+    // Day by day: each day's events get their (possibly new) visit ids before the next day is read.
+    for await (const { day, events } of siteEventsByDay(site, null)) {
+      for (const event of events) {
+        batch.push(event);
+        if (batch.length >= batchSize) await flush();
+      }
+      await flush();
+      await moveEvents(site, day, visitOf);
+      visitOf.clear();
     }
-    await flush();
     // The live state drops the site and takes the rebuilt open visits and visitor-days in its place.
     return {
       clock: live.state.clock,

@@ -2,11 +2,10 @@ import { DateTime } from 'luxon';
 import mongoose, { type mongo } from 'mongoose';
 
 import type { Job } from '../lib/scheduler';
-import { collections } from './model';
+import { deleteSiteHistory, dropHistoryBefore } from './history';
 import { pruneEventClaims } from './claims';
 import { deleteRollups, monthOf } from './rollups';
 
-const DAY = 86_400_000;
 export const ROLLUP_RETENTION_MONTHS = 25;
 
 interface SiteRetention {
@@ -22,11 +21,20 @@ export interface RetentionResult {
   rollups: number;
 }
 
+/** Per site, the first day of raw history retention has not yet deleted: each run deletes only newly expired days. */
+interface RetentionMark {
+  _id: string;
+  firstKeptDay: string;
+}
+
 /**
- * Deletes, per site, raw events (and the closed visits last seen) older than
- * `rawEventRetentionDays`, and rollups of site-local
- * months that ended more than 25 months ago. TTL indexes are not available, so this runs as a job;
- * plain deletes by date are safe when several replicas run them at once.
+ * Deletes, per site, raw events and closed visits of the site-local days before
+ * `rawEventRetentionDays`, and rollups of site-local months that ended more than
+ * 25 months ago. History is deleted by whole days and only the days that expired
+ * since the last run are visited, so a run costs what expired, not what is kept;
+ * partitions older than every site's retention are dropped whole. TTL indexes are
+ * not available, so this runs as a job; deleting by day is safe when several
+ * replicas run it at once.
  */
 export async function applyRetention(now = new Date()): Promise<RetentionResult> {
   const db = mongoose.connection.db;
@@ -35,22 +43,33 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
     .collection<SiteRetention>('sites')
     .find({}, { projection: { timezone: 1, 'settings.rawEventRetentionDays': 1 } })
     .toArray();
+  const marks = db.collection<RetentionMark>('retention_marks');
+  const known = new Map((await marks.find({}).toArray()).map((m) => [m._id, m.firstKeptDay]));
   const total: RetentionResult = { events: 0, visits: 0, rollups: 0 };
+  let oldestKept: string | undefined;
   for (const site of sites) {
-    const days = site.settings?.rawEventRetentionDays ?? 760;
-    const cutoff = new Date(now.getTime() - days * DAY);
-    total.events += (await collections.events().deleteMany({ siteId: site._id, ts: { $lt: cutoff } })).deletedCount;
-    total.visits += (
-      await collections.visits().deleteMany({ siteId: site._id, lastSeen: { $lt: cutoff } })
-    ).deletedCount;
-    const firstKeptDay = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' })
-      .minus({ months: ROLLUP_RETENTION_MONTHS })
-      .toISODate();
-    if (firstKeptDay) {
-      total.rollups += await deleteRollups(site._id, monthOf(firstKeptDay));
+    const local = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' });
+    const firstKeptDay = local.minus({ days: site.settings?.rawEventRetentionDays ?? 760 }).toISODate();
+    if (!firstKeptDay) continue;
+    if (oldestKept === undefined || firstKeptDay < oldestKept) oldestKept = firstKeptDay;
+    const previous = known.get(String(site._id));
+    if (previous === undefined || previous < firstKeptDay) {
+      const lastExpired = DateTime.fromISO(firstKeptDay).minus({ days: 1 }).toISODate()!;
+      const removed = await deleteSiteHistory(site._id, { from: previous ?? '0000-01-01', to: lastExpired });
+      total.events += removed.events;
+      total.visits += removed.visits;
+      await marks.updateOne({ _id: String(site._id) }, { $set: { firstKeptDay } }, { upsert: true });
     }
+    const firstKeptRollupDay = local.minus({ months: ROLLUP_RETENTION_MONTHS }).toISODate();
+    if (firstKeptRollupDay) total.rollups += await deleteRollups(site._id, monthOf(firstKeptRollupDay));
   }
+  if (oldestKept !== undefined) await dropHistoryBefore(oldestKept);
   return total;
+}
+
+/** Forgets a deleted site's retention progress. */
+export async function forgetRetentionMark(siteId: mongo.ObjectId): Promise<void> {
+  await mongoose.connection.db?.collection<RetentionMark>('retention_marks').deleteOne({ _id: String(siteId) });
 }
 
 /** The aggregate domain's scheduled jobs, for server.ts. */

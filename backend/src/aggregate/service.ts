@@ -1,6 +1,7 @@
 import mongoose, { type mongo } from 'mongoose';
 
-import { collections, type RawEvent, type VisitDoc } from './model';
+import { readEvents, readVisits, type DaySpan } from './history';
+import type { RawEvent, VisitDoc } from './model';
 import { readOpenVisits } from './state-store';
 
 const oid = (id: string | mongo.ObjectId) => (typeof id === 'string' ? new mongoose.Types.ObjectId(id) : id);
@@ -26,29 +27,33 @@ export interface VisitorSummary {
 const byStart = (a: VisitDoc, b: VisitDoc) =>
   a.start.getTime() - b.start.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
+/** Which visits to read: start days (every stored day when absent), and one visitor or user. */
+export interface VisitQuery {
+  days?: DaySpan;
+  vids?: readonly string[];
+  userId?: string;
+}
+
 /**
- * A site's visits matching `filter` (closed ones from `visits`, open ones from
- * the aggregator's state, which `keep` filters the same way), in start order.
+ * A site's visits matching `query`: closed ones from the history partitions of
+ * its days, open ones from the aggregator's state, in start order.
  */
-export async function findVisits(
-  siteId: string | mongo.ObjectId,
-  filter: mongo.Filter<VisitDoc>,
-  keep: (visit: VisitDoc) => boolean,
-): Promise<VisitDoc[]> {
+export async function findVisits(siteId: string | mongo.ObjectId, query: VisitQuery = {}): Promise<VisitDoc[]> {
   const site = oid(siteId);
-  const [closed, open] = await Promise.all([
-    collections
-      .visits()
-      .find({ ...filter, siteId: site }, { projection: { lastBatch: 0, undo: 0 } })
-      .toArray(),
-    readOpenVisits(site),
-  ]);
+  const filter: mongo.Filter<VisitDoc> = {};
+  if (query.vids) filter.vid = { $in: [...query.vids] };
+  if (query.userId !== undefined) filter.userId = query.userId;
+  const keep = (v: VisitDoc) =>
+    (!query.days || (v.day >= query.days.from && v.day <= query.days.to)) &&
+    (!query.vids || query.vids.includes(v.vid)) &&
+    (query.userId === undefined || v.userId === query.userId);
+  const [closed, open] = await Promise.all([readVisits(site, query.days ?? null, filter), readOpenVisits(site)]);
   const ids = new Set(closed.map((v) => v._id));
   return [...closed, ...open.filter((v) => keep(v) && !ids.has(v._id))].sort(byStart);
 }
 
 /** Every visit of a site, closed or open (export, tests). */
-export const allVisits = (siteId: string | mongo.ObjectId) => findVisits(siteId, {}, () => true);
+export const allVisits = (siteId: string | mongo.ObjectId) => findVisits(siteId);
 
 /** Visitors' profiles from their visits, latest visit last. */
 export function summariseVisitors(visits: readonly VisitDoc[]): VisitorSummary[] {
@@ -88,30 +93,39 @@ export function summariseVisitors(visits: readonly VisitDoc[]): VisitorSummary[]
 }
 
 /**
- * A visitor's lifetime clickpath: their visits in order, each with its events in
- * order. Reads raw events, so it reaches back as far as raw-event retention.
+ * A visitor's clickpath over the start days in `days` (every day when absent):
+ * their visits in order, each with its events in order. Events are read only
+ * from the days the visits touched, as far back as raw-event retention.
  */
 export async function getVisitorClickstream(
   siteId: string | mongo.ObjectId,
   vid: string,
+  days?: DaySpan,
 ): Promise<Array<VisitDoc & { clickstream: RawEvent[] }>> {
   const site = oid(siteId);
-  const [visits, events] = await Promise.all([
-    findVisits(site, { vid }, (v) => v.vid === vid),
-    collections.events().find({ siteId: site, vid }).sort({ ts: 1, _id: 1 }).toArray(),
-  ]);
+  const visits = await findVisits(site, { vids: [vid], ...(days ? { days } : {}) });
+  if (visits.length === 0) return [];
+  // A visit's events may run into the next site-local day.
+  const span = { from: visits[0]!.day, to: nextDay(visits.reduce((last, v) => (v.day > last ? v.day : last), '')) };
+  const events = await readEvents(site, span, (e) => e.vid === vid, vid);
   const byVisit = new Map<string, RawEvent[]>(visits.map((v) => [v._id, []]));
   for (const event of events) byVisit.get(event.visitId)?.push(event);
   return visits.map((visit) => ({ ...visit, clickstream: byVisit.get(visit._id) ?? [] }));
 }
 
-/** One visitor's profile from all their visits, or null. */
-export async function getVisitor(siteId: string | mongo.ObjectId, vid: string): Promise<VisitorSummary | null> {
-  return summariseVisitors(await findVisits(siteId, { vid }, (v) => v.vid === vid))[0] ?? null;
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** One visitor's profile from their visits over `days` (every day when absent), or null. */
+export async function getVisitor(
+  siteId: string | mongo.ObjectId,
+  vid: string,
+  days?: DaySpan,
+): Promise<VisitorSummary | null> {
+  return summariseVisitors(await findVisits(siteId, { vids: [vid], ...(days ? { days } : {}) }))[0] ?? null;
 }
 
 /** Every visitor id the site linked to this user id (one per browser or device they identified on). */
 export async function visitorIdsOfUser(siteId: string | mongo.ObjectId, userId: string): Promise<string[]> {
-  const visits = await findVisits(siteId, { userId }, (v) => v.userId === userId);
+  const visits = await findVisits(siteId, { userId });
   return [...new Set(visits.map((v) => v.vid))];
 }

@@ -7,6 +7,8 @@ import { collections } from '../aggregate/model';
 import { allVisits, getVisitor } from '../aggregate/service';
 import { loadState } from '../aggregate/state-store';
 import { aggregatorState } from './aggregator-state';
+import { historyPartitions } from './history-partitions';
+import { historyVisits } from '../../test/support/history';
 
 /**
  * Migration 4 on data as the aggregator before decision 0005 wrote it: visits
@@ -130,6 +132,7 @@ describe('migration 4: aggregator state', () => {
 
     await aggregatorState.up(db);
     await aggregatorState.up(db);
+    await historyPartitions.up(db);
 
     const lock = await collections.locks().findOne({ _id: 'aggregator' });
     expect(lock?.epoch).toEqual(expect.any(String));
@@ -141,7 +144,7 @@ describe('migration 4: aggregator state', () => {
     expect(state.days.get(`${site.id}:2026-03-10:vA`)?.sort()).toEqual(
       ['all|', 'h|2026-03-10T09', 'page|/', `exit_page|/|${open._id}`].sort(),
     );
-    const stored = await db.collection('visits').find({}).toArray();
+    const stored = await historyVisits(db);
     expect(stored.map((v) => v._id)).toEqual([closed._id]);
     expect(stored[0]).toMatchObject({ userId: 'u-1' });
     expect(stored[0]).not.toHaveProperty('undo');

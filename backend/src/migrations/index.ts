@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { mongo } from 'mongoose';
 
 import { aggregatorState } from './aggregator-state';
+import { historyPartitions } from './history-partitions';
 import { rollupsByMonth } from './rollups-by-month';
 
 export interface Migration {
@@ -47,4 +48,5 @@ export const migrations: readonly Migration[] = [
   },
   rollupsByMonth,
   aggregatorState,
+  historyPartitions,
 ];

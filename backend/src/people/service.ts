@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { changeState } from '../aggregate/aggregator';
-import { collections } from '../aggregate/model';
+import { eraseVisitorsFromHistory } from '../aggregate/history';
 import { findVisits, visitorIdsOfUser } from '../aggregate/service';
 import { visitorKey } from '../aggregate/state';
 import { hasChunksAcceptedBefore } from '../collect/inbox';
@@ -52,16 +52,14 @@ export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Pro
 
 async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Omit<Erased, 'complete'>> {
   if (vids.length === 0) return { visitors: 0, visits: 0, events: 0 };
-  const known = await findVisits(siteId, { vid: { $in: vids } }, (v) => vids.includes(v.vid));
+  const known = await findVisits(siteId, { vids });
   const erased = vids.map((vid) => visitorKey(siteId, vid));
   await changeState(
     (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropVisitors: erased }),
     { forget: true },
   );
-  const vid = { $in: vids };
-  const events = await collections.events().deleteMany({ siteId, vid });
-  await collections.visits().deleteMany({ siteId, vid });
-  return { visitors: new Set(known.map((v) => v.vid)).size, visits: known.length, events: events.deletedCount };
+  const { events } = await eraseVisitorsFromHistory(siteId, vids);
+  return { visitors: new Set(known.map((v) => v.vid)).size, visits: known.length, events };
 }
 
 export async function erasePerson(siteId: Types.ObjectId, userId: string): Promise<Erased> {

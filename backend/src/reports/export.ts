@@ -5,7 +5,8 @@ import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import type { Types } from 'mongoose';
 
-import { VISIT_ATTRIBUTES, collections } from '../aggregate/model';
+import { siteEventsByDay } from '../aggregate/history';
+import { VISIT_ATTRIBUTES } from '../aggregate/model';
 import { rollupRows } from '../aggregate/rollups';
 import { allVisits, summariseVisitors } from '../aggregate/service';
 import type { SiteDoc } from '../sites/model';
@@ -99,21 +100,19 @@ export const EVENT_COLUMNS = [
   'notFound',
 ];
 
-/** Raw events of site-local days [from, to], oldest first, straight from a cursor. */
+/** Raw events of site-local days [from, to], oldest first, holding one day in memory at a time. */
 export async function* rawEvents(siteId: Types.ObjectId, range: DayRange): AsyncGenerator<Record<string, unknown>> {
-  const cursor = collections
-    .events()
-    .find({ siteId, day: { $gte: range.from, $lte: range.to } }, { projection: { siteId: 0, hour: 0 } })
-    .sort({ ts: 1, _id: 1 });
-  for await (const e of cursor) {
-    yield {
-      ...e,
-      id: e._id.slice(e._id.indexOf(':') + 1),
-      ts: e.ts.toISOString(),
-      visitorId: e.vid,
-      _id: undefined,
-      vid: undefined,
-    };
+  for await (const { events } of siteEventsByDay(siteId, range)) {
+    for (const { siteId: _site, hour: _hour, ...e } of events) {
+      yield {
+        ...e,
+        id: e._id.slice(e._id.indexOf(':') + 1),
+        ts: e.ts.toISOString(),
+        visitorId: e.vid,
+        _id: undefined,
+        vid: undefined,
+      };
+    }
   }
 }
 
@@ -141,7 +140,12 @@ export async function sendSiteExport(res: Response, site: SiteDoc): Promise<void
         yield* await allVisits(siteId);
       },
     ],
-    ['events', () => collections.events().find({ siteId }).sort({ ts: 1 })],
+    [
+      'events',
+      async function* () {
+        for await (const { events } of siteEventsByDay(siteId, null)) yield* events;
+      },
+    ],
     ['rollups', () => rollupRows(siteId)],
   ];
   async function* document(): AsyncGenerator<string> {

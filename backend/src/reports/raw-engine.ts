@@ -1,6 +1,7 @@
 import type { mongo } from 'mongoose';
 
-import { collections, type RawEvent, type VisitDoc } from '../aggregate/model';
+import { readEvents } from '../aggregate/history';
+import type { RawEvent, VisitDoc } from '../aggregate/model';
 import { cutKey } from '../aggregate/limits';
 import { findVisits } from '../aggregate/service';
 import { PROP_SEPARATOR, VISIT_KEY, type BreakdownDimension } from './dimensions';
@@ -8,7 +9,7 @@ import { matches, type Filter } from './filters';
 import type { GoalMatcher } from './goals';
 import { addCounters, emptyCounters, type Counters } from './metrics';
 import { bucketOf, daysOf, hoursOf, type DayRange, type Interval } from './range';
-import { checkDeadline, deadlineOptions } from '../lib/deadline';
+import { checkDeadline } from '../lib/deadline';
 
 /**
  * Filtered reports, counted from stored visits and events of the range. Filters
@@ -70,21 +71,8 @@ export async function selectRaw(
   goals: Map<string, GoalMatcher>,
 ): Promise<RawSelection> {
   const [visits, events] = await Promise.all([
-    findVisits(
-      siteId,
-      { day: { $gte: range.from, $lte: range.to } },
-      (v) => v.day >= range.from && v.day <= range.to,
-    ) as Promise<VisitRow[]>,
-    collections
-      .events()
-      .find(
-        { siteId, day: { $gte: range.from, $lte: range.to }, kind: { $in: ['pv', 'ev'] } },
-        {
-          projection: { ts: 1, vid: 1, day: 1, hour: 1, kind: 1, path: 1, name: 1, props: 1, visitId: 1 },
-          ...deadlineOptions(),
-        },
-      )
-      .toArray() as Promise<EventRow[]>,
+    findVisits(siteId, { days: range }) as Promise<VisitRow[]>,
+    readEvents(siteId, range, (e) => e.kind === 'pv' || e.kind === 'ev') as Promise<EventRow[]>,
   ]);
 
   const eventsByVisit = new Map<string, EventRow[]>();

@@ -27,10 +27,11 @@ import {
   TimeseriesResponse,
   UpdateGoalBody,
   VisitorParams,
+  VisitorProfileQuery,
   VisitorsQuery,
 } from './schemas';
 import { breakdown, breakdownRows, funnelReport, overview, timeseries } from './service';
-import { listVisitors, realtime, visitorProfile } from './visitors';
+import { listVisitors, profileDays, realtime, visitorProfile } from './visitors';
 
 const TAG = 'Reports';
 const Json = z.record(z.string(), z.unknown());
@@ -122,7 +123,8 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'Realtime', schema: Json } },
     },
     async ({ params, query, req, res }) => {
-      res.json(await realtime((await site(req, params.siteId)).siteId, query.after));
+      const { site: s } = await site(req, params.siteId);
+      res.json(await realtime(s._id, s.timezone, query.after));
     },
   );
 
@@ -151,10 +153,12 @@ export function registerReportRoutes(api: ApiRouter): void {
       tag: TAG,
       auth: 'session-or-key',
       params: VisitorParams,
+      query: VisitorProfileQuery,
       responses: { 200: { description: 'Visitor profile', schema: Json } },
     },
-    async ({ params, req, res }) => {
-      res.json(await visitorProfile((await site(req, params.siteId)).siteId, params.visitorId));
+    async ({ params, query, req, res }) => {
+      const { site: s } = await site(req, params.siteId);
+      res.json(await visitorProfile(s._id, params.visitorId, profileDays(s.timezone, query)));
     },
   );
 

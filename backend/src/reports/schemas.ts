@@ -73,6 +73,13 @@ export const VisitorParams = z.strictObject({
 });
 export const ItemParams = z.strictObject({ siteId: objectId(), id: objectId() });
 
+/** The days a visitor profile covers; by default the last PROFILE_DEFAULT_DAYS in the site's zone. */
+export const PROFILE_DEFAULT_DAYS = 90;
+export const VisitorProfileQuery = z.strictObject({
+  from: range.from.optional(),
+  to: range.to.optional(),
+});
+
 export const RealtimeQuery = z.strictObject({
   /** Opaque cursor from a previous answer: only newer events are returned. */
   after: z

@@ -1,16 +1,14 @@
 import type { Types } from 'mongoose';
 
-import { collections, type RawEvent } from '../aggregate/model';
-import {
-  findVisits,
-  getVisitor,
-  getVisitorClickstream,
-  summariseVisitors,
-  type VisitorSummary,
-} from '../aggregate/service';
+import { DateTime } from 'luxon';
+
+import { readEvents } from '../aggregate/history';
+import type { RawEvent } from '../aggregate/model';
+import { findVisits, getVisitorClickstream, summariseVisitors, type VisitorSummary } from '../aggregate/service';
 import { AppError } from '../lib/errors';
 import { matches, parseFilters } from './filters';
-import { resolveRange } from './range';
+import { resolveRange, type DayRange } from './range';
+import { PROFILE_DEFAULT_DAYS } from './schemas';
 
 /** Visitor-profile fields a visitor list can be filtered on. */
 const VISITOR_FILTERS: Record<string, keyof VisitorSummary> = {
@@ -40,35 +38,31 @@ function eventView(e: RawEvent) {
 
 /**
  * Visitors active in the last five minutes, their current pages, and the newest
- * events (up to 50). Reads raw events, so hits show up before the aggregator ran.
+ * events (up to 50, of the last two site-local days). Reads stored events, so
+ * hits show up once the aggregator stored them, within seconds.
  * `after` is the cursor of a previous answer: only newer events are returned.
  */
-export async function realtime(siteId: Types.ObjectId, after: string | undefined, now = new Date()) {
+export async function realtime(siteId: Types.ObjectId, zone: string, after: string | undefined, now = new Date()) {
   const since = new Date(now.getTime() - REALTIME_WINDOW_MS);
-  const recent = (await collections
-    .events()
-    .find({ siteId, ts: { $gte: since } }, { projection: { vid: 1, kind: 1, path: 1, ts: 1 } })
-    .sort({ ts: 1 })
-    .toArray()) as RawEvent[];
+  const today = DateTime.fromJSDate(now, { zone });
+  // Events are stored by site-local day; two days cover the window and the 50 newest but for a quiet site.
+  const days = { from: today.minus({ days: 1 }).toISODate()!, to: today.toISODate()! };
+  const stored = await readEvents(siteId, days);
+  const recent = stored.filter((e) => e.ts >= since);
   const currentPage = new Map<string, string>();
   for (const e of recent) if (e.kind === 'pv') currentPage.set(e.vid, e.path);
   for (const e of recent) if (!currentPage.has(e.vid)) currentPage.set(e.vid, e.path);
   const pages = new Map<string, number>();
   for (const path of currentPage.values()) pages.set(path, (pages.get(path) ?? 0) + 1);
 
-  let streamFilter: Record<string, unknown> = { siteId };
+  let newer = (_e: RawEvent) => true;
   if (after) {
     const [ms, ...rest] = after.split(':');
-    const afterTs = new Date(Number(ms));
+    const afterTs = Number(ms);
     const afterId = rest.join(':');
-    streamFilter = { siteId, $or: [{ ts: { $gt: afterTs } }, { ts: afterTs, _id: { $gt: afterId } }] };
+    newer = (e) => e.ts.getTime() > afterTs || (e.ts.getTime() === afterTs && e._id > afterId);
   }
-  const latest = (await collections
-    .events()
-    .find(streamFilter)
-    .sort({ ts: -1, _id: -1 })
-    .limit(50)
-    .toArray()) as RawEvent[];
+  const latest = stored.filter(newer).slice(-50).reverse();
   const newest = latest[0];
   return {
     visitorsNow: currentPage.size,
@@ -100,11 +94,9 @@ export async function listVisitors(
     const day = localDay(d);
     return day >= range.from && day <= range.to;
   };
-  const visits = await findVisits(
-    siteId,
-    { lastSeen: { $gte: start, $lt: end } },
-    (v) => v.lastSeen >= start && v.lastSeen < end,
-  );
+  // Visits are stored by start day: one that ended in the range started on its first day or the day before.
+  const days = { from: DateTime.fromISO(range.from).minus({ days: 1 }).toISODate()!, to: range.to };
+  const visits = (await findVisits(siteId, { days })).filter((v) => v.lastSeen >= start && v.lastSeen < end);
   // A visitor's row sums their visits that ended within the range.
   const selected = summariseVisitors(visits.filter((v) => inRange(v.lastSeen)))
     .filter((v) => filters.every((f) => matches(f, String(v[VISITOR_FILTERS[f.dim]!] ?? ''))))
@@ -131,11 +123,30 @@ export async function listVisitors(
   };
 }
 
-/** A visitor's profile and clickpath: every visit in order, each with its ordered events and the time between them. */
-export async function visitorProfile(siteId: Types.ObjectId, visitorId: string) {
-  const visitor = await getVisitor(siteId, visitorId);
+/**
+ * The days a profile request covers: `from`…`to`, by default the 90 days up to
+ * `to` (today in the site's zone). A visitor id names no day, so without a bound
+ * a lookup would read every stored day.
+ */
+export function profileDays(zone: string, query: { from?: string | undefined; to?: string | undefined }): DayRange {
+  const to = query.to ?? DateTime.now().setZone(zone).toISODate()!;
+  const from =
+    query.from ??
+    DateTime.fromISO(to)
+      .minus({ days: PROFILE_DEFAULT_DAYS - 1 })
+      .toISODate()!;
+  return resolveRange(from, to, zone);
+}
+
+/**
+ * A visitor's profile and clickpath over the visits that started on `days`
+ * (every stored day when absent): every visit in order, each with its ordered
+ * events and the time between them.
+ */
+export async function visitorProfile(siteId: Types.ObjectId, visitorId: string, days?: DayRange) {
+  const visits = await getVisitorClickstream(siteId, visitorId, days);
+  const [visitor] = summariseVisitors(visits);
   if (!visitor) throw new AppError('not_found', 'Visitor not found');
-  const visits = await getVisitorClickstream(siteId, visitorId);
   return {
     visitor: {
       id: visitor.vid,

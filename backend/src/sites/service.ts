@@ -4,7 +4,6 @@ import { Types, trusted } from 'mongoose';
 
 import { findAccountsByIds } from '../accounts/service';
 import { purgeSiteAggregates } from '../aggregate/purge';
-import { deleteEventsForSite } from '../collect/service';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
 import { deleteAnnotationsForSite } from '../reports/annotations';
@@ -110,7 +109,6 @@ export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await Member.deleteMany({ siteId });
   await Invitation.deleteMany({ siteId });
   await purgeSiteAggregates(siteId);
-  await deleteEventsForSite(siteId);
   await deleteGoalsForSite(siteId);
   await deleteAnnotationsForSite(siteId);
 }

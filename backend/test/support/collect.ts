@@ -9,6 +9,7 @@ import request from 'supertest';
 
 import type { TrackerEvent } from '../../src/collect/event-schema';
 import { nextIp } from './app';
+import { historyEvents } from './history';
 
 /** A current desktop Chrome: the bot filter lets it through. */
 export const DESKTOP_UA =
@@ -59,12 +60,12 @@ export function postEvent(handler: RequestListener, body: unknown, options: Post
 /** Stored events of the test database, oldest first, after the aggregator took in what was accepted. */
 export async function storedEvents(db: mongoose.mongo.Db, filter: Record<string, unknown> = {}) {
   await processPendingEvents();
-  return db.collection<{ _id: string } & Record<string, unknown>>('events').find(filter).sort({ ts: 1 }).toArray();
+  return historyEvents(db, filter);
 }
 
 export async function countEvents(db: mongoose.mongo.Db): Promise<number> {
   await processPendingEvents();
-  return db.collection('events').countDocuments();
+  return (await historyEvents(db)).length;
 }
 
 /** Polls `probe` every 50 ms until it returns a value other than undefined; rejects after `timeoutMs`. */

@@ -54,12 +54,13 @@ export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
   const rollups = ROLLUP_PARTS.map((part) => `rollup_${part}`);
-  for (const name of ['inbox', 'events', 'visits', 'locks', 'dead_letters', ...rollups]) {
+  for (const name of ['inbox', 'locks', 'dead_letters', 'retention_marks', ...rollups]) {
     await db.collection(name).deleteMany({});
   }
-  // The aggregator's state epochs and the daily claim collections are dropped whole, as the aggregator does.
+  // State epochs, daily claims and history partitions are dropped whole, as the aggregator and retention do.
+  const dropped = /^(aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$)/;
   for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
-    if (name.startsWith('aggstate_') || name.startsWith('event_claims_')) await db.dropCollection(name);
+    if (dropped.test(name)) await db.dropCollection(name);
   }
 }
 

@@ -70,10 +70,11 @@ describe('VisitorProfile', () => {
   it('shows every visit in order with its ordered pages and events and the time between them', async () => {
     const { source, calls } = fakeBackend({ visitors: { body: profile } });
     const onBack = jest.fn();
-    render(withReport(source, <VisitorProfile visitorId="f:abcdefghijkl" onBack={onBack} />));
+    render(withReport(source, <VisitorProfile visitorId="f:abcdefghijkl" to="2026-03-10" onBack={onBack} />));
     expect(screen.getByRole('status')).toHaveTextContent('Loading the visitor…');
     expect(await screen.findByText('user-42')).toBeInTheDocument();
     expect(calls[0]!.url.pathname).toMatch(/\/visitors\/f%3Aabcdefghijkl$/);
+    expect(calls[0]!.url.searchParams.get('to')).toBe('2026-03-10');
     expect(screen.getByText('6m 40s')).toBeInTheDocument();
 
     const visits = screen.getAllByRole('heading', { level: 3 });
@@ -95,7 +96,7 @@ describe('VisitorProfile', () => {
 
   it('when the visitor is unknown, then it says so and how to recover', async () => {
     const { source } = fakeBackend({ visitors: apiError(404, 'not_found', 'Visitor not found') });
-    render(withReport(source, <VisitorProfile visitorId="c:zzzzzzzzzzzz" onBack={jest.fn()} />));
+    render(withReport(source, <VisitorProfile visitorId="c:zzzzzzzzzzzz" to="2026-03-10" onBack={jest.fn()} />));
     expect(await screen.findByText('Could not load this visitor.')).toBeInTheDocument();
     expect(
       screen.getByText('It may have been deleted; go back and pick another.', { selector: 'p' }),

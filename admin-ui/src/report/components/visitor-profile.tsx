@@ -17,13 +17,15 @@ import { ErrorState, Loading } from './states';
 
 interface VisitorProfileProps {
   visitorId: string;
+  /** The report range's last day: the profile covers the 90 days up to it. */
+  to: string;
   onBack: () => void;
 }
 
 /** One visitor's clickpath: every visit in order, each with its ordered pages and events and the time between them. */
-export function VisitorProfile({ visitorId, onBack }: VisitorProfileProps) {
+export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
   const { source } = useReport();
-  const state = useRequest((signal) => source.visitor(visitorId, { signal }), visitorId);
+  const state = useRequest((signal) => source.visitor(visitorId, to, { signal }), `${visitorId}|${to}`);
 
   let body;
   if (state.status === 'loading') body = <Loading label={__('Loading the visitor…', 'clickpath')} />;
