@@ -1,5 +1,18 @@
 import { requestJson, type FetchLike } from '../data/standalone';
-import type { ApiKey, ApiKeyWithSecret, Me, Member, Profile, Role, Route, Scope, Session, Site } from './types';
+import type {
+  ApiKey,
+  ApiKeyWithSecret,
+  Invitation,
+  Me,
+  Member,
+  Profile,
+  Role,
+  Route,
+  Scope,
+  Session,
+  Site,
+  SiteInvitation,
+} from './types';
 
 const API = '/api/v1';
 const doFetch: FetchLike = (input, init) => window.fetch(input, init);
@@ -11,10 +24,13 @@ const site = (id: string) => `/sites/${encodeURIComponent(id)}`;
 export const api = {
   me: () => call<Me>('/me'),
   session: () => call<Session>('/auth/session'),
-  signup: (body: { email: string; password: string; name: string }) => call<Profile>('/auth/signup', 'POST', body),
+  /** Answers alike whether or not the address was free, and starts no session: log in next. */
+  signup: (body: { email: string; password: string; name: string }) =>
+    call<{ status: 'accepted'; message: string }>('/auth/signup', 'POST', body),
   login: (body: { email: string; password: string }) => call<Profile>('/auth/login', 'POST', body),
   logout: () => call<void>('/auth/logout', 'POST'),
-  updateProfile: (body: { name?: string; email?: string }) => call<Profile>('/account', 'PATCH', body),
+  updateProfile: (body: { name?: string; email?: string; currentPassword?: string }) =>
+    call<Profile>('/account', 'PATCH', body),
   changePassword: (body: { currentPassword: string; newPassword: string }) =>
     call<void>('/account/password', 'PUT', body),
   deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password }),
@@ -25,7 +41,16 @@ export const api = {
   deleteSite: (id: string) => call<void>(site(id), 'DELETE'),
   members: async (id: string) => (await call<{ members: Member[] }>(`${site(id)}/members`)).members,
   inviteMember: (id: string, email: string, role: Exclude<Role, 'owner'>) =>
-    call<Member>(`${site(id)}/members`, 'POST', { email, role }),
+    call<SiteInvitation>(`${site(id)}/members`, 'POST', { email, role }),
+  siteInvitations: async (id: string) =>
+    (await call<{ invitations: SiteInvitation[] }>(`${site(id)}/invitations`)).invitations,
+  revokeInvitation: (id: string, invitationId: string) =>
+    call<void>(`${site(id)}/invitations/${encodeURIComponent(invitationId)}`, 'DELETE'),
+  myInvitations: async () => (await call<{ invitations: Invitation[] }>('/invitations')).invitations,
+  acceptInvitation: (invitationId: string) =>
+    call<Site>(`/invitations/${encodeURIComponent(invitationId)}/accept`, 'POST'),
+  declineInvitation: (invitationId: string) =>
+    call<void>(`/invitations/${encodeURIComponent(invitationId)}/decline`, 'POST'),
   setMemberRole: (id: string, accountId: string, role: Exclude<Role, 'owner'>) =>
     call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'PATCH', { role }),
   removeMember: (id: string, accountId: string) =>

@@ -39,10 +39,38 @@ export interface ApiKey {
   name: string;
   prefix: string;
   scopes: Scope[];
+  /** Who created the key (null once their account is gone); the key acts with their current role at most. */
+  createdBy: { id: string; name: string; email: string } | null;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
   rotatedFrom: string | null;
+}
+
+/** Someone who sent an invitation, as the invitation names them. */
+export interface Inviter {
+  name: string;
+  email: string;
+}
+
+/** A pending invitation as the site sees it. */
+export interface SiteInvitation {
+  id: string;
+  email: string;
+  role: Exclude<Role, 'owner'>;
+  invitedBy: Inviter | null;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** A pending invitation as the invited person sees it. */
+export interface Invitation {
+  id: string;
+  site: { id: string; name: string; domain: string };
+  role: Exclude<Role, 'owner'>;
+  invitedBy: Inviter | null;
+  createdAt: string;
+  expiresAt: string;
 }
 
 export interface ApiKeyWithSecret extends ApiKey {

@@ -32,9 +32,13 @@ export function AccountPage({
   const [deleting, setDeleting] = useState(false);
   const [deletePassword, setDeletePassword] = useState('');
 
+  const [emailPassword, setEmailPassword] = useState('');
+  const emailChanged = email.trim().toLowerCase() !== profile.email;
   const saveProfile = useSubmit(async () => {
     setProfileSaved('');
-    await api.updateProfile({ name, email });
+    // The email is sent only when it changes: changing it needs the current password.
+    await api.updateProfile(emailChanged ? { name, email, currentPassword: emailPassword } : { name });
+    setEmailPassword('');
     setProfileSaved(__('Profile saved.', 'clickpath'));
     onChanged();
   });
@@ -85,6 +89,18 @@ export function AccountPage({
               autoComplete="email"
               required
             />
+            {emailChanged && (
+              <TextControl
+                __nextHasNoMarginBottom
+                __next40pxDefaultSize
+                label={__('Current password (needed to change the email)', 'clickpath')}
+                type="password"
+                value={emailPassword}
+                onChange={setEmailPassword}
+                autoComplete="current-password"
+                required
+              />
+            )}
             <Button variant="primary" type="submit" isBusy={saveProfile.busy} disabled={saveProfile.busy}>
               {__('Save profile', 'clickpath')}
             </Button>

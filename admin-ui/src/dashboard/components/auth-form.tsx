@@ -18,8 +18,20 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
   const [name, setName] = useState('');
   const signup = mode === 'signup';
   const { busy, error, submit } = useSubmit(async () => {
+    // Signup answers alike for a new and a registered address and starts no session, so log in next.
     if (signup) await api.signup({ email, password, name });
-    else await api.login({ email, password });
+    try {
+      await api.login({ email, password });
+    } catch (e) {
+      if (!signup) throw e;
+      throw new Error(
+        __(
+          'Could not log you in with this password. If this address already had an account, log in with its password.',
+          'clickpath',
+        ),
+        { cause: e },
+      );
+    }
     onDone();
   });
 

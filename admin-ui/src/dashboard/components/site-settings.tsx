@@ -41,7 +41,7 @@ export function SiteSettings({
       <Snippet publicId={site.publicId} />
       <SiteForm site={site} onSaved={onChanged} />
       <Keys siteId={site.id} />
-      <Members siteId={site.id} canManage={site.role !== 'viewer'} />
+      <Members siteId={site.id} role={site.role} />
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
     </div>
   );
@@ -150,6 +150,7 @@ export function Keys({ siteId }: { siteId: string }) {
                 <tr>
                   <th scope="col">{__('Key', 'clickpath')}</th>
                   <th scope="col">{__('Scopes', 'clickpath')}</th>
+                  <th scope="col">{__('Created by', 'clickpath')}</th>
                   <th scope="col">{__('Last used', 'clickpath')}</th>
                   <th scope="col">
                     <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
@@ -163,6 +164,7 @@ export function Keys({ siteId }: { siteId: string }) {
                       {k.name} <code className="clickpath-dashboard__key-prefix">{k.prefix}…</code>
                     </th>
                     <td>{k.scopes.join(', ')}</td>
+                    <td>{k.createdBy ? k.createdBy.name || k.createdBy.email : __('deleted account', 'clickpath')}</td>
                     <td>
                       {k.revokedAt
                         ? __('revoked', 'clickpath')
@@ -243,19 +245,27 @@ export function Keys({ siteId }: { siteId: string }) {
 
 type Assignable = Exclude<Role, 'owner'>;
 
-export function Members({ siteId, canManage }: { siteId: string; canManage: boolean }) {
+/** Members and pending invitations: admins see them, only the owner invites, changes roles and revokes. */
+export function Members({ siteId, role: myRole }: { siteId: string; role: Role }) {
+  const canManage = myRole === 'owner';
   const [version, setVersion] = useState(0);
   const state = useRequest(() => api.members(siteId), `${siteId}|${version}`);
+  const pending = useRequest(() => api.siteInvitations(siteId), `${siteId}|${version}`);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Assignable>('viewer');
   const [error, setError] = useState('');
-  const run = async (action: () => Promise<unknown>) => {
+  const [sent, setSent] = useState('');
+  /** Runs a change and reloads; false when it failed (its message is shown). */
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
     setError('');
+    setSent('');
     try {
       await action();
       setVersion((v) => v + 1);
+      return true;
     } catch (e) {
       setError(failure(e));
+      return false;
     }
   };
   const roleOptions = [
@@ -271,6 +281,11 @@ export function Members({ siteId, canManage }: { siteId: string; canManage: bool
         {error && (
           <Notice status="error" isDismissible={false}>
             {error}
+          </Notice>
+        )}
+        {sent && (
+          <Notice status="success" isDismissible={false}>
+            {sent}
           </Notice>
         )}
         {state.status === 'loading' && <p role="status">{__('Loading people…', 'clickpath')}</p>}
@@ -314,15 +329,58 @@ export function Members({ siteId, canManage }: { siteId: string; canManage: bool
             ))}
           </ul>
         )}
+        {pending.status === 'success' && pending.data.length > 0 && (
+          <div className="clickpath-dashboard__pending">
+            <h3>{__('Pending invitations', 'clickpath')}</h3>
+            <ul className="clickpath-dashboard__members">
+              {pending.data.map((invitation) => (
+                <li key={invitation.id}>
+                  <span>
+                    {invitation.email}{' '}
+                    <span className="clickpath-report__muted">
+                      {sprintf(
+                        __('%1$s, until %2$s', 'clickpath'),
+                        invitation.role,
+                        formatDateTime(invitation.expiresAt),
+                      )}
+                    </span>
+                  </span>
+                  {canManage && (
+                    <Button
+                      variant="tertiary"
+                      isDestructive
+                      onClick={() => void run(() => api.revokeInvitation(siteId, invitation.id))}
+                    >
+                      {sprintf(__('Revoke the invitation to %s', 'clickpath'), invitation.email)}
+                    </Button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         {canManage && (
           <form
             className="clickpath-report__form"
             onSubmit={(event) => {
               event.preventDefault();
-              void run(() => api.inviteMember(siteId, email.trim(), role)).then(() => setEmail(''));
+              const address = email.trim();
+              void run(() => api.inviteMember(siteId, address, role)).then((ok) => {
+                if (!ok) return;
+                setEmail('');
+                setSent(
+                  sprintf(
+                    __(
+                      'Invitation to %s saved. Once they sign in to Clickpath with this address, they can accept it under Your sites.',
+                      'clickpath',
+                    ),
+                    address,
+                  ),
+                );
+              });
             }}
           >
-            <h3>{__('Invite someone with a Clickpath account', 'clickpath')}</h3>
+            <h3>{__('Invite someone', 'clickpath')}</h3>
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize

@@ -12,6 +12,7 @@ import { useSubmit } from '../../lib/use-submit';
 import { api, routeHash } from '../query';
 import type { Site } from '../types';
 import { Feedback } from './feedback';
+import { PendingInvitations } from './invitations';
 
 const browserZone = (): string => {
   try {
@@ -26,6 +27,7 @@ export function SitesPage({ sites, onChanged }: { sites: Site[]; onChanged: (cre
   return (
     <div className="clickpath-dashboard__sites">
       <h1>{__('Your sites', 'clickpath')}</h1>
+      <PendingInvitations onAccepted={() => onChanged()} />
       {sites.length === 0 ? (
         <p>
           {__('No sites yet. Add the first one below, then paste its tracking snippet into your pages.', 'clickpath')}

@@ -1,0 +1,175 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { createElement } from '@wordpress/element';
+
+import { fakeResponse } from '../../testing/fake-backend';
+import { PendingInvitations } from './invitations';
+import { Keys, Members } from './site-settings';
+
+const SITE_ID = '0123456789abcdef01234567';
+const INVITATION_ID = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+const site = { id: SITE_ID, name: 'Shared shop', domain: 'shared.example' };
+const invitation = {
+  id: INVITATION_ID,
+  site,
+  role: 'admin',
+  invitedBy: { name: 'Olga Owner', email: 'olga@example.com' },
+  createdAt: '2026-03-01T10:00:00.000Z',
+  expiresAt: '2026-03-15T10:00:00.000Z',
+};
+
+type Route = (init: RequestInit) => { status?: number; body?: unknown };
+
+/** Stubs window.fetch with answers by method and path; records every call. */
+function backend(routes: Record<string, Route>) {
+  const calls: string[] = [];
+  window.fetch = jest.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
+    const path = new URL(String(input), 'https://stats.example.com').pathname;
+    const key = `${init.method ?? 'GET'} ${path}`;
+    calls.push(key);
+    const route = routes[key];
+    const { status = 200, body } = route
+      ? route(init)
+      : { status: 404, body: { error: { code: 'not_found', message: 'Not found' } } };
+    return fakeResponse(status, body);
+  }) as typeof window.fetch;
+  return calls;
+}
+
+describe('PendingInvitations', () => {
+  it('when an invitation is pending, then it names the site, role and inviter, and accepting joins the site', async () => {
+    let pending = [invitation];
+    const calls = backend({
+      'GET /api/v1/invitations': () => ({ body: { invitations: pending } }),
+      [`POST /api/v1/invitations/${INVITATION_ID}/accept`]: () => {
+        pending = [];
+        return { body: { ...site, role: 'admin' } };
+      },
+    });
+    const onAccepted = jest.fn();
+    render(<PendingInvitations onAccepted={onAccepted} />);
+
+    expect(await screen.findByText(/Shared shop \(shared\.example\) as admin, from Olga Owner/)).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Accept Shared shop' }));
+
+    await waitFor(() => expect(onAccepted).toHaveBeenCalledWith(expect.objectContaining({ id: SITE_ID })));
+    await waitFor(() => expect(screen.queryByText(/Shared shop/)).not.toBeInTheDocument());
+    expect(calls).toContain(`POST /api/v1/invitations/${INVITATION_ID}/accept`);
+  });
+
+  it('when the person declines, then the invitation goes and no site is joined', async () => {
+    let pending = [invitation];
+    const calls = backend({
+      'GET /api/v1/invitations': () => ({ body: { invitations: pending } }),
+      [`POST /api/v1/invitations/${INVITATION_ID}/decline`]: () => {
+        pending = [];
+        return { status: 204 };
+      },
+    });
+    const onAccepted = jest.fn();
+    render(<PendingInvitations onAccepted={onAccepted} />);
+
+    fireEvent.click(await screen.findByRole('button', { name: 'Decline Shared shop' }));
+
+    await waitFor(() => expect(screen.queryByText(/Shared shop/)).not.toBeInTheDocument());
+    expect(calls).toContain(`POST /api/v1/invitations/${INVITATION_ID}/decline`);
+    expect(onAccepted).not.toHaveBeenCalled();
+  });
+
+  it('when nothing is pending, then nothing is shown', async () => {
+    const calls = backend({ 'GET /api/v1/invitations': () => ({ body: { invitations: [] } }) });
+    const { container } = render(<PendingInvitations onAccepted={jest.fn()} />);
+    await waitFor(() => expect(calls).toEqual(['GET /api/v1/invitations']));
+    expect(container).toBeEmptyDOMElement();
+  });
+});
+
+describe("a site's people", () => {
+  const members = {
+    members: [{ accountId: 'b'.repeat(24), email: 'olga@example.com', name: 'Olga', role: 'owner', since: '' }],
+  };
+  const siteInvitation = {
+    id: INVITATION_ID,
+    email: 'pending@example.com',
+    role: 'viewer',
+    invitedBy: invitation.invitedBy,
+    createdAt: invitation.createdAt,
+    expiresAt: invitation.expiresAt,
+  };
+
+  it('when the owner revokes a pending invitation, then it is deleted and the list reloads without it', async () => {
+    let pending = [siteInvitation];
+    const calls = backend({
+      [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
+      [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: pending } }),
+      [`DELETE /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}`]: () => {
+        pending = [];
+        return { status: 204 };
+      },
+    });
+    render(<Members siteId={SITE_ID} role="owner" />);
+
+    fireEvent.click(await screen.findByRole('button', { name: 'Revoke the invitation to pending@example.com' }));
+
+    await waitFor(() => expect(screen.queryByText('pending@example.com')).not.toBeInTheDocument());
+    expect(calls).toContain(`DELETE /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}`);
+  });
+
+  it('when the owner invites an address, then the answer says it waits for their acceptance', async () => {
+    const sent: unknown[] = [];
+    backend({
+      [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
+      [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [] } }),
+      [`POST /api/v1/sites/${SITE_ID}/members`]: (init) => {
+        sent.push(JSON.parse(String(init.body)));
+        return { status: 202, body: { ...siteInvitation, email: 'new@example.com' } };
+      },
+    });
+    render(<Members siteId={SITE_ID} role="owner" />);
+
+    fireEvent.change(await screen.findByLabelText('Email'), { target: { value: 'new@example.com' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Invite' }));
+
+    expect(await screen.findByText(/Invitation to new@example\.com saved/)).toBeInTheDocument();
+    expect(sent).toEqual([{ email: 'new@example.com', role: 'viewer' }]);
+  });
+
+  it('when an admin looks, then pending invitations are listed without revoke or invite controls', async () => {
+    backend({
+      [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
+      [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [siteInvitation] } }),
+    });
+    render(<Members siteId={SITE_ID} role="admin" />);
+
+    expect(await screen.findByText('pending@example.com')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Revoke/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Invite' })).not.toBeInTheDocument();
+  });
+});
+
+describe('API keys', () => {
+  it('when keys are listed, then each shows who created it', async () => {
+    const key = (id: string, createdBy: unknown) => ({
+      id,
+      name: `key ${id}`,
+      prefix: 'cpk_abcdefgh',
+      scopes: ['sites:manage'],
+      createdBy,
+      createdAt: invitation.createdAt,
+      lastUsedAt: null,
+      revokedAt: null,
+      rotatedFrom: null,
+    });
+    backend({
+      [`GET /api/v1/sites/${SITE_ID}/keys`]: () => ({
+        body: {
+          keys: [key('1', { id: 'c'.repeat(24), name: 'Adam Admin', email: 'adam@example.com' }), key('2', null)],
+        },
+      }),
+    });
+    render(<Keys siteId={SITE_ID} />);
+
+    const adam = (await screen.findByText('key 1')).closest('tr')!;
+    expect(adam).toHaveTextContent('Adam Admin');
+    expect(screen.getByText('key 2').closest('tr')).toHaveTextContent('deleted account');
+  });
+});
