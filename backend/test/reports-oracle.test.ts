@@ -27,7 +27,7 @@ import {
  * - a visit belongs to the local day (and local hour) of its first event; pageviews
  *   and custom events to their own day and hour in totals, series, page and event
  *   rows, and to their visit's day in rows of visit attributes (source, country…);
- * - bounce = a visit with ≤ 1 pageview and no custom event; duration = last activity − start;
+ * - bounce = a visit with at most one pageview or custom event in all; duration = last activity − start;
  * - breakdown visitors = the sum over days of each day's unique visitors for the key;
  * - filtered reports count the visits that started in the range and pass every
  *   filter, with their pageviews and events inside the range;

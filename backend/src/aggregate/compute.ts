@@ -144,7 +144,8 @@ function contribute(visit: VisitDoc, state: VisitState, sign: 1 | -1, out: Rollu
   }
 }
 
-const isBounce = (v: VisitState) => v.pageviews <= 1 && v.events === 0;
+/** At most one interaction, a pageview or a custom event, as Plausible counts it (docs/metrics.md). */
+const isBounce = (v: VisitState) => v.pageviews + v.events <= 1;
 
 function newVisit(event: RawEvent): VisitDoc {
   const siteId = String(event.siteId);

@@ -34,7 +34,7 @@ export interface Metrics {
   visits: number;
   pageviews: number;
   viewsPerVisit: number;
-  /** Percent of visits with one pageview and no event. */
+  /** Percent of visits with at most one interaction: one pageview or one custom event (docs/metrics.md). */
   bounceRate: number;
   /** Seconds. */
   avgVisitDuration: number;

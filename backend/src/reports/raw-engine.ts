@@ -144,6 +144,11 @@ export function rawTotals(selection: RawSelection): Counters {
   };
 }
 
+/** All visitors of the selection counted as breakdown rows count them: once per day they were seen. */
+export function rawVisitorDays(selection: RawSelection): number {
+  return uniqueVisitors([...selection.visits, ...selection.events].map((r) => `${r.day}|${r.vid}`));
+}
+
 export function rawSeries(
   selection: RawSelection,
   range: DayRange,

@@ -74,5 +74,14 @@ export async function rollupBreakdown(
       else rows.set(key, addCounters(emptyCounters(), counters(row)));
     }
   }
-  return [...rows].map(([key, sums]) => ({ key, ...sums }));
+  // A key all of whose counts were withdrawn (a page that stopped being a visit's exit) is no row.
+  return [...rows]
+    .filter(([, sums]) => Object.values(sums).some((n) => n !== 0))
+    .map(([key, sums]) => ({ key, ...sums }));
+}
+
+/** All visitors of the range counted as breakdown rows count them: the sum of each day's exact uniques. */
+export async function rollupVisitorDays(siteId: mongo.ObjectId, range: DayRange): Promise<number> {
+  const days = await readDays(siteId, daysOf(range), false);
+  return days.reduce((sum, day) => sum + day.totals.visitors, 0);
 }

@@ -6,9 +6,9 @@ import type { BreakdownDimension } from './dimensions';
 import { parseFilters, type Filter } from './filters';
 import { goalMatchers, getFunnel, Goal, goalMatcher, type GoalMatcher } from './goals';
 import { change, toMetrics, type Counters, type Metrics } from './metrics';
-import { rawBreakdown, rawSeries, rawTotals, selectRaw, type RawSelection } from './raw-engine';
+import { rawBreakdown, rawSeries, rawTotals, rawVisitorDays, selectRaw, type RawSelection } from './raw-engine';
 import { previousRange, resolveRange, type DayRange, type Interval } from './range';
-import { rollupBreakdown, rollupSeries, rollupTotals } from './rollup-engine';
+import { rollupBreakdown, rollupSeries, rollupTotals, rollupVisitorDays } from './rollup-engine';
 import { AppError } from '../lib/errors';
 
 export interface ReportQuery {
@@ -155,7 +155,8 @@ export async function breakdownRows(
   } else {
     rows = await rollupBreakdown(p.siteId, p.range, dimension);
   }
-  const totalVisitors = rows.reduce((sum, r) => sum + r.visitors, 0);
+  // Share is of all visitors in the selection, not of the column's sum (a visitor sees many pages).
+  const totalVisitors = selection ? rawVisitorDays(selection) : await rollupVisitorDays(p.siteId, p.range);
   let out: BreakdownRow[] = rows.map(({ key, ...counters }) => ({
     key,
     ...toMetrics(counters),

@@ -338,7 +338,7 @@ export interface Counts {
 
 export const zero = (): Counts => ({ visitors: 0, visits: 0, pageviews: 0, bounces: 0, duration: 0, events: 0 });
 
-export const isBounce = (v: OracleVisit) => v.pageviews <= 1 && v.customEvents === 0;
+export const isBounce = (v: OracleVisit) => v.pageviews + v.customEvents <= 1;
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;

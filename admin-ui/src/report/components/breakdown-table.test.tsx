@@ -57,6 +57,8 @@ describe('BreakdownTable', () => {
     expect(screen.getAllByRole('row')).toHaveLength(11);
     expect(screen.getByRole('columnheader', { name: /Visitors/ })).toHaveAttribute('aria-sort', 'descending');
 
+    expect(screen.getByTitle('100% of all visitors in the range and filters')).toHaveTextContent('100%');
+
     fireEvent.click(screen.getByRole('button', { name: 'Show more (10 of 12)' }));
     expect(await screen.findByText('/p10')).toBeInTheDocument();
     expect(screen.getByText('(none)')).toBeInTheDocument();

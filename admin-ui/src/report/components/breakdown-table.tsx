@@ -157,7 +157,18 @@ export function BreakdownTable({ dim, query, onFilter, onSortChange }: Breakdown
               {columns.map((c) => (
                 <td key={c} className={`clickpath-report__col--${c}`}>
                   {formatMetric(c, row[c])}
-                  {c === 'visitors' && <span className="clickpath-report__share"> {formatPercent(row.share)}</span>}
+                  {c === 'visitors' && (
+                    <span
+                      className="clickpath-report__share"
+                      title={sprintf(
+                        /* translators: %s: percent */ __('%s of all visitors in the range and filters', 'clickpath'),
+                        formatPercent(row.share),
+                      )}
+                    >
+                      {' '}
+                      {formatPercent(row.share)}
+                    </span>
+                  )}
                 </td>
               ))}
             </tr>
