@@ -56,29 +56,46 @@ function reply(res: ServerResponse, status: number, body?: unknown): void {
   res.end(payload);
 }
 
+/**
+ * Bytes of a refused body read and thrown away so the client, still sending, gets the 413
+ * instead of a reset connection; past this the connection is dropped.
+ */
+const MAX_DISCARD_BYTES = 16 * 1024 * 1024;
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      reject(new CollectError(413, 'payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes`));
-      req.resume();
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
+    const refuse = () => {
+      refused = true;
+      chunks.length = 0;
+      reject(new CollectError(413, 'payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes`));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) refuse();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new CollectError(413, 'payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+      if (refused) {
+        if (size > MAX_DISCARD_BYTES) req.destroy();
         return;
       }
+      if (size > MAX_BODY_BYTES) return refuse();
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
+
+/**
+ * The event loop counts as overloaded when this 50 ms timer has not run for SHED_AFTER_MS:
+ * requests then get 503 with Retry-After before their body is parsed, so a flood of large
+ * requests cannot keep health checks and other requests waiting for seconds.
+ */
+const SHED_AFTER_MS = 500;
+let lastTick = performance.now();
+setInterval(() => (lastTick = performance.now()), 50).unref();
+const overloaded = (): boolean => performance.now() - lastTick > SHED_AFTER_MS;
 
 function isDatabaseUnavailable(error: unknown): boolean {
   const name = (error as { name?: string })?.name ?? '';
@@ -137,6 +154,8 @@ export function createCollector(options: CollectorOptions) {
       throw new CollectError(415, 'unsupported_media_type', 'Send the events as text/plain or application/json');
     }
     const raw = await readBody(req);
+    // Parsing is the collector's main cost: when the event loop is already behind, refuse cheaply.
+    if (overloaded()) throw new WriterOverloaded();
     let json: unknown;
     try {
       json = JSON.parse(raw);

@@ -49,15 +49,23 @@ function parse(doc: { _id: Types.ObjectId; events: string }): InboxChunk {
   return { id: doc._id, events };
 }
 
-/** The oldest chunks holding up to about `maxEvents` events (at least one chunk). */
-export async function oldestChunks(maxEvents: number): Promise<InboxChunk[]> {
+/**
+ * Bytes of event JSON one aggregation batch takes at most (whole chunks, at least one): parsing
+ * and computing a batch runs on the event loop, so a batch of large events must stay small.
+ */
+export const MAX_BATCH_JSON_BYTES = 8 * 1024 * 1024;
+
+/** The oldest chunks holding up to about `maxEvents` events and `maxBytes` of JSON (at least one chunk). */
+export async function oldestChunks(maxEvents: number, maxBytes = MAX_BATCH_JSON_BYTES): Promise<InboxChunk[]> {
   const chunks: InboxChunk[] = [];
   let total = 0;
+  let bytes = 0;
   const cursor = Inbox.find({}).sort({ _id: 1 }).lean().cursor();
   for await (const doc of cursor) {
-    if (chunks.length > 0 && total + doc.count > maxEvents) break;
+    if (chunks.length > 0 && (total + doc.count > maxEvents || bytes + doc.events.length > maxBytes)) break;
     chunks.push(parse(doc));
     total += doc.count;
+    bytes += doc.events.length;
   }
   await cursor.close();
   return chunks;
