@@ -12,11 +12,15 @@
 // the stored events that the realtime report reads. Prints one JSON line.
 // Loopback only; every loop is bounded in count and time.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 import mongoose from 'mongoose';
 
 import { seedReports } from './seed-reports.mjs';
-import { createAccountAndSite, startBackend, startDatabase } from './support.mjs';
+import { backendDir, createAccountAndSite, startBackend, startDatabase } from './support.mjs';
+
+const require = createRequire(import.meta.url);
 
 const { MongoClient, ObjectId } = mongoose.mongo;
 
@@ -40,8 +44,10 @@ function rng(seed) {
   };
 }
 
-/** Raw events and closed visits of the year before yesterday, as the aggregator would have stored them. */
-async function seedRawHistory(db, siteId, events) {
+/** Raw events and closed visits of the year before yesterday, stored with the aggregator's own history code. */
+async function seedRawHistory(uri, siteId, events) {
+  const { appendEvents, appendVisits } = require(join(backendDir, 'dist/aggregate/history.js'));
+  await mongoose.connect(uri);
   const random = rng(99);
   const first = Date.parse(`${day(-366)}T00:00:00Z`);
   const span = 364 * 86_400_000;
@@ -105,10 +111,11 @@ async function seedRawHistory(db, siteId, events) {
         traits: null,
       });
     }
-    await db.collection('events').insertMany(eventDocs, { ordered: false });
-    await db.collection('visits').insertMany(visitDocs, { ordered: false });
+    await appendEvents(`seed${visitNo}`, eventDocs);
+    await appendVisits(visitDocs);
     stored += eventDocs.length;
   }
+  await mongoose.disconnect();
   return stored;
 }
 
@@ -180,7 +187,7 @@ async function measureSize(server, size) {
   let seeded = 0;
   if (size > 0) {
     await seedReports(db, { siteId, events: size, lastDay: day(-1), rawSample: 0 });
-    seeded = await seedRawHistory(db, siteId, size);
+    seeded = await seedRawHistory(`${server.uri}/${dbName}`, siteId, size);
   }
   const seedSeconds = (Date.now() - seedStarted) / 1000;
   const sendStarted = Date.now();

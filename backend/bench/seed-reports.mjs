@@ -198,7 +198,7 @@ export async function seedReports(
         for (const [day, keyed] of days) setKeyedRows(data, day, keyed);
       }
       await db
-        .collection(`rollup_${part}`)
+        .collection(`rollup_${part}_${month.replace('-', '')}`)
         .insertOne({ _id: monthId(siteId, month), siteId, month, lastBatch: 'seed', data: JSON.stringify(data) });
       documents += 1;
     }

@@ -95,7 +95,7 @@ describe('unique visitors', () => {
       ['totals', totals],
       ['sketches', sketchData],
     ] as const) {
-      await collections.rollups(part).insertOne({
+      await collections.rollups(part, '2026-04').insertOne({
         _id: monthId(siteId, '2026-04'),
         siteId,
         month: '2026-04',

@@ -282,7 +282,7 @@ async function applyIsolating(
 
 function checkSizes(rollups: RollupWrites, records: { days: string; visits: string }): void {
   const limit = aggregatorLimits.maxDocumentBytes;
-  for (const [part, ops] of rollups) {
+  for (const { part, ops } of rollups) {
     for (const op of ops) {
       const doc =
         'insertOne' in op ? op.insertOne.document : 'replaceOne' in op ? op.replaceOne.replacement : undefined;
@@ -397,8 +397,10 @@ export async function loadSites(events: readonly RawEvent[]): Promise<Map<string
  */
 export async function writeBatch(rollups: RollupWrites, result: BatchResult, stats: DrainStats): Promise<void> {
   let started = Date.now();
-  await Promise.all([...rollups].map(([part, ops]) => bulkWriteIgnoringDuplicates(collections.rollups(part), ops)));
-  for (const ops of rollups.values()) stats.rollupWrites += ops.length;
+  await Promise.all(
+    rollups.map(({ part, month, ops }) => bulkWriteIgnoringDuplicates(collections.rollups(part, month), ops)),
+  );
+  for (const { ops } of rollups) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
   await appendVisits(result.closedVisits);
   time(stats, 'writeVisits', started);

@@ -118,10 +118,12 @@ export const ROLLUP_PARTS: readonly RollupPart[] = [
 ];
 
 /**
- * One document per site × site-local month in each part's own collection
- * (`rollup_totals`, `rollup_hours`, `rollup_sketches`, `rollup_page`, …), holding that month's days as one JSON
- * string (see rollups.ts for the format and decision 0004 for why). `_id` is
- * `${siteId}:${YYYY-MM}`, so every read and write is a primary-key lookup.
+ * One document per site × site-local month in the collection of its part and
+ * month (`rollup_totals_202603`, `rollup_hours_202603`, `rollup_page_202603`, …),
+ * holding that month's days as one JSON string (see rollups.ts for the format,
+ * decision 0004 for why, and decision 0006 for the monthly collections). `_id`
+ * is `${siteId}:${YYYY-MM}`, so every read and write is a primary-key lookup
+ * in a collection no larger than one month of every site.
  */
 export interface RollupMonthDoc {
   _id: string;
@@ -155,12 +157,6 @@ const loose = { versionKey: false, strict: false } as const;
 
 const lockSchema = new Schema({ _id: String }, loose);
 
-/** One model per rollup collection; reports read by `_id`, the index serves retention, deletion and export. */
-export const rollupModels = ROLLUP_PARTS.map((part) => {
-  const schema = new Schema({ _id: String }, loose);
-  schema.index({ siteId: 1, month: 1 });
-  return model(`Rollup_${part}`, schema, `rollup_${part}`);
-});
 export const Lock = model('Lock', lockSchema, 'locks');
 
 function db(): mongo.Db {
@@ -171,7 +167,9 @@ function db(): mongo.Db {
 
 /** Typed driver collections for the aggregator's bulk reads and writes. */
 export const collections = {
-  rollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}`),
+  /** One part's documents of one site-local month (YYYY-MM). */
+  rollups: (part: RollupPart, month: string) =>
+    db().collection<RollupMonthDoc>(`rollup_${part}_${month.replace('-', '')}`),
   locks: () => db().collection<LockDoc>('locks'),
   /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */
   eventClaims: (day: string) => db().collection<EventClaimDoc>(`event_claims_${day.replaceAll('-', '')}`),

@@ -4,7 +4,7 @@ import mongoose, { type mongo } from 'mongoose';
 import type { Job } from '../lib/scheduler';
 import { deleteSiteHistory, dropHistoryBefore } from './history';
 import { pruneEventClaims } from './claims';
-import { deleteRollups, monthOf } from './rollups';
+import { deleteRollups, dropRollupsBefore, monthOf } from './rollups';
 
 export const ROLLUP_RETENTION_MONTHS = 25;
 
@@ -21,10 +21,15 @@ export interface RetentionResult {
   rollups: number;
 }
 
-/** Per site, the first day of raw history retention has not yet deleted: each run deletes only newly expired days. */
+/**
+ * Per site, the first day of raw history (`_id` the site) and the first month of
+ * rollups (`rollups:<site>`) retention has not deleted: each run deletes only
+ * what expired since.
+ */
 interface RetentionMark {
   _id: string;
-  firstKeptDay: string;
+  /** A day (YYYY-MM-DD) or, for rollups, a month (YYYY-MM). */
+  firstKept: string;
 }
 
 /**
@@ -44,9 +49,10 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
     .find({}, { projection: { timezone: 1, 'settings.rawEventRetentionDays': 1 } })
     .toArray();
   const marks = db.collection<RetentionMark>('retention_marks');
-  const known = new Map((await marks.find({}).toArray()).map((m) => [m._id, m.firstKeptDay]));
+  const known = new Map((await marks.find({}).toArray()).map((m) => [m._id, m.firstKept]));
   const total: RetentionResult = { events: 0, visits: 0, rollups: 0 };
   let oldestKept: string | undefined;
+  let oldestKeptMonth: string | undefined;
   for (const site of sites) {
     const local = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' });
     const firstKeptDay = local.minus({ days: site.settings?.rawEventRetentionDays ?? 760 }).toISODate();
@@ -58,18 +64,32 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
       const removed = await deleteSiteHistory(site._id, { from: previous ?? '0000-01-01', to: lastExpired });
       total.events += removed.events;
       total.visits += removed.visits;
-      await marks.updateOne({ _id: String(site._id) }, { $set: { firstKeptDay } }, { upsert: true });
+      await marks.updateOne({ _id: String(site._id) }, { $set: { firstKept: firstKeptDay } }, { upsert: true });
     }
     const firstKeptRollupDay = local.minus({ months: ROLLUP_RETENTION_MONTHS }).toISODate();
-    if (firstKeptRollupDay) total.rollups += await deleteRollups(site._id, monthOf(firstKeptRollupDay));
+    if (!firstKeptRollupDay) continue;
+    const firstKeptMonth = monthOf(firstKeptRollupDay);
+    if (oldestKeptMonth === undefined || firstKeptMonth < oldestKeptMonth) oldestKeptMonth = firstKeptMonth;
+    const previousMonth = known.get(`rollups:${String(site._id)}`);
+    if (previousMonth === undefined || previousMonth < firstKeptMonth) {
+      total.rollups += await deleteRollups(site._id, firstKeptMonth, previousMonth);
+      await marks.updateOne(
+        { _id: `rollups:${String(site._id)}` },
+        { $set: { firstKept: firstKeptMonth } },
+        { upsert: true },
+      );
+    }
   }
   if (oldestKept !== undefined) await dropHistoryBefore(oldestKept);
+  if (oldestKeptMonth !== undefined) await dropRollupsBefore(oldestKeptMonth);
   return total;
 }
 
 /** Forgets a deleted site's retention progress. */
 export async function forgetRetentionMark(siteId: mongo.ObjectId): Promise<void> {
-  await mongoose.connection.db?.collection<RetentionMark>('retention_marks').deleteOne({ _id: String(siteId) });
+  await mongoose.connection.db
+    ?.collection<RetentionMark>('retention_marks')
+    .deleteMany({ _id: { $in: [String(siteId), `rollups:${String(siteId)}`] } });
 }
 
 /** The aggregate domain's scheduled jobs, for server.ts. */

@@ -1,4 +1,4 @@
-import type { mongo } from 'mongoose';
+import mongoose, { type mongo } from 'mongoose';
 
 import type { CounterDelta, RollupDelta } from './compute';
 import { createRegisters, encode, estimate, mergeEncoded } from './hll';
@@ -117,11 +117,19 @@ function boundKeys(
  * only up to the matching row, where an `$in` converts every document.
  */
 async function byIds(part: RollupPart, ids: readonly string[]): Promise<Map<string, RollupMonthDoc>> {
-  const docs = await Promise.all(ids.map((_id) => collections.rollups(part).findOne({ _id })));
+  const docs = await Promise.all(ids.map((_id) => collections.rollups(part, monthOfId(_id)).findOne({ _id })));
   return new Map(docs.filter((doc) => doc !== null).map((doc) => [doc._id, doc]));
 }
 
-export type RollupWrites = Map<RollupPart, mongo.AnyBulkWriteOperation<RollupMonthDoc>[]>;
+const monthOfId = (id: string) => id.slice(id.lastIndexOf(':') + 1);
+
+/** The writes of one part's month collection. */
+export interface RollupWrite {
+  part: RollupPart;
+  month: string;
+  ops: mongo.AnyBulkWriteOperation<RollupMonthDoc>[];
+}
+export type RollupWrites = RollupWrite[];
 
 /**
  * The writes that apply a batch's deltas: each touched month document is read,
@@ -144,11 +152,11 @@ export async function rollupWrites(batchId: string, deltas: readonly RollupDelta
       docs.set(id, entry);
     }
   }
-  const writes: RollupWrites = new Map();
+  const writes: RollupWrites = [];
   await Promise.all(
     [...touched].map(async ([part, docs]) => {
       const stored = await byIds(part, [...docs.keys()]);
-      const ops: mongo.AnyBulkWriteOperation<RollupMonthDoc>[] = [];
+      const byMonth = new Map<string, mongo.AnyBulkWriteOperation<RollupMonthDoc>[]>();
       for (const [_id, { siteId, month, days }] of docs) {
         const before = stored.get(_id);
         if (before?.lastBatch === batchId) continue;
@@ -160,13 +168,15 @@ export async function rollupWrites(batchId: string, deltas: readonly RollupDelta
         const changed = days.map((delta) => apply(part, data, delta)).some(Boolean);
         if (!changed) continue;
         const doc: RollupMonthDoc = { _id, siteId, month, lastBatch: batchId, data: JSON.stringify(data) };
+        const ops = byMonth.get(month) ?? [];
+        byMonth.set(month, ops);
         ops.push(
           before
             ? { replaceOne: { filter: { _id }, replacement: doc, upsert: true } }
             : { insertOne: { document: doc } },
         );
       }
-      if (ops.length > 0) writes.set(part, ops);
+      for (const [month, ops] of byMonth) writes.push({ part, month, ops });
     }),
   );
   return writes;
@@ -286,13 +296,27 @@ export type RollupRow = {
   hll?: string;
 } & Record<Counter, number>;
 
+/** Months (YYYY-MM) that have a collection of `part`, in order. */
+async function storedMonths(part: RollupPart): Promise<string[]> {
+  const prefix = `rollup_${part}_`;
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('database not connected');
+  const names = await db.listCollections({ name: { $regex: `^${prefix}\\d{6}$` } }, { nameOnly: true }).toArray();
+  return names
+    .map((c) => c.name.slice(prefix.length))
+    .map((m) => `${m.slice(0, 4)}-${m.slice(4)}`)
+    .sort();
+}
+
 /** Every rollup row of a site, part by part and month by month, sketches with their days (site export; tests). */
 export async function* rollupRows(siteId: mongo.ObjectId): AsyncGenerator<RollupRow> {
   for (const part of ROLLUP_PARTS) {
-    for await (const doc of collections.rollups(part).find({ siteId }).sort({ month: 1 })) {
-      if (part === 'sketches') continue;
+    if (part === 'sketches') continue;
+    for (const month of await storedMonths(part)) {
+      const doc = await collections.rollups(part, month).findOne({ siteId });
+      if (!doc) continue;
       if (part === 'totals') {
-        const sketches = await collections.rollups('sketches').findOne({ _id: doc._id });
+        const sketches = await collections.rollups('sketches', month).findOne({ _id: doc._id });
         const sketchOf = sketches ? (JSON.parse(sketches.data) as SketchData) : {};
         for (const [day, row] of Object.entries(JSON.parse(doc.data) as TotalsData)) {
           const sketch = sketchOf[day] ? { hll: sketchOf[day] } : {};
@@ -314,12 +338,32 @@ export async function* rollupRows(siteId: mongo.ObjectId): AsyncGenerator<Rollup
 
 /**
  * Deletes a site's rollups, all of them or those of months before
- * `firstKeptMonth` (whole months: trimming days out of a month would race with
- * the aggregator's writes to it).
+ * `firstKeptMonth` and from `fromMonth` on (whole months: trimming days out of
+ * a month would race with the aggregator's writes to it).
  */
-export async function deleteRollups(siteId: mongo.ObjectId, firstKeptMonth?: string): Promise<number> {
-  const filter = firstKeptMonth === undefined ? { siteId } : { siteId, month: { $lt: firstKeptMonth } };
+export async function deleteRollups(
+  siteId: mongo.ObjectId,
+  firstKeptMonth?: string,
+  fromMonth = '0000-00',
+): Promise<number> {
   let deleted = 0;
-  for (const part of ROLLUP_PARTS) deleted += (await collections.rollups(part).deleteMany(filter)).deletedCount;
+  for (const part of ROLLUP_PARTS) {
+    for (const month of await storedMonths(part)) {
+      if (month < fromMonth || (firstKeptMonth !== undefined && month >= firstKeptMonth)) continue;
+      deleted += (await collections.rollups(part, month).deleteMany({ siteId })).deletedCount;
+    }
+  }
   return deleted;
+}
+
+/** Drops every part's collections of months before `month`: no site keeps rollups that old. */
+export async function dropRollupsBefore(month: string): Promise<void> {
+  for (const part of ROLLUP_PARTS) {
+    for (const old of (await storedMonths(part)).filter((m) => m < month)) {
+      await collections
+        .rollups(part, old)
+        .drop()
+        .catch(() => undefined);
+    }
+  }
 }

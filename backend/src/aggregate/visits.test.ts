@@ -220,7 +220,7 @@ describe('rollups', () => {
     expect(new Set(keys).size).toBe(rows.length);
     const siteId = new Types.ObjectId(site.id);
     let documents = 0;
-    for (const part of ROLLUP_PARTS) documents += await collections.rollups(part).countDocuments({ siteId });
+    for (const part of ROLLUP_PARTS) documents += await collections.rollups(part, '2026-03').countDocuments({ siteId });
     expect(stats.rollupWrites).toBe(documents);
     expect(documents).toBeLessThanOrEqual(ROLLUP_PARTS.length);
     expect(stats.roundTrips).toBeLessThan(15);
@@ -249,7 +249,7 @@ describe('bounds', () => {
     expect(rows.every((r) => r.key.length <= MAX_KEY_LENGTH)).toBe(true);
     expect(rows.find((r) => r.key === OTHER_KEY)).toMatchObject({ events: 1500 - (MAX_KEYS_PER_DAY - 1) });
     expect(rows.reduce((sum, r) => sum + r.events, 0)).toBe(1500);
-    const month = await collections.rollups('event_prop').findOne({ _id: `${site.id}:2026-03` });
+    const month = await collections.rollups('event_prop', '2026-03').findOne({ _id: `${site.id}:2026-03` });
     expect(month!.data.length).toBeLessThan(400_000);
   });
 
@@ -285,7 +285,7 @@ describe('bounds', () => {
       const counted = (await rollup(flood.id, '2026-03-10', 'event', 'flood'))?.events ?? 0;
       expect(counted + dead.length).toBe(300);
       expect(await historyEvents(t.db, { siteId: flood.id })).toHaveLength(counted);
-      const month = await collections.rollups('event_prop').findOne({ _id: `${flood.id}:2026-03` });
+      const month = await collections.rollups('event_prop', '2026-03').findOne({ _id: `${flood.id}:2026-03` });
       expect(month!.data.length).toBeLessThanOrEqual(60_000);
     } finally {
       aggregatorLimits.maxDocumentBytes = original;

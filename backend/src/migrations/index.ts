@@ -4,6 +4,7 @@ import type { mongo } from 'mongoose';
 
 import { aggregatorState } from './aggregator-state';
 import { historyPartitions } from './history-partitions';
+import { rollupMonthCollections } from './rollup-month-collections';
 import { rollupsByMonth } from './rollups-by-month';
 
 export interface Migration {
@@ -49,4 +50,5 @@ export const migrations: readonly Migration[] = [
   rollupsByMonth,
   aggregatorState,
   historyPartitions,
+  rollupMonthCollections,
 ];

@@ -326,7 +326,8 @@ describe('deleting a site', () => {
       .expect(201);
     await owner.agent.post(`/api/v1/sites/${site.id}/annotations`).send({ day: today, text: 'Launch' }).expect(201);
     const siteOid = new Types.ObjectId(site.id);
-    const rollups = ['rollup_totals', 'rollup_hours', 'rollup_sketches', 'rollup_page', 'rollup_source'];
+    const month = today.slice(0, 7).replace('-', '');
+    const rollups = ['totals', 'hours', 'sketches', 'page', 'source'].map((part) => `rollup_${part}_${month}`);
     const collections = [...(await historyPartitions(t.db)), ...rollups, 'goals', 'annotations'];
     for (const name of collections.filter((c) => !c.startsWith('visits_'))) {
       expect({ name, stored: (await t.db.collection(name).countDocuments({ siteId: siteOid })) > 0 }).toEqual({

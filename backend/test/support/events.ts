@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import mongoose, { Types } from 'mongoose';
 
-import { ROLLUP_PARTS } from '../../src/aggregate/model';
 import { rollupRows, type RollupRow } from '../../src/aggregate/rollups';
 import { appendToInbox } from '../../src/collect/inbox';
 import { localHourKey } from '../../src/lib/local-hour';
@@ -53,12 +52,11 @@ export const at = (base: string, minutes: number) => new Date(new Date(base).get
 export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
-  const rollups = ROLLUP_PARTS.map((part) => `rollup_${part}`);
-  for (const name of ['inbox', 'locks', 'dead_letters', 'retention_marks', ...rollups]) {
+  for (const name of ['inbox', 'locks', 'dead_letters', 'retention_marks']) {
     await db.collection(name).deleteMany({});
   }
-  // State epochs, daily claims and history partitions are dropped whole, as the aggregator and retention do.
-  const dropped = /^(aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$)/;
+  // State epochs, daily claims, history partitions and rollup months are dropped whole, as retention does.
+  const dropped = /^(aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$|rollup_\w+_\d{6}$)/;
   for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
     if (dropped.test(name)) await db.dropCollection(name);
   }
