@@ -19,6 +19,7 @@ import {
   type Filter,
   type GoalSpec,
   type Metrics,
+  type OVisit,
   type Row,
   type World,
 } from './support/differential-oracle';
@@ -115,40 +116,44 @@ const daysBetween = (from: string, to: string) => {
   return out;
 };
 
-function randomFilter(r: Rng, world: World, site: number): CaseFilter {
+/**
+ * A filter on a random dimension. Mostly it keeps `visit` (one visit of the range), so
+ * that filters combined with AND still select something; `is_not` names another key.
+ */
+function randomFilter(r: Rng, site: OVisit[], visit: OVisit): CaseFilter {
   const dim = r.pick([...ALL_DIMENSIONS, 'goal', 'page', 'source', 'country']);
   if (dim === 'goal') return { dim, op: r.pick(['is', 'is', 'is_not'] as const), value: String(r.int(0, 4)) };
-  const keys = keysOf(world, site, dim);
-  const key = keys.length ? r.pick(keys) : 'nothing';
   const op = r.pick(['is', 'is', 'is_not', 'contains'] as const);
+  const own = keysOf([visit], dim);
+  const others = keysOf(site, dim).filter((k) => !own.includes(k));
+  const key = (op === 'is_not' ? others : own).length ? r.pick(op === 'is_not' ? others : own) : 'nothing';
   if (op !== 'contains' || key.length < 3) return { dim, op, value: key };
   const start = r.int(0, key.length - 2);
   const part = key.slice(start, start + r.int(2, 4));
   return { dim, op, value: r.chance(0.5) ? part.toUpperCase() : part };
 }
 
-/** Random cases from the seed: a site, a range of 1–8 days, and one to three filters. */
+/** Random cases from the seed: a site, a range of 1–8 days that starts on a day with visits, and one to three filters. */
 function makeCases(world: World): Case[] {
   const r = prng(SEED ^ 0x5eed);
-  const first = DateTime.fromISO(traffic.window.from, { zone: 'utc' }).plus({ days: 1 });
-  const span = DateTime.fromISO(traffic.window.to, { zone: 'utc' }).diff(first, 'days').days - 2;
   return Array.from({ length: CASES }, (_x, n) => {
     const site = n % traffic.sites.length;
     // Ranges start where traffic is: on the local day of a random visit.
     const visits = world.visits.filter((v) => v.site === site);
-    const from = visits.length ? r.pick(visits).day : first.plus({ days: r.int(0, span) }).toISODate()!;
+    const from = r.pick(visits).day;
     const length = r.pick([1, 1, 2, 3, 8]);
     const to = DateTime.fromISO(from, { zone: 'utc' })
       .plus({ days: length - 1 })
       .toISODate()!;
     const dims = [...ALL_DIMENSIONS].sort(() => r.next() - 0.5).slice(0, 7);
+    const sample = r.pick(visits.filter((v) => v.day >= from && v.day <= to));
     return {
       n,
       site,
       from,
       to,
       matchAll: r.pick(MATCH_ALL),
-      filters: Array.from({ length: r.pick([1, 1, 2, 3]) }, () => randomFilter(r, world, site)),
+      filters: Array.from({ length: r.pick([1, 1, 2, 3]) }, () => randomFilter(r, visits, sample)),
       intervals: ['day', 'hour', r.pick(['week', 'month'] as const)],
       dims: [...new Set(['entry_page', 'exit_page', 'source', 'page', ...dims])],
       goalBreakdown: { goal: r.int(0, GOALS.length - 1), dim: r.pick(['source', 'page', 'country', 'entry_page']) },
@@ -351,7 +356,7 @@ async function checkCase(d: Deployment, c: Case): Promise<string[]> {
           tag(`breakdown ${dim}`),
           res.rows,
           breakdown(world, c.site, daySet, mode.filters, mode.engine, dim),
-          METRICS,
+          [...METRICS, 'share'],
         ),
       );
     }

@@ -403,6 +403,8 @@ export function series(
 
 export interface Row extends Metrics {
   key: string;
+  /** The row's visitors as a percent of all visitors of the report, both counted once per day. */
+  share: number;
   conversions?: number;
 }
 
@@ -462,8 +464,9 @@ export function breakdown(
     return new Map([...rows].map(([k, { seen, ...c }]) => [k, { ...c, visitors: seen.size }]));
   };
   const counts = rowsOf(sel);
+  const visitorDays = new Set([...sel.visits, ...sel.events].map((x) => `${x.day}|${x.vid}`)).size;
   const out = new Map<string, Row>();
-  for (const [key, c] of counts) out.set(key, { key, ...metricsOf(c) });
+  for (const [key, c] of counts) out.set(key, { key, ...metricsOf(c), share: pct(c.visitors, visitorDays) });
   if (goalId !== undefined) {
     const goal = world.goals[site]!.find((g) => g.id === goalId)!;
     // Conversions of a row are counted as the raw engine counts the converted visits' rows.
@@ -512,11 +515,10 @@ export function buildWorld(traffic: Traffic, goals: GoalSpec[][], funnels: World
   return { traffic, events, visits, goals, funnels };
 }
 
-/** Keys that occur for a dimension on a site (to pick filter values that select something). */
-export function keysOf(world: World, site: number, dim: string): string[] {
+/** Keys that occur for a dimension in some visits (to pick filter values that select something). */
+export function keysOf(visits: OVisit[], dim: string): string[] {
   const keys = new Set<string>();
-  for (const v of world.visits) {
-    if (v.site !== site) continue;
+  for (const v of visits) {
     const key = visitKeyOf(dim, v);
     if (key !== undefined) keys.add(key);
     else for (const e of v.hits) for (const k of hitKeys(dim, e)) keys.add(k);
