@@ -2,6 +2,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+import noObjectMap from './scripts/eslint/no-object-map.cjs';
+
 export default tseslint.config(
   {
     ignores: [
@@ -24,6 +26,13 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-control-regex': 'off',
     },
+  },
+  {
+    // Backend code never keys a plain object by computed values (visitor data above all).
+    files: ['backend/src/**/*.ts'],
+    ignores: ['backend/src/**/*.test.ts'],
+    plugins: { clickpath: { rules: { 'no-object-map': noObjectMap } } },
+    rules: { 'clickpath/no-object-map': 'error' },
   },
   {
     // Browser tests hand callbacks to page.evaluate(), which run in the page.

@@ -52,9 +52,7 @@ export const monthId = (siteId: mongo.ObjectId | string, month: string) => `${St
 
 /** A row as named counters (missing ones 0). */
 export function counters(row: Row | undefined): Record<Counter, number> {
-  const out = {} as Record<Counter, number>;
-  COUNTERS.forEach((counter, i) => (out[counter] = row?.[i] ?? 0));
-  return out;
+  return Object.fromEntries(COUNTERS.map((counter, i) => [counter, row?.[i] ?? 0])) as Record<Counter, number>;
 }
 
 /** Named counters as a row. */
@@ -104,6 +102,7 @@ function boundKeys(
     const sum = bounded.get(key) ?? {};
     for (const counter of COUNTERS) {
       const amount = delta[counter];
+      // eslint-disable-next-line clickpath/no-object-map -- keyed by the fixed COUNTERS, never by visitor data
       if (amount) sum[counter] = (sum[counter] ?? 0) + amount;
     }
     bounded.set(key, sum);

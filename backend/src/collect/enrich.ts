@@ -90,23 +90,25 @@ export function locate(anonymisedIp: string): Place {
 
 // ---- acquisition: referrer, UTM, channel ------------------------------------
 
-/** AI assistants are missing from the referrer database; they get their own channel. */
-const AI_ASSISTANTS: Record<string, string> = {
-  'chatgpt.com': 'ChatGPT',
-  'chat.openai.com': 'ChatGPT',
-  'perplexity.ai': 'Perplexity',
-  'www.perplexity.ai': 'Perplexity',
-  'claude.ai': 'Claude',
-  'gemini.google.com': 'Gemini',
-  'bard.google.com': 'Gemini',
-  'copilot.microsoft.com': 'Copilot',
-  'chat.deepseek.com': 'DeepSeek',
-  'chat.mistral.ai': 'Mistral',
-  'you.com': 'You.com',
-  'phind.com': 'Phind',
-  'www.meta.ai': 'Meta AI',
-  'grok.com': 'Grok',
-};
+/** AI assistants are missing from the referrer database; they get their own channel. A Map: hosts are visitor data. */
+const AI_ASSISTANTS = new Map<string, string>(
+  Object.entries({
+    'chatgpt.com': 'ChatGPT',
+    'chat.openai.com': 'ChatGPT',
+    'perplexity.ai': 'Perplexity',
+    'www.perplexity.ai': 'Perplexity',
+    'claude.ai': 'Claude',
+    'gemini.google.com': 'Gemini',
+    'bard.google.com': 'Gemini',
+    'copilot.microsoft.com': 'Copilot',
+    'chat.deepseek.com': 'DeepSeek',
+    'chat.mistral.ai': 'Mistral',
+    'you.com': 'You.com',
+    'phind.com': 'Phind',
+    'www.meta.ai': 'Meta AI',
+    'grok.com': 'Grok',
+  }),
+);
 
 const CLICK_ID_PARAMS = ['gclid', 'gbraid', 'wbraid', 'msclkid', 'fbclid', 'ttclid', 'li_fat_id', 'twclid', 'dclid'];
 const PAID_MEDIUM = /^(cpc|ppc|cpm|cpv|paid|paid[-_ ]?(search|social|media)|display|retargeting|banner|affiliate)$/i;
@@ -214,7 +216,7 @@ export function acquisition(page: URL, referrerUrl: string, siteDomain: string):
       if (!internal && (ref.protocol === 'http:' || ref.protocol === 'https:')) {
         referrerHost = host;
         referrer = `${ref.protocol}//${ref.hostname}${ref.pathname}`.slice(0, 500);
-        const ai = AI_ASSISTANTS[ref.hostname] ?? AI_ASSISTANTS[host];
+        const ai = AI_ASSISTANTS.get(ref.hostname) ?? AI_ASSISTANTS.get(host);
         if (ai) {
           referrerSource = ai;
           referrerMedium = 'ai';

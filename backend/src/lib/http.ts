@@ -83,12 +83,14 @@ export class ApiRouter {
   }
 
   private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): void {
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(spec.responses)) {
-      responses[status] = response.schema
-        ? { description: response.description, content: { 'application/json': { schema: response.schema } } }
-        : { description: response.description };
-    }
+    const responses: Record<string, unknown> = Object.fromEntries(
+      Object.entries(spec.responses).map(([status, response]) => [
+        status,
+        response.schema
+          ? { description: response.description, content: { 'application/json': { schema: response.schema } } }
+          : { description: response.description },
+      ]),
+    );
     responses.default = {
       description: 'Error',
       content: { 'application/json': { schema: ErrorSchema } },

@@ -57,7 +57,8 @@ export const rollupsByMonth: Migration = {
         keyed.set(part, months);
         const days = months.get(monthOf(day)) ?? new Map<string, Record<string, Row>>();
         months.set(monthOf(day), days);
-        const rows = days.get(day) ?? {};
+        // Keys are visitor data (paths, event names): no prototype to collide with.
+        const rows = days.get(day) ?? (Object.create(null) as Record<string, Row>);
         days.set(day, rows);
         return rows;
       };

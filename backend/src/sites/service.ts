@@ -83,14 +83,13 @@ export async function updateSite(
     settings?: z.output<typeof SiteSettingsPatch> | undefined;
   },
 ): Promise<SiteDoc> {
-  const $set: Record<string, unknown> = {};
-  for (const field of ['name', 'domain', 'timezone'] as const) {
-    if (changes[field] !== undefined) $set[field] = changes[field];
-  }
-  // Settings are merged key by key so a client that knows only some options keeps the rest.
-  for (const [key, value] of Object.entries(changes.settings ?? {})) {
-    if (value !== undefined) $set[`settings.${key}`] = value;
-  }
+  const $set = Object.fromEntries(
+    [
+      ...(['name', 'domain', 'timezone'] as const).map((field) => [field, changes[field]] as const),
+      // Settings are merged key by key so a client that knows only some options keeps the rest.
+      ...Object.entries(changes.settings ?? {}).map(([key, value]) => [`settings.${key}`, value] as const),
+    ].filter(([, value]) => value !== undefined),
+  );
   const site = await Site.findByIdAndUpdate(siteId, { $set }, { returnDocument: 'after' }).lean<SiteDoc>();
   if (!site) throw new AppError('not_found', 'Site not found');
   return site;
