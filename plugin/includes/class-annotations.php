@@ -95,7 +95,17 @@ final class Annotations {
 		}
 		$path = 'sites/' . rawurlencode( Settings::get()['siteId'] ) . '/annotations';
 		foreach ( array_unique( self::$pending ) as $text ) {
-			$result = Backend::result( $client->request( 'POST', $path, array(), array( 'day' => wp_date( 'Y-m-d' ), 'text' => $text ) ) );
+			$result = Backend::result(
+				$client->request(
+					'POST',
+					$path,
+					array(),
+					array(
+						'day'  => wp_date( 'Y-m-d' ),
+						'text' => $text,
+					)
+				)
+			);
 			if ( is_wp_error( $result ) && defined( 'WP_DEBUG_LOG' ) && WP_DEBUG_LOG ) {
 				error_log( 'Clickpath: could not add the annotation: ' . $result->get_error_message() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 			}

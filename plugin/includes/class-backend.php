@@ -187,10 +187,10 @@ final class Backend {
 	 * @return mixed
 	 */
 	private function with_host_allowed( callable $send ) {
-		$host        = $this->host();
-		$port        = (int) wp_parse_url( $this->base_url, PHP_URL_PORT );
-		$allow_host  = static fn ( $external, $checked ) => $checked === $host ? true : $external;
-		$allow_port  = static fn ( $ports, $checked = '' ) => $port && $checked === $host ? array_merge( (array) $ports, array( $port ) ) : $ports;
+		$host       = $this->host();
+		$port       = (int) wp_parse_url( $this->base_url, PHP_URL_PORT );
+		$allow_host = static fn ( $external, $checked ) => $checked === $host ? true : $external;
+		$allow_port = static fn ( $ports, $checked = '' ) => $port && $checked === $host ? array_merge( (array) $ports, array( $port ) ) : $ports;
 		add_filter( 'http_request_host_is_external', $allow_host, 10, 2 );
 		add_filter( 'http_allowed_safe_ports', $allow_port, 10, 2 );
 		try {

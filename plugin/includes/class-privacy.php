@@ -35,7 +35,7 @@ final class Privacy {
 				(int) $settings['retentionDays']
 			),
 		);
-		$html = '';
+		$html        = '';
 		foreach ( array_filter( $paragraphs ) as $paragraph ) {
 			$html .= '<p class="privacy-policy-tutorial">' . esc_html( $paragraph ) . '</p>';
 		}
@@ -182,7 +182,7 @@ final class Privacy {
 	/** A checkbox that opts this browser out of (or back into) being counted. */
 	public static function optout_html(): string {
 		static $script_printed = false;
-		$html = '<p class="clickpath-optout"><label><input type="checkbox" class="clickpath-optout__toggle" checked> '
+		$html                  = '<p class="clickpath-optout"><label><input type="checkbox" class="clickpath-optout__toggle" checked> '
 			. esc_html__( 'Include my visits in this site’s privacy-friendly statistics.', 'clickpath' )
 			. '</label></p>';
 		if ( ! $script_printed ) {

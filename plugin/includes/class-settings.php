@@ -203,7 +203,7 @@ final class Settings {
 	/** Removes the cached reports stored in the database (transients with the plugin's prefix). */
 	public static function delete_transients(): void {
 		global $wpdb;
-		$like = $wpdb->esc_like( '_transient_' . self::TRANSIENT_PREFIX ) . '%';
+		$like     = $wpdb->esc_like( '_transient_' . self::TRANSIENT_PREFIX ) . '%';
 		$timeouts = $wpdb->esc_like( '_transient_timeout_' . self::TRANSIENT_PREFIX ) . '%';
 		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s", $like, $timeouts ) );
 	}

@@ -27,7 +27,7 @@ final class Tracking {
 		if ( $user->exists() && array_intersect( (array) $user->roles, $settings['excludedRoles'] ) ) {
 			return;
 		}
-		$backend = $settings['backendUrl'];
+		$backend     = $settings['backendUrl'];
 		$from_plugin = 'plugin' === $settings['trackerSource'];
 		$src         = $from_plugin ? plugins_url( 'assets/clickpath.js', CLICKPATH_FILE ) : $backend . '/js/clickpath.js';
 

@@ -37,7 +37,12 @@ final class AnnotationsTest extends TestCase {
 	}
 
 	public function test_publishing_a_post_and_activating_a_plugin_are_annotated(): void {
-		$this->connect_site( array( 'autoAnnotations' => true, 'scopes' => array( 'stats:read', 'sites:manage' ) ) );
+		$this->connect_site(
+			array(
+				'autoAnnotations' => true,
+				'scopes'          => array( 'stats:read', 'sites:manage' ),
+			)
+		);
 		$id = $this->post( array( 'post_title' => 'Spring <em>sale</em>' ) );
 		$this->assertNull( activate_plugin( self::DUMMY ) );
 		$this->assertNotFalse( has_action( 'shutdown', array( Annotations::class, 'send' ) ), 'sent at shutdown' );
@@ -57,10 +62,38 @@ final class AnnotationsTest extends TestCase {
 		$this->assertSame( array(), self::pending_annotations(), 'the queue is emptied' );
 
 		// Updating a published post, and updates of plugins and themes.
-		wp_update_post( array( 'ID' => $id, 'post_title' => 'Spring sale (extended)' ) );
-		do_action( 'upgrader_process_complete', null, array( 'action' => 'update', 'type' => 'plugin', 'plugins' => array( self::DUMMY ) ) );
-		do_action( 'upgrader_process_complete', null, array( 'action' => 'update', 'type' => 'theme', 'themes' => array( get_stylesheet() ) ) );
-		do_action( 'upgrader_process_complete', null, array( 'action' => 'install', 'type' => 'plugin' ) );
+		wp_update_post(
+			array(
+				'ID'         => $id,
+				'post_title' => 'Spring sale (extended)',
+			)
+		);
+		do_action(
+			'upgrader_process_complete',
+			null,
+			array(
+				'action'  => 'update',
+				'type'    => 'plugin',
+				'plugins' => array( self::DUMMY ),
+			)
+		);
+		do_action(
+			'upgrader_process_complete',
+			null,
+			array(
+				'action' => 'update',
+				'type'   => 'theme',
+				'themes' => array( get_stylesheet() ),
+			)
+		);
+		do_action(
+			'upgrader_process_complete',
+			null,
+			array(
+				'action' => 'install',
+				'type'   => 'plugin',
+			)
+		);
 		do_action( 'switch_theme', 'Another Theme', wp_get_theme(), wp_get_theme() );
 		$this->assertSame(
 			array(
@@ -79,8 +112,18 @@ final class AnnotationsTest extends TestCase {
 		$this->connect_site();
 		$draft = $this->post( array( 'post_status' => 'draft' ) );
 		$this->post( array( 'post_status' => 'private' ) );
-		$this->post( array( 'post_type' => 'wp_block', 'post_title' => 'A reusable block' ) );
-		wp_update_post( array( 'ID' => $draft, 'post_title' => 'Still a draft' ) );
+		$this->post(
+			array(
+				'post_type'  => 'wp_block',
+				'post_title' => 'A reusable block',
+			)
+		);
+		wp_update_post(
+			array(
+				'ID'         => $draft,
+				'post_title' => 'Still a draft',
+			)
+		);
 		$this->assertSame( array(), self::pending_annotations() );
 		// The same note twice in a request is sent once; long titles are cut.
 		$this->post( array( 'post_title' => str_repeat( 'a', 600 ) ) );
@@ -100,7 +143,16 @@ final class AnnotationsTest extends TestCase {
 			},
 			'not connected'        => function () {
 				Settings::delete_api_key();
-				Settings::save( array_merge( Settings::get(), array( 'siteId' => '', 'publicId' => '', 'scopes' => array( 'sites:manage' ) ) ) );
+				Settings::save(
+					array_merge(
+						Settings::get(),
+						array(
+							'siteId'   => '',
+							'publicId' => '',
+							'scopes'   => array( 'sites:manage' ),
+						)
+					)
+				);
 			},
 		) as $case => $setup ) {
 			$setup();

@@ -59,27 +59,89 @@ final class ApiKeyExposureTest extends TestCase {
 		$this->connect_site();
 		$answers = array();
 
-		$answers['GET settings']  = $this->rest( 'GET', '/clickpath/v1/settings' );
-		$answers['POST settings'] = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'track404' => false ) );
+		$answers['GET settings']            = $this->rest( 'GET', '/clickpath/v1/settings' );
+		$answers['POST settings']           = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'track404' => false ) );
 		$answers['POST settings (invalid)'] = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'apiKey' => self::key() ) );
 
 		// Proxy errors, including a backend that echoes the request back.
-		$echo = static fn ( $call ) => FakeBackend::json( 400, array( 'error' => array( 'code' => 'bad', 'message' => 'You sent ' . wp_json_encode( $call['headers'] ), 'details' => $call['headers'] ) ) );
+		$echo                                 = static fn ( $call ) => FakeBackend::json(
+			400,
+			array(
+				'error' => array(
+					'code'    => 'bad',
+					'message' => 'You sent ' . wp_json_encode( $call['headers'] ),
+					'details' => $call['headers'],
+				),
+			)
+		);
 		$this->backend->on( 'GET', '#/stats/overview#', $echo );
-		$answers['proxy 400 echoing headers'] = $this->rest( 'GET', '/clickpath/v1/stats/overview', array( 'from' => '2024-01-01', 'to' => '2024-01-02' ) );
+		$answers['proxy 400 echoing headers'] = $this->rest(
+			'GET',
+			'/clickpath/v1/stats/overview',
+			array(
+				'from' => '2024-01-01',
+				'to'   => '2024-01-02',
+			)
+		);
 		$this->backend->on( 'GET', '#/stats/timeseries#', new WP_Error( 'http_request_failed', 'cURL error 28: timed out' ) );
-		$answers['proxy unreachable'] = $this->rest( 'GET', '/clickpath/v1/stats/timeseries', array( 'from' => '2024-01-01', 'to' => '2024-01-02' ) );
-		$this->backend->on( 'GET', '#/visitors\?#', FakeBackend::json( 401, array( 'error' => array( 'code' => 'unauthenticated', 'message' => 'bad key' ) ) ) );
-		$answers['proxy key rejected'] = $this->rest( 'GET', '/clickpath/v1/visitors', array( 'from' => '2024-01-01', 'to' => '2024-01-02' ) );
+		$answers['proxy unreachable'] = $this->rest(
+			'GET',
+			'/clickpath/v1/stats/timeseries',
+			array(
+				'from' => '2024-01-01',
+				'to'   => '2024-01-02',
+			)
+		);
+		$this->backend->on(
+			'GET',
+			'#/visitors\?#',
+			FakeBackend::json(
+				401,
+				array(
+					'error' => array(
+						'code'    => 'unauthenticated',
+						'message' => 'bad key',
+					),
+				)
+			)
+		);
+		$answers['proxy key rejected'] = $this->rest(
+			'GET',
+			'/clickpath/v1/visitors',
+			array(
+				'from' => '2024-01-01',
+				'to'   => '2024-01-02',
+			)
+		);
 		$this->backend->on( 'GET', '#/goals$#', FakeBackend::status( 302, '', array( 'location' => 'https://evil.example/?k=' . self::key() ) ) );
 		$answers['proxy redirect'] = $this->rest( 'GET', '/clickpath/v1/goals' );
-		$this->backend->on( 'GET', '#/funnels$#', FakeBackend::json( 500, array( 'error' => array( 'code' => 'x', 'message' => self::key() ) ) ) );
+		$this->backend->on(
+			'GET',
+			'#/funnels$#',
+			FakeBackend::json(
+				500,
+				array(
+					'error' => array(
+						'code'    => 'x',
+						'message' => self::key(),
+					),
+				)
+			)
+		);
 		$answers['proxy 500'] = $this->rest( 'GET', '/clickpath/v1/funnels' );
 
 		// Connect: failing, refused and successful; then disconnect.
 		$this->backend->on( 'GET', '#/api/v1/me$#', new WP_Error( 'http_request_failed', 'cURL error 7' ) );
 		$answers['connect unreachable'] = $this->rest( 'POST', '/clickpath/v1/connect', array(), array( 'backendUrl' => self::BACKEND ) );
-		$answers['connect bad url']     = $this->rest( 'POST', '/clickpath/v1/connect', array(), array( 'backendUrl' => 'ftp://x', 'apiKey' => self::key() ) );
+		$answers['connect bad url']     = $this->rest(
+			'POST',
+			'/clickpath/v1/connect',
+			array(),
+			array(
+				'backendUrl' => 'ftp://x',
+				'apiKey'     => self::key(),
+			)
+		);
 		$this->backend->on( 'GET', '#/api/v1/me$#', $echo );
 		$answers['connect 400 echoing headers'] = $this->rest( 'POST', '/clickpath/v1/connect', array(), array( 'backendUrl' => self::BACKEND ) );
 		$this->backend->on(
@@ -99,7 +161,15 @@ final class ApiKeyExposureTest extends TestCase {
 				)
 			)
 		);
-		$answers['connect ok'] = $this->rest( 'POST', '/clickpath/v1/connect', array(), array( 'backendUrl' => self::BACKEND, 'apiKey' => self::key() ) );
+		$answers['connect ok'] = $this->rest(
+			'POST',
+			'/clickpath/v1/connect',
+			array(),
+			array(
+				'backendUrl' => self::BACKEND,
+				'apiKey'     => self::key(),
+			)
+		);
 		$answers['disconnect'] = $this->rest( 'POST', '/clickpath/v1/disconnect' );
 
 		foreach ( $answers as $what => $response ) {
@@ -113,14 +183,14 @@ final class ApiKeyExposureTest extends TestCase {
 	public function test_admin_pages_and_public_pages_never_contain_the_key(): void {
 		$this->connect_site();
 		$this->post();
-		$admin  = $this->admin();
-		$pages  = array(
-			'settings page'  => '/wp-admin/options-general.php?page=clickpath-settings',
-			'stats page'     => '/wp-admin/admin.php?page=clickpath',
-			'dashboard'      => '/wp-admin/index.php',
-			'posts list'     => '/wp-admin/edit.php',
-			'plugins list'   => '/wp-admin/plugins.php',
-			'public page'    => '/',
+		$admin        = $this->admin();
+		$pages        = array(
+			'settings page' => '/wp-admin/options-general.php?page=clickpath-settings',
+			'stats page'    => '/wp-admin/admin.php?page=clickpath',
+			'dashboard'     => '/wp-admin/index.php',
+			'posts list'    => '/wp-admin/edit.php',
+			'plugins list'  => '/wp-admin/plugins.php',
+			'public page'   => '/',
 		);
 		$built_before = file_exists( WP_PLUGIN_DIR . '/clickpath/build/settings.asset.php' );
 		if ( ! $built_before ) {

@@ -126,13 +126,13 @@ final class ConnectTest extends TestCase {
 		) as $backend ) {
 			$port   = (int) wp_parse_url( $backend, PHP_URL_PORT );
 			$probes = array(
-				$backend . '/api/v1/me'                  => true,
-				'http://10.0.0.1/'                       => false,
-				'http://10.0.0.1:' . $port . '/'         => false,
-				'http://192.168.1.1:' . $port . '/'      => false,
-				'http://172.16.0.1:' . $port . '/'       => false,
+				$backend . '/api/v1/me'               => true,
+				'http://10.0.0.1/'                    => false,
+				'http://10.0.0.1:' . $port . '/'      => false,
+				'http://192.168.1.1:' . $port . '/'   => false,
+				'http://172.16.0.1:' . $port . '/'    => false,
 				// The backend's port is allowed for the backend's host only, not for any public host.
-				'http://93.184.216.34:' . $port . '/'    => false,
+				'http://93.184.216.34:' . $port . '/' => false,
 			);
 			$this->assertFalse( wp_http_validate_url( $backend . '/api/v1/me' ), "$backend is refused before the request" );
 			$seen = array();
@@ -170,9 +170,24 @@ final class ConnectTest extends TestCase {
 
 	public function test_answers_that_are_not_a_usable_key_store_nothing(): void {
 		$cases = array(
-			'clickpath_key_rejected' => FakeBackend::json( 401, array( 'error' => array( 'code' => 'unauthenticated', 'message' => 'Invalid key' ) ) ),
-			'clickpath_not_a_key'    => FakeBackend::json( 200, array( 'type' => 'session', 'account' => array(), 'sites' => array() ) ),
-			'clickpath_key_scope'    => self::me( array(), array( 'events:write' ) ),
+			'clickpath_key_rejected'  => FakeBackend::json(
+				401,
+				array(
+					'error' => array(
+						'code'    => 'unauthenticated',
+						'message' => 'Invalid key',
+					),
+				)
+			),
+			'clickpath_not_a_key'     => FakeBackend::json(
+				200,
+				array(
+					'type'    => 'session',
+					'account' => array(),
+					'sites'   => array(),
+				)
+			),
+			'clickpath_key_scope'     => self::me( array(), array( 'events:write' ) ),
 			'clickpath_backend_error' => FakeBackend::status( 200, '<html>a captive portal</html>', array( 'content-type' => 'text/html' ) ),
 		);
 		foreach ( $cases as $code => $answer ) {

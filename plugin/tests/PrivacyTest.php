@@ -78,7 +78,19 @@ final class PrivacyTest extends TestCase {
 						array(
 							'visitor' => array( 'id' => 'f:AbCdEfGhIj12' ),
 							'visits'  => array(
-								self::visit( 'v1', array( '/', '/pricing/', array( 'ts' => '2024-03-01T10:05:00.000Z', 'kind' => 'ev', 'name' => 'signup' ), '/thanks/' ) ),
+								self::visit(
+									'v1',
+									array(
+										'/',
+										'/pricing/',
+										array(
+											'ts'   => '2024-03-01T10:05:00.000Z',
+											'kind' => 'ev',
+											'name' => 'signup',
+										),
+										'/thanks/',
+									)
+								),
 								self::visit( 'v2', array( '/blog/' ) ),
 							),
 						),
@@ -112,8 +124,24 @@ final class PrivacyTest extends TestCase {
 		$this->assertTrue( $this->backend->calls[0]['safe'] );
 
 		// Nobody stored: nothing to export.
-		$this->backend->on( 'GET', '#/people/#', FakeBackend::json( 200, array( 'userId' => 'x', 'visitors' => array() ) ) );
-		$this->assertSame( array( 'data' => array(), 'done' => true ), ( self::exporter() )( $this->person->user_email, 1 ) );
+		$this->backend->on(
+			'GET',
+			'#/people/#',
+			FakeBackend::json(
+				200,
+				array(
+					'userId'   => 'x',
+					'visitors' => array(),
+				)
+			)
+		);
+		$this->assertSame(
+			array(
+				'data' => array(),
+				'done' => true,
+			),
+			( self::exporter() )( $this->person->user_email, 1 )
+		);
 		// The backend fails: WordPress shows the error.
 		$this->backend->on( 'GET', '#/people/#', new WP_Error( 'http_request_failed', 'down' ) );
 		$error = ( self::exporter() )( $this->person->user_email, 1 );
@@ -123,7 +151,18 @@ final class PrivacyTest extends TestCase {
 
 	public function test_the_eraser_deletes_the_person_on_the_backend(): void {
 		$this->connect_site( array( 'identityMode' => 'first-party' ) );
-		$this->backend->on( 'DELETE', '#^' . preg_quote( $this->person_url(), '#' ) . '$#', FakeBackend::json( 200, array( 'visitors' => 2, 'visits' => 5, 'events' => 40 ) ) );
+		$this->backend->on(
+			'DELETE',
+			'#^' . preg_quote( $this->person_url(), '#' ) . '$#',
+			FakeBackend::json(
+				200,
+				array(
+					'visitors' => 2,
+					'visits'   => 5,
+					'events'   => 40,
+				)
+			)
+		);
 		$result = ( self::eraser() )( $this->person->user_email, 1 );
 		$this->assertSame(
 			array(
@@ -140,13 +179,36 @@ final class PrivacyTest extends TestCase {
 		$this->assertSame( 'Bearer ' . self::key(), $this->backend->calls[0]['headers']['authorization'] );
 
 		// Nothing stored about them.
-		$this->backend->on( 'DELETE', '#/people/#', FakeBackend::json( 200, array( 'visitors' => 0, 'visits' => 0, 'events' => 0 ) ) );
+		$this->backend->on(
+			'DELETE',
+			'#/people/#',
+			FakeBackend::json(
+				200,
+				array(
+					'visitors' => 0,
+					'visits'   => 0,
+					'events'   => 0,
+				)
+			)
+		);
 		$result = ( self::eraser() )( $this->person->user_email, 1 );
 		$this->assertFalse( $result['items_removed'] );
 		$this->assertFalse( $result['items_retained'] );
 
 		// The backend could not wait for the newest visits: erased what it had, and says to run it again.
-		$this->backend->on( 'DELETE', '#/people/#', FakeBackend::json( 200, array( 'visitors' => 1, 'visits' => 1, 'events' => 3, 'complete' => false ) ) );
+		$this->backend->on(
+			'DELETE',
+			'#/people/#',
+			FakeBackend::json(
+				200,
+				array(
+					'visitors' => 1,
+					'visits'   => 1,
+					'events'   => 3,
+					'complete' => false,
+				)
+			)
+		);
 		$result = ( self::eraser() )( $this->person->user_email, 1 );
 		$this->assertTrue( $result['items_removed'] );
 		$this->assertTrue( $result['items_retained'] );
@@ -158,8 +220,24 @@ final class PrivacyTest extends TestCase {
 		$this->connect_site( array( 'identityMode' => 'first-party' ) );
 		foreach ( array(
 			new WP_Error( 'http_request_failed', 'cURL error 7: Connection refused' ),
-			FakeBackend::json( 403, array( 'error' => array( 'code' => 'forbidden', 'message' => 'This key may not erase data' ) ) ),
-			FakeBackend::json( 401, array( 'error' => array( 'code' => 'unauthenticated', 'message' => 'x' ) ) ),
+			FakeBackend::json(
+				403,
+				array(
+					'error' => array(
+						'code'    => 'forbidden',
+						'message' => 'This key may not erase data',
+					),
+				)
+			),
+			FakeBackend::json(
+				401,
+				array(
+					'error' => array(
+						'code'    => 'unauthenticated',
+						'message' => 'x',
+					),
+				)
+			),
 			FakeBackend::status( 500, 'oops' ),
 		) as $answer ) {
 			$this->backend->on( 'DELETE', '#/people/#', $answer );
@@ -226,7 +304,12 @@ final class PrivacyTest extends TestCase {
 	}
 
 	public function test_the_privacy_policy_guide_has_the_suggested_text(): void {
-		$this->connect_site( array( 'identityMode' => 'first-party', 'retentionDays' => 123 ) );
+		$this->connect_site(
+			array(
+				'identityMode'  => 'first-party',
+				'retentionDays' => 123,
+			)
+		);
 		$admin = ( new HttpClient() )->login( (string) getenv( 'CLICKPATH_WP_ADMIN_USER' ), (string) getenv( 'CLICKPATH_WP_ADMIN_PASSWORD' ) );
 		$guide = $admin->get( '/wp-admin/options-privacy.php?tab=policyguide' );
 		$this->assertSame( 200, $guide['status'] );

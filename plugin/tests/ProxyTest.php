@@ -68,7 +68,19 @@ final class ProxyTest extends TestCase {
 	}
 
 	public function test_revoked_key(): void {
-		$this->backend->on( 'GET', '#.#', FakeBackend::json( 401, array( 'error' => array( 'code' => 'unauthenticated', 'message' => 'Invalid API key ' . self::key() ) ) ) );
+		$this->backend->on(
+			'GET',
+			'#.#',
+			FakeBackend::json(
+				401,
+				array(
+					'error' => array(
+						'code'    => 'unauthenticated',
+						'message' => 'Invalid API key ' . self::key(),
+					),
+				)
+			)
+		);
 		$response = $this->overview();
 		// Not a 401: WordPress's REST client would take that for "log in again".
 		$this->assertErrorCode( 'clickpath_key_rejected', 502, $response );
@@ -97,13 +109,49 @@ final class ProxyTest extends TestCase {
 		$this->assertStringNotContainsString( '<b>', $data['message'], 'the message is plain text' );
 		$this->assertSame( array( 'field' => 'to' ), (array) $data['data']['details'] );
 
-		$this->backend->on( 'GET', '#.#', FakeBackend::json( 404, array( 'error' => array( 'code' => 'not_found', 'message' => 'Visitor not found' ) ) ) );
+		$this->backend->on(
+			'GET',
+			'#.#',
+			FakeBackend::json(
+				404,
+				array(
+					'error' => array(
+						'code'    => 'not_found',
+						'message' => 'Visitor not found',
+					),
+				)
+			)
+		);
 		$this->assertErrorCode( 'not_found', 404, $this->rest( 'GET', '/clickpath/v1/visitors/c:AbCdEfGhIj12' ) );
-		$this->backend->on( 'GET', '#.#', FakeBackend::json( 429, array( 'error' => array( 'code' => 'rate_limited', 'message' => 'Slow down' ) ) ) );
+		$this->backend->on(
+			'GET',
+			'#.#',
+			FakeBackend::json(
+				429,
+				array(
+					'error' => array(
+						'code'    => 'rate_limited',
+						'message' => 'Slow down',
+					),
+				)
+			)
+		);
 		$this->assertErrorCode( 'rate_limited', 429, $this->overview() );
 
 		// Server errors and answers without the error shape become a generic 502.
-		foreach ( array( FakeBackend::json( 500, array( 'error' => array( 'code' => 'internal', 'message' => 'stack trace…' ) ) ), FakeBackend::status( 400, '<html>Bad request</html>', array( 'content-type' => 'text/html' ) ), FakeBackend::status( 503, 'down' ) ) as $answer ) {
+		foreach ( array(
+			FakeBackend::json(
+				500,
+				array(
+					'error' => array(
+						'code'    => 'internal',
+						'message' => 'stack trace…',
+					),
+				)
+			),
+			FakeBackend::status( 400, '<html>Bad request</html>', array( 'content-type' => 'text/html' ) ),
+			FakeBackend::status( 503, 'down' ),
+		) as $answer ) {
 			$this->backend->on( 'GET', '#.#', $answer );
 			$response = $this->overview();
 			$this->assertErrorCode( 'clickpath_backend_error', 502, $response );
@@ -125,7 +173,12 @@ final class ProxyTest extends TestCase {
 		$answer = array(
 			'visitors'  => 12,
 			'pageviews' => 34,
-			'series'    => array( array( 'day' => '2024-01-01', 'v' => 1 ) ),
+			'series'    => array(
+				array(
+					'day' => '2024-01-01',
+					'v'   => 1,
+				),
+			),
 		);
 		$this->backend->on( 'GET', $this->site_url . 'stats/overview\?#', FakeBackend::json( 200, $answer ) );
 		$response = $this->overview();
@@ -141,14 +194,39 @@ final class ProxyTest extends TestCase {
 		$this->assertCount( 1, $this->backend->calls, 'served from the cache' );
 
 		// Other arguments are another report.
-		$this->overview( array( 'from' => '2024-02-01', 'to' => '2024-02-29' ) );
+		$this->overview(
+			array(
+				'from' => '2024-02-01',
+				'to'   => '2024-02-29',
+			)
+		);
 		$this->assertCount( 2, $this->backend->calls );
 
 		// A write (goals, funnels, annotations) empties the cache.
 		$this->backend->on( 'POST', $this->site_url . 'goals$#', FakeBackend::json( 201, array( 'id' => '65a1b2c3d4e5f60718293a4d' ) ) );
-		$created = $this->rest( 'POST', '/clickpath/v1/goals', array(), array( 'name' => 'Signup', 'match' => array( 'type' => 'event', 'name' => 'signup' ) ) );
+		$created = $this->rest(
+			'POST',
+			'/clickpath/v1/goals',
+			array(),
+			array(
+				'name'  => 'Signup',
+				'match' => array(
+					'type' => 'event',
+					'name' => 'signup',
+				),
+			)
+		);
 		$this->assertSame( 201, $created->get_status() );
-		$this->assertSame( array( 'name' => 'Signup', 'match' => array( 'type' => 'event', 'name' => 'signup' ) ), end( $this->backend->calls )['body'] );
+		$this->assertSame(
+			array(
+				'name'  => 'Signup',
+				'match' => array(
+					'type' => 'event',
+					'name' => 'signup',
+				),
+			),
+			end( $this->backend->calls )['body']
+		);
 		// No cache flush: the old entry may live on in an object cache, but the cache generation changed.
 		$this->overview();
 		$this->assertCount( 4, $this->backend->calls, 'asked again after the write' );
@@ -170,17 +248,17 @@ final class ProxyTest extends TestCase {
 			'GET',
 			'/clickpath/v1/stats/breakdown/page',
 			self::RANGE + array(
-				'filter'   => array( 'country:is:DE', 'page:contains:/blog?a=1&b=2', 'source:is_not:Google' ),
-				'limit'    => 50,
-				'sort'     => 'visitors',
-				'order'    => 'desc',
-				'siteId'   => 'someone-elses-site', // not an argument of the route: dropped
-				'_fields'  => 'x',
+				'filter'  => array( 'country:is:DE', 'page:contains:/blog?a=1&b=2', 'source:is_not:Google' ),
+				'limit'   => 50,
+				'sort'    => 'visitors',
+				'order'   => 'desc',
+				'siteId'  => 'someone-elses-site', // not an argument of the route: dropped
+				'_fields' => 'x',
 			)
 		);
 		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
 		$this->assertCount( 1, $this->backend->calls );
-		$url = $this->backend->calls[0]['url'];
+		$url                  = $this->backend->calls[0]['url'];
 		list( $path, $query ) = explode( '?', $url, 2 );
 		$this->assertSame( self::BACKEND . '/api/v1/sites/' . self::SITE_ID . '/stats/breakdown/page', $path );
 		$pairs = array_map( static fn ( $pair ) => array_map( 'rawurldecode', explode( '=', $pair, 2 ) ), explode( '&', $query ) );
@@ -226,12 +304,30 @@ final class ProxyTest extends TestCase {
 		$this->backend->on( 'GET', '#.#', FakeBackend::json( 200, array() ) );
 		$this->backend->on( 'POST', '#.#', FakeBackend::json( 201, array() ) );
 		$bad_queries = array(
-			array( 'from' => '2024-1-1', 'to' => '2024-01-31' ),
-			array( 'from' => 'yesterday', 'to' => '2024-01-31' ),
-			array( 'from' => "2024-01-01' OR '1'='1", 'to' => '2024-01-31' ),
-			array( 'from' => "2024-01-01\n", 'to' => '2024-01-31' ),
-			array( 'from' => '2024-01-01T00:00:00Z', 'to' => '2024-01-31' ),
-			array( 'from' => array( '2024-01-01' ), 'to' => '2024-01-31' ),
+			array(
+				'from' => '2024-1-1',
+				'to'   => '2024-01-31',
+			),
+			array(
+				'from' => 'yesterday',
+				'to'   => '2024-01-31',
+			),
+			array(
+				'from' => "2024-01-01' OR '1'='1",
+				'to'   => '2024-01-31',
+			),
+			array(
+				'from' => "2024-01-01\n",
+				'to'   => '2024-01-31',
+			),
+			array(
+				'from' => '2024-01-01T00:00:00Z',
+				'to'   => '2024-01-31',
+			),
+			array(
+				'from' => array( '2024-01-01' ),
+				'to'   => '2024-01-31',
+			),
 			array( 'to' => '2024-01-31' ),
 			array(),
 			self::RANGE + array( 'filter' => array_fill( 0, 11, 'country:is:DE' ) ),

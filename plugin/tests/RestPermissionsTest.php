@@ -143,12 +143,12 @@ final class RestPermissionsTest extends TestCase {
 		// Stop right after the permission check: no callback runs, so no side effects.
 		$this->hook( 'rest_dispatch_request', static fn ( $result, $request ) => str_starts_with( $request->get_route(), '/clickpath/v1/' ) ? new WP_REST_Response( array( 'allowed' => true ), 299 ) : $result, 10, 2 );
 
-		$users = array(
-			'anonymous'            => array( 0, array() ),
-			'subscriber'           => array( $subscriber->ID, array() ),
-			'editor'               => array( $editor->ID, array() ),
-			'author (statsRoles)'  => array( $author->ID, array( 'view_clickpath_stats' ) ),
-			'administrator'        => array( $admin->ID, array( 'view_clickpath_stats', 'manage_options' ) ),
+		$users   = array(
+			'anonymous'           => array( 0, array() ),
+			'subscriber'          => array( $subscriber->ID, array() ),
+			'editor'              => array( $editor->ID, array() ),
+			'author (statsRoles)' => array( $author->ID, array( 'view_clickpath_stats' ) ),
+			'administrator'       => array( $admin->ID, array( 'view_clickpath_stats', 'manage_options' ) ),
 		);
 		$checked = 0;
 		foreach ( $users as $who => list( $user_id, $capabilities ) ) {
@@ -188,7 +188,7 @@ final class RestPermissionsTest extends TestCase {
 		$this->assertSame( 200, $me['status'], $me['body'] );
 		$this->assertSame( $subscriber->ID, json_decode( $me['body'], true )['id'] ?? null );
 
-		$stats_user = ( new HttpClient() )->login( $author->user_login, self::password_of( $author->user_login ) );
+		$stats_user  = ( new HttpClient() )->login( $author->user_login, self::password_of( $author->user_login ) );
 		$stats_nonce = $stats_user->rest_nonce();
 
 		foreach ( $this->endpoints() as $endpoint ) {
@@ -204,7 +204,15 @@ final class RestPermissionsTest extends TestCase {
 			$this->assertNoKey( $response['body'], "the answer to {$endpoint['method']} $url" );
 
 			// A role given the stats capability gets past the check for the reads (and only those).
-			$response = $stats_user->request( $endpoint['method'], $url, array( 'X-WP-Nonce' => $stats_nonce, 'Content-Type' => 'application/json' ), $body );
+			$response = $stats_user->request(
+				$endpoint['method'],
+				$url,
+				array(
+					'X-WP-Nonce'   => $stats_nonce,
+					'Content-Type' => 'application/json',
+				),
+				$body
+			);
 			if ( 'view_clickpath_stats' === $endpoint['capability'] ) {
 				$this->assertNotContains( $response['status'], array( 401, 403 ), "author (statsRoles) → GET $url: {$response['body']}" );
 			} else {
@@ -227,10 +235,10 @@ final class RestPermissionsTest extends TestCase {
 		$json = array( 'Content-Type' => 'application/json' );
 
 		foreach ( array(
-			'no nonce'                    => array( array(), '' ),
-			'an invalid header nonce'     => array( array( 'X-WP-Nonce' => 'abcdef0123' ), '' ),
-			'an invalid _wpnonce'         => array( array(), '?_wpnonce=abcdef0123' ),
-			'another user’s valid nonce'  => array( array( 'X-WP-Nonce' => $other_nonce ), '' ),
+			'no nonce'                   => array( array(), '' ),
+			'an invalid header nonce'    => array( array( 'X-WP-Nonce' => 'abcdef0123' ), '' ),
+			'an invalid _wpnonce'        => array( array(), '?_wpnonce=abcdef0123' ),
+			'another user’s valid nonce' => array( array( 'X-WP-Nonce' => $other_nonce ), '' ),
 		) as $case => list( $headers, $query ) ) {
 			foreach ( array(
 				array( '/clickpath/v1/settings', '{"track404":false,"retentionDays":30,"statsRoles":["administrator","subscriber"]}' ),

@@ -124,7 +124,13 @@ final class SettingsSanitizeTest extends TestCase {
 		$result = Settings::sanitize( array( 0 => 'administrator' ), $this->current() );
 		$this->assertInstanceOf( WP_Error::class, $result, 'a list instead of an object' );
 		// One unknown key refuses the whole change, even next to valid ones.
-		$result = Settings::sanitize( array( 'track404' => false, 'identitySecret' => 'x' ), $this->current() );
+		$result = Settings::sanitize(
+			array(
+				'track404'       => false,
+				'identitySecret' => 'x',
+			),
+			$this->current()
+		);
 		$this->assertInstanceOf( WP_Error::class, $result );
 		// The message names the unknown key, sanitised (no markup from the input).
 		$result = Settings::sanitize( array( '<script>alert(1)</script>' => 1 ), $this->current() );
@@ -133,7 +139,13 @@ final class SettingsSanitizeTest extends TestCase {
 	}
 
 	public function test_a_valid_change_merges_into_the_current_settings_and_one_bad_value_refuses_all(): void {
-		$current = array_merge( $this->current(), array( 'siteId' => self::SITE_ID, 'identitySecret' => 'secret' ) );
+		$current = array_merge(
+			$this->current(),
+			array(
+				'siteId'         => self::SITE_ID,
+				'identitySecret' => 'secret',
+			)
+		);
 		$result  = Settings::sanitize(
 			array(
 				'identityMode'  => 'first-party',
@@ -154,7 +166,16 @@ final class SettingsSanitizeTest extends TestCase {
 		$this->assertSame( array(), array_diff_key( $result, Settings::DEFAULTS ), 'no new keys' );
 
 		$this->assertSame( $current, Settings::sanitize( array(), $current ) + $current, 'an empty change changes nothing' );
-		$this->assertInstanceOf( WP_Error::class, Settings::sanitize( array( 'identityMode' => 'first-party', 'retentionDays' => '90' ), $current ) );
+		$this->assertInstanceOf(
+			WP_Error::class,
+			Settings::sanitize(
+				array(
+					'identityMode'  => 'first-party',
+					'retentionDays' => '90',
+				),
+				$current
+			)
+		);
 	}
 
 	public function test_the_rest_route_applies_the_same_rules_and_stores_nothing_on_error(): void {
@@ -180,7 +201,15 @@ final class SettingsSanitizeTest extends TestCase {
 		$this->assertSame( $before, get_option( Settings::OPTION ), 'nothing stored' );
 
 		// Not connected: a valid change is stored locally, roles get the capability.
-		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'retentionDays' => 30, 'statsRoles' => array( 'editor' ) ) );
+		$response = $this->rest(
+			'POST',
+			'/clickpath/v1/settings',
+			array(),
+			array(
+				'retentionDays' => 30,
+				'statsRoles'    => array( 'editor' ),
+			)
+		);
 		$this->assertSame( 200, $response->get_status() );
 		$this->assertSame( 30, Settings::get()['retentionDays'] );
 		$this->assertSame( array( 'editor', 'administrator' ), Settings::get()['statsRoles'] );
@@ -204,7 +233,15 @@ final class SettingsSanitizeTest extends TestCase {
 
 		$this->connect_site( array( 'scopes' => array( 'stats:read', 'sites:manage' ) ) );
 		$this->backend->on( 'PATCH', '#/api/v1/sites/' . self::SITE_ID . '$#', FakeBackend::json( 200, array( 'id' => self::SITE_ID ) ) );
-		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'retentionDays' => 30, 'identityMode' => 'first-party' ) );
+		$response = $this->rest(
+			'POST',
+			'/clickpath/v1/settings',
+			array(),
+			array(
+				'retentionDays' => 30,
+				'identityMode'  => 'first-party',
+			)
+		);
 		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
 		$this->assertCount( 1, $this->backend->calls );
 		$call = $this->backend->calls[0];
@@ -215,7 +252,19 @@ final class SettingsSanitizeTest extends TestCase {
 		$this->assertSame( 30, Settings::get()['retentionDays'] );
 
 		// The backend refuses: nothing stored locally.
-		$this->backend->on( 'PATCH', '#/sites/#', FakeBackend::json( 400, array( 'error' => array( 'code' => 'invalid_settings', 'message' => 'No.' ) ) ) );
+		$this->backend->on(
+			'PATCH',
+			'#/sites/#',
+			FakeBackend::json(
+				400,
+				array(
+					'error' => array(
+						'code'    => 'invalid_settings',
+						'message' => 'No.',
+					),
+				)
+			)
+		);
 		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'retentionDays' => 31 ) );
 		$this->assertErrorCode( 'invalid_settings', 400, $response );
 		$this->assertSame( 30, Settings::get()['retentionDays'] );

@@ -96,7 +96,12 @@ final class TrackingTest extends TestCase {
 	}
 
 	public function test_excluded_roles_get_no_tracker_and_identified_users_a_hashed_id(): void {
-		$this->connect_site( array( 'identityMode' => 'first-party', 'identifyUsers' => true ) );
+		$this->connect_site(
+			array(
+				'identityMode'  => 'first-party',
+				'identifyUsers' => true,
+			)
+		);
 		$admin = ( new HttpClient() )->login( (string) getenv( 'CLICKPATH_WP_ADMIN_USER' ), (string) getenv( 'CLICKPATH_WP_ADMIN_PASSWORD' ) );
 		$page  = $admin->get( '/' );
 		$this->assertSame( 200, $page['status'] );

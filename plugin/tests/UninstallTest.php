@@ -42,7 +42,17 @@ final class UninstallTest extends TestCase {
 		Settings::save( array_merge( Settings::get(), array( 'statsRoles' => array( 'administrator', 'editor', 'author' ) ) ) );
 		Settings::apply_stats_roles( array( 'administrator', 'editor', 'author' ) );
 		$this->backend->on( 'GET', '#/stats/overview#', FakeBackend::json( 200, array( 'visitors' => 1 ) ) );
-		$this->assertSame( 200, $this->rest( 'GET', '/clickpath/v1/stats/overview', array( 'from' => '2024-01-01', 'to' => '2024-01-02' ) )->get_status() );
+		$this->assertSame(
+			200,
+			$this->rest(
+				'GET',
+				'/clickpath/v1/stats/overview',
+				array(
+					'from' => '2024-01-01',
+					'to'   => '2024-01-02',
+				)
+			)->get_status()
+		);
 		set_transient( Settings::TRANSIENT_PREFIX . 'posts_' . md5( 'x' ), array( '/' => 3 ), 300 );
 		$this->assertGreaterThanOrEqual( 4, count( self::leftovers() ), 'settings, key and cached reports stored: ' . implode( ', ', self::leftovers() ) );
 		$this->assertEqualsCanonicalizing( array( 'administrator', 'editor', 'author' ), self::roles_with_capability() );

@@ -40,17 +40,17 @@ register_shutdown_function(
 		exit( 1 );
 	}
 	// WordPress reads the request from $_SERVER: make it look like GET / on the test site.
-	$url                         = (string) getenv( 'CLICKPATH_WP_URL' );
-	$host                        = (string) parse_url( $url, PHP_URL_HOST );
-	$port                        = (int) parse_url( $url, PHP_URL_PORT );
-	$_SERVER['HTTP_HOST']        = $host . ( $port ? ':' . $port : '' );
-	$_SERVER['SERVER_NAME']      = $host;
-	$_SERVER['SERVER_PORT']      = (string) ( $port ? $port : 80 );
-	$_SERVER['SERVER_PROTOCOL']  = 'HTTP/1.1';
-	$_SERVER['REQUEST_METHOD']   = 'GET';
-	$_SERVER['REQUEST_URI']      = '/';
-	$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
-	$_SERVER['HTTP_USER_AGENT']  = 'Clickpath PHPUnit';
+	$url                        = (string) getenv( 'CLICKPATH_WP_URL' );
+	$host                       = (string) parse_url( $url, PHP_URL_HOST );
+	$port                       = (int) parse_url( $url, PHP_URL_PORT );
+	$_SERVER['HTTP_HOST']       = $host . ( $port ? ':' . $port : '' );
+	$_SERVER['SERVER_NAME']     = $host;
+	$_SERVER['SERVER_PORT']     = (string) ( $port ? $port : 80 );
+	$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+	$_SERVER['REQUEST_METHOD']  = 'GET';
+	$_SERVER['REQUEST_URI']     = '/';
+	$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
+	$_SERVER['HTTP_USER_AGENT'] = 'Clickpath PHPUnit';
 } )();
 
 // PHPUnit includes this file inside a method: name the globals WordPress expects to share.

@@ -79,8 +79,8 @@ final class FakeBackend {
 	 * @return array<string, mixed>|WP_Error
 	 */
 	public function handle( $pre, $args, $url ) {
-		$headers = array_change_key_case( (array) ( $args['headers'] ?? array() ), CASE_LOWER );
-		$call    = array(
+		$headers       = array_change_key_case( (array) ( $args['headers'] ?? array() ), CASE_LOWER );
+		$call          = array(
 			'method'  => strtoupper( (string) ( $args['method'] ?? 'GET' ) ),
 			'url'     => (string) $url,
 			'headers' => $headers,

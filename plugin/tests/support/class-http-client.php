@@ -69,8 +69,8 @@ final class HttpClient {
 		$status = (int) curl_getinfo( $curl, CURLINFO_RESPONSE_CODE );
 		curl_close( $curl );
 		foreach ( $response_head['set-cookie'] ?? array() as $cookie ) {
-			list( $pair )            = explode( ';', $cookie, 2 );
-			list( $name, $value )    = array_pad( explode( '=', $pair, 2 ), 2, '' );
+			list( $pair )         = explode( ';', $cookie, 2 );
+			list( $name, $value ) = array_pad( explode( '=', $pair, 2 ), 2, '' );
 			if ( 'deleted' === $value || '' === $value || preg_match( '/expires=[^;]*19[0-9]{2}/i', $cookie ) ) {
 				unset( $this->cookies[ trim( $name ) ] );
 			} else {
@@ -106,7 +106,7 @@ final class HttpClient {
 				'testcookie'  => '1',
 			)
 		);
-		$logged_in = array_filter( array_keys( $this->cookies ), static fn ( $name ) => str_starts_with( $name, 'wordpress_logged_in_' ) );
+		$logged_in                              = array_filter( array_keys( $this->cookies ), static fn ( $name ) => str_starts_with( $name, 'wordpress_logged_in_' ) );
 		if ( 302 !== $response['status'] || ! $logged_in ) {
 			throw new RuntimeException( "Logging in as $user failed: HTTP {$response['status']}" );
 		}
