@@ -226,10 +226,11 @@ async function send(tr: Traffic, sites: DeployedSite[]): Promise<void> {
       });
       const answer = await res.text();
       if (res.status === 202) return;
-      if (res.status !== 503 || attempt > 20) {
+      // 503 is the collector shedding load (a busy machine): the tracker retries, and so does this.
+      if (res.status !== 503 || attempt > 50) {
         throw new Error(`collector answered ${res.status} ${answer} for ${JSON.stringify(hit)}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
   let next = 0;
