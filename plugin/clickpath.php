@@ -21,10 +21,16 @@ define( 'CLICKPATH_VERSION', '0.1.0' );
 define( 'CLICKPATH_FILE', __FILE__ );
 define( 'CLICKPATH_DIR', __DIR__ );
 
-require_once __DIR__ . '/includes/class-settings.php';
-require_once __DIR__ . '/includes/class-plugin.php';
+// Clickpath\Foo_Bar lives in includes/class-foo-bar.php; a class is read only when a hook first uses it.
+spl_autoload_register(
+	static function ( string $class_name ): void {
+		if ( str_starts_with( $class_name, 'Clickpath\\' ) ) {
+			$file = __DIR__ . '/includes/class-' . strtolower( str_replace( '_', '-', substr( $class_name, 10 ) ) ) . '.php';
+			if ( is_file( $file ) ) {
+				require_once $file;
+			}
+		}
+	}
+);
 
-register_activation_hook( __FILE__, array( 'Clickpath\Plugin', 'activate' ) );
-register_deactivation_hook( __FILE__, array( 'Clickpath\Plugin', 'deactivate' ) );
-
-Clickpath\Plugin::boot();
+require __DIR__ . '/includes/hooks.php';

@@ -19,18 +19,8 @@ final class Admin {
 	/** Days the posts list's views column covers. */
 	private const COLUMN_DAYS = 30;
 
-	public static function register(): void {
-		add_action( 'admin_menu', array( self::class, 'menu' ) );
-		add_action( 'admin_enqueue_scripts', array( self::class, 'enqueue_screen' ) );
-		add_action( 'wp_dashboard_setup', array( self::class, 'dashboard_widget' ) );
-		add_filter( 'plugin_action_links_' . plugin_basename( CLICKPATH_FILE ), array( self::class, 'action_links' ) );
-		add_action( 'admin_init', array( self::class, 'privacy_policy' ) );
-		add_action( 'enqueue_block_editor_assets', array( self::class, 'block_editor_assets' ) );
-		foreach ( array( 'post', 'page' ) as $type ) {
-			add_filter( "manage_{$type}_posts_columns", array( self::class, 'add_views_column' ) );
-			add_action( "manage_{$type}_posts_custom_column", array( self::class, 'views_column' ), 10, 2 );
-		}
-	}
+	/** Set when this screen's bundle is not in this copy of the plugin (a build from the repository without `npm run build`). */
+	private static bool $bundle_missing = false;
 
 	public static function menu(): void {
 		add_menu_page(
@@ -61,7 +51,6 @@ final class Admin {
 				)
 			);
 		} elseif ( 'settings_page_' . self::SETTINGS_PAGE === $hook_suffix ) {
-			self::load_rest();
 			self::enqueue(
 				'settings',
 				array(
@@ -103,16 +92,6 @@ final class Admin {
 		$url = admin_url( 'options-general.php?page=' . self::SETTINGS_PAGE );
 		array_unshift( $links, '<a href="' . esc_url( $url ) . '">' . esc_html__( 'Settings', 'clickpath' ) . '</a>' );
 		return $links;
-	}
-
-	public static function privacy_policy(): void {
-		Plugin::load( 'privacy' );
-		Privacy::add_policy_content();
-	}
-
-	public static function block_editor_assets(): void {
-		Plugin::load( 'privacy' );
-		Privacy::enqueue_block_editor_script();
 	}
 
 	/**
@@ -165,8 +144,7 @@ final class Admin {
 		if ( false !== $views ) {
 			return $views;
 		}
-		$views = null;
-		Plugin::load( 'backend' );
+		$views  = null;
 		$client = Backend::connected();
 		if ( is_wp_error( $client ) ) {
 			return $views;
@@ -204,12 +182,7 @@ final class Admin {
 	private static function enqueue( string $entry, array $initial_state ): void {
 		$asset_file = CLICKPATH_DIR . "/build/$entry.asset.php";
 		if ( ! file_exists( $asset_file ) ) {
-			add_action(
-				'admin_notices',
-				static function () {
-					echo '<div class="notice notice-error"><p>' . esc_html__( 'The Clickpath admin screens are missing from this copy of the plugin. Reinstall it from the release zip.', 'clickpath' ) . '</p></div>';
-				}
-			);
+			self::$bundle_missing = true;
 			return;
 		}
 		$asset  = require $asset_file;
@@ -227,8 +200,9 @@ final class Admin {
 		wp_add_inline_script( $handle, 'window.clickpathAdmin = ' . wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP ) . ';', 'before' );
 	}
 
-	private static function load_rest(): void {
-		Plugin::load( 'backend' );
-		Plugin::load( 'rest' );
+	public static function missing_bundle_notice(): void {
+		if ( self::$bundle_missing ) {
+			echo '<div class="notice notice-error"><p>' . esc_html__( 'The Clickpath admin screens are missing from this copy of the plugin. Reinstall it from the release zip.', 'clickpath' ) . '</p></div>';
+		}
 	}
 }

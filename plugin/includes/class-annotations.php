@@ -2,6 +2,7 @@
 /**
  * Automatic annotations: publishing or updating a post, and activating or updating a
  * plugin or theme, adds a dated note to the Clickpath time series ("why did traffic jump?").
+ * Notes go through the outbox, so publishing never waits for the backend.
  *
  * @package Clickpath
  */
@@ -11,16 +12,6 @@ namespace Clickpath;
 defined( 'ABSPATH' ) || exit;
 
 final class Annotations {
-
-	/** Notes queued during this request, sent once at shutdown so a bulk action makes one request each. */
-	private static array $pending = array();
-
-	public static function register(): void {
-		add_action( 'transition_post_status', array( self::class, 'post_status' ), 10, 3 );
-		add_action( 'activated_plugin', array( self::class, 'plugin_activated' ) );
-		add_action( 'switch_theme', array( self::class, 'theme_switched' ) );
-		add_action( 'upgrader_process_complete', array( self::class, 'upgraded' ), 10, 2 );
-	}
 
 	/**
 	 * @param string   $new_status
@@ -74,43 +65,21 @@ final class Annotations {
 		}
 	}
 
+	/** Queues the note in the outbox, dated today: it is sent later, by WP-Cron, never during this request. */
 	private static function queue( string $text ): void {
 		$settings = Settings::get();
-		if ( ! $settings['autoAnnotations'] || ! in_array( 'sites:manage', $settings['scopes'], true ) || ! Settings::is_tracking_ready( $settings ) ) {
+		if ( ! $settings['autoAnnotations'] || ! in_array( 'sites:manage', $settings['scopes'], true ) || ! Settings::is_tracking_ready( $settings ) || '' === $settings['siteId'] ) {
 			return;
 		}
-		if ( ! self::$pending ) {
-			add_action( 'shutdown', array( self::class, 'send' ) );
-		}
-		// Plain text, like post titles: plugin and theme names may carry markup too.
-		self::$pending[] = mb_substr( wp_strip_all_tags( $text ), 0, 500 );
-	}
-
-	/** Sends the queued notes; a failure is logged and never gets in the administrator's way. */
-	public static function send(): void {
-		Plugin::load( 'backend' );
-		$client = Backend::connected();
-		if ( is_wp_error( $client ) ) {
-			return;
-		}
-		$path = 'sites/' . rawurlencode( Settings::get()['siteId'] ) . '/annotations';
-		foreach ( array_unique( self::$pending ) as $text ) {
-			$result = Backend::result(
-				$client->request(
-					'POST',
-					$path,
-					array(),
-					array(
-						'day'  => wp_date( 'Y-m-d' ),
-						'text' => $text,
-					)
-				)
-			);
-			if ( is_wp_error( $result ) && defined( 'WP_DEBUG_LOG' ) && WP_DEBUG_LOG ) {
-				error_log( 'Clickpath: could not add the annotation: ' . $result->get_error_message() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-			}
-		}
-		self::$pending = array();
+		Outbox::add(
+			'POST',
+			'sites/' . rawurlencode( $settings['siteId'] ) . '/annotations',
+			array(
+				'day'  => wp_date( 'Y-m-d' ),
+				// Plain text, like post titles: plugin and theme names may carry markup too.
+				'text' => mb_substr( wp_strip_all_tags( $text ), 0, 500 ),
+			)
+		);
 	}
 
 	private static function plugin_name( string $plugin ): string {

@@ -14,6 +14,8 @@ defined( 'ABSPATH' ) || exit;
 
 final class Privacy {
 
+	private const OPTOUT_HANDLE = 'clickpath-optout';
+
 	public static function add_policy_content(): void {
 		if ( ! function_exists( 'wp_add_privacy_policy_content' ) ) {
 			return;
@@ -35,7 +37,8 @@ final class Privacy {
 				(int) $settings['retentionDays']
 			),
 		);
-		$html        = '';
+
+		$html = '';
 		foreach ( array_filter( $paragraphs ) as $paragraph ) {
 			$html .= '<p class="privacy-policy-tutorial">' . esc_html( $paragraph ) . '</p>';
 		}
@@ -68,11 +71,11 @@ final class Privacy {
 
 	/**
 	 * The visits the backend holds for the WordPress user with this email, one export
-	 * item per visit with its pages and events in order.
+	 * item per visit with its pages and events in order, all in the first page WordPress asks for.
 	 *
 	 * @return array{data: array<int, array<string, mixed>>, done: bool}|WP_Error
 	 */
-	public static function export( string $email, int $page = 1 ) {
+	public static function export( string $email ) {
 		$person = self::person( $email );
 		if ( null === $person ) {
 			return array(
@@ -128,11 +131,12 @@ final class Privacy {
 	}
 
 	/**
-	 * Erases on the backend everything linked to the WordPress user with this email.
+	 * Erases on the backend everything linked to the WordPress user with this email, in one
+	 * request (WordPress's page number is not needed).
 	 *
 	 * @return array{items_removed: bool, items_retained: bool, messages: array<int, string>, done: bool}
 	 */
-	public static function erase( string $email, int $page = 1 ): array {
+	public static function erase( string $email ): array {
 		$answer = array(
 			'items_removed'  => false,
 			'items_retained' => false,
@@ -179,18 +183,20 @@ final class Privacy {
 		);
 	}
 
-	/** A checkbox that opts this browser out of (or back into) being counted. */
+	/**
+	 * A checkbox that opts this browser out of (or back into) being counted. Its script is an
+	 * inline script of a source-less handle, printed once in the footer, after every checkbox.
+	 */
 	public static function optout_html(): string {
-		static $script_printed = false;
-		$html                  = '<p class="clickpath-optout"><label><input type="checkbox" class="clickpath-optout__toggle" checked> '
+		if ( ! wp_script_is( self::OPTOUT_HANDLE, 'registered' ) ) {
+			wp_register_script( self::OPTOUT_HANDLE, false, array(), CLICKPATH_VERSION, true );
+			// The tracker checks localStorage.clickpath_ignore before sending anything.
+			wp_add_inline_script( self::OPTOUT_HANDLE, '(function(){try{var s=window.localStorage;document.querySelectorAll(".clickpath-optout__toggle").forEach(function(c){c.checked=!s.getItem("clickpath_ignore");c.addEventListener("change",function(){c.checked?s.removeItem("clickpath_ignore"):s.setItem("clickpath_ignore","1")})})}catch(e){}})();' );
+		}
+		wp_enqueue_script( self::OPTOUT_HANDLE );
+		return '<p class="clickpath-optout"><label><input type="checkbox" class="clickpath-optout__toggle" checked> '
 			. esc_html__( 'Include my visits in this site’s privacy-friendly statistics.', 'clickpath' )
 			. '</label></p>';
-		if ( ! $script_printed ) {
-			$script_printed = true;
-			// The tracker checks localStorage.clickpath_ignore before sending anything.
-			$html .= '<script>(function(){try{var s=window.localStorage;document.querySelectorAll(".clickpath-optout__toggle").forEach(function(c){c.checked=!s.getItem("clickpath_ignore");c.addEventListener("change",function(){c.checked?s.removeItem("clickpath_ignore"):s.setItem("clickpath_ignore","1")})})}catch(e){}})();</script>';
-		}
-		return $html;
 	}
 
 	/** The opt-out as a block; the server renders it, so the editor script only describes it. */

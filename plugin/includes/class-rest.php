@@ -29,6 +29,11 @@ final class Rest {
 
 	private const CACHE_PAST = 300;
 
+	/** Registers the routes (rest_api_init). */
+	public static function register(): void {
+		( new self() )->register_routes();
+	}
+
 	public function register_routes(): void {
 		$this->route( 'settings', WP_REST_Server::READABLE, array( $this, 'get_settings' ) );
 		$this->route( 'settings', WP_REST_Server::CREATABLE, array( $this, 'update_settings' ) );
@@ -135,7 +140,6 @@ final class Rest {
 				),
 			)
 		);
-		add_filter( 'rest_pre_serve_request', array( $this, 'serve_export' ), 10, 4 );
 	}
 
 	// ---- settings -------------------------------------------------------------
@@ -306,16 +310,17 @@ final class Rest {
 		if ( ! is_object( $remote ) ) {
 			return array();
 		}
-		$local = array();
-		if ( isset( $remote->identityMode ) && in_array( $remote->identityMode, Settings::IDENTITY_MODES, true ) ) {
-			$local['identityMode'] = $remote->identityMode;
+		$remote = get_object_vars( $remote );
+		$local  = array();
+		if ( isset( $remote['identityMode'] ) && in_array( $remote['identityMode'], Settings::IDENTITY_MODES, true ) ) {
+			$local['identityMode'] = $remote['identityMode'];
 		}
-		if ( isset( $remote->rawEventRetentionDays ) && is_int( $remote->rawEventRetentionDays ) ) {
-			$local['retentionDays'] = $remote->rawEventRetentionDays;
+		if ( isset( $remote['rawEventRetentionDays'] ) && is_int( $remote['rawEventRetentionDays'] ) ) {
+			$local['retentionDays'] = $remote['rawEventRetentionDays'];
 		}
 		foreach ( array( 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement' ) as $flag ) {
-			if ( isset( $remote->$flag ) && is_bool( $remote->$flag ) ) {
-				$local[ $flag ] = $remote->$flag;
+			if ( isset( $remote[ $flag ] ) && is_bool( $remote[ $flag ] ) ) {
+				$local[ $flag ] = $remote[ $flag ];
 			}
 		}
 		return $local;
@@ -411,12 +416,11 @@ final class Rest {
 	/**
 	 * Sends an export as the file the backend produced instead of a JSON-encoded string.
 	 *
-	 * @param bool             $served
-	 * @param mixed            $result
-	 * @param WP_REST_Request  $request
-	 * @param WP_REST_Server   $server
+	 * @param bool            $served
+	 * @param mixed           $result
+	 * @param WP_REST_Request $request
 	 */
-	public function serve_export( $served, $result, $request, $server ): bool {
+	public static function serve_export( $served, $result, $request ): bool {
 		if ( $served || ! $result instanceof WP_REST_Response || 200 !== $result->get_status() || ! str_starts_with( (string) $request->get_route(), '/' . self::NAMESPACE . '/export/' ) || ! is_string( $result->get_data() ) ) {
 			return (bool) $served;
 		}

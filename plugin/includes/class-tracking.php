@@ -62,7 +62,6 @@ final class Tracking {
 				'before'
 			);
 		}
-		add_filter( 'script_loader_tag', array( self::class, 'script_tag' ), 10, 2 );
 	}
 
 	/** WordPress 6.1 has no script strategy API: `defer` and the data attributes go on the tag here. */

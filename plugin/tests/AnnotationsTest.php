@@ -1,15 +1,15 @@
 <?php
 /**
  * Automatic annotations: publishing/updating posts and activating/updating plugins and themes
- * queue notes that Annotations::send() (hooked to shutdown) POSTs to the backend, only when the
- * option is on and the key may manage the site.
+ * queue notes in the outbox, which the cron run POSTs to the backend; only when the option is on
+ * and the key may manage the site. (The queue itself: OutboxTest.)
  *
  * @package Clickpath
  */
 
 namespace Clickpath\Tests;
 
-use Clickpath\Annotations;
+use Clickpath\Outbox;
 use Clickpath\Settings;
 
 final class AnnotationsTest extends TestCase {
@@ -36,7 +36,7 @@ final class AnnotationsTest extends TestCase {
 		return array_map( static fn ( $call ) => $call['body']['text'], $calls );
 	}
 
-	public function test_publishing_a_post_and_activating_a_plugin_are_annotated(): void {
+	public function test_publishing_a_post_and_activating_a_plugin_are_queued_then_sent_by_the_cron_run(): void {
 		$this->connect_site(
 			array(
 				'autoAnnotations' => true,
@@ -45,10 +45,11 @@ final class AnnotationsTest extends TestCase {
 		);
 		$id = $this->post( array( 'post_title' => 'Spring <em>sale</em>' ) );
 		$this->assertNull( activate_plugin( self::DUMMY ) );
-		$this->assertNotFalse( has_action( 'shutdown', array( Annotations::class, 'send' ) ), 'sent at shutdown' );
-		$this->assertSame( array(), $this->backend->calls, 'nothing sent before shutdown' );
+		$this->assertSame( array(), $this->backend->calls, 'nothing sent during the request' );
+		$this->assertSame( array( 'Published: Spring sale', 'Plugin activated: Clickpath Dummy Plugin' ), self::pending_annotations() );
+		$this->assertLessThanOrEqual( time(), wp_next_scheduled( Outbox::HOOK ), 'a cron run is due now' );
 
-		Annotations::send();
+		do_action( Outbox::HOOK );
 		$calls = $this->backend->calls_to( '#/annotations$#', 'POST' );
 		$this->assertCount( 2, $calls );
 		foreach ( $calls as $call ) {
@@ -60,6 +61,7 @@ final class AnnotationsTest extends TestCase {
 		}
 		$this->assertSame( array( 'Published: Spring sale', 'Plugin activated: Clickpath Dummy Plugin' ), $this->sent() );
 		$this->assertSame( array(), self::pending_annotations(), 'the queue is emptied' );
+		$this->assertFalse( wp_next_scheduled( Outbox::HOOK ), 'no run left scheduled' );
 
 		// Updating a published post, and updates of plugins and themes.
 		wp_update_post(
@@ -104,7 +106,7 @@ final class AnnotationsTest extends TestCase {
 			),
 			self::pending_annotations()
 		);
-		Annotations::send();
+		do_action( Outbox::HOOK );
 		$this->assertCount( 6, $this->sent() );
 	}
 
@@ -125,10 +127,10 @@ final class AnnotationsTest extends TestCase {
 			)
 		);
 		$this->assertSame( array(), self::pending_annotations() );
-		// The same note twice in a request is sent once; long titles are cut.
+		// The same note twice on a day is sent once; long titles are cut.
 		$this->post( array( 'post_title' => str_repeat( 'a', 600 ) ) );
 		$this->post( array( 'post_title' => str_repeat( 'a', 600 ) ) );
-		Annotations::send();
+		do_action( Outbox::HOOK );
 		$this->assertCount( 1, $this->sent() );
 		$this->assertSame( 500, mb_strlen( $this->sent()[0] ) );
 	}
@@ -160,18 +162,20 @@ final class AnnotationsTest extends TestCase {
 			activate_plugin( self::DUMMY );
 			deactivate_plugins( self::DUMMY, true );
 			$this->assertSame( array(), self::pending_annotations(), $case );
-			$this->assertFalse( has_action( 'shutdown', array( Annotations::class, 'send' ) ), $case );
-			Annotations::send();
+			$this->assertFalse( wp_next_scheduled( Outbox::HOOK ), $case );
+			do_action( Outbox::HOOK );
 			$this->assertSame( array(), $this->backend->calls, $case );
 		}
 	}
 
-	public function test_a_failing_backend_does_not_get_in_the_way(): void {
+	public function test_a_note_keeps_the_day_it_was_queued_on(): void {
 		$this->connect_site();
-		$this->backend->on( 'POST', '#/annotations$#', FakeBackend::json( 500, array() ) );
-		$this->post();
-		Annotations::send();
-		$this->assertCount( 1, $this->backend->calls );
-		$this->assertSame( array(), self::pending_annotations() );
+		$this->post( array( 'post_title' => 'Yesterday' ) );
+		// The backend was down until today: the note still goes on the day the post was published.
+		$queue                              = Outbox::read();
+		$queue['entries'][0]['body']['day'] = '2024-02-29';
+		update_option( Outbox::OPTION, $queue, false );
+		do_action( Outbox::HOOK );
+		$this->assertSame( '2024-02-29', $this->backend->calls_to( '#/annotations$#', 'POST' )[0]['body']['day'] );
 	}
 }

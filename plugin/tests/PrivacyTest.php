@@ -297,6 +297,9 @@ final class PrivacyTest extends TestCase {
 		$this->assertSame( 200, $page['status'] );
 		$this->assertSame( 3, substr_count( $page['body'], 'class="clickpath-optout__toggle"' ) );
 		$this->assertSame( 1, substr_count( $page['body'], 'querySelectorAll(".clickpath-optout__toggle")' ), 'the opt-out script once' );
+		// Printed by WordPress (wp_add_inline_script on its own handle), in the footer, after every toggle.
+		$this->assertSame( 1, preg_match( '#<script[^>]*\sid=[\'"]clickpath-optout-js-after[\'"][^>]*>[^<]*querySelectorAll#', $page['body'], $script, PREG_OFFSET_CAPTURE ) );
+		$this->assertGreaterThan( strrpos( $page['body'], 'class="clickpath-optout__toggle"' ), $script[0][1] );
 		$this->assertStringContainsString( 'localStorage', $page['body'] );
 		$this->assertStringContainsString( 'clickpath.js', $page['body'], 'the tracker is on the page too' );
 		// The tracker honours the same flag.

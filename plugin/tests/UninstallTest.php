@@ -8,6 +8,7 @@
 
 namespace Clickpath\Tests;
 
+use Clickpath\Outbox;
 use Clickpath\Settings;
 
 final class UninstallTest extends TestCase {
@@ -36,7 +37,7 @@ final class UninstallTest extends TestCase {
 
 	public function test_uninstall_removes_every_option_transient_and_capability(): void {
 		global $wpdb;
-		// Everything the plugin can store: settings, key, cached reports (both kinds), capabilities.
+		// Everything the plugin can store: settings, key, cached reports (both kinds), unsent writes and their cron event, capabilities.
 		self::act_as( $this->user( 'administrator' )->ID );
 		$this->connect_site();
 		Settings::save( array_merge( Settings::get(), array( 'statsRoles' => array( 'administrator', 'editor', 'author' ) ) ) );
@@ -54,7 +55,9 @@ final class UninstallTest extends TestCase {
 			)->get_status()
 		);
 		set_transient( Settings::TRANSIENT_PREFIX . 'posts_' . md5( 'x' ), array( '/' => 3 ), 300 );
-		$this->assertGreaterThanOrEqual( 4, count( self::leftovers() ), 'settings, key and cached reports stored: ' . implode( ', ', self::leftovers() ) );
+		Outbox::add( 'POST', 'sites/' . self::SITE_ID . '/annotations', array( 'text' => 'never sent' ) );
+		$this->assertNotFalse( wp_next_scheduled( Outbox::HOOK ) );
+		$this->assertGreaterThanOrEqual( 5, count( self::leftovers() ), 'settings, key, outbox and cached reports stored: ' . implode( ', ', self::leftovers() ) );
 		$this->assertEqualsCanonicalizing( array( 'administrator', 'editor', 'author' ), self::roles_with_capability() );
 
 		try {
@@ -70,6 +73,7 @@ final class UninstallTest extends TestCase {
 			}
 			$this->assertSame( '0', $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->usermeta} WHERE meta_value LIKE '%view_clickpath_stats%'" ), 'no user holds the capability directly' );
 			$this->assertFalse( get_option( Settings::KEY_OPTION ) );
+			$this->assertFalse( wp_next_scheduled( Outbox::HOOK ), 'the cron event is gone' );
 		} finally {
 			$this->assertNull( activate_plugin( self::PLUGIN ) );
 		}

@@ -73,11 +73,6 @@ if ( ! class_exists( 'Clickpath\Plugin' ) || ! is_plugin_active( 'clickpath/clic
 	fwrite( STDERR, "Clickpath tests: the plugin is not active after activate_plugin().\n" );
 	exit( 1 );
 }
-// Everything the tests call directly (the plugin loads these where they are used).
-foreach ( array( 'backend', 'rest', 'privacy', 'tracking', 'annotations', 'admin' ) as $clickpath_part ) {
-	Clickpath\Plugin::load( $clickpath_part );
-}
-
 require_once __DIR__ . '/support/class-fake-backend.php';
 require_once __DIR__ . '/support/class-http-client.php';
 require_once __DIR__ . '/support/class-test-case.php';

@@ -8,10 +8,9 @@
 
 namespace Clickpath\Tests;
 
-use Clickpath\Annotations;
+use Clickpath\Outbox;
 use Clickpath\Settings;
 use PHPUnit\Framework\TestCase as PHPUnitTestCase;
-use ReflectionProperty;
 use WP_REST_Request;
 use WP_REST_Response;
 
@@ -34,8 +33,8 @@ abstract class TestCase extends PHPUnitTestCase {
 	/** @var int[] */
 	private array $user_ids = array();
 
-	/** @var int[] */
-	private array $post_ids = array();
+	/** @var int[] Posts that tearDown deletes. */
+	protected array $post_ids = array();
 
 	/** @var array<int, array{0: string, 1: callable, 2: int}> */
 	private array $hooks = array();
@@ -63,7 +62,7 @@ abstract class TestCase extends PHPUnitTestCase {
 				'autoload' => $row->autoload,
 			) : null;
 		}
-		self::reset_annotations();
+		self::reset_outbox();
 		wp_set_current_user( 0 );
 		$this->backend = ( new FakeBackend() )->install();
 	}
@@ -75,7 +74,6 @@ abstract class TestCase extends PHPUnitTestCase {
 			remove_filter( $hook, $callback, $priority );
 		}
 		$this->hooks = array();
-		self::reset_annotations();
 		wp_set_current_user( 0 );
 		foreach ( $this->post_ids as $id ) {
 			wp_delete_post( $id, true );
@@ -83,7 +81,7 @@ abstract class TestCase extends PHPUnitTestCase {
 		foreach ( $this->user_ids as $id ) {
 			wp_delete_user( $id );
 		}
-		self::reset_annotations(); // deleting posts may queue nothing, but be sure.
+		self::reset_outbox(); // what the test queued, and anything deleting its posts and users queued.
 		foreach ( $this->saved_options as $name => $saved ) {
 			$wpdb->delete( $wpdb->options, array( 'option_name' => $name ) );
 			if ( null !== $saved ) {
@@ -109,19 +107,16 @@ abstract class TestCase extends PHPUnitTestCase {
 		$this->hooks[] = array( $hook, $callback, $priority );
 	}
 
-	/** Drops annotations queued by earlier code, and the shutdown hook that would send them. */
-	protected static function reset_annotations(): void {
-		$pending = new ReflectionProperty( Annotations::class, 'pending' );
-		$pending->setAccessible( true );
-		$pending->setValue( null, array() );
-		remove_action( 'shutdown', array( Annotations::class, 'send' ) );
+	/** Empties the outbox (queued backend writes) and unschedules its cron event. */
+	protected static function reset_outbox(): void {
+		delete_option( Outbox::OPTION );
+		wp_clear_scheduled_hook( Outbox::HOOK );
 	}
 
-	/** @return string[] */
+	/** @return string[] The texts of the annotations waiting in the outbox, oldest first. */
 	protected static function pending_annotations(): array {
-		$pending = new ReflectionProperty( Annotations::class, 'pending' );
-		$pending->setAccessible( true );
-		return $pending->getValue();
+		$entries = array_filter( Outbox::read()['entries'], static fn ( $entry ) => str_ends_with( $entry['path'], '/annotations' ) );
+		return array_values( array_map( static fn ( $entry ) => $entry['body']['text'], $entries ) );
 	}
 
 	/**
