@@ -66,12 +66,16 @@ ensureDebianPackages([
     check: () => existsSync('/usr/share/wordpress'),
   },
   { what: 'PHPUnit', packages: ['phpunit'], check: () => onPath('phpunit') },
+  { what: 'PHP_CodeSniffer (the plugin ruleset)', packages: ['php-codesniffer'], check: () => onPath('phpcs') },
   { what: 'xgettext (the plugin .pot)', packages: ['gettext'], check: () => onPath('xgettext') },
 ]);
 
 // 2. Static checks.
 run('lint (eslint + prettier)', 'npm', ['run', 'lint', '--silent']);
 run('typecheck', 'npm', ['run', 'typecheck', '--silent']);
+run('plugin PHP checks (php -l, phpcs with the WordPress standard)', process.execPath, [
+  join(root, 'plugin', 'scripts', 'phpcs.mjs'),
+]);
 
 // 3. Test suites. Each writes a jest JSON report; a suite that ran no test fails the run.
 let passed = 0;

@@ -205,6 +205,7 @@ final class Settings {
 		global $wpdb;
 		$like     = $wpdb->esc_like( '_transient_' . self::TRANSIENT_PREFIX ) . '%';
 		$timeouts = $wpdb->esc_like( '_transient_timeout_' . self::TRANSIENT_PREFIX ) . '%';
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- WordPress has no API to delete transients by prefix, and a DELETE has nothing to cache.
 		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s", $like, $timeouts ) );
 	}
 

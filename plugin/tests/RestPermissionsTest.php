@@ -77,9 +77,10 @@ final class RestPermissionsTest extends TestCase {
 
 	/** Replaces each (?P<name>…) group of a route regex with a sample value. */
 	private function sample_path( string $route ): string {
-		$path = '';
-		$i    = 0;
-		while ( false !== ( $start = strpos( $route, '(?P<', $i ) ) ) {
+		$path   = '';
+		$i      = 0;
+		$length = strlen( $route );
+		for ( $start = strpos( $route, '(?P<' ); false !== $start; $start = strpos( $route, '(?P<', $i ) ) {
 			$path .= substr( $route, $i, $start - $i );
 			$close = strpos( $route, '>', $start );
 			$name  = substr( $route, $start + 4, $close - $start - 4 );
@@ -87,7 +88,7 @@ final class RestPermissionsTest extends TestCase {
 				throw new RuntimeException( "Add a sample value for the URL parameter '$name' of $route to RestPermissionsTest::URL_PARAMS" );
 			}
 			$depth = 0;
-			for ( $j = $start; $j < strlen( $route ); $j++ ) {
+			for ( $j = $start; $j < $length; $j++ ) {
 				if ( '\\' === $route[ $j ] ) {
 					++$j;
 					continue;

@@ -34,6 +34,7 @@ if ( isset( $_SERVER['HTTP_X_CLICKPATH_RECORD_HTTP'] ) && '1' === $_SERVER['HTTP
 				}
 			}
 			$urls = array_map( static fn ( $url ) => str_replace( array( '--', '>' ), '', $url ), $GLOBALS['clickpath_recorded_http'] );
+			// phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- an HTML comment for the tests to read; '--' and '>' are removed, so it cannot end early.
 			echo "\n<!-- clickpath-http: " . count( $urls ) . ( $urls ? ' ' . implode( ' ', $urls ) : '' ) . " -->\n";
 		},
 		PHP_INT_MAX - 1

@@ -25,7 +25,7 @@ if ( isset( $_SERVER['HTTP_X_CLICKPATH_COUNT_QUERIES'] ) && '1' === $_SERVER['HT
 				}
 			}
 			$status = (int) http_response_code();
-			if ( 'HEAD' === ( $_SERVER['REQUEST_METHOD'] ?? 'GET' ) || ( $status >= 300 && $status < 400 ) ) {
+			if ( 'HEAD' === ( $_SERVER['REQUEST_METHOD'] ?? 'GET' ) || ( $status >= 300 && $status < 400 ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- only compared with a constant.
 				return;
 			}
 			echo "\n<!-- clickpath-queries: " . (int) $wpdb->num_queries . " -->\n";
