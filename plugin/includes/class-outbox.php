@@ -179,7 +179,7 @@ final class Outbox {
 	}
 
 	/** Seconds to wait after `$failures` failed runs in a row: 1, 2, 4… minutes up to 6 hours, plus up to 20 % jitter. */
-	public static function delay( int $failures ): int {
+	private static function delay( int $failures ): int {
 		$delay = (int) min( self::MAX_DELAY, self::FIRST_DELAY * 2 ** min( 20, max( 0, $failures - 1 ) ) );
 		return $delay + wp_rand( 0, intdiv( $delay, 5 ) );
 	}
