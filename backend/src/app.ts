@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import path from 'node:path';
 
+import compression from 'compression';
 import express, { Router, type Express } from 'express';
 import helmet from 'helmet';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
@@ -19,6 +20,7 @@ import type { Config } from './lib/config';
 import { requestDeadline } from './lib/deadline';
 import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib/http';
 import { buildOpenApiDocument } from './lib/openapi';
+import { serveBuild } from './lib/static-assets';
 import { registerPeopleRoutes } from './people/routes';
 import { registerReportRoutes } from './reports/routes';
 import { registerInvitationRoutes } from './sites/invitation-routes';
@@ -66,6 +68,10 @@ export function createApp({ config, logger }: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  // Answers are compressed as they are written (reports, exports and the OpenAPI document reach
+  // hundreds of KB); brotli at quality 4, as fast as gzip. Static files and the tracker are
+  // compressed ahead of time instead, and the collector never enters Express.
+  router.use(compression());
   router.use(requestDeadline(config.REQUEST_DEADLINE_MS));
   router.use(requireJsonBody);
   router.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
@@ -97,7 +103,10 @@ export function createApp({ config, logger }: AppDeps): Express {
 
 const DASHBOARD_DIR = path.resolve(__dirname, '..', '..', 'admin-ui', 'build', 'dashboard');
 
-/** The standalone dashboard (admin-ui's `dashboard` entry) at `/`; its assets carry a version query. */
+/**
+ * The standalone dashboard (admin-ui's `dashboard` entry) at `/`: hashed bundle names cached
+ * for a year, index.html revalidated, brotli/gzip copies written by the build.
+ */
 function dashboard(): express.RequestHandler {
   if (!existsSync(DASHBOARD_DIR)) {
     return (req, res, next) => {
@@ -107,13 +116,7 @@ function dashboard(): express.RequestHandler {
         .send('Clickpath backend is running. Build the dashboard with `npm run build` at the repository root.');
     };
   }
-  return express.static(DASHBOARD_DIR, {
-    index: 'index.html',
-    maxAge: '1h',
-    setHeaders: (res, file) => {
-      if (file.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
-    },
-  });
+  return serveBuild(DASHBOARD_DIR);
 }
 
 export interface Server {
