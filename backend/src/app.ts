@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { registerAccountRoutes } from './accounts/routes';
 import { authenticate } from './access/auth';
 import { COLLECT_PATH, createCollector } from './collect/collector';
+import { describeCollector } from './collect/openapi';
 import { createTrackerRouter } from './collect/routes';
 import { registerAccessRoutes } from './access/routes';
 import { createHealthRouter } from './health/routes';
@@ -89,7 +90,8 @@ export function createApp({ config, logger }: AppDeps): Express {
   registerReportRoutes(api);
   registerPeopleRoutes(api);
 
-  const openApiDocument = buildOpenApiDocument(registry, VERSION);
+  describeCollector(registry);
+  const openApiDocument = buildOpenApiDocument(registry, VERSION, config.PUBLIC_URL);
   router.get('/openapi.json', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(openApiDocument);
   });

@@ -46,6 +46,7 @@ export function registerAccessRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/auth/session',
+      operationId: 'getSession',
       summary: "The browser session's person and sites, or `anonymous`: lets a dashboard ask without a 401",
       tag: 'Accounts',
       auth: 'none',
@@ -62,6 +63,7 @@ export function registerAccessRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/me',
+      operationId: 'getMe',
       summary: "Who is calling: a user's profile and sites, or an API key's site and scopes",
       tag: 'Accounts',
       auth: 'session-or-key',

@@ -71,6 +71,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'post',
       path: '/auth/signup',
+      operationId: 'signUp',
       summary:
         'Create an account, then log in with it. The answer is the same whether or not the address is ' +
         'already registered (a registered one is left unchanged), so it reveals no accounts',
@@ -94,6 +95,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'post',
       path: '/auth/login',
+      operationId: 'logIn',
       summary: 'Log in with email and password',
       tag: 'Accounts',
       auth: 'none',
@@ -134,6 +136,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'post',
       path: '/auth/logout',
+      operationId: 'logOut',
       summary: 'End the current session',
       tag: 'Accounts',
       auth: 'session',
@@ -151,6 +154,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'get',
       path: '/account',
+      operationId: 'getAccount',
       summary: 'Read your profile',
       tag: 'Accounts',
       auth: 'session',
@@ -168,6 +172,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'patch',
       path: '/account',
+      operationId: 'updateAccount',
       summary: 'Correct or update your name and email; changing the email needs your current password',
       tag: 'Accounts',
       auth: 'session',
@@ -189,6 +194,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'put',
       path: '/account/password',
+      operationId: 'changePassword',
       summary: 'Change your password; every other session ends',
       tag: 'Accounts',
       auth: 'session',
@@ -208,6 +214,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     {
       method: 'delete',
       path: '/account',
+      operationId: 'deleteAccount',
       summary: 'Delete your account, the sites you own and all their data',
       tag: 'Accounts',
       auth: 'session',

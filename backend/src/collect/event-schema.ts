@@ -55,64 +55,66 @@ export const UserId = z
 
 export const EventKind = z.enum(['pv', 'ev', 'en', 'id']);
 
-export const TrackerEvent = z.strictObject({
-  /** Site public id (from the script tag's data-site). */
-  s: z.string().regex(/^[A-Za-z0-9_-]{8,32}$/),
-  /** Client-generated unique event id: a retried send is stored once. */
-  i: z.string().regex(/^[A-Za-z0-9_-]{10,40}$/),
-  /** pv = pageview, ev = custom event (outbound/download clicks too), en = engaged time, id = identify. */
-  k: EventKind,
-  /** Full page URL (location.href). */
-  u: z
-    .string()
-    .max(16_384)
-    .transform((u) => u.slice(0, 2048))
-    .pipe(z.url({ protocol: /^https?$/ })),
-  /** Referrer URL (pageviews). */
-  r: z
-    .string()
-    .max(16_384)
-    .transform((r) => r.slice(0, 2048))
-    .optional(),
-  /** Page title. */
-  t: clean(300).optional(),
-  /** Screen width in CSS pixels. */
-  w: z.number().int().min(0).max(100_000).optional(),
-  /** Browser language (navigator.language). */
-  l: z
-    .string()
-    .max(35)
-    .regex(/^[A-Za-z0-9-]*$/)
-    .optional(),
-  /** Event name (custom events, `outbound`, `download`). */
-  n: clean(120).optional(),
-  /** Event properties: at most 30 flat key → value pairs. */
-  p: z
-    .record(PropKey, PropValue)
-    .refine((p) => Object.keys(p).length <= 30, 'at most 30 properties')
-    .optional(),
-  /** Engaged time on the page in milliseconds (kind en). */
-  e: z
-    .number()
-    .int()
-    .min(0)
-    .transform((ms) => Math.min(ms, 86_400_000))
-    .optional(),
-  /** First-party visitor id kept by the tracker (first-party mode only). */
-  v: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{10,40}$/)
-    .optional(),
-  /** User id passed to clickpath('identify', ...) (first-party mode only). */
-  uid: UserId.optional(),
-  /** Traits passed to identify. */
-  tr: z
-    .record(PropKey, PropValue)
-    .refine((p) => Object.keys(p).length <= 30, 'at most 30 traits')
-    .optional(),
-  /** 1 when the page is a "not found" page. */
-  nf: z.literal(1).optional(),
-});
+export const TrackerEvent = z
+  .strictObject({
+    /** Site public id (from the script tag's data-site). */
+    s: z.string().regex(/^[A-Za-z0-9_-]{8,32}$/),
+    /** Client-generated unique event id: a retried send is stored once. */
+    i: z.string().regex(/^[A-Za-z0-9_-]{10,40}$/),
+    /** pv = pageview, ev = custom event (outbound/download clicks too), en = engaged time, id = identify. */
+    k: EventKind,
+    /** Full page URL (location.href). */
+    u: z
+      .string()
+      .max(16_384)
+      .transform((u) => u.slice(0, 2048))
+      .pipe(z.url({ protocol: /^https?$/ })),
+    /** Referrer URL (pageviews). */
+    r: z
+      .string()
+      .max(16_384)
+      .transform((r) => r.slice(0, 2048))
+      .optional(),
+    /** Page title. */
+    t: clean(300).optional(),
+    /** Screen width in CSS pixels. */
+    w: z.number().int().min(0).max(100_000).optional(),
+    /** Browser language (navigator.language). */
+    l: z
+      .string()
+      .max(35)
+      .regex(/^[A-Za-z0-9-]*$/)
+      .optional(),
+    /** Event name (custom events, `outbound`, `download`). */
+    n: clean(120).optional(),
+    /** Event properties: at most 30 flat key → value pairs. */
+    p: z
+      .record(PropKey, PropValue)
+      .refine((p) => Object.keys(p).length <= 30, 'at most 30 properties')
+      .optional(),
+    /** Engaged time on the page in milliseconds (kind en). */
+    e: z
+      .number()
+      .int()
+      .min(0)
+      .transform((ms) => Math.min(ms, 86_400_000))
+      .optional(),
+    /** First-party visitor id kept by the tracker (first-party mode only). */
+    v: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{10,40}$/)
+      .optional(),
+    /** User id passed to clickpath('identify', ...) (first-party mode only). */
+    uid: UserId.optional(),
+    /** Traits passed to identify. */
+    tr: z
+      .record(PropKey, PropValue)
+      .refine((p) => Object.keys(p).length <= 30, 'at most 30 traits')
+      .optional(),
+    /** 1 when the page is a "not found" page. */
+    nf: z.literal(1).optional(),
+  })
+  .openapi('TrackerEvent');
 
 export type TrackerEvent = z.input<typeof TrackerEvent>;
 

@@ -13,6 +13,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/keys',
+      operationId: 'listKeys',
       summary: "List a site's API keys (prefix, name, scopes, who created each, use)",
       tag: TAG,
       auth: 'session',
@@ -29,6 +30,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/keys',
+      operationId: 'createKey',
       summary: "Create an API key; the secret is returned once. A key acts with its creator's current role at most",
       tag: TAG,
       auth: 'session',
@@ -56,6 +58,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/keys/:keyId/revoke',
+      operationId: 'revokeKey',
       summary: 'Revoke an API key; it stops working at once',
       tag: TAG,
       auth: 'session',
@@ -72,6 +75,7 @@ export function registerKeyRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/keys/:keyId/rotate',
+      operationId: 'rotateKey',
       summary: 'Issue a replacement key; the old key keeps working until you revoke it',
       tag: TAG,
       auth: 'session',

@@ -18,6 +18,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   method: Method;
   /** Express-style path relative to the API root, e.g. `/sites/:siteId`. */
   path: string;
+  /** Unique across the API: client generators name their methods after it (`listSites`, `getOverview`). */
+  operationId: string;
   summary: string;
   tag: string;
   auth: RouteAuth;
@@ -52,6 +54,8 @@ export const ErrorSchema = z
  * schemas, so the document cannot drift from what the handler validates.
  */
 export class ApiRouter {
+  private readonly operationIds = new Set<string>();
+
   constructor(
     readonly router: Router,
     readonly registry: OpenAPIRegistry,
@@ -83,6 +87,8 @@ export class ApiRouter {
   }
 
   private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): void {
+    if (this.operationIds.has(spec.operationId)) throw new Error(`Duplicate operationId ${spec.operationId}`);
+    this.operationIds.add(spec.operationId);
     const responses: Record<string, unknown> = Object.fromEntries(
       Object.entries(spec.responses).map(([status, response]) => [
         status,
@@ -98,6 +104,7 @@ export class ApiRouter {
     this.registry.registerPath({
       method: spec.method,
       path: (this.basePath + spec.path).replace(/:(\w+)/g, '{$1}'),
+      operationId: spec.operationId,
       summary: spec.summary,
       tags: [spec.tag],
       security:

@@ -1,7 +1,12 @@
 import { OpenApiGeneratorV31, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 
-/** Builds the OpenAPI 3.1 document from the routes registered on `registry`. */
-export function buildOpenApiDocument(registry: OpenAPIRegistry, version: string): object {
+/**
+ * Builds the OpenAPI 3.1 document from the routes registered on `registry`. Paths carry their
+ * full prefix (`/api/v1/...`, and the collector's `/api/event`), so the server is the origin:
+ * PUBLIC_URL when configured (a path in it is kept, for a proxy that mounts us below one), else
+ * `/`, which clients resolve against the document's own URL.
+ */
+export function buildOpenApiDocument(registry: OpenAPIRegistry, version: string, publicUrl?: string): object {
   registry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
@@ -21,6 +26,6 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, version: string)
       description:
         'Privacy-first visitor and clickstream analytics. All errors use { error: { code, message, details? } }.',
     },
-    servers: [{ url: '/api/v1' }],
+    servers: [{ url: publicUrl ? publicUrl.replace(/\/+$/, '') : '/' }],
   });
 }

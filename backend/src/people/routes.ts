@@ -17,6 +17,7 @@ export function registerPeopleRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/people/:userId',
+      operationId: 'exportPerson',
       summary: 'Everything stored about an identified person (first-party mode): their visitors and clickpaths',
       tag: TAG,
       auth: 'session-or-key',
@@ -33,6 +34,7 @@ export function registerPeopleRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/people/:userId',
+      operationId: 'erasePerson',
       summary: 'Erase an identified person: their visitors, visits and raw events',
       tag: TAG,
       auth: 'session-or-key',
@@ -49,6 +51,7 @@ export function registerPeopleRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/visitors/:visitorId',
+      operationId: 'eraseVisitor',
       summary: 'Erase one visitor: their profile, visits and raw events',
       tag: TAG,
       auth: 'session-or-key',

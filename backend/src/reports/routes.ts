@@ -66,6 +66,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/stats/overview',
+      operationId: 'getOverview',
       summary:
         'Visitors, visits, pageviews, views per visit, bounce rate, visit duration, events and conversions, with the comparison period',
       tag: TAG,
@@ -83,6 +84,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/stats/timeseries',
+      operationId: 'getTimeseries',
       summary: 'The overview metrics per hour, day, week or month (gaps filled with zeros), with annotations',
       tag: TAG,
       auth: 'session-or-key',
@@ -99,6 +101,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/stats/breakdown/:dimension',
+      operationId: 'getBreakdown',
       summary: 'Top keys of a dimension with paging and sort; with `goal`, conversions per key',
       tag: TAG,
       auth: 'session-or-key',
@@ -115,6 +118,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/stats/realtime',
+      operationId: 'getRealtime',
       summary: 'Visitors in the last 5 minutes, their current pages, and the newest 50 events (poll with `after`)',
       tag: TAG,
       auth: 'session-or-key',
@@ -132,6 +136,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/visitors',
+      operationId: 'listVisitors',
       summary: 'Visitors last seen in the range (paged, filterable by country, device, browser, source)',
       tag: TAG,
       auth: 'session-or-key',
@@ -149,6 +154,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/visitors/:visitorId',
+      operationId: 'getVisitor',
       summary: "A visitor's profile and clickpath: every visit with its ordered pageviews and events",
       tag: TAG,
       auth: 'session-or-key',
@@ -168,6 +174,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/goals',
+      operationId: 'listGoals',
       summary: "List the site's goals",
       tag: TAG,
       auth: 'session-or-key',
@@ -183,6 +190,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/goals',
+      operationId: 'createGoal',
       summary: 'Create a goal: a page path pattern (`*` wildcard) or an event name, optionally with a property value',
       tag: TAG,
       auth: 'session-or-key',
@@ -199,6 +207,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'patch',
       path: '/sites/:siteId/goals/:id',
+      operationId: 'updateGoal',
       summary: 'Edit a goal',
       tag: TAG,
       auth: 'session-or-key',
@@ -215,6 +224,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/goals/:id',
+      operationId: 'deleteGoal',
       summary: 'Delete a goal (and the funnels that use it)',
       tag: TAG,
       auth: 'session-or-key',
@@ -231,6 +241,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/funnels',
+      operationId: 'listFunnels',
       summary: "List the site's funnels",
       tag: TAG,
       auth: 'session-or-key',
@@ -246,6 +257,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/funnels',
+      operationId: 'createFunnel',
       summary: 'Create a funnel of 2 to 8 goals',
       tag: TAG,
       auth: 'session-or-key',
@@ -264,6 +276,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/funnels/:id',
+      operationId: 'deleteFunnel',
       summary: 'Delete a funnel',
       tag: TAG,
       auth: 'session-or-key',
@@ -280,6 +293,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/funnels/:id/report',
+      operationId: 'getFunnelReport',
       summary: 'Visits reaching each funnel step in order, with conversion and drop-off',
       tag: TAG,
       auth: 'session-or-key',
@@ -298,6 +312,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/annotations',
+      operationId: 'listAnnotations',
       summary: 'Annotations in a range',
       tag: TAG,
       auth: 'session-or-key',
@@ -316,6 +331,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/annotations',
+      operationId: 'createAnnotation',
       summary: 'Add a dated note to the site (shown on the time series)',
       tag: TAG,
       auth: 'session-or-key',
@@ -335,6 +351,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/annotations/:id',
+      operationId: 'deleteAnnotation',
       summary: 'Delete an annotation',
       tag: TAG,
       auth: 'session-or-key',
@@ -353,6 +370,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/export/breakdown/:dimension',
+      operationId: 'exportBreakdown',
       summary: 'A whole breakdown as CSV or JSON (cells that would run as spreadsheet formulas are defused)',
       tag: 'Export',
       auth: 'session-or-key',
@@ -374,6 +392,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/export/events',
+      operationId: 'exportEvents',
       summary: 'Raw events of a range as CSV or JSON, streamed',
       tag: 'Export',
       auth: 'session-or-key',
@@ -398,6 +417,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/export/site',
+      operationId: 'exportSite',
       summary: 'Everything stored for the site as one JSON document (data portability)',
       tag: 'Export',
       auth: 'session-or-key',

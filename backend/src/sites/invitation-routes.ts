@@ -23,6 +23,7 @@ export function registerInvitationRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/invitations',
+      operationId: 'listMyInvitations',
       summary: 'The invitations waiting for your address; a site becomes yours only when you accept',
       tag: TAG,
       auth: 'session',
@@ -37,6 +38,7 @@ export function registerInvitationRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/invitations/:invitationId/accept',
+      operationId: 'acceptInvitation',
       summary: 'Accept an invitation: you become a member of the site with the role offered',
       tag: TAG,
       auth: 'session',
@@ -55,6 +57,7 @@ export function registerInvitationRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/invitations/:invitationId/decline',
+      operationId: 'declineInvitation',
       summary: 'Decline an invitation; nothing about you is shared with the site',
       tag: TAG,
       auth: 'session',
@@ -71,6 +74,7 @@ export function registerInvitationRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/invitations',
+      operationId: 'listSiteInvitations',
       summary: "A site's pending invitations",
       tag: TAG,
       auth: 'session',
@@ -87,6 +91,7 @@ export function registerInvitationRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/invitations/:invitationId',
+      operationId: 'revokeInvitation',
       summary: 'Revoke a pending invitation',
       tag: TAG,
       auth: 'session',

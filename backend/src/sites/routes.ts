@@ -33,6 +33,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites',
+      operationId: 'listSites',
       summary: 'List the sites you can access (a key sees only its own site)',
       tag: TAG,
       auth: 'session-or-key',
@@ -55,6 +56,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites',
+      operationId: 'createSite',
       summary: 'Add a site',
       tag: TAG,
       auth: 'session',
@@ -71,6 +73,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId',
+      operationId: 'getSite',
       summary: 'Read a site',
       tag: TAG,
       auth: 'session-or-key',
@@ -87,6 +90,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'patch',
       path: '/sites/:siteId',
+      operationId: 'updateSite',
       summary: 'Update a site (name, domain, time zone, settings)',
       tag: TAG,
       auth: 'session-or-key',
@@ -104,6 +108,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId',
+      operationId: 'deleteSite',
       summary: 'Delete a site with its keys, members and all its data',
       tag: TAG,
       auth: 'session',
@@ -121,6 +126,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/sites/:siteId/members',
+      operationId: 'listMembers',
       summary: "List a site's members",
       tag: TAG,
       auth: 'session',
@@ -137,6 +143,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'post',
       path: '/sites/:siteId/members',
+      operationId: 'inviteMember',
       summary:
         'Invite an address to the site with a role. The answer is the same whether or not the address has an ' +
         'account; the person becomes a member only when they accept (GET /invitations)',
@@ -157,6 +164,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'patch',
       path: '/sites/:siteId/members/:accountId',
+      operationId: 'updateMemberRole',
       summary: "Change a member's role",
       tag: TAG,
       auth: 'session',
@@ -175,6 +183,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     {
       method: 'delete',
       path: '/sites/:siteId/members/:accountId',
+      operationId: 'removeMember',
       summary: 'Remove a member from the site',
       tag: TAG,
       auth: 'session',

@@ -44,13 +44,17 @@ export interface Operation {
   body: JsonSchema | undefined;
 }
 
-/** Every operation the running app documents, so suites that walk them cover new routes automatically. */
+/**
+ * Every operation of the API the running app documents, so suites that walk them cover new routes
+ * automatically. The collector (`/api/event`, documented too) has suites of its own.
+ */
 export async function listOperations(app: Express): Promise<{ doc: OpenApiDocument; operations: Operation[] }> {
   const res = await request(app).get('/api/v1/openapi.json');
   if (res.status !== 200) throw new Error(`openapi.json answered ${res.status}`);
   const doc = res.body as OpenApiDocument;
   const operations: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
+    if (!path.startsWith('/api/v1/')) continue;
     for (const [method, op] of Object.entries(methods)) {
       const schemes = (op.security ?? []).flatMap((s) => Object.keys(s));
       const params = op.parameters ?? [];
