@@ -46,11 +46,14 @@ function SiteReport({ site }: { site: Site }) {
         key={site.id}
         source={source}
         host="standalone"
-        snippetHint={sprintf(
+        snippetHint={`${sprintf(
           /* translators: %s: the script tag */
           __('Add this to the <head> of every page: %s', 'clickpath'),
-          trackingSnippet(window.location.origin, site.publicId),
-        )}
+          trackingSnippet(window.location.origin, site.publicId, site.domain),
+        )} ${__(
+          'Trying it on your own computer? The tracker sends nothing from localhost, 127.0.0.1 or [::1] unless its script tag has the data-localhost attribute (the snippet of a localhost site has it).',
+          'clickpath',
+        )}`}
       />
     </div>
   );

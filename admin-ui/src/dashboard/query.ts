@@ -87,6 +87,13 @@ export function routeHash(route: Route): string {
   }
 }
 
-/** The tag a site owner pastes into their pages. */
-export const trackingSnippet = (origin: string, publicId: string): string =>
-  `<script defer src="${origin}/js/clickpath.js" data-site="${publicId}"></script>`;
+/**
+ * Hosts the tracker stays silent on unless its tag has `data-localhost` (its own test is
+ * `/^(localhost|127\.|.::1)/`, backend/tracker/src/clickpath.ts), typed or pasted as a URL.
+ */
+export const isLocalDomain = (domain: string): boolean =>
+  /^(localhost|127\.|\[::1\])/i.test(domain.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''));
+
+/** The tag a site owner pastes into their pages; a local site's tag carries `data-localhost`. */
+export const trackingSnippet = (origin: string, publicId: string, domain = ''): string =>
+  `<script defer src="${origin}/js/clickpath.js" data-site="${publicId}"${isLocalDomain(domain) ? ' data-localhost' : ''}></script>`;

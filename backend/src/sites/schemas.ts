@@ -5,9 +5,14 @@ import { ROLES } from './model';
 
 const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
+/** Loopback addresses, as the URL parser normalises them (127.1 becomes 127.0.0.1, [0::1] becomes [::1]). */
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
 /**
  * Accepts what people paste ("https://www.Example.com/blog", "example.com:8080")
  * and keeps the host: lowercased, punycoded, without scheme, path or a leading www.
+ * Local development counts: `localhost` and the loopback addresses (127.0.0.1, [::1]); other
+ * IP addresses are refused, as a site is known by its name.
  */
 export const Domain = z
   .string()
@@ -19,10 +24,11 @@ export const Domain = z
     try {
       host = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `https://${input}`).hostname;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a domain name like example.com' });
+      ctx.addIssue({ code: 'custom', message: 'must be a domain name like example.com (or localhost)' });
       return z.NEVER;
     }
     host = host.replace(/^www\./, '').replace(/\.$/, '');
+    if (LOOPBACK.test(host)) return host;
     const labels = host.split('.');
     const valid =
       host.length <= 253 &&
@@ -30,7 +36,7 @@ export const Domain = z
       labels.every((label) => DOMAIN_LABEL.test(label)) &&
       !/^\d+$/.test(labels[labels.length - 1] ?? '');
     if (!valid) {
-      ctx.addIssue({ code: 'custom', message: 'must be a domain name like example.com' });
+      ctx.addIssue({ code: 'custom', message: 'must be a domain name like example.com (or localhost)' });
       return z.NEVER;
     }
     return host;

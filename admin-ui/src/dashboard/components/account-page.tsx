@@ -8,10 +8,16 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { isApiError } from '../../data/errors';
+import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
 import { Feedback } from './feedback';
 import type { Profile } from '../types';
+
+/** A wrong current password is a 403 without details: it belongs to the password field. */
+const wrongPassword = (field: string) => (error: unknown) =>
+  isApiError(error) && error.code === 'forbidden' ? field : undefined;
 
 /** Profile, password and account deletion. */
 export function AccountPage({
@@ -34,25 +40,34 @@ export function AccountPage({
 
   const [emailPassword, setEmailPassword] = useState('');
   const emailChanged = email.trim().toLowerCase() !== profile.email;
-  const saveProfile = useSubmit(async () => {
-    setProfileSaved('');
-    // The email is sent only when it changes: changing it needs the current password.
-    await api.updateProfile(emailChanged ? { name, email, currentPassword: emailPassword } : { name });
-    setEmailPassword('');
-    setProfileSaved(__('Profile saved.', 'clickpath'));
-    onChanged();
-  });
-  const changePassword = useSubmit(async () => {
-    setPasswordChanged('');
-    await api.changePassword({ currentPassword: current, newPassword: next });
-    setCurrent('');
-    setNext('');
-    setPasswordChanged(__('Password changed.', 'clickpath'));
-  });
-  const deleteAccount = useSubmit(async () => {
-    await api.deleteAccount(deletePassword);
-    onDeleted();
-  });
+  const saveProfile = useSubmit(
+    async () => {
+      setProfileSaved('');
+      // The email is sent only when it changes: changing it needs the current password.
+      await api.updateProfile(emailChanged ? { name, email, currentPassword: emailPassword } : { name });
+      setEmailPassword('');
+      setProfileSaved(__('Profile saved.', 'clickpath'));
+      onChanged();
+    },
+    { fields: ['name', 'email', 'currentPassword'], fieldFor: wrongPassword('currentPassword') },
+  );
+  const changePassword = useSubmit(
+    async () => {
+      setPasswordChanged('');
+      await api.changePassword({ currentPassword: current, newPassword: next });
+      setCurrent('');
+      setNext('');
+      setPasswordChanged(__('Password changed.', 'clickpath'));
+    },
+    { fields: ['currentPassword', 'newPassword'], fieldFor: wrongPassword('currentPassword') },
+  );
+  const deleteAccount = useSubmit(
+    async () => {
+      await api.deleteAccount(deletePassword);
+      onDeleted();
+    },
+    { fields: ['password'], fieldFor: wrongPassword('password') },
+  );
 
   return (
     <div className="clickpath-dashboard__account">
@@ -74,7 +89,7 @@ export function AccountPage({
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Name', 'clickpath')}
+              {...fieldProps(__('Name', 'clickpath'), saveProfile.fieldError('name'))}
               value={name}
               onChange={setName}
               autoComplete="name"
@@ -82,7 +97,7 @@ export function AccountPage({
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Email', 'clickpath')}
+              {...fieldProps(__('Email', 'clickpath'), saveProfile.fieldError('email'))}
               type="email"
               value={email}
               onChange={setEmail}
@@ -93,7 +108,10 @@ export function AccountPage({
               <TextControl
                 __nextHasNoMarginBottom
                 __next40pxDefaultSize
-                label={__('Current password (needed to change the email)', 'clickpath')}
+                {...fieldProps(
+                  __('Current password (needed to change the email)', 'clickpath'),
+                  saveProfile.fieldError('currentPassword'),
+                )}
                 type="password"
                 value={emailPassword}
                 onChange={setEmailPassword}
@@ -124,7 +142,7 @@ export function AccountPage({
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Current password', 'clickpath')}
+              {...fieldProps(__('Current password', 'clickpath'), changePassword.fieldError('currentPassword'))}
               type="password"
               value={current}
               onChange={setCurrent}
@@ -134,7 +152,11 @@ export function AccountPage({
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('New password', 'clickpath')}
+              {...fieldProps(
+                __('New password', 'clickpath'),
+                changePassword.fieldError('newPassword'),
+                __('At least 8 characters.', 'clickpath'),
+              )}
               type="password"
               value={next}
               onChange={setNext}
@@ -166,7 +188,7 @@ export function AccountPage({
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Password', 'clickpath')}
+              {...fieldProps(__('Password', 'clickpath'), deleteAccount.fieldError('password'))}
               type="password"
               value={deletePassword}
               onChange={setDeletePassword}

@@ -8,6 +8,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
 
@@ -17,23 +18,26 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const signup = mode === 'signup';
-  const { busy, error, submit } = useSubmit(async () => {
-    // Signup answers alike for a new and a registered address and starts no session, so log in next.
-    if (signup) await api.signup({ email, password, name });
-    try {
-      await api.login({ email, password });
-    } catch (e) {
-      if (!signup) throw e;
-      throw new Error(
-        __(
-          'Could not log you in with this password. If this address already had an account, log in with its password.',
-          'clickpath',
-        ),
-        { cause: e },
-      );
-    }
-    onDone();
-  });
+  const { busy, error, submit, fieldError } = useSubmit(
+    async () => {
+      // Signup answers alike for a new and a registered address and starts no session, so log in next.
+      if (signup) await api.signup({ email, password, name });
+      try {
+        await api.login({ email, password });
+      } catch (e) {
+        if (!signup) throw e;
+        throw new Error(
+          __(
+            'Could not log you in with this password. If this address already had an account, log in with its password.',
+            'clickpath',
+          ),
+          { cause: e },
+        );
+      }
+      onDone();
+    },
+    { fields: ['name', 'email', 'password'] },
+  );
 
   return (
     <Card className="clickpath-dashboard__auth">
@@ -51,7 +55,7 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Name', 'clickpath')}
+              {...fieldProps(__('Name', 'clickpath'), fieldError('name'))}
               value={name}
               onChange={setName}
               autoComplete="name"
@@ -60,7 +64,7 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Email', 'clickpath')}
+            {...fieldProps(__('Email', 'clickpath'), fieldError('email'))}
             type="email"
             value={email}
             onChange={setEmail}
@@ -70,12 +74,15 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Password', 'clickpath')}
+            {...fieldProps(
+              __('Password', 'clickpath'),
+              fieldError('password'),
+              signup ? __('At least 8 characters.', 'clickpath') : undefined,
+            )}
             type="password"
             value={password}
             onChange={setPassword}
             autoComplete={signup ? 'new-password' : 'current-password'}
-            help={signup ? __('At least 8 characters.', 'clickpath') : undefined}
             required
           />
           <Button variant="primary" type="submit" isBusy={busy} disabled={busy}>

@@ -18,8 +18,10 @@ import { __, sprintf } from '@wordpress/i18n';
  * Internal dependencies
  */
 import type { ApiError } from '../../data/errors';
+import { fieldMessage, fieldProps } from '../../lib/field-errors';
 import { formatDateTime } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
+import { useSubmit } from '../../lib/use-submit';
 import { api, trackingSnippet } from '../query';
 import type { ApiKeyWithSecret, Role, Scope, Site } from '../types';
 import { SiteForm } from './sites-page';
@@ -38,7 +40,7 @@ export function SiteSettings({
   return (
     <div className="clickpath-dashboard__site-settings">
       <h1>{sprintf(__('%s — settings', 'clickpath'), site.name)}</h1>
-      <Snippet publicId={site.publicId} />
+      <Snippet publicId={site.publicId} domain={site.domain} />
       <SiteForm site={site} onSaved={onChanged} />
       <Keys siteId={site.id} />
       <Members siteId={site.id} role={site.role} />
@@ -47,8 +49,8 @@ export function SiteSettings({
   );
 }
 
-export function Snippet({ publicId }: { publicId: string }) {
-  const snippet = trackingSnippet(window.location.origin, publicId);
+export function Snippet({ publicId, domain }: { publicId: string; domain: string }) {
+  const snippet = trackingSnippet(window.location.origin, publicId, domain);
   const [copied, setCopied] = useState('');
   const copy = async () => {
     try {
@@ -72,6 +74,12 @@ export function Snippet({ publicId }: { publicId: string }) {
           {__('Copy snippet', 'clickpath')}
         </Button>{' '}
         <span role="status">{copied}</span>
+        <p className="clickpath-report__muted">
+          {__(
+            'The tracker sends nothing from localhost, 127.0.0.1 or [::1] unless its tag has the data-localhost attribute, so testing on your own computer does not count as visits. A site whose domain is localhost gets it in its snippet; add it by hand to try another site locally.',
+            'clickpath',
+          )}
+        </p>
       </CardBody>
     </Card>
   );
@@ -108,6 +116,15 @@ export function Keys({ siteId }: { siteId: string }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>(['stats:read']);
   const [error, setError] = useState('');
+  const create = useSubmit(
+    async () => {
+      setError('');
+      setSecret(await api.createKey(siteId, name.trim(), scopes));
+      setVersion((v) => v + 1);
+      setName('');
+    },
+    { fields: ['name', 'scopes'] },
+  );
   const run = async (action: () => Promise<unknown>) => {
     setError('');
     try {
@@ -204,25 +221,27 @@ export function Keys({ siteId }: { siteId: string }) {
             </table>
           </div>
         )}
-        <form
-          className="clickpath-report__form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void run(() => api.createKey(siteId, name.trim(), scopes)).then(() => setName(''));
-          }}
-        >
+        <form className="clickpath-report__form" onSubmit={create.submit}>
           <h3>{__('Create a key', 'clickpath')}</h3>
+          {create.error && (
+            <Notice status="error" isDismissible={false}>
+              {create.error}
+            </Notice>
+          )}
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Key name', 'clickpath')}
+            {...fieldProps(__('Key name', 'clickpath'), create.fieldError('name'))}
             value={name}
             onChange={setName}
             required
             maxLength={100}
             placeholder="WordPress"
           />
-          <fieldset>
+          <fieldset
+            aria-invalid={create.fieldError('scopes') ? true : undefined}
+            aria-describedby={create.fieldError('scopes') ? `clickpath-key-scopes-error-${siteId}` : undefined}
+          >
             <legend>{__('Scopes', 'clickpath')}</legend>
             {SCOPES.map(({ scope, label }) => (
               <CheckboxControl
@@ -233,8 +252,18 @@ export function Keys({ siteId }: { siteId: string }) {
                 onChange={(on: boolean) => setScopes(on ? [...scopes, scope] : scopes.filter((s) => s !== scope))}
               />
             ))}
+            {create.fieldError('scopes') && (
+              <p id={`clickpath-key-scopes-error-${siteId}`} className="clickpath-field__error">
+                {fieldMessage(__('Scopes', 'clickpath'), create.fieldError('scopes') ?? '')}
+              </p>
+            )}
           </fieldset>
-          <Button variant="primary" type="submit" disabled={!name.trim() || scopes.length === 0}>
+          <Button
+            variant="primary"
+            type="submit"
+            isBusy={create.busy}
+            disabled={create.busy || !name.trim() || scopes.length === 0}
+          >
             {__('Create key', 'clickpath')}
           </Button>
         </form>
@@ -268,6 +297,26 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
       return false;
     }
   };
+  const invite = useSubmit(
+    async () => {
+      const address = email.trim();
+      setError('');
+      setSent('');
+      await api.inviteMember(siteId, address, role);
+      setVersion((v) => v + 1);
+      setEmail('');
+      setSent(
+        sprintf(
+          __(
+            'Invitation to %s saved. Once they sign in to Clickpath with this address, they can accept it under Your sites.',
+            'clickpath',
+          ),
+          address,
+        ),
+      );
+    },
+    { fields: ['email', 'role'] },
+  );
   const roleOptions = [
     { value: 'viewer', label: __('Viewer (reports only)', 'clickpath') },
     { value: 'admin', label: __('Admin (settings, goals, keys)', 'clickpath') },
@@ -360,31 +409,17 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
           </div>
         )}
         {canManage && (
-          <form
-            className="clickpath-report__form"
-            onSubmit={(event) => {
-              event.preventDefault();
-              const address = email.trim();
-              void run(() => api.inviteMember(siteId, address, role)).then((ok) => {
-                if (!ok) return;
-                setEmail('');
-                setSent(
-                  sprintf(
-                    __(
-                      'Invitation to %s saved. Once they sign in to Clickpath with this address, they can accept it under Your sites.',
-                      'clickpath',
-                    ),
-                    address,
-                  ),
-                );
-              });
-            }}
-          >
+          <form className="clickpath-report__form" onSubmit={invite.submit}>
             <h3>{__('Invite someone', 'clickpath')}</h3>
+            {invite.error && (
+              <Notice status="error" isDismissible={false}>
+                {invite.error}
+              </Notice>
+            )}
             <TextControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Email', 'clickpath')}
+              {...fieldProps(__('Email', 'clickpath'), invite.fieldError('email'))}
               type="email"
               value={email}
               onChange={setEmail}
@@ -393,12 +428,12 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
             <SelectControl
               __nextHasNoMarginBottom
               __next40pxDefaultSize
-              label={__('Role', 'clickpath')}
+              {...fieldProps(__('Role', 'clickpath'), invite.fieldError('role'))}
               value={role}
               options={roleOptions}
               onChange={(value: string) => setRole(value as Assignable)}
             />
-            <Button variant="primary" type="submit" disabled={!email.trim()}>
+            <Button variant="primary" type="submit" isBusy={invite.busy} disabled={invite.busy || !email.trim()}>
               {__('Invite', 'clickpath')}
             </Button>
           </form>
@@ -407,6 +442,13 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
     </Card>
   );
 }
+
+/** What the delete confirmation compares: case and surrounding spaces do not matter. */
+const comparable = (text: string) => text.trim().toLocaleLowerCase();
+
+/** True when `typed` names the site, by its domain (what the label asks for) or its name. */
+export const confirmsSite = (typed: string, site: Pick<Site, 'domain' | 'name'>): boolean =>
+  comparable(typed) !== '' && [site.domain, site.name].some((name) => comparable(name) === comparable(typed));
 
 function DeleteSite({ site, onDeleted }: { site: Site; onDeleted: () => void }) {
   const [confirm, setConfirm] = useState('');
@@ -433,7 +475,7 @@ function DeleteSite({ site, onDeleted }: { site: Site; onDeleted: () => void }) 
             value={confirm}
             onChange={setConfirm}
           />
-          <Button variant="primary" isDestructive type="submit" disabled={confirm !== site.domain}>
+          <Button variant="primary" isDestructive type="submit" disabled={!confirmsSite(confirm, site)}>
             {__('Delete site', 'clickpath')}
           </Button>
           {error && (

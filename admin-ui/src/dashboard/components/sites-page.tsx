@@ -8,19 +8,14 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldProps } from '../../lib/field-errors';
+import { browserZone, canonicalZone } from '../../lib/timezones';
 import { useSubmit } from '../../lib/use-submit';
-import { api, routeHash } from '../query';
+import { api, isLocalDomain, routeHash } from '../query';
 import type { Site } from '../types';
 import { Feedback } from './feedback';
 import { PendingInvitations } from './invitations';
-
-const browserZone = (): string => {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  } catch {
-    return 'UTC';
-  }
-};
+import { TimezonePicker } from './timezone-picker';
 
 /** The sites the account can see, and a form to add one. */
 export function SitesPage({ sites, onChanged }: { sites: Site[]; onChanged: (created?: Site) => void }) {
@@ -54,20 +49,23 @@ export function SitesPage({ sites, onChanged }: { sites: Site[]; onChanged: (cre
 export function SiteForm({ site, onSaved }: { site?: Site; onSaved: (site: Site) => void }) {
   const [name, setName] = useState(site?.name ?? '');
   const [domain, setDomain] = useState(site?.domain ?? '');
-  const [timezone, setTimezone] = useState(site?.timezone ?? browserZone());
+  const [timezone, setTimezone] = useState(site ? canonicalZone(site.timezone) : browserZone());
   const [saved, setSaved] = useState('');
-  const { busy, error, submit, clearError } = useSubmit(async () => {
-    setSaved('');
-    const result = site
-      ? await api.updateSite(site.id, { name, domain, timezone })
-      : await api.createSite({ name, domain, timezone });
-    if (!site) {
-      setName('');
-      setDomain('');
-    }
-    setSaved(site ? __('Site saved.', 'clickpath') : __('Site added.', 'clickpath'));
-    onSaved(result);
-  });
+  const { busy, error, submit, clearError, fieldError } = useSubmit(
+    async () => {
+      setSaved('');
+      const result = site
+        ? await api.updateSite(site.id, { name, domain, timezone })
+        : await api.createSite({ name, domain, timezone });
+      if (!site) {
+        setName('');
+        setDomain('');
+      }
+      setSaved(site ? __('Site saved.', 'clickpath') : __('Site added.', 'clickpath'));
+      onSaved(result);
+    },
+    { fields: ['name', 'domain', 'timezone'] },
+  );
 
   return (
     <Card className="clickpath-report__card">
@@ -89,7 +87,7 @@ export function SiteForm({ site, onSaved }: { site?: Site; onSaved: (site: Site)
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Name', 'clickpath')}
+            {...fieldProps(__('Name', 'clickpath'), fieldError('name'))}
             value={name}
             onChange={setName}
             required
@@ -98,20 +96,26 @@ export function SiteForm({ site, onSaved }: { site?: Site; onSaved: (site: Site)
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Domain', 'clickpath')}
+            {...fieldProps(
+              __('Domain', 'clickpath'),
+              fieldError('domain'),
+              isLocalDomain(domain)
+                ? __(
+                    'A local site: its snippet gets data-localhost, without which the tracker ignores localhost.',
+                    'clickpath',
+                  )
+                : __('example.com, or localhost / 127.0.0.1 while you develop.', 'clickpath'),
+            )}
             placeholder="example.com"
             value={domain}
             onChange={setDomain}
             required
           />
-          <TextControl
-            __nextHasNoMarginBottom
-            __next40pxDefaultSize
+          <TimezonePicker
             label={__('Time zone (reports count days in it)', 'clickpath')}
-            placeholder="Europe/Amsterdam"
             value={timezone}
             onChange={setTimezone}
-            required
+            error={fieldError('timezone')}
           />
           <Button variant="primary" type="submit" isBusy={busy} disabled={busy}>
             {site ? __('Save', 'clickpath') : __('Add site', 'clickpath')}
