@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,12 +73,71 @@ interface ServerProcess {
   closed: Promise<void>;
 }
 
-function launch(binary: string, args: string[], stdout: 'ignore' | 'pipe'): ServerProcess {
-  const child = spawn(binary, args, { stdio: ['ignore', stdout, 'inherit'] });
+/** Names the running server's pid in its data folder, so the next start can stop one left behind. */
+const PID_FILE = 'clickpath-db.pid';
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Whether `pid` is a server started on `dataDir` (its command line names the folder); a reused pid is not. */
+function servesDataDir(pid: number, dataDir: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((arg) => arg.includes(dataDir));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops a server that an earlier run left on `dataDir` (its backend was killed before it
+ * could stop it): two servers on the same files would corrupt them.
+ */
+export async function stopStaleDatabase(dataDir: string): Promise<void> {
+  const file = path.join(dataDir, PID_FILE);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (Number.isInteger(pid) && pid > 0 && servesDataDir(pid, dataDir)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(file, { force: true });
+}
+
+/**
+ * On Linux the server is started through `setpriv --pdeathsig TERM`, which asks the kernel
+ * to send it SIGTERM when its parent (this process) dies, even by SIGKILL: the database
+ * cannot outlive the backend. setpriv execs the server, so the pid is the server's own.
+ */
+const PDEATHSIG =
+  process.platform === 'linux'
+    ? (findOnPath('setpriv') ?? ['/usr/bin/setpriv', '/bin/setpriv'].find(isExecutable))
+    : undefined;
+
+function launch(binary: string, args: string[], stdout: 'ignore' | 'pipe', dataDir: string): ServerProcess {
+  const [command, commandArgs] = PDEATHSIG
+    ? [PDEATHSIG, ['--pdeathsig', 'TERM', '--', binary, ...args]]
+    : [binary, args];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', stdout, 'inherit'] });
+  const pidFile = path.join(dataDir, PID_FILE);
+  if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
   const closed = new Promise<void>((resolve) => {
     child.once('close', () => resolve());
     child.once('error', () => resolve());
-  });
+  }).then(() => rmSync(pidFile, { force: true }));
   return { child, closed };
 }
 
@@ -123,6 +182,7 @@ function stopServer({ child, closed }: ServerProcess): Promise<void> {
 async function startFerretDb(binary: string, dataDir: string): Promise<EmbeddedDatabase> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
+  await stopStaleDatabase(dataDir);
   const server = launch(
     binary,
     [
@@ -135,6 +195,7 @@ async function startFerretDb(binary: string, dataDir: string): Promise<EmbeddedD
       '--log-level=error',
     ],
     'ignore',
+    dataDir,
   );
   await waitForPort(port, server, 20_000);
   return { kind: 'ferretdb', uri: `mongodb://127.0.0.1:${port}`, stop: () => stopServer(server) };
@@ -143,10 +204,12 @@ async function startFerretDb(binary: string, dataDir: string): Promise<EmbeddedD
 async function startMongod(binary: string, dataDir: string): Promise<EmbeddedDatabase> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
+  await stopStaleDatabase(dataDir);
   const server = launch(
     binary,
     ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'],
     'pipe',
+    dataDir,
   );
   // mongod logs to stdout, verbosely; keep the end of it to explain a failed start.
   let output = '';
