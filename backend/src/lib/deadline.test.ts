@@ -29,7 +29,8 @@ describe('requestDeadline', () => {
   it('when a handler works past the deadline, then the request is answered 503 with Retry-After and the work stops at its next check', async () => {
     let iterations = 0;
     let stoppedBy: unknown;
-    const app = appWith(100, async (_req, res) => {
+    // Whichever comes first, the deadline's timer or the loop's check, the answer is the same 503.
+    const app = appWith(100, async () => {
       try {
         for (;;) {
           checkDeadline();
@@ -39,8 +40,6 @@ describe('requestDeadline', () => {
       } catch (error) {
         stoppedBy = error;
         throw error;
-      } finally {
-        if (!res.headersSent) res.json({ done: true });
       }
     });
     const started = Date.now();
