@@ -159,12 +159,36 @@ async function sendAll(base, requests) {
   );
 }
 
+/** Inbox partitions (collect/inbox.ts), oldest first. */
+async function inboxPartitions(db) {
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+  return names.filter((n) => /^inbox_\d+$/.test(n)).sort();
+}
+
 async function backlog(db) {
-  const [row] = await db
-    .collection('inbox')
-    .aggregate([{ $group: { _id: null, total: { $sum: '$count' } } }])
-    .toArray();
-  return row?.total ?? 0;
+  let total = 0;
+  for (const name of await inboxPartitions(db)) {
+    const [row] = await db
+      .collection(name)
+      .aggregate([{ $group: { _id: null, total: { $sum: '$count' } } }])
+      .toArray();
+    total += row?.total ?? 0;
+  }
+  return total;
+}
+
+/** The oldest chunk still in the inbox, or undefined. */
+async function oldestChunk(db) {
+  for (const name of await inboxPartitions(db)) {
+    const [oldest] = await db
+      .collection(name)
+      .find({}, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(1)
+      .toArray();
+    if (oldest) return oldest;
+  }
+  return undefined;
 }
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -238,12 +262,7 @@ async function freshness({ aggregator, db, site }) {
   const poller = (async () => {
     let next = 0;
     while (sending || next < acked.length) {
-      const [oldest] = await db
-        .collection('inbox')
-        .find({}, { projection: { _id: 1 } })
-        .sort({ _id: 1 })
-        .limit(1)
-        .toArray();
+      const oldest = await oldestChunk(db);
       const doneBefore = oldest ? oldest._id.getTimestamp().getTime() : Infinity;
       const now = Date.now();
       while (next < acked.length && acked[next] < doneBefore) delays.push(now - acked[next++]);

@@ -99,13 +99,19 @@ async function main() {
 
     await backend.stop();
     await mongoose.connect(`${database.uri}/${dbName}`);
-    // Accepted events are durable once in the inbox; the aggregator moves them into `events`.
-    const aggregated = await mongoose.connection.db.collection('events').countDocuments({});
-    const chunks = await mongoose.connection.db
-      .collection('inbox')
-      .find({}, { projection: { count: 1 } })
-      .toArray();
-    const stored = aggregated + chunks.reduce((sum, c) => sum + c.count, 0);
+    // Accepted events are durable once in the inbox; the aggregator moves them into the history partitions.
+    const chunks = [];
+    for (const { name } of await mongoose.connection.db.listCollections({}, { nameOnly: true }).toArray()) {
+      if (/^(inbox_\d+|events_\d{8})$/.test(name)) {
+        chunks.push(
+          ...(await mongoose.connection.db
+            .collection(name)
+            .find({}, { projection: { count: 1 } })
+            .toArray()),
+        );
+      }
+    }
+    const stored = chunks.reduce((sum, c) => sum + c.count, 0);
     await mongoose.connection.db.dropDatabase();
     await mongoose.disconnect();
 

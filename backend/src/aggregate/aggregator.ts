@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
 
-import { chunksById, deleteChunks, oldestChunks, type InboxChunk } from '../collect/inbox';
+import { chunkRef, chunksByRef, deleteChunks, forgetReadAhead, oldestChunks, type InboxChunk } from '../collect/inbox';
 import type { Logger } from 'pino';
 
 import { claimNewEvents, duplicateIndexes } from './claims';
@@ -100,6 +100,7 @@ async function stateFor(holder: string, lock: LockDoc): Promise<LoadedState> {
   const current = memory && !lock.pending && memory.epoch === lock.epoch && memory.seq === (lock.seq ?? 0);
   if (current) return memory!;
   memory = undefined;
+  forgetReadAhead();
   const loaded = await loadState(lock.epoch);
   if (!lock.epoch) await setEpoch(holder, loaded.epoch, 0);
   memory = loaded;
@@ -171,13 +172,13 @@ async function processBatch(
   const clockOf = (list: readonly InboxChunk[]) =>
     Math.max(loaded.state.clock, ...list.flatMap((c) => c.events.map((e) => e.ts.getTime())));
   if (pending) {
-    chunks = await chunksById(pending.chunkIds.map((id) => new mongoose.Types.ObjectId(id)));
+    chunks = await chunksByRef(pending.chunkIds);
     // A batch left pending by a version that did not record its clock gets it the same way.
     batch = { ...pending, clock: pending.clock ?? clockOf(chunks) };
   } else {
     chunks = await oldestChunks(batchSize);
     if (chunks.length === 0) return 0;
-    const chunkIds = chunks.map((c) => c.id.toHexString());
+    const chunkIds = chunks.map(chunkRef);
     batch = { batchId: batchIdOf(chunkIds), chunkIds, clock: clockOf(chunks) };
     await setPendingBatch(holder, batch);
   }
@@ -188,7 +189,7 @@ async function processBatch(
     stats.events += await aggregateEvents(batch, uniqueEvents(chunks), loaded, stats);
   }
   let started = Date.now();
-  await deleteChunks(chunks.map((c) => c.id));
+  await deleteChunks(chunks);
   started = time(stats, 'deleteChunks', started);
   await commitBatch(holder, loaded.seq);
   stats.roundTrips += 2;

@@ -93,13 +93,18 @@ class RollupAccumulator {
     return [...this.days.values()];
   }
 
+  /** The last day looked up: an event adds dozens of rows to one day, and `String(siteId)` is not cheap. */
+  private last: { siteId: mongo.ObjectId; day: string; delta: RollupDelta } | undefined;
+
   private day(siteId: mongo.ObjectId, day: string): RollupDelta {
+    if (this.last?.siteId === siteId && this.last.day === day) return this.last.delta;
     const id = `${String(siteId)}:${day}`;
     let delta = this.days.get(id);
     if (!delta) {
       delta = { siteId, day, totals: {}, hours: new Map(), hll: undefined, dims: new Map() };
       this.days.set(id, delta);
     }
+    this.last = { siteId, day, delta };
     return delta;
   }
 

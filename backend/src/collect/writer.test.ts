@@ -5,6 +5,8 @@ import { Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../test/support/app';
 import type { StoredEvent } from './model';
 import { EventWriter, WriterOverloaded } from './writer';
+import { inboxDocuments } from '../../test/support/history';
+import { clearAggregateData } from '../../test/support/events';
 
 /**
  * The group-commit writer against the real database: a commit is bounded in
@@ -23,9 +25,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-beforeEach(async () => {
-  await t.db.collection('inbox').deleteMany({});
-});
+beforeEach(() => clearAggregateData());
 
 /** One request's worth of events: `events` events with 30 properties of 480 random characters (~59 KB for 4). */
 function largeRequest(siteId: Types.ObjectId, events = 4): StoredEvent[] {
@@ -51,7 +51,7 @@ function largeRequest(siteId: Types.ObjectId, events = 4): StoredEvent[] {
 }
 
 async function inboxSizes(): Promise<{ count: number; bytes: number }[]> {
-  const docs = await t.db.collection<{ count: number; events: string }>('inbox').find().toArray();
+  const docs = await inboxDocuments(t.db);
   return docs.map((d) => ({ count: d.count, bytes: Buffer.byteLength(d.events) }));
 }
 

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import mongoose, { Types } from 'mongoose';
 
 import { rollupRows, type RollupRow } from '../../src/aggregate/rollups';
-import { appendToInbox } from '../../src/collect/inbox';
+import { appendToInbox, forgetReadAhead } from '../../src/collect/inbox';
 import { localHourKey } from '../../src/lib/local-hour';
 import type { StoredEvent } from '../../src/collect/model';
 
@@ -52,11 +52,12 @@ export const at = (base: string, minutes: number) => new Date(new Date(base).get
 export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
-  for (const name of ['inbox', 'locks', 'dead_letters', 'retention_marks']) {
+  forgetReadAhead();
+  for (const name of ['locks', 'dead_letters', 'retention_marks']) {
     await db.collection(name).deleteMany({});
   }
-  // State epochs, daily claims, history partitions and rollup months are dropped whole, as retention does.
-  const dropped = /^(aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$|rollup_\w+_\d{6}$)/;
+  // Inbox partitions, state epochs, daily claims, history partitions and rollup months are dropped whole.
+  const dropped = /^(inbox$|inbox_\d+$|aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$|rollup_\w+_\d{6}$)/;
   for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
     if (dropped.test(name)) await db.dropCollection(name);
   }

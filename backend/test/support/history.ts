@@ -52,3 +52,13 @@ export async function historyVisits(db: mongoose.mongo.Db, filter: Record<string
 export async function historyPartitions(db: mongoose.mongo.Db): Promise<string[]> {
   return [...(await partitions(db, 'events_')), ...(await partitions(db, 'visits_'))];
 }
+
+/** Every chunk waiting in the inbox, across its partitions (collect/inbox.ts). */
+export async function inboxDocuments(db: mongoose.mongo.Db): Promise<Array<{ count: number; events: string }>> {
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+  const docs: Array<{ count: number; events: string }> = [];
+  for (const name of names.filter((n) => /^inbox(_\d+)?$/.test(n)).sort()) {
+    docs.push(...(await db.collection<{ count: number; events: string }>(name).find({}).sort({ _id: 1 }).toArray()));
+  }
+  return docs;
+}

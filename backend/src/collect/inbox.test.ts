@@ -1,0 +1,102 @@
+import { Types } from 'mongoose';
+
+import { startTestApp, type TestApp } from '../../test/support/app';
+import { clearAggregateData } from '../../test/support/events';
+import { appendSerialised, chunkRef, chunksByRef, deleteChunks, inboxBacklog, oldestChunks } from './inbox';
+
+/** The inbox's 10-second partitions (decision 0006): order, consumption, and when a partition may be dropped. */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+beforeEach(() => clearAggregateData());
+
+const SLOT_MS = 10_000;
+const partitionAt = (ms: number) => `inbox_${String(Math.floor(ms / SLOT_MS)).padStart(11, '0')}`;
+const names = async () =>
+  (await t.db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((n) => n.startsWith('inbox'))
+    .sort();
+
+function chunk(path: string) {
+  return { _id: new Types.ObjectId(), count: 1, events: eventsJson(path) };
+}
+const eventsJson = (path: string) => JSON.stringify([{ _id: `s:${path}`, siteId: new Types.ObjectId(), ts: 0, path }]);
+const paths = (chunks: Array<{ events: Array<{ path: string }> }>) =>
+  chunks.flatMap((c) => c.events.map((e) => e.path));
+
+describe('inbox partitions', () => {
+  it('when chunks wait in the legacy collection, an old partition and the current one, then they are read oldest first', async () => {
+    const old = Date.now() - 3_600_000;
+    await t.db.collection(partitionAt(old)).insertOne(chunk('/old'));
+    await appendSerialised(eventsJson('/now'), 1);
+    await t.db.collection('inbox').insertOne(chunk('/legacy'));
+
+    const chunks = await oldestChunks(100);
+    expect(paths(chunks)).toEqual(['/legacy', '/old', '/now']);
+    expect(await inboxBacklog()).toBe(3);
+    // A pending batch names its chunks by partition, and a bare id names one of the legacy collection.
+    const refs = chunks.map(chunkRef);
+    const legacyRef = refs[0]!.split('/')[1]!;
+    expect(paths(await chunksByRef([legacyRef, ...refs.slice(1)]))).toEqual(['/legacy', '/old', '/now']);
+  });
+
+  it('when a partition old enough was read to its end, then consuming it drops it; the current one only loses what was read', async () => {
+    const old = Date.now() - 3_600_000;
+    await t.db.collection(partitionAt(old)).insertMany([chunk('/a'), chunk('/b')]);
+    await appendSerialised(eventsJson('/c'), 1);
+
+    const chunks = await oldestChunks(100);
+    // A chunk arriving in the current partition after the read must survive the consumption of the others.
+    await appendSerialised(eventsJson('/late'), 1);
+    await deleteChunks(chunks);
+
+    expect(await names()).not.toContain(partitionAt(old));
+    expect(paths(await oldestChunks(100))).toEqual(['/late']);
+  });
+
+  it('when an old partition is empty, then reading the inbox drops it, while a recent empty one stays', async () => {
+    const old = Date.now() - 3_600_000;
+    const recent = Date.now() - 60_000;
+    await t.db.createCollection(partitionAt(old));
+    await t.db.createCollection(partitionAt(recent));
+
+    expect(await oldestChunks(100)).toEqual([]);
+    expect(await names()).toEqual([partitionAt(recent)]);
+  });
+
+  it('when a batch is capped mid-partition, then only its chunks are consumed and the partition stays', async () => {
+    const old = Date.now() - 3_600_000;
+    await t.db.collection(partitionAt(old)).insertMany([chunk('/1'), chunk('/2')]);
+
+    const first = await oldestChunks(1);
+    expect(paths(first)).toEqual(['/1']);
+    await deleteChunks(first);
+    expect(paths(await oldestChunks(100))).toEqual(['/2']);
+  });
+
+  it('when a partition read before it was sealed is consumed later, then it is not dropped while chunks that came after the read remain', async () => {
+    const start = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(start);
+    try {
+      await appendSerialised(eventsJson('/a'), 1);
+      await appendSerialised(eventsJson('/b'), 1);
+      const first = await oldestChunks(1);
+      await deleteChunks(first);
+      // Arrives in the same slot after the read that remembered '/b'.
+      await appendSerialised(eventsJson('/c'), 1);
+      clock.mockReturnValue(start + 3_600_000);
+
+      const second = await oldestChunks(1);
+      expect(paths(second)).toEqual(['/b']);
+      expect(second[0]!.lastOfPartition).toBe(false);
+      await deleteChunks(second);
+      expect(paths(await oldestChunks(100))).toEqual(['/c']);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
