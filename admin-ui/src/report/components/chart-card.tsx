@@ -12,6 +12,7 @@ import type { Metrics, Timeseries, TimeseriesQuery } from '../../data/types';
 import { formatPeriod } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
+import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { metricLabel } from '../labels';
 import { formatMetric } from '../metrics';
@@ -157,12 +158,15 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
   const [open, setOpen] = useState(false);
   const [day, setDay] = useState(to);
   const [text, setText] = useState('');
-  const { busy, error, submit } = useSubmit(async () => {
-    await source.createAnnotation({ day, text: text.trim() });
-    setText('');
-    setOpen(false);
-    onAdded();
-  });
+  const { busy, error, submit, fieldError } = useSubmit(
+    async () => {
+      await source.createAnnotation({ day, text: text.trim() });
+      setText('');
+      setOpen(false);
+      onAdded();
+    },
+    { fields: ['day', 'text'] },
+  );
   if (!open) {
     return (
       <Button variant="link" onClick={() => setOpen(true)}>
@@ -175,7 +179,7 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
       <TextControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
-        label={__('Day', 'clickpath')}
+        {...fieldProps(__('Day', 'clickpath'), fieldError('day'))}
         type="date"
         min={from}
         max={to}
@@ -186,7 +190,7 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
       <TextControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
-        label={__('Note', 'clickpath')}
+        {...fieldProps(__('Note', 'clickpath'), fieldError('text'))}
         value={text}
         onChange={setText}
         maxLength={500}

@@ -11,6 +11,7 @@ import { __, sprintf } from '@wordpress/i18n';
 import type { Funnel, Goal, RangeQuery } from '../../data/types';
 import { formatNumber, formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
+import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { useReport } from '../context';
 import { EmptyState, ErrorState, FormError, Loading } from './states';
@@ -129,12 +130,16 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
   const { source } = useReport();
   const [name, setName] = useState('');
   const [steps, setSteps] = useState<string[]>(['', '']);
-  const { busy, error, submit } = useSubmit(async () => {
-    const funnel = await source.createFunnel({ name: name.trim(), steps });
-    setName('');
-    setSteps(['', '']);
-    onCreated(funnel);
-  });
+  const { busy, error, submit, fieldError } = useSubmit(
+    async () => {
+      const funnel = await source.createFunnel({ name: name.trim(), steps });
+      setName('');
+      setSteps(['', '']);
+      onCreated(funnel);
+    },
+    // `steps.1` is the second step's own field; `steps` alone (too many, repeated) goes to the first.
+    { fields: ['name', 'steps', ...Array.from({ length: 8 }, (_, i) => `steps.${i}`)] },
+  );
   if (goals.length < 2) {
     return <p className="clickpath-report__muted">{__('Add at least two goals to build a funnel.', 'clickpath')}</p>;
   }
@@ -149,7 +154,7 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
       <TextControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
-        label={__('Name', 'clickpath')}
+        {...fieldProps(__('Name', 'clickpath'), fieldError('name'))}
         value={name}
         onChange={setName}
         required
@@ -160,7 +165,10 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
           <SelectControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={sprintf(/* translators: %d: step number */ __('Step %d', 'clickpath'), i + 1)}
+            {...fieldProps(
+              sprintf(/* translators: %d: step number */ __('Step %d', 'clickpath'), i + 1),
+              fieldError(`steps.${i}`) ?? (i === 0 ? fieldError('steps') : undefined),
+            )}
             value={step}
             options={options}
             onChange={(value: string) => setSteps(steps.map((s, j) => (j === i ? value : s)))}

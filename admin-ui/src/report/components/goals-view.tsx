@@ -11,6 +11,7 @@ import { __, sprintf } from '@wordpress/i18n';
 import type { Goal, GoalInput, GoalKind, RangeQuery } from '../../data/types';
 import { formatNumber, formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
+import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { useReport } from '../context';
 import { EmptyState, ErrorState, FormError, Loading } from './states';
@@ -167,16 +168,19 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
   });
   const set = (patch: Partial<GoalInput>) => setInput({ ...input, ...patch });
 
-  const { busy, error, submit } = useSubmit(async () => {
-    const body: GoalInput = { name: input.name.trim(), kind: input.kind, match: input.match.trim() };
-    if (input.kind === 'event' && input.propKey.trim()) {
-      body.propKey = input.propKey.trim();
-      body.propValue = input.propValue.trim();
-    }
-    await source.createGoal(body);
-    setInput({ name: '', kind: input.kind, match: '', propKey: '', propValue: '' });
-    onCreated();
-  });
+  const { busy, error, submit, fieldError } = useSubmit(
+    async () => {
+      const body: GoalInput = { name: input.name.trim(), kind: input.kind, match: input.match.trim() };
+      if (input.kind === 'event' && input.propKey.trim()) {
+        body.propKey = input.propKey.trim();
+        body.propValue = input.propValue.trim();
+      }
+      await source.createGoal(body);
+      setInput({ name: '', kind: input.kind, match: '', propKey: '', propValue: '' });
+      onCreated();
+    },
+    { fields: ['name', 'kind', 'match', 'propKey', 'propValue'] },
+  );
 
   return (
     <form className="clickpath-report__form" onSubmit={submit} aria-label={__('Add a goal', 'clickpath')}>
@@ -184,7 +188,7 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
       <TextControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
-        label={__('Name', 'clickpath')}
+        {...fieldProps(__('Name', 'clickpath'), fieldError('name'))}
         value={input.name}
         onChange={(name: string) => set({ name })}
         required
@@ -193,7 +197,7 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
       <SelectControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
-        label={__('When a visit', 'clickpath')}
+        {...fieldProps(__('When a visit', 'clickpath'), fieldError('kind'))}
         value={input.kind}
         options={[
           { value: 'page', label: __('views a page', 'clickpath') },
@@ -204,9 +208,10 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
       <TextControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
-        label={
-          input.kind === 'page' ? __('Page path (* matches anything)', 'clickpath') : __('Event name', 'clickpath')
-        }
+        {...fieldProps(
+          input.kind === 'page' ? __('Page path (* matches anything)', 'clickpath') : __('Event name', 'clickpath'),
+          fieldError('match'),
+        )}
         placeholder={input.kind === 'page' ? '/thank-you*' : 'signup'}
         value={input.match}
         onChange={(match: string) => set({ match })}
@@ -218,7 +223,7 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('With property (optional)', 'clickpath')}
+            {...fieldProps(__('With property (optional)', 'clickpath'), fieldError('propKey'))}
             value={input.propKey}
             onChange={(propKey: string) => set({ propKey })}
             maxLength={60}
@@ -226,7 +231,7 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
           <TextControl
             __nextHasNoMarginBottom
             __next40pxDefaultSize
-            label={__('Equal to', 'clickpath')}
+            {...fieldProps(__('Equal to', 'clickpath'), fieldError('propValue'))}
             value={input.propValue}
             onChange={(propValue: string) => set({ propValue })}
             maxLength={500}
