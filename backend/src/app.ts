@@ -134,6 +134,7 @@ export function createServer(deps: AppDeps & { now?: () => Date }): Server {
   const collector = createCollector({
     logger: deps.logger,
     trustProxyHops: deps.config.TRUST_PROXY_HOPS,
+    siteEventsPerMinute: deps.config.COLLECT_SITE_EVENTS_PER_MINUTE,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const listener: RequestListener = (req, res) => {

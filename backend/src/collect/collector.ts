@@ -23,6 +23,8 @@ type ParsedEvent = z.output<typeof TrackerEvent>;
 export interface CollectorOptions {
   logger: Logger;
   trustProxyHops: number;
+  /** Each site's event budget in this process (config `COLLECT_SITE_EVENTS_PER_MINUTE`). */
+  siteEventsPerMinute: number;
   /** Injectable clock: tests move days forward to check that cookieless ids rotate. */
   now?: () => Date;
   writer?: EventWriter;
@@ -34,8 +36,37 @@ class CollectError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Per site, a token bucket of events: a minute's worth of burst, refilled at the
+ * per-minute rate. A site sending faster is answered 429 with Retry-After, so
+ * its flood is refused at its own senders (the tracker sends with sendBeacon and
+ * does not retry; API clients can) instead of queueing in the inbox in front of
+ * every other site's events.
+ */
+export class SiteBudget {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perMinute: number) {}
+
+  /** Takes `events` tokens; returns 0 when granted, else the seconds until they would be. */
+  take(siteId: string, events: number, nowMs: number): number {
+    const perMs = this.perMinute / 60_000;
+    const bucket = this.buckets.get(siteId) ?? { tokens: this.perMinute, at: nowMs };
+    bucket.tokens = Math.min(this.perMinute, bucket.tokens + (nowMs - bucket.at) * perMs);
+    bucket.at = nowMs;
+    if (this.buckets.size >= 10_000 && !this.buckets.has(siteId)) this.buckets.clear();
+    this.buckets.set(siteId, bucket);
+    if (bucket.tokens >= events) {
+      bucket.tokens -= events;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((events - bucket.tokens) / perMs / 1000));
   }
 }
 
@@ -137,6 +168,7 @@ export function createCollector(options: CollectorOptions) {
   const now = options.now ?? (() => new Date());
   const writer = options.writer ?? new EventWriter();
   const siteCache = new Map<string, { site: SiteDoc | null; until: number }>();
+  const budget = new SiteBudget(options.siteEventsPerMinute);
 
   async function findSite(publicId: string): Promise<SiteDoc | null> {
     const cached = siteCache.get(publicId);
@@ -180,6 +212,16 @@ export function createCollector(options: CollectorOptions) {
     const site = await findSite(publicId);
     if (!site) throw new CollectError(404, 'unknown_site', 'No site has this id; check data-site on the script tag');
     const settings = site.settings as SiteSettings;
+    const wait = budget.take(site._id.toHexString(), events.length, Date.now());
+    if (wait > 0) {
+      throw new CollectError(
+        429,
+        'rate_limited',
+        'This site sends more events than it may; retry later',
+        undefined,
+        wait,
+      );
+    }
 
     const userAgent = String(req.headers['user-agent'] ?? '').slice(0, 1000);
     if (isBotRequest(userAgent, req.headers)) return { status: 202, body: { accepted: 0, dropped: events.length } };
@@ -250,6 +292,7 @@ export function createCollector(options: CollectorOptions) {
       reply(res, status, body);
     } catch (error) {
       if (error instanceof CollectError) {
+        if (error.retryAfterSeconds) res.setHeader('Retry-After', String(error.retryAfterSeconds));
         return reply(res, error.status, {
           error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
         });

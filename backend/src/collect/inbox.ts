@@ -20,7 +20,7 @@ const PREFIX = 'inbox_';
 /** Chunks written before partitions existed; read first, as the oldest partition. */
 const LEGACY = 'inbox';
 const SLOT_MS = 10_000;
-/** The collector gives up on an inbox insert after this long (and answers 503; the tracker retries). */
+/** The collector gives up on an inbox insert after this long (and answers 503: the event was not accepted). */
 const INSERT_TIMEOUT_MS = 60_000;
 /** A consumed partition is dropped no sooner than this after its slot ended: room for clocks that disagree. */
 const DROP_AFTER_MS = 5 * 60_000;

@@ -37,6 +37,8 @@ const ConfigSchema = z.object({
   RATE_LIMITS: booleanFromEnv.default(true),
   /** Milliseconds an API request may take before it is answered 503 and its work abandoned. */
   REQUEST_DEADLINE_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
+  /** Events one site may send per minute to one backend process (a burst of a minute's worth, then this rate). */
+  COLLECT_SITE_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(60_000),
   AGGREGATOR: booleanFromEnv.default(true),
 });
 
