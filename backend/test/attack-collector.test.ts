@@ -45,7 +45,8 @@ async function startServer(): Promise<void> {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    ...(process.env.PROBE_NO_AGG ? { AGGREGATOR: 'false' } : {}),
+    // The login attack comes from many addresses, named by X-Forwarded-For as a proxy would.
+    TRUST_PROXY_HOPS: '1',
   };
   delete env.NODE_ENV;
   output = '';
@@ -208,6 +209,50 @@ afterAll(async () => {
 afterEach(async () => {
   // Nothing already stored is lost, and the server still answers at once.
   await expectStored(bystander, bystanderSecret, bystanderIds, 5_000);
+});
+
+async function login(ip: string, email: string, password: string): Promise<number> {
+  const res = await fetch(`${origin}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: origin, 'X-Forwarded-For': ip },
+    body: JSON.stringify({ email, password }),
+  });
+  return res.status;
+}
+
+let address = 0;
+const nextAddress = () => `203.0.${Math.floor(++address / 250)}.${(address % 250) + 1}`;
+
+describe('login attacks against a running server', () => {
+  it('when a botnet of 100 addresses guesses one password, then the owner at a new address still logs in after two typos', async () => {
+    const email = `owner-${randomBytes(4).toString('hex')}@example.com`;
+    const password = `correct horse ${randomBytes(4).toString('hex')}`;
+    const signup = await fetch(`${origin}/api/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: origin, 'X-Forwarded-For': nextAddress() },
+      body: JSON.stringify({ email, password, name: 'Owner' }),
+    });
+    expect(signup.status).toBeLessThan(300);
+    const { result: guesses, slowProbes } = await underProbe(async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 100; i += 10) {
+        statuses.push(
+          ...(await Promise.all(Array.from({ length: 10 }, (_, j) => login(nextAddress(), email, `guess ${i + j}`)))),
+        );
+      }
+      return statuses;
+    });
+    expect(guesses.filter((s) => s !== 401)).toEqual([]);
+    expect(slowProbes).toEqual([]);
+    const travelling = nextAddress();
+    expect(await login(travelling, email, 'typo one')).toBe(401);
+    expect(await login(travelling, email, 'typo two')).toBe(401);
+    expect(await login(travelling, email, password)).toBe(200);
+    // Another botnet address is held to its few tries.
+    const bot = nextAddress();
+    for (let i = 0; i < 3; i++) expect(await login(bot, email, `more ${i}`)).toBe(401);
+    expect(await login(bot, email, 'more 3')).toBe(429);
+  }, 120_000);
 });
 
 describe('collector attacks against a running server', () => {
