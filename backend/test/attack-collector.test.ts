@@ -317,6 +317,33 @@ describe('collector attacks against a running server', () => {
     });
   }, 60_000);
 
+  it('when visitors send spreadsheet formulas in titles, names, properties and UTM tags, then the CSV export starts none of those cells with a formula sign', async () => {
+    const event = pageview(site.publicId, {
+      k: 'ev',
+      u: 'https://blog.example.com/csv?utm_source=%3D1%2B1&utm_campaign=%EF%BC%9DSUM(A1)',
+      t: '=HYPERLINK("http://evil.example","click")',
+      n: '＝cmd|calc',
+      p: { a: '@SUM(A1)', b: '+1', c: '－1', d: ' =1+1' },
+    });
+    expect((await collect(event)).status).toBe(202);
+    await expectStored(site, secret, [String(event.i)]);
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const { result: res, slowProbes } = await underProbe(() =>
+      fetch(`${origin}/api/v1/sites/${site.id}/export/events?from=${day(-1)}&to=${day(0)}&format=csv`, {
+        headers: { Authorization: `Bearer ${secret}` },
+      }),
+    );
+    expect(res.status).toBe(200);
+    const csv = await res.text();
+    const row = csv.split('\n').find((line) => line.includes(String(event.i)));
+    expect(row).toBeDefined();
+    expect(row).toContain(`'=HYPERLINK`);
+    expect(row).toContain(`'＝cmd|calc`);
+    // No cell (after a separator, optionally quoted) starts with a formula sign.
+    expect(row!.match(/(?:^|,)"?[\s]*[=+\-@＝＋－＠]/g)).toBeNull();
+    expect(slowProbes).toEqual([]);
+  }, 60_000);
+
   it('when a 1 MB body is sent chunked to the collector or the API, then each answers 413 in the error shape, not a dropped connection', async () => {
     const { result, slowProbes } = await underProbe(() =>
       Promise.all([
