@@ -99,4 +99,21 @@ describe('inbox partitions', () => {
       clock.mockRestore();
     }
   });
+
+  it('when batches continue from what the last read remembered, then every chunk of every partition is consumed once, in order', async () => {
+    const old = Date.now() - 3_600_000;
+    await t.db.collection(partitionAt(old)).insertMany([chunk('/1'), chunk('/2')]);
+    await t.db.collection(partitionAt(old + SLOT_MS)).insertMany([chunk('/3'), chunk('/4')]);
+    await appendSerialised(eventsJson('/5'), 1);
+
+    const consumed: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const batch = await oldestChunks(1);
+      if (batch.length === 0) break;
+      consumed.push(...paths(batch));
+      await deleteChunks(batch);
+    }
+    expect(consumed).toEqual(['/1', '/2', '/3', '/4', '/5']);
+    expect(await names()).not.toContain(partitionAt(old));
+  });
 });

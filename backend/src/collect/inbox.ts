@@ -92,12 +92,14 @@ function parse(doc: InboxDoc, partition: string, lastOfPartition: boolean): Inbo
 export const MAX_BATCH_JSON_BYTES = 8 * 1024 * 1024;
 
 /**
- * What the last read of a partition held beyond the batch it served: the next
- * batch starts there instead of reading the partition again. Only the lease
- * holder consumes chunks; it forgets this whenever another holder may have
- * consumed some since (`forgetReadAhead`).
+ * What the last read of a partition held beyond the batch it served, and the
+ * partitions listed after it: the next batch starts there instead of reading
+ * the partition and listing the collections again (listing costs more the more
+ * collections the database has). Only the lease holder consumes chunks; it
+ * forgets this whenever another holder may have consumed some since
+ * (`forgetReadAhead`).
  */
-let readAhead: { partition: string; docs: InboxDoc[]; readAt: number } | undefined;
+let readAhead: { partition: string; docs: InboxDoc[]; readAt: number; later: string[] } | undefined;
 
 /** Drops the remembered rest of the last partition read. */
 export function forgetReadAhead(): void {
@@ -115,12 +117,12 @@ export async function oldestChunks(maxEvents: number, maxBytes = MAX_BATCH_JSON_
   let total = 0;
   let bytes = 0;
   /** Takes docs read at `readAt` in order until the batch is full; remembers the rest and returns false when it is. */
-  const take = (partition: string, docs: InboxDoc[], readAt: number): boolean => {
+  const take = (partition: string, docs: InboxDoc[], readAt: number, later: string[]): boolean => {
     // Only a read made once no insert could still land in the partition saw all it will ever hold.
     const complete = sealed(partition, readAt);
     for (const [i, doc] of docs.entries()) {
       if (chunks.length > 0 && (total + doc.count > maxEvents || bytes + doc.events.length > maxBytes)) {
-        readAhead = { partition, docs: docs.slice(i), readAt };
+        readAhead = { partition, docs: docs.slice(i), readAt, later };
         return false;
       }
       chunks.push(parse(doc, partition, complete && i === docs.length - 1));
@@ -130,21 +132,32 @@ export async function oldestChunks(maxEvents: number, maxBytes = MAX_BATCH_JSON_
     }
     return true;
   };
+  /** Reads the partitions in order; false once the batch is full. */
+  const readAll = async (names: readonly string[]): Promise<boolean> => {
+    for (const [i, partition] of names.entries()) {
+      const readAt = Date.now();
+      // Chunks taken from the remembered rest are still stored until the batch is committed.
+      const docs = (await partitionCollection(partition).find({}).sort({ _id: 1 }).toArray()).filter(
+        (doc) => !taken.has(doc._id.toHexString()),
+      );
+      if (docs.length === 0) {
+        if (droppable(partition) && !chunks.some((c) => c.partition === partition)) await dropPartition(partition);
+        continue;
+      }
+      if (!take(partition, docs, readAt, names.slice(i + 1))) return false;
+    }
+    return true;
+  };
   const remembered = readAhead;
   readAhead = undefined;
-  if (remembered && !take(remembered.partition, remembered.docs, remembered.readAt)) return chunks;
-  for (const partition of await partitions()) {
-    const readAt = Date.now();
-    // Chunks taken from the remembered rest are still stored until the batch is committed.
-    const docs = (await partitionCollection(partition).find({}).sort({ _id: 1 }).toArray()).filter(
-      (doc) => !taken.has(doc._id.toHexString()),
-    );
-    if (docs.length === 0) {
-      if (droppable(partition) && !chunks.some((c) => c.partition === partition)) await dropPartition(partition);
-      continue;
-    }
-    if (!take(partition, docs, readAt)) return chunks;
+  let visited: string | undefined;
+  if (remembered) {
+    if (!take(remembered.partition, remembered.docs, remembered.readAt, remembered.later)) return chunks;
+    if (!(await readAll(remembered.later))) return chunks;
+    visited = remembered.later.at(-1) ?? remembered.partition;
   }
+  // Partitions up to the last one visited get their late chunks in a later batch.
+  await readAll((await partitions()).filter((p) => visited === undefined || p > visited));
   return chunks;
 }
 
