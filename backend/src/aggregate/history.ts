@@ -96,19 +96,22 @@ async function daysIn(kind: 'events' | 'visits', span: DaySpan | null): Promise<
   return span ? days.filter((d) => d >= span.from && d <= span.to) : days;
 }
 
-function encodeEvents(events: readonly RawEvent[]): string {
-  return JSON.stringify(events.map(({ siteId: _site, ...rest }) => ({ ...rest, ts: rest.ts.getTime() })));
+/** One event as stored in a chunk: without `siteId` (the chunk has it), `ts` in epoch milliseconds. */
+function encodeEvent({ siteId: _site, ...rest }: RawEvent): string {
+  return JSON.stringify({ ...rest, ts: rest.ts.getTime() });
 }
+
+const encodeEvents = (events: readonly RawEvent[]) => `[${events.map(encodeEvent).join(',')}]`;
 
 function decodeChunk(chunk: EventChunkDoc): RawEvent[] {
   return (JSON.parse(chunk.data) as StoredEventJson[]).map((e) => ({ ...e, siteId: chunk.siteId, ts: new Date(e.ts) }));
 }
 
-/** Splits one site-day's events into chunk documents of at most MAX_CHUNK_BYTES each. */
+/** Splits one site-day's events into chunk documents of at most MAX_CHUNK_BYTES each, encoding each event once. */
 function chunksOf(siteId: mongo.ObjectId, batchId: string, events: readonly RawEvent[]): EventChunkDoc[] {
   const docs: EventChunkDoc[] = [];
-  const pending: RawEvent[] = [];
-  let bytes = 0;
+  let pending: Array<{ vid: string; json: string }> = [];
+  let bytes = 2;
   const flush = () => {
     if (pending.length === 0) return;
     docs.push({
@@ -116,15 +119,16 @@ function chunksOf(siteId: mongo.ObjectId, batchId: string, events: readonly RawE
       siteId,
       count: pending.length,
       vids: [...new Set(pending.map((e) => e.vid))],
-      data: encodeEvents(pending),
+      data: `[${pending.map((e) => e.json).join(',')}]`,
     });
-    pending.length = 0;
-    bytes = 0;
+    pending = [];
+    bytes = 2;
   };
   for (const event of events) {
-    const size = Buffer.byteLength(encodeEvents([event]));
+    const json = encodeEvent(event);
+    const size = Buffer.byteLength(json) + 1;
     if (bytes + size > MAX_CHUNK_BYTES) flush();
-    pending.push(event);
+    pending.push({ vid: event.vid, json });
     bytes += size;
   }
   flush();
