@@ -3,7 +3,7 @@ import mongoose, { Types } from 'mongoose';
 import { createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
 import { clearAggregateData } from '../../test/support/events';
 import { historyEvents, historyPartitions } from '../../test/support/history';
-import { MAX_CHUNK_BYTES, appendEvents, readEvents } from './history';
+import { MAX_CHUNK_BYTES, appendEvents, readEvents, readLatestEvents, readRecentEvents } from './history';
 import type { RawEvent } from './model';
 import { applyRetention } from './retention';
 
@@ -144,5 +144,32 @@ describe('history partitions', () => {
     );
     // The emptied day is older than every site's retention: its partition is dropped whole.
     expect(await historyPartitions(t.db)).toEqual(['events_20260530']);
+  });
+
+  it('when realtime reads, then only chunks of the last minutes are decoded, and the newest events come newest first', async () => {
+    const site = await createSite(user, { timezone: 'UTC' });
+    const siteId = new Types.ObjectId(site.id);
+    await appendEvents('old', [
+      event(siteId, 1, '2026-03-10T08:00:00.000Z'),
+      event(siteId, 2, '2026-03-10T08:01:00.000Z'),
+    ]);
+    await appendEvents('new', [
+      event(siteId, 3, '2026-03-10T11:58:00.000Z'),
+      event(siteId, 4, '2026-03-10T11:59:00.000Z'),
+    ]);
+    const day = { from: '2026-03-10', to: '2026-03-10' };
+
+    const recent = await readRecentEvents(siteId, day, new Date('2026-03-10T11:55:00.000Z'));
+    expect(recent.map((e) => e.path)).toEqual(['/p3', '/p4']);
+    const latest = await readLatestEvents(siteId, day, 3, () => true);
+    expect(latest.map((e) => e.path)).toEqual(['/p4', '/p3', '/p2']);
+    const after = await readLatestEvents(
+      siteId,
+      day,
+      50,
+      (e) => e.path !== '/p3',
+      new Date('2026-03-10T11:58:00.000Z'),
+    );
+    expect(after.map((e) => e.path)).toEqual(['/p4']);
   });
 });

@@ -30,6 +30,8 @@ export interface EventChunkDoc {
   _id: string;
   siteId: mongo.ObjectId;
   count: number;
+  /** The newest event's time: realtime reads only chunks of the last minutes. */
+  last: Date;
   /** Visitor ids of the events, for erasure and a visitor's clickstream. */
   vids: string[];
   /** The events as a JSON array, without `siteId`, `ts` in epoch milliseconds. */
@@ -110,7 +112,7 @@ function decodeChunk(chunk: EventChunkDoc): RawEvent[] {
 /** Splits one site-day's events into chunk documents of at most MAX_CHUNK_BYTES each, encoding each event once. */
 function chunksOf(siteId: mongo.ObjectId, batchId: string, events: readonly RawEvent[]): EventChunkDoc[] {
   const docs: EventChunkDoc[] = [];
-  let pending: Array<{ vid: string; json: string }> = [];
+  let pending: Array<{ vid: string; ts: Date; json: string }> = [];
   let bytes = 2;
   const flush = () => {
     if (pending.length === 0) return;
@@ -118,6 +120,7 @@ function chunksOf(siteId: mongo.ObjectId, batchId: string, events: readonly RawE
       _id: `${String(siteId)}:${batchId}:${docs.length}`,
       siteId,
       count: pending.length,
+      last: new Date(Math.max(...pending.map((e) => e.ts.getTime()))),
       vids: [...new Set(pending.map((e) => e.vid))],
       data: `[${pending.map((e) => e.json).join(',')}]`,
     });
@@ -128,7 +131,7 @@ function chunksOf(siteId: mongo.ObjectId, batchId: string, events: readonly RawE
     const json = encodeEvent(event);
     const size = Buffer.byteLength(json) + 1;
     if (bytes + size > MAX_CHUNK_BYTES) flush();
-    pending.push({ vid: event.vid, json });
+    pending.push({ vid: event.vid, ts: event.ts, json });
     bytes += size;
   }
   flush();
@@ -156,7 +159,10 @@ export async function appendEvents(batchId: string, events: readonly RawEvent[])
   await Promise.all(
     [...byDay].map(async ([day, list]) => {
       const collection = eventsOf(day);
-      await ensureIndexes(collection, [{ siteId: 1, vids: 1 }]);
+      await ensureIndexes(collection, [
+        { siteId: 1, vids: 1 },
+        { siteId: 1, last: 1 },
+      ]);
       const docs = [...groupBy(list, (e) => String(e.siteId)).values()].flatMap((siteEvents) =>
         chunksOf(siteEvents[0]!.siteId, batchId, siteEvents),
       );
@@ -207,6 +213,49 @@ export async function readEvents(
     ),
   );
   return perDay.flat().sort(byTimeThenId);
+}
+
+/**
+ * A site's events of the days in `span` stored in chunks whose newest event is
+ * at or after `since` (older events of those chunks included), in time order:
+ * the realtime view reads the last minutes without decoding the whole day.
+ */
+export async function readRecentEvents(siteId: mongo.ObjectId, span: DaySpan, since: Date): Promise<RawEvent[]> {
+  const days = await daysIn('events', span);
+  const perDay = await Promise.all(
+    days.map(async (day) => (await siteChunks(siteId, day, { last: { $gte: since } })).flatMap(decodeChunk)),
+  );
+  return perDay.flat().sort(byTimeThenId);
+}
+
+/**
+ * A site's newest `limit` events of the days in `span` that `keep` accepts,
+ * newest first, from chunks whose newest event is at or after `notBefore` when
+ * given: chunks are read newest first and only until no older chunk can hold
+ * one of them.
+ */
+export async function readLatestEvents(
+  siteId: mongo.ObjectId,
+  span: DaySpan,
+  limit: number,
+  keep: (event: RawEvent) => boolean,
+  notBefore?: Date,
+): Promise<RawEvent[]> {
+  let found: RawEvent[] = [];
+  const cutoff = () => (found.length < limit ? -Infinity : found[limit - 1]!.ts.getTime());
+  for (const day of (await daysIn('events', span)).reverse()) {
+    const chunks = await eventsOf(day)
+      .find(notBefore ? { siteId, last: { $gte: notBefore } } : { siteId }, {
+        ...deadlineOptions(),
+        sort: { last: -1 },
+      })
+      .toArray();
+    for (const chunk of chunks) {
+      if (chunk.last.getTime() < cutoff()) break;
+      found = [...found, ...decodeChunk(chunk).filter(keep)].sort((a, b) => byTimeThenId(b, a)).slice(0, limit);
+    }
+  }
+  return found;
 }
 
 const byTimeThenId = (a: RawEvent, b: RawEvent) =>
@@ -278,7 +327,13 @@ export async function eraseVisitorsFromHistory(siteId: mongo.ObjectId, vids: rea
       else {
         await eventsOf(day).replaceOne(
           { _id: chunk._id },
-          { ...chunk, count: kept.length, vids: chunk.vids.filter((v) => !erased.has(v)), data: encodeEvents(kept) },
+          {
+            ...chunk,
+            count: kept.length,
+            last: new Date(Math.max(...kept.map((e) => e.ts.getTime()))),
+            vids: chunk.vids.filter((v) => !erased.has(v)),
+            data: encodeEvents(kept),
+          },
         );
       }
     }

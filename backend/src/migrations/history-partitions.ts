@@ -31,7 +31,7 @@ async function insertIgnoringDuplicates(collection: mongo.Collection, docs: mong
 /**
  * Moves stored events and closed visits into the day-partitioned history
  * (decision 0006, format as of this migration): events become chunks of up to
- * 2,000 per site and day in `events_<yyyymmdd>`, visits go to `visits_<yyyymmdd>`
+ * 2,000 per site and day in `events_<yyyymmdd>` (with their newest event's time), visits go to `visits_<yyyymmdd>`
  * of their start day, and `events` and `visits` are dropped. Safe to run again:
  * a rerun first deletes the chunks an interrupted run migrated (their ids say
  * so), and visits keep their ids.
@@ -55,6 +55,7 @@ export const historyPartitions: Migration = {
           _id: `${String(first.siteId)}:${MIGRATED}-${chunkNo}:0`,
           siteId: first.siteId,
           count: events.length,
+          last: new Date(Math.max(...events.map((e) => e.ts.getTime()))),
           vids: [...new Set(events.map((e) => e.vid))],
           data: JSON.stringify(events.map(({ siteId: _site, ...rest }) => ({ ...rest, ts: rest.ts.getTime() }))),
         } as mongo.Document);

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 
 import { DateTime } from 'luxon';
 
-import { readEvents } from '../aggregate/history';
+import { readLatestEvents, readRecentEvents } from '../aggregate/history';
 import type { RawEvent } from '../aggregate/model';
 import { findVisits, getVisitorClickstream, summariseVisitors, type VisitorSummary } from '../aggregate/service';
 import { AppError } from '../lib/errors';
@@ -38,17 +38,17 @@ function eventView(e: RawEvent) {
 
 /**
  * Visitors active in the last five minutes, their current pages, and the newest
- * events (up to 50, of the last two site-local days). Reads stored events, so
- * hits show up once the aggregator stored them, within seconds.
+ * events (up to 50, of the site's today and yesterday). Reads stored events, so
+ * hits show up once the aggregator stored them, within seconds; only the chunks
+ * of the last minutes, or the newest ones, are decoded.
  * `after` is the cursor of a previous answer: only newer events are returned.
  */
 export async function realtime(siteId: Types.ObjectId, zone: string, after: string | undefined, now = new Date()) {
   const since = new Date(now.getTime() - REALTIME_WINDOW_MS);
   const today = DateTime.fromJSDate(now, { zone });
-  // Events are stored by site-local day; two days cover the window and the 50 newest but for a quiet site.
+  // Events are stored by site-local day: the window may start yesterday, and a quiet site's newest events too.
   const days = { from: today.minus({ days: 1 }).toISODate()!, to: today.toISODate()! };
-  const stored = await readEvents(siteId, days);
-  const recent = stored.filter((e) => e.ts >= since);
+  const recent = (await readRecentEvents(siteId, days, since)).filter((e) => e.ts >= since);
   const currentPage = new Map<string, string>();
   for (const e of recent) if (e.kind === 'pv') currentPage.set(e.vid, e.path);
   for (const e of recent) if (!currentPage.has(e.vid)) currentPage.set(e.vid, e.path);
@@ -56,13 +56,15 @@ export async function realtime(siteId: Types.ObjectId, zone: string, after: stri
   for (const path of currentPage.values()) pages.set(path, (pages.get(path) ?? 0) + 1);
 
   let newer = (_e: RawEvent) => true;
+  let notBefore: Date | undefined;
   if (after) {
     const [ms, ...rest] = after.split(':');
     const afterTs = Number(ms);
     const afterId = rest.join(':');
     newer = (e) => e.ts.getTime() > afterTs || (e.ts.getTime() === afterTs && e._id > afterId);
+    notBefore = new Date(afterTs);
   }
-  const latest = stored.filter(newer).slice(-50).reverse();
+  const latest = await readLatestEvents(siteId, days, 50, newer, notBefore);
   const newest = latest[0];
   return {
     visitorsNow: currentPage.size,
