@@ -67,10 +67,20 @@ export function Dashboard() {
   // A refresh (site added, renamed, logged out) keeps the last answer on screen, so the page
   // stays mounted and its notices ("Site saved.") survive.
   const last = useRef<Session | null>(null);
-  if (session.status === 'success') last.current = session.data;
-  const refresh = () => setVersion((v) => v + 1);
+  // The newest version asked for, and the first one whose answer may be shown: after a logout,
+  // an answer fetched before it must not sign the person back in. React can render ahead of the
+  // refresh (the hash change to #/login is a discrete event, the refresh is not) with the old
+  // answer still current, which showed "Your sites" again and had it fetch without a session.
+  const requested = useRef(0);
+  const shownFrom = useRef(0);
+  if (session.status === 'success' && version >= shownFrom.current) last.current = session.data;
+  const refresh = () => {
+    requested.current += 1;
+    setVersion(requested.current);
+  };
   const signedOut = () => {
     last.current = { type: 'anonymous' };
+    shownFrom.current = requested.current + 1;
     go({ name: 'login' });
     refresh();
   };
