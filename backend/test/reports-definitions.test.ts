@@ -233,3 +233,125 @@ describe('a filter selects visits; goals and funnels see the whole of each', () 
     expect(rows).toMatchObject([{ key: '', visits: 3, conversions: 2, conversionRate: 66.7 }]);
   });
 });
+
+describe('a visit across midnight', () => {
+  /** A breakdown's rows as key → the counters that add up to the overview. */
+  async function rowsOf(
+    site: Awaited<ReturnType<typeof newSite>>,
+    dim: string,
+    range: { from: string; to: string },
+    filters: readonly string[],
+  ) {
+    const { rows } = await site.get(`/stats/breakdown/${dim}`, { ...range, limit: 100 }, filters);
+    return Object.fromEntries(
+      (rows as Array<{ key: string; visits: number; visitors: number; pageviews: number; events: number }>).map((r) => [
+        r.key,
+        { visits: r.visits, visitors: r.visitors, pageviews: r.pageviews, events: r.events },
+      ]),
+    );
+  }
+
+  it.each(ENGINES)(
+    'when a visit goes on after midnight, then its later hits count on their own day, in totals and source rows alike (%s)',
+    async (_engine, filters) => {
+      const site = await newSite('UTC');
+      await insertEvents(site.id, [
+        // A newsletter reader from 23:50 to 00:20: a visit of the 9th with a pageview and an event on the 10th.
+        { ts: '2026-03-09T23:50:00Z', vid: 'f:night', path: '/posts/late', source: 'Newsletter' },
+        { ts: '2026-03-10T00:10:00Z', vid: 'f:night', path: '/posts/next' },
+        { ts: '2026-03-10T00:20:00Z', vid: 'f:night', kind: 'ev', name: 'share', path: '/posts/next' },
+        // A direct visit in the afternoon of the 10th.
+        { ts: '2026-03-10T15:00:00Z', vid: 'f:day', path: '/', source: 'Direct' },
+      ]);
+      await processPendingEvents();
+
+      const cases = [
+        {
+          range: { from: '2026-03-09', to: '2026-03-09' },
+          overview: { visits: 1, visitors: 1, pageviews: 1, events: 0 },
+          sources: { Newsletter: { visits: 1, visitors: 1, pageviews: 1, events: 0 } },
+        },
+        {
+          // The visit belongs to the 9th; its visitor, pageview and event of the 10th to the 10th.
+          range: { from: '2026-03-10', to: '2026-03-10' },
+          overview: { visits: 1, visitors: 2, pageviews: 2, events: 1 },
+          sources: {
+            Newsletter: { visits: 0, visitors: 1, pageviews: 1, events: 1 },
+            Direct: { visits: 1, visitors: 1, pageviews: 1, events: 0 },
+          },
+        },
+        {
+          // Rows count a visitor once per day: the reader is a visitor of both days.
+          range: { from: '2026-03-09', to: '2026-03-10' },
+          overview: { visits: 2, visitors: 2, pageviews: 3, events: 1 },
+          sources: {
+            Newsletter: { visits: 1, visitors: 2, pageviews: 2, events: 1 },
+            Direct: { visits: 1, visitors: 1, pageviews: 1, events: 0 },
+          },
+        },
+      ];
+      for (const { range, overview, sources } of cases) {
+        const got = await site.get('/stats/overview', { ...range, compare: 'none' }, filters);
+        expect({ range, ...got.metrics }).toMatchObject({ range, ...overview });
+        expect({ range, sources: await rowsOf(site, 'source', range, filters) }).toEqual({ range, sources });
+      }
+
+      const series = await site.get(
+        '/stats/timeseries',
+        { from: '2026-03-09', to: '2026-03-10', interval: 'day' },
+        filters,
+      );
+      expect(
+        (series.points as Array<Record<string, unknown>>).map(({ period, visits, visitors, pageviews, events }) => ({
+          period,
+          visits,
+          visitors,
+          pageviews,
+          events,
+        })),
+      ).toEqual([
+        { period: '2026-03-09', visits: 1, visitors: 1, pageviews: 1, events: 0 },
+        { period: '2026-03-10', visits: 1, visitors: 2, pageviews: 2, events: 1 },
+      ]);
+    },
+  );
+
+  it('when a filter selects a visit from the day before, then its hits of the range count, as in its source row', async () => {
+    const site = await newSite('UTC');
+    await insertEvents(site.id, [
+      { ts: '2026-03-11T23:50:00Z', vid: 'f:night', path: '/posts/late', source: 'Newsletter' },
+      { ts: '2026-03-12T00:10:00Z', vid: 'f:night', path: '/posts/next' },
+      { ts: '2026-03-12T15:00:00Z', vid: 'f:day', path: '/', source: 'Direct' },
+    ]);
+    await processPendingEvents();
+
+    const range = { from: '2026-03-12', to: '2026-03-12' };
+    const newsletter = await site.get('/stats/overview', { ...range, compare: 'none' }, ['source:is:Newsletter']);
+    expect(newsletter.metrics).toMatchObject({ visits: 0, visitors: 1, pageviews: 1 });
+    const pages = await rowsOf(site, 'page', range, ['source:is:Newsletter']);
+    expect(pages).toEqual({ '/posts/next': { visits: 0, visitors: 1, pageviews: 1, events: 0 } });
+  });
+
+  it.each(ENGINES)(
+    'when a first-party visit lasts more than a day, then its hits still count on their own day (%s)',
+    async (_engine, filters) => {
+      const site = await newSite('UTC');
+      // A kiosk reloading every 20 minutes from 20:00 on the 13th to 01:00 on the 15th: one visit of the 13th.
+      const reloads = Array.from({ length: 88 }, (_x, i) => ({
+        ts: at('2026-03-13T20:00:00.000Z', 20 * i),
+        vid: 'f:kiosk',
+        path: '/board',
+        source: 'Kiosk',
+      }));
+      await insertEvents(site.id, reloads);
+      await processPendingEvents();
+
+      const range = { from: '2026-03-15', to: '2026-03-15' };
+      const overview = await site.get('/stats/overview', { ...range, compare: 'none' }, filters);
+      expect(overview.metrics).toMatchObject({ visits: 0, visitors: 1, pageviews: 4 });
+      expect(await rowsOf(site, 'source', range, filters)).toEqual({
+        Kiosk: { visits: 0, visitors: 1, pageviews: 4, events: 0 },
+      });
+    },
+  );
+});

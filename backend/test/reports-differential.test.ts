@@ -325,13 +325,13 @@ async function checkCase(d: Deployment, c: Case): Promise<string[]> {
     const tag = (what: string) => `${mode.name} ${what}`;
 
     const ov = await get(`/stats/overview?${query({ from: c.from, to: c.to, compare: 'none' }, mode.params)}`);
-    const wantOv = overview(world, c.site, daySet, mode.filters, mode.engine);
+    const wantOv = overview(world, c.site, daySet, mode.filters);
     if (mode.filters.length > 0 && wantOv.visits > 0) stats.selective += 1;
     problems.push(...diff(tag('overview'), ov.metrics, wantOv, Object.keys(wantOv), estimate));
 
     for (const interval of c.intervals) {
       const res = await get(`/stats/timeseries?${query({ from: c.from, to: c.to, interval }, mode.params)}`);
-      const want = series(world, c.site, days, mode.filters, mode.engine, interval);
+      const want = series(world, c.site, days, mode.filters, interval);
       const got = new Map<number, Record<string, unknown>>(
         (res.points as Array<{ period: string }>).map((p) => [periodStart(p.period, interval, world, c.site), p]),
       );
@@ -352,14 +352,8 @@ async function checkCase(d: Deployment, c: Case): Promise<string[]> {
 
     for (const dim of c.dims) {
       const res = await get(`/stats/breakdown/${dim}?${query({ from: c.from, to: c.to, limit: 1000 }, mode.params)}`);
-      problems.push(
-        ...diffRows(
-          tag(`breakdown ${dim}`),
-          res.rows,
-          breakdown(world, c.site, daySet, mode.filters, mode.engine, dim),
-          [...METRICS, 'share'],
-        ),
-      );
+      const want = breakdown(world, c.site, daySet, mode.filters, dim);
+      problems.push(...diffRows(tag(`breakdown ${dim}`), res.rows, want, [...METRICS, 'share']));
     }
 
     const goal = goals[c.goalBreakdown.goal]!;
@@ -371,14 +365,14 @@ async function checkCase(d: Deployment, c: Case): Promise<string[]> {
       ...diffRows(
         tag(`breakdown ${gdim} goal ${c.goalBreakdown.goal}`),
         res.rows,
-        breakdown(world, c.site, daySet, mode.filters, mode.engine, gdim, goal.id),
+        breakdown(world, c.site, daySet, mode.filters, gdim, goal.id),
         ['conversions'],
       ),
     );
 
     for (const [i, f] of world.funnels[c.site]!.entries()) {
       const report = await get(`/funnels/${f.id}/report?${query({ from: c.from, to: c.to }, mode.params)}`);
-      const want = funnel(world, c.site, daySet, mode.filters, mode.engine, f.steps);
+      const want = funnel(world, c.site, daySet, mode.filters, f.steps);
       want.forEach((step, s) =>
         problems.push(...diff(tag(`funnel ${i} step ${s + 1}`), report.steps[s], step, Object.keys(step))),
       );

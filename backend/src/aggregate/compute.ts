@@ -303,6 +303,12 @@ export function computeBatch(
       }
       if (countVisitor(siteId, day, event.vid, `h|${hour}`)) rollups.add(siteId, day, hourRow(hour), 'visitors', 1);
     }
+    // Pageviews and custom events count on their own day in the rows of their visit's
+    // attributes too, so a hit after midnight makes its visitor one of that day's for
+    // those keys; the visit itself stays on its first day (docs/metrics.md).
+    if ((event.kind === 'pv' || event.kind === 'ev') && day !== visit.day) {
+      for (const [dim, keyOf] of VISIT_DIMS) uniqueDaily(siteId, day, event.vid, dim, keyOf(visit));
+    }
 
     switch (event.kind) {
       case 'pv': {
@@ -319,8 +325,7 @@ export function computeBatch(
         rollups.add(siteId, day, keyRow('page', event.path), 'pageviews', 1);
         rollups.add(siteId, day, keyRow('page', event.path), 'notFound', nf);
         uniqueDaily(siteId, day, event.vid, 'page', event.path);
-        for (const [dim, keyOf] of VISIT_DIMS)
-          rollups.add(siteId, visit.day, keyRow(dim, keyOf(visit)), 'pageviews', 1);
+        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, day, keyRow(dim, keyOf(visit)), 'pageviews', 1);
         break;
       }
       case 'ev': {
@@ -334,7 +339,7 @@ export function computeBatch(
           rollups.add(siteId, day, keyRow('event_prop', key), 'events', 1);
           uniqueDaily(siteId, day, event.vid, 'event_prop', key);
         }
-        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, visit.day, keyRow(dim, keyOf(visit)), 'events', 1);
+        for (const [dim, keyOf] of VISIT_DIMS) rollups.add(siteId, day, keyRow(dim, keyOf(visit)), 'events', 1);
         break;
       }
       case 'en': {

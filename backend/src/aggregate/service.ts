@@ -1,5 +1,6 @@
 import mongoose, { type mongo } from 'mongoose';
 
+import { checkDeadline } from '../lib/deadline';
 import { readEvents, readVisits, type DaySpan } from './history';
 import type { RawEvent, VisitDoc } from './model';
 import { readOpenVisits } from './state-store';
@@ -51,6 +52,37 @@ export async function findVisits(siteId: string | mongo.ObjectId, query: VisitQu
   const ids = new Set(closed.map((v) => v._id));
   return [...closed, ...open.filter((v) => keep(v) && !ids.has(v._id))].sort(byStart);
 }
+
+/**
+ * The visits with these ids that started before `day`, at most `maxDays` days
+ * before it: open ones from the aggregator's state, closed ones from the
+ * partitions of their start days, read one day at a time going back and only
+ * while some are still missing. For the hits of a range whose visits started
+ * before it (a filtered report): usually the day before, once per report.
+ */
+export async function findEarlierVisits(
+  siteId: string | mongo.ObjectId,
+  ids: ReadonlySet<string>,
+  day: string,
+  maxDays: number,
+): Promise<VisitDoc[]> {
+  const site = oid(siteId);
+  const wanted = new Set(ids);
+  const found: VisitDoc[] = [];
+  const take = (visits: readonly VisitDoc[]) => {
+    for (const visit of visits) if (visit.day < day && wanted.delete(visit._id)) found.push(visit);
+  };
+  if (wanted.size > 0) take(await readOpenVisits(site));
+  for (let back = 1; back <= maxDays && wanted.size > 0; back += 1) {
+    checkDeadline();
+    const earlier = previousDay(day, back);
+    take(await readVisits(site, { from: earlier, to: earlier }, { _id: { $in: [...wanted] } }));
+  }
+  return found.sort(byStart);
+}
+
+const previousDay = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
 
 /** Every visit of a site, closed or open (export, tests). */
 export const allVisits = (siteId: string | mongo.ObjectId) => findVisits(siteId);

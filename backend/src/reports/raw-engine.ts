@@ -3,7 +3,7 @@ import type { mongo } from 'mongoose';
 import { readEvents } from '../aggregate/history';
 import type { RawEvent, VisitDoc } from '../aggregate/model';
 import { cutKey } from '../aggregate/limits';
-import { findVisits } from '../aggregate/service';
+import { findEarlierVisits, findVisits } from '../aggregate/service';
 import { PROP_SEPARATOR, VISIT_KEY, type BreakdownDimension } from './dimensions';
 import { matches, type Filter } from './filters';
 import type { GoalMatcher } from './goals';
@@ -51,18 +51,31 @@ type VisitRow = Pick<
 type EventRow = Pick<RawEvent, '_id' | 'ts' | 'vid' | 'day' | 'hour' | 'kind' | 'path' | 'name' | 'props' | 'visitId'>;
 
 export interface RawSelection {
+  /** Selected visits that started in the range: what visits, bounces, duration, entry and exit pages count. */
   visits: VisitRow[];
-  /** Pageviews and custom events of the selected visits inside the range; a page filter keeps its pages' views only. */
+  /** Selected visits that started before the range and went on into it: only their hits count here. */
+  earlier: VisitRow[];
+  /** Pageviews and custom events of all selected visits inside the range; a page filter keeps its pages' views only. */
   events: EventRow[];
-  /** All pageviews and custom events of the selected visits inside the range: what goals and funnels are evaluated on. */
+  /** All pageviews and custom events inside the range of the selected visits that started in it: what goals and funnels are evaluated on. */
   visitEvents: EventRow[];
 }
 
 /**
- * The visits that started in the range and pass every filter, with their
- * pageviews and events. A page filter selects the visits that viewed a matching
- * page and narrows the counted pageviews to those pages; goals and funnels still
- * see the whole visit (`visitEvents`, docs/metrics.md).
+ * How far before a range the raw engine looks for the visits of the range's hits:
+ * a visit longer than this (first-party ids only; cookieless ids change daily) has
+ * its hits in the range counted by unfiltered reports only (docs/metrics.md).
+ */
+export const VISIT_LOOKBACK_DAYS = 31;
+
+/**
+ * The visits that pass every filter, with their pageviews and events of the
+ * range (docs/metrics.md): a pageview or event belongs to its own day, a visit to
+ * the day it started. So the visits that started in the range count as visits,
+ * and those that started earlier and went on into it (usually from the evening
+ * before) are selected too, for their hits of the range. A page filter selects
+ * the visits that viewed a matching page and narrows the counted pageviews to
+ * those pages; goals and funnels still see the whole visit (`visitEvents`).
  */
 export async function selectRaw(
   siteId: mongo.ObjectId,
@@ -70,10 +83,16 @@ export async function selectRaw(
   filters: Filter[],
   goals: Map<string, GoalMatcher>,
 ): Promise<RawSelection> {
-  const [visits, events] = await Promise.all([
+  const [started, events] = await Promise.all([
     findVisits(siteId, { days: range }) as Promise<VisitRow[]>,
     readEvents(siteId, range, (e) => e.kind === 'pv' || e.kind === 'ev') as Promise<EventRow[]>,
   ]);
+  // Hits whose visit started before the range: its visit is read from the days before, only those visits.
+  const known = new Set(started.map((v) => v._id));
+  const missing = new Set(events.map((e) => e.visitId).filter((id) => id !== '' && !known.has(id)));
+  const visits = missing.size
+    ? [...((await findEarlierVisits(siteId, missing, range.from, VISIT_LOOKBACK_DAYS)) as VisitRow[]), ...started]
+    : started;
 
   const eventsByVisit = new Map<string, EventRow[]>();
   for (const event of events) {
@@ -106,9 +125,17 @@ export async function selectRaw(
 
   const pageFilters = eventFilters.filter((f) => f.dim === 'page' && f.op !== 'is_not');
   const keptIds = new Set(keep.map((v) => v._id));
-  const visitEvents = events.filter((e) => keptIds.has(e.visitId));
-  const keptEvents = visitEvents.filter((e) => e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path)));
-  return { visits: keep, events: keptEvents, visitEvents };
+  const keptEvents = events.filter(
+    (e) => keptIds.has(e.visitId) && (e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path))),
+  );
+  const inRange = keep.filter((v) => v.day >= range.from);
+  const inRangeIds = new Set(inRange.map((v) => v._id));
+  return {
+    visits: inRange,
+    earlier: keep.filter((v) => v.day < range.from),
+    events: keptEvents,
+    visitEvents: events.filter((e) => inRangeIds.has(e.visitId)),
+  };
 }
 
 /** The keys an event has under a page-level dimension, cut as the rollups cut them (aggregate/limits.ts). */
@@ -179,7 +206,7 @@ export function rawBreakdown(selection: RawSelection, dim: BreakdownDimension): 
   };
   const visitKey = VISIT_KEY[dim];
   if (visitKey) {
-    const visitsById = new Map(selection.visits.map((v) => [v._id, v]));
+    const visitsById = new Map([...selection.earlier, ...selection.visits].map((v) => [v._id, v]));
     const entryOrExit = dim === 'entry_page' || dim === 'exit_page';
     for (const visit of selection.visits) {
       // A visit without a pageview has no entry or exit page, and the rollups give it no row.
@@ -189,12 +216,15 @@ export function rawBreakdown(selection: RawSelection, dim: BreakdownDimension): 
       r.seen.add(`${visit.day}|${visit.vid}`);
     }
     // Like the rollups, pageviews and events belong to the acquisition and device
-    // dimensions of their visit, not to its entry or exit page.
+    // dimensions of their visit, not to its entry or exit page, on their own day:
+    // their visitor is one of that day's for the key, whenever the visit started.
     if (!entryOrExit) {
       for (const event of selection.events) {
         const visit = visitsById.get(event.visitId);
         if (!visit) continue;
-        addCounters(row(cutKey(visitKey(visit))), event.kind === 'pv' ? { pageviews: 1 } : { events: 1 });
+        const r = row(cutKey(visitKey(visit)));
+        addCounters(r, event.kind === 'pv' ? { pageviews: 1 } : { events: 1 });
+        r.seen.add(`${event.day}|${event.vid}`);
       }
     }
   } else {

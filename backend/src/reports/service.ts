@@ -171,6 +171,8 @@ export async function breakdownRows(
     const perKey = rawBreakdown(
       {
         visits: selection.visits.filter((v) => converted.has(v._id)),
+        // Conversions are visits, counted on the day they started: visits from before the range have none here.
+        earlier: [],
         events: selection.events.filter((e) => converted.has(e.visitId)),
         visitEvents: selection.visitEvents.filter((e) => converted.has(e.visitId)),
       },

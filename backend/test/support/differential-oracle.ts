@@ -250,39 +250,34 @@ function goalMatches(goal: GoalSpec, e: OEvent): boolean {
   );
 }
 
+/** Which engine answers: the rollups without a filter, the raw engine with one. Both follow one definition. */
 export type Engine = 'rollups' | 'raw';
 
 export interface Selection {
+  /** Selected visits that started in the range: visits, bounces, duration, entry and exit pages, conversions. */
   visits: OVisit[];
-  /** Pageviews and custom events counted in totals, series, page and event rows. */
+  /**
+   * Pageviews and custom events of the range of every selected visit, also of one that
+   * started before the range; a page filter narrows the pageviews to its pages.
+   */
   events: OEvent[];
-  /** The hits counted in rows of visit attributes (source, country…). */
-  visitHits: OEvent[];
 }
 
 const inRangeHits = (v: OVisit, days: Set<string>) => v.hits.filter((e) => days.has(e.day));
 
 /**
- * What a report counts (docs/metrics.md). Both engines count the visits that started
- * in the range (and pass every filter). The rollups (no filter) count every pageview
- * and custom event of the range; the raw engine (any filter) the in-range hits of
- * the selected visits, a page filter narrowing pageviews to the pages it matches.
- *
- * Rows of visit attributes: the rollups count all hits of the visits that started in
- * the range, the raw engine only their hits inside it. The two differ for a visit
- * crossing the range's edge: issue 12 report, "hits of visits across the range edge".
+ * What a report counts (docs/metrics.md), in both engines: a pageview or custom event
+ * belongs to its own local day, a visit to the day it started. A filter selects visits
+ * (judged on their hits in the range): those that started in the range count as
+ * visits, and their hits in the range count, as do the hits in the range of selected
+ * visits that started before it. Without a filter every visit is selected.
  */
-export function select(world: World, site: number, days: Set<string>, filters: Filter[], engine: Engine): Selection {
-  const inRange = world.visits.filter((v) => v.site === site && days.has(v.day));
-  if (engine === 'rollups') {
-    return {
-      visits: inRange,
-      events: world.events.filter((e) => e.site === site && (e.kind === 'pv' || e.kind === 'ev') && days.has(e.day)),
-      visitHits: inRange.flatMap((v) => v.hits),
-    };
-  }
+export function select(world: World, site: number, days: Set<string>, filters: Filter[]): Selection {
+  const candidates = world.visits.filter(
+    (v) => v.site === site && (days.has(v.day) || v.hits.some((e) => days.has(e.day))),
+  );
   const goals = world.goals[site]!;
-  const visits = inRange.filter((v) => {
+  const selected = candidates.filter((v) => {
     const own = inRangeHits(v, days);
     return filters.every((f) => {
       if (f.dim === 'goal') {
@@ -296,10 +291,10 @@ export function select(world: World, site: number, days: Set<string>, filters: F
     });
   });
   const pageFilters = filters.filter((f) => f.dim === 'page' && f.op !== 'is_not');
-  const events = visits.flatMap((v) =>
+  const events = selected.flatMap((v) =>
     inRangeHits(v, days).filter((e) => e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path))),
   );
-  return { visits, events, visitHits: events };
+  return { visits: selected.filter((v) => days.has(v.day)), events };
 }
 
 export interface Counts {
@@ -345,8 +340,8 @@ function converted(sel: Selection, days: Set<string>, goals: GoalSpec[]): Set<OV
   return new Set(sel.visits.filter((v) => inRangeHits(v, days).some((e) => goals.some((g) => goalMatches(g, e)))));
 }
 
-export function overview(world: World, site: number, days: Set<string>, filters: Filter[], engine: Engine) {
-  const sel = select(world, site, days, filters, engine);
+export function overview(world: World, site: number, days: Set<string>, filters: Filter[]) {
+  const sel = select(world, site, days, filters);
   const metrics = metricsOf(countOf(sel.visits, sel.events));
   const goals = world.goals[site]!;
   const conversions = goals.length ? converted(sel, days, goals).size : 0;
@@ -359,11 +354,10 @@ export function series(
   site: number,
   days: string[],
   filters: Filter[],
-  engine: Engine,
   interval: 'hour' | 'day' | 'week' | 'month',
 ): Map<number, Metrics & { days: number }> {
   const zone = world.traffic.sites[site]!.zone;
-  const sel = select(world, site, new Set(days), filters, engine);
+  const sel = select(world, site, new Set(days), filters);
   const bucketOfDay = (day: string) => {
     const d = DateTime.fromISO(day, { zone });
     return (interval === 'day' ? d : interval === 'week' ? d.startOf('week') : d.startOf('month')).toMillis();
@@ -409,21 +403,21 @@ export interface Row extends Metrics {
 }
 
 /**
- * Breakdown rows. Visit dimensions count visits by the visit's key; their pageviews
- * and events are the counted hits of those visits. Entry and exit pages count the
- * visits that have one (no "" row). Pages and events count hits by their own key.
- * Visitors of a row: each visitor once per day and key, summed over the days.
+ * Breakdown rows. Visit dimensions count visits by the visit's key, and the counted
+ * hits (pageviews, events) by their visit's key on their own day. Entry and exit pages
+ * count the visits that have one (no "" row). Pages and events count hits by their own
+ * key. Visitors of a row: each visitor once per day and key (a visit's start day and
+ * the days of its counted hits), summed over the days.
  */
 export function breakdown(
   world: World,
   site: number,
   days: Set<string>,
   filters: Filter[],
-  engine: Engine,
   dim: string,
   goalId?: string,
 ): Map<string, Row> {
-  const sel = select(world, site, days, filters, engine);
+  const sel = select(world, site, days, filters);
   const rowsOf = (s: Selection) => {
     const rows = new Map<string, Counts & { seen: Set<string> }>();
     const row = (key: string) => {
@@ -436,7 +430,6 @@ export function breakdown(
     };
     const isVisitDim = dim === 'entry_page' || dim === 'exit_page' || VISIT_KEY[dim] !== undefined;
     if (isVisitDim) {
-      const selected = new Set(s.visits);
       for (const v of s.visits) {
         const key = visitKeyOf(dim, v)!;
         if ((dim === 'entry_page' || dim === 'exit_page') && key === '') continue;
@@ -447,9 +440,10 @@ export function breakdown(
         r.seen.add(`${v.day}|${v.vid}`);
       }
       if (dim !== 'entry_page' && dim !== 'exit_page') {
-        for (const e of s.visitHits) {
-          if (!e.visit || !selected.has(e.visit)) continue;
-          row(visitKeyOf(dim, e.visit)!)[e.kind === 'pv' ? 'pageviews' : 'events'] += 1;
+        for (const e of s.events) {
+          const r = row(visitKeyOf(dim, e.visit!)!);
+          r[e.kind === 'pv' ? 'pageviews' : 'events'] += 1;
+          r.seen.add(`${e.day}|${e.vid}`);
         }
       }
     } else {
@@ -474,7 +468,7 @@ export function breakdown(
     const convEvents = sel.visits.filter((v) => conv.has(v)).flatMap((v) => inRangeHits(v, days));
     const pageFilters = filters.filter((f) => f.dim === 'page' && f.op !== 'is_not');
     const counted = convEvents.filter((e) => e.kind !== 'pv' || pageFilters.every((f) => matches(f, e.path)));
-    const per = rowsOf({ visits: [...conv], events: counted, visitHits: counted });
+    const per = rowsOf({ visits: [...conv], events: counted });
     for (const row of out.values()) {
       const c = per.get(row.key);
       row.conversions = c ? c.visits || c.visitors : 0;
@@ -484,15 +478,8 @@ export function breakdown(
 }
 
 /** Funnel steps: a selected visit reaches step n when its hits, in order, complete steps 1..n. */
-export function funnel(
-  world: World,
-  site: number,
-  days: Set<string>,
-  filters: Filter[],
-  engine: Engine,
-  steps: string[],
-) {
-  const sel = select(world, site, days, filters, engine);
+export function funnel(world: World, site: number, days: Set<string>, filters: Filter[], steps: string[]) {
+  const sel = select(world, site, days, filters);
   const goals = steps.map((id) => world.goals[site]!.find((g) => g.id === id)!);
   const reached = steps.map(() => 0);
   for (const v of sel.visits) {
