@@ -35,6 +35,8 @@ const go = (route: Route) => {
   window.location.hash = routeHash(route);
 };
 
+const isAuthPage = (hash: string) => ['login', 'signup'].includes(parseHash(hash).name);
+
 function SiteReport({ site }: { site: Site }) {
   const source = useMemo(() => createStandaloneSource({ siteId: site.id }), [site.id]);
   return (
@@ -73,6 +75,9 @@ export function Dashboard() {
   // answer still current, which showed "Your sites" again and had it fetch without a session.
   const requested = useRef(0);
   const shownFrom = useRef(0);
+  // The page a signed-out person asked for (a deep link); logging in, even after a detour through
+  // the sign-up form, lands there instead of on the sites list.
+  const wanted = useRef('');
   if (session.status === 'success' && version >= shownFrom.current) last.current = session.data;
   const refresh = () => {
     requested.current += 1;
@@ -81,6 +86,7 @@ export function Dashboard() {
   const signedOut = () => {
     last.current = { type: 'anonymous' };
     shownFrom.current = requested.current + 1;
+    wanted.current = '';
     go({ name: 'login' });
     refresh();
   };
@@ -104,12 +110,18 @@ export function Dashboard() {
     );
   }
   if (me.type !== 'session') {
+    // Read from the location, not the route: a logout has set #/login before the route state follows.
+    if (!isAuthPage(window.location.hash)) wanted.current = window.location.hash;
     return (
       <main className="clickpath-dashboard__main">
         <AuthForm
           mode={route.name === 'signup' ? 'signup' : 'login'}
           onDone={() => {
-            go({ name: 'sites' });
+            if (isAuthPage(window.location.hash)) {
+              if (wanted.current) window.location.hash = wanted.current;
+              else go({ name: 'sites' });
+            }
+            wanted.current = '';
             refresh();
           }}
         />

@@ -64,9 +64,10 @@ export const api = {
     call<ApiKeyWithSecret>(`${site(id)}/keys/${encodeURIComponent(keyId)}/rotate`, 'POST'),
 };
 
-/** `#/sites/abc/settings` → a Route; anything unknown is the sites list. */
+/** `#/sites/abc/settings` → a Route; anything unknown is the sites list. The query (`?view=…`) is the report's. */
 export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const path = hash.replace(/^#\/?/, '').split('?')[0] ?? '';
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const [first, id, sub] = parts;
   if (first === 'login') return { name: 'login' };
   if (first === 'signup') return { name: 'signup' };

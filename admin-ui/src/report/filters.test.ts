@@ -1,4 +1,13 @@
-import { addFilter, parseFilter, parseUrlState, removeFilter, serializeFilter, serializeUrlState } from './filters';
+import {
+  addFilter,
+  parseFilter,
+  parseUrlState,
+  removeFilter,
+  serializeFilter,
+  serializeUrlState,
+  withView,
+  type UrlState,
+} from './filters';
 
 describe('filters', () => {
   it('parses dim:op:value, keeping colons in the value', () => {
@@ -40,6 +49,7 @@ describe('URL state', () => {
       to: '2026-01-31',
       compare: 'none',
       filters: [{ dim: 'country', op: 'is', value: 'NL' }],
+      view: 'overview',
     });
   });
 
@@ -48,8 +58,9 @@ describe('URL state', () => {
       period: '30d',
       compare: 'previous',
       filters: [],
+      view: 'overview',
     });
-    expect(parseUrlState('?period=7d')).toEqual({ period: '7d', compare: 'previous', filters: [] });
+    expect(parseUrlState('?period=7d')).toEqual({ period: '7d', compare: 'previous', filters: [], view: 'overview' });
   });
 
   it('writes its own keys and keeps the others (wp-admin needs page=clickpath)', () => {
@@ -59,6 +70,7 @@ describe('URL state', () => {
       to: '2026-01-31',
       compare: 'previous',
       filters: [{ dim: 'page', op: 'contains', value: '/blog' }],
+      view: 'overview',
     });
     const params = new URLSearchParams(search);
     expect(params.get('page')).toBe('clickpath');
@@ -66,5 +78,33 @@ describe('URL state', () => {
     expect(params.get('from')).toBe('2026-01-01');
     expect(params.has('compare')).toBe(false);
     expect(parseUrlState(search).filters).toEqual([{ dim: 'page', op: 'contains', value: '/blog' }]);
+  });
+
+  it('keeps the open view and visitor, and drops a visitor outside the Visitors view', () => {
+    const state: UrlState = { period: '7d', compare: 'previous', filters: [], view: 'visitors', visitor: 'c:10Wut' };
+    const search = serializeUrlState('?page=clickpath', state);
+    expect(new URLSearchParams(search).get('visitor')).toBe('c:10Wut');
+    expect(parseUrlState(search)).toEqual(state);
+    expect(parseUrlState('?view=goals&visitor=c:1')).toEqual({
+      period: '30d',
+      compare: 'previous',
+      filters: [],
+      view: 'goals',
+    });
+    expect(parseUrlState('?view=nope').view).toBe('overview');
+    expect(new URLSearchParams(serializeUrlState('?view=goals', { ...state, view: 'overview' })).has('view')).toBe(
+      false,
+    );
+  });
+
+  it('withView switches the view and closes or opens a visitor, keeping range and filters', () => {
+    const open = withView(parseUrlState('?period=7d&filter=country%3Ais%3ANL'), 'visitors', 'v1');
+    expect(open).toMatchObject({ period: '7d', view: 'visitors', visitor: 'v1' });
+    expect(withView(open, 'goals')).toEqual({
+      period: '7d',
+      compare: 'previous',
+      filters: [{ dim: 'country', op: 'is', value: 'NL' }],
+      view: 'goals',
+    });
   });
 });

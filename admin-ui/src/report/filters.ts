@@ -30,6 +30,9 @@ export function addFilter(filters: readonly Filter[], filter: Filter): Filter[] 
 export const removeFilter = (filters: readonly Filter[], filter: Filter): Filter[] =>
   filters.filter((f) => !(f.dim === filter.dim && f.op === filter.op && f.value === filter.value));
 
+export const REPORT_VIEWS = ['overview', 'visitors', 'goals', 'funnels'] as const;
+export type ReportView = (typeof REPORT_VIEWS)[number];
+
 /** The report state kept in the page's URL. */
 export interface UrlState {
   period: Preset;
@@ -37,9 +40,13 @@ export interface UrlState {
   to?: string;
   compare: Compare;
   filters: Filter[];
+  view: ReportView;
+  /** The visitor whose profile is open (Visitors view only). */
+  visitor?: string;
 }
 
-const KEYS = ['period', 'from', 'to', 'compare', 'filter'] as const;
+const KEYS = ['period', 'from', 'to', 'compare', 'filter', 'view', 'visitor'] as const;
+const MAX_VISITOR_ID = 200;
 
 /** Reads the report state from a query string; unknown or broken values fall back to defaults. */
 export function parseUrlState(search: string, fallback: Preset = '30d'): UrlState {
@@ -53,14 +60,24 @@ export function parseUrlState(search: string, fallback: Preset = '30d'): UrlStat
   const from = params.get('from') ?? '';
   const to = params.get('to') ?? '';
   const periodParam = params.get('period') ?? '';
+  const viewParam = params.get('view') ?? '';
+  const view = (REPORT_VIEWS as readonly string[]).includes(viewParam) ? (viewParam as ReportView) : 'overview';
+  const visitor = params.get('visitor') ?? '';
+  const shown = view === 'visitors' && visitor && visitor.length <= MAX_VISITOR_ID ? { view, visitor } : { view };
   if (parseDay(from) && parseDay(to) && from <= to && (periodParam === 'custom' || !periodParam)) {
-    return { period: 'custom', from, to, compare, filters };
+    return { period: 'custom', from, to, compare, filters, ...shown };
   }
   const period =
     (PRESETS as readonly string[]).includes(periodParam) && periodParam !== 'custom'
       ? (periodParam as Preset)
       : fallback;
-  return { period, compare, filters };
+  return { period, compare, filters, ...shown };
+}
+
+/** The state showing another view (or visitor) with the same range and filters. */
+export function withView(state: UrlState, view: ReportView, visitor?: string): UrlState {
+  const { visitor: _open, ...rest } = state;
+  return visitor === undefined ? { ...rest, view } : { ...rest, view, visitor };
 }
 
 /** Writes the report state into a query string, keeping parameters that are not ours (`page=clickpath`). */
@@ -74,6 +91,8 @@ export function serializeUrlState(search: string, state: UrlState): string {
   }
   if (state.compare === 'none') params.set('compare', 'none');
   for (const f of state.filters) params.append('filter', serializeFilter(f));
+  if (state.view !== 'overview') params.set('view', state.view);
+  if (state.view === 'visitors' && state.visitor) params.set('visitor', state.visitor);
   const qs = params.toString();
   return qs ? `?${qs}` : '';
 }

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { createElement } from '@wordpress/element';
 
 import { fakeBackend, metrics } from '../testing/fake-backend';
@@ -55,7 +55,7 @@ describe('ReportPanel', () => {
       goals: { body: { goals: [] } },
       'stats/realtime': { body: { visitorsNow: 1, pages: [], events: [], cursor: null } },
     });
-    render(<ReportPanel source={source} host="standalone" snippetHint="" today={today} />);
+    render(<ReportPanel source={source} host="wordpress" snippetHint="" today={today} />);
     fireEvent.click(await screen.findByRole('button', { name: '/pricing' }));
     expect(await screen.findByText('Page is /pricing')).toBeInTheDocument();
     expect(new URLSearchParams(window.location.search).getAll('filter')).toEqual(['page:is:/pricing']);
@@ -68,5 +68,112 @@ describe('ReportPanel', () => {
     expect(screen.queryByText('Page is /pricing')).toBeNull();
     expect(new URLSearchParams(window.location.search).getAll('filter')).toEqual([]);
     await waitFor(() => expect(document.querySelector('.clickpath-state--loading')).toBeNull());
+  });
+
+  describe('the URL holds the view', () => {
+    const visitor = {
+      id: 'c:10WutXaAMZ',
+      firstSeen: '2026-03-10T09:00:00.000Z',
+      lastSeen: '2026-03-14T10:00:00.000Z',
+      visits: 2,
+      pageviews: 3,
+      events: 0,
+      engagedSeconds: 60,
+      userId: null,
+      traits: {},
+      country: 'NL',
+      device: 'desktop',
+      browser: 'Firefox',
+      source: 'Google',
+      lifetime: true,
+    };
+    const backend = () =>
+      fakeBackend({
+        'stats/overview': { body: overview({ visitors: 5, pageviews: 9 }) },
+        'stats/timeseries': { body: { interval: 'day', points: [], annotations: [] } },
+        'stats/breakdown': { body: { dimension: 'page', rows: [], total: 0, page: 1, limit: 10 } },
+        'stats/realtime': { body: { visitorsNow: 0, pages: [], events: [], cursor: null } },
+        goals: { body: { goals: [] } },
+        funnels: { body: { funnels: [] } },
+        'visitors/': { body: { visitor, visits: [] } },
+        visitors: { body: { visitors: [visitor], total: 1 } },
+      });
+    const params = () => new URLSearchParams(window.location.search);
+    const back = async () => {
+      await act(async () => {
+        window.history.back();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+    };
+    const sections = () => screen.getByRole('navigation', { name: 'Report sections' });
+    const currentSection = () => sections().querySelector('[aria-current="page"]')?.textContent;
+
+    it('when the tab, visitor and range change, then the URL follows and Back walks the views back', async () => {
+      const { source } = backend();
+      render(<ReportPanel source={source} host="wordpress" snippetHint="" today={today} />);
+      fireEvent.click(await within(sections()).findByRole('button', { name: 'Visitors' }));
+      expect(params().get('view')).toBe('visitors');
+      expect(params().get('page')).toBe('clickpath');
+
+      fireEvent.click(await screen.findByRole('button', { name: 'c:10WutXaAMZ' }));
+      expect(await screen.findByRole('heading', { name: 'Visitor profile' })).toBeInTheDocument();
+      expect(params().get('visitor')).toBe('c:10WutXaAMZ');
+
+      fireEvent.change(screen.getByLabelText('Date range'), { target: { value: '30d' } });
+      expect(params().get('period')).toBe('30d');
+      expect(params().get('visitor')).toBe('c:10WutXaAMZ');
+
+      await back();
+      expect(params().get('period')).toBe('7d');
+      expect(screen.getByLabelText('Date range')).toHaveValue('7d');
+      expect(screen.getByRole('heading', { name: 'Visitor profile' })).toBeInTheDocument();
+      await back();
+      expect(await screen.findByRole('button', { name: 'c:10WutXaAMZ' })).toBeInTheDocument();
+      expect(screen.queryByRole('heading', { name: 'Visitor profile' })).toBeNull();
+      expect(currentSection()).toBe('Visitors');
+      await back();
+      expect(currentSection()).toBe('Overview');
+      expect(params().has('view')).toBe(false);
+    });
+
+    it('when the page opens with a view in its URL, then it shows that view, range, comparison and filters', async () => {
+      window.history.replaceState(
+        null,
+        '',
+        '/wp-admin/admin.php?page=clickpath&from=2026-03-01&to=2026-03-05&compare=none' +
+          '&filter=country%3Ais%3ANL&view=visitors&visitor=c%3A10WutXaAMZ',
+      );
+      const { source, calls } = backend();
+      render(<ReportPanel source={source} host="wordpress" snippetHint="" today={today} />);
+      expect(await screen.findByRole('heading', { name: 'Visitor profile' })).toBeInTheDocument();
+      expect(currentSection()).toBe('Visitors');
+      expect(screen.getByLabelText('Date range')).toHaveValue('custom');
+      expect(screen.getByRole('group', { name: 'Active filters' })).toHaveTextContent('NL');
+      const profile = calls.find((c) => c.url.pathname.includes('/visitors/'))!;
+      expect(profile.url.pathname).toMatch(/\/visitors\/c%3A10WutXaAMZ$/);
+      expect(profile.url.searchParams.get('to')).toBe('2026-03-05');
+      await waitFor(() => expect(calls.some((c) => c.url.pathname.endsWith('stats/overview'))).toBe(true));
+      const first = calls.find((c) => c.url.pathname.endsWith('stats/overview'))!;
+      expect(first.url.searchParams.get('from')).toBe('2026-03-01');
+      expect(first.url.searchParams.get('compare')).toBe('none');
+      expect(first.url.searchParams.getAll('filter')).toEqual(['country:is:NL']);
+    });
+
+    it('in the dashboard, the state lives in the hash route, and a link to the bare route starts from the defaults', async () => {
+      window.history.replaceState(null, '', '/#/sites/s1?period=7d&view=goals');
+      const { source } = backend();
+      render(<ReportPanel source={source} host="standalone" snippetHint="" today={today} />);
+      await waitFor(() => expect(currentSection()).toBe('Goals'));
+      fireEvent.click(within(sections()).getByRole('button', { name: 'Funnels' }));
+      expect(window.location.hash).toBe('#/sites/s1?period=7d&view=funnels');
+      expect(window.location.search).toBe('');
+      await back();
+      expect(currentSection()).toBe('Goals');
+      act(() => {
+        window.location.hash = '#/sites/s1';
+      });
+      await waitFor(() => expect(currentSection()).toBe('Overview'));
+      expect(screen.getByLabelText('Date range')).toHaveValue('30d');
+    });
   });
 });

@@ -23,11 +23,11 @@ import { NoDataYet } from './components/states';
 import { VisitorProfile } from './components/visitor-profile';
 import { VisitorsList } from './components/visitors-list';
 import { ReportContext, useReport, type ReportHost } from './context';
-import { addFilter, removeFilter, type UrlState } from './filters';
-import { useUrlState } from './query';
+import { addFilter, removeFilter, withView, type ReportView, type UrlState } from './filters';
+import { useUrlState, type UrlPlace } from './query';
 import './report.scss';
 
-export type ReportView = 'overview' | 'visitors' | 'goals' | 'funnels';
+export type { ReportView };
 
 export interface ReportPanelProps {
   source: DataSource;
@@ -43,16 +43,21 @@ export function ReportPanel({ source, host, snippetHint, defaultPeriod = '30d', 
   const context = useMemo(() => ({ source, host, snippetHint }), [source, host, snippetHint]);
   return (
     <ReportContext.Provider value={context}>
-      <Report defaultPeriod={defaultPeriod} today={today} />
+      <Report defaultPeriod={defaultPeriod} today={today} urlPlace={host === 'standalone' ? 'hash' : 'search'} />
     </ReportContext.Provider>
   );
 }
 
-function Report({ defaultPeriod, today }: { defaultPeriod: Preset; today: Date | undefined }) {
+interface ReportProps {
+  defaultPeriod: Preset;
+  today: Date | undefined;
+  urlPlace: UrlPlace;
+}
+
+function Report({ defaultPeriod, today, urlPlace }: ReportProps) {
   const { source } = useReport();
-  const [url, setUrl] = useUrlState(defaultPeriod);
-  const [view, setView] = useState<ReportView>('overview');
-  const [visitorId, setVisitorId] = useState<string | null>(null);
+  const [url, setUrl] = useUrlState(defaultPeriod, urlPlace);
+  const { view, visitor: visitorId } = url;
   const [goalsVersion, setGoalsVersion] = useState(0);
 
   const range =
@@ -91,21 +96,21 @@ function Report({ defaultPeriod, today }: { defaultPeriod: Preset; today: Date |
               key={v.id}
               variant={v.id === view ? 'primary' : 'secondary'}
               aria-current={v.id === view ? 'page' : undefined}
-              onClick={() => {
-                setView(v.id);
-                setVisitorId(null);
-              }}
+              onClick={() => setUrl(withView(url, v.id))}
             >
               {v.label}
             </Button>
           ))}
         </nav>
         <RangePicker
+          // Back/Forward can change the range under it: start over from the URL's.
+          key={url.period === 'custom' ? `${range.from}/${range.to}` : url.period}
           period={url.period}
           range={range}
           compare={url.compare}
           onChange={({ period, range: custom, compare }) => {
-            const next: UrlState = { period, compare: compare ?? url.compare, filters: url.filters };
+            const { from: _from, to: _to, ...rest } = url;
+            const next: UrlState = { ...rest, period, compare: compare ?? url.compare };
             if (period === 'custom') {
               const chosen = custom ?? range;
               next.from = chosen.from;
@@ -149,9 +154,14 @@ function Report({ defaultPeriod, today }: { defaultPeriod: Preset; today: Date |
       )}
       {view === 'visitors' &&
         (visitorId ? (
-          <VisitorProfile visitorId={visitorId} to={query.to} onBack={() => setVisitorId(null)} />
+          <VisitorProfile
+            key={visitorId}
+            visitorId={visitorId}
+            to={query.to}
+            onBack={() => setUrl(withView(url, 'visitors'))}
+          />
         ) : (
-          <VisitorsList query={query} onOpen={setVisitorId} />
+          <VisitorsList query={query} onOpen={(id) => setUrl(withView(url, 'visitors', id))} />
         ))}
       {view === 'goals' && <GoalsView query={query} onChange={() => setGoalsVersion(goalsVersion + 1)} />}
       {view === 'funnels' && <FunnelsView query={query} />}

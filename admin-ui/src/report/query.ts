@@ -3,18 +3,52 @@ import { useCallback, useEffect, useState } from '@wordpress/element';
 import type { Preset } from '../lib/dates';
 import { parseUrlState, serializeUrlState, type UrlState } from './filters';
 
-/** The report's range, comparison and filters, kept in the page URL (back/forward work). */
-export function useUrlState(fallback: Preset = '30d'): [UrlState, (next: UrlState) => void] {
-  const [state, setState] = useState<UrlState>(() => parseUrlState(window.location.search, fallback));
+/**
+ * Where the report keeps its state: the page's query string (wp-admin, beside `page=clickpath`)
+ * or the query of the hash route (the dashboard, `#/sites/1?view=visitors`), so that a link to
+ * another site starts from that site's defaults.
+ */
+export type UrlPlace = 'search' | 'hash';
+
+function readQuery(place: UrlPlace): string {
+  if (place === 'search') return window.location.search;
+  const { hash } = window.location;
+  const at = hash.indexOf('?');
+  return at < 0 ? '' : hash.slice(at);
+}
+
+/** The current URL with `query` in `place` ('' or '?…'). */
+function urlWith(place: UrlPlace, query: string): string {
+  const { pathname, search, hash } = window.location;
+  if (place === 'search') return `${pathname}${query}${hash}`;
+  const at = hash.indexOf('?');
+  return `${pathname}${search}${at < 0 ? hash : hash.slice(0, at)}${query}`;
+}
+
+/** The report's view, visitor, range, comparison and filters, kept in the page URL (back/forward work). */
+export function useUrlState(
+  fallback: Preset = '30d',
+  place: UrlPlace = 'search',
+): [UrlState, (next: UrlState) => void] {
+  const [state, setState] = useState<UrlState>(() => parseUrlState(readQuery(place), fallback));
   useEffect(() => {
-    const onPop = () => setState(parseUrlState(window.location.search, fallback));
+    const onPop = () => setState(parseUrlState(readQuery(place), fallback));
     window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
-  }, [fallback]);
-  const update = useCallback((next: UrlState) => {
-    const search = serializeUrlState(window.location.search, next);
-    window.history.pushState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
-    setState(next);
-  }, []);
+    // A link to the same route without the query changes only the hash.
+    if (place === 'hash') window.addEventListener('hashchange', onPop);
+    return () => {
+      window.removeEventListener('popstate', onPop);
+      window.removeEventListener('hashchange', onPop);
+    };
+  }, [fallback, place]);
+  const update = useCallback(
+    (next: UrlState) => {
+      const url = urlWith(place, serializeUrlState(readQuery(place), next));
+      const { pathname, search, hash } = window.location;
+      if (url !== `${pathname}${search}${hash}`) window.history.pushState(null, '', url);
+      setState(next);
+    },
+    [place],
+  );
   return [state, update];
 }
