@@ -5,6 +5,7 @@ import type {
   Dimension,
   ExportFormat,
   FunnelInput,
+  GoalChanges,
   GoalInput,
   OverviewQuery,
   RangeQuery,
@@ -13,7 +14,7 @@ import type {
 } from './types';
 
 export interface RouteRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Relative to the site: `stats/overview?from=…` (see the two data sources for the prefixes). */
   path: string;
   body?: unknown;
@@ -21,6 +22,8 @@ export interface RouteRequest {
 
 const get = (path: string): RouteRequest => ({ method: 'GET', path });
 const post = (path: string, body: unknown): RouteRequest => ({ method: 'POST', path, body });
+const patch = (path: string, body: unknown): RouteRequest => ({ method: 'PATCH', path, body });
+const del = (path: string): RouteRequest => ({ method: 'DELETE', path });
 const seg = encodeURIComponent;
 
 /**
@@ -43,12 +46,17 @@ export const routes = {
   visitor: (id: string, to: string) => get(withQuery(`visitors/${seg(id)}`, { to })),
   goals: () => get('goals'),
   createGoal: (input: GoalInput) => post('goals', input),
-  deleteGoal: (id: string): RouteRequest => ({ method: 'DELETE', path: `goals/${seg(id)}` }),
+  updateGoal: (id: string, changes: GoalChanges) => patch(`goals/${seg(id)}`, changes),
+  deleteGoal: (id: string) => del(`goals/${seg(id)}`),
   funnels: () => get('funnels'),
   createFunnel: (input: FunnelInput) => post('funnels', input),
+  deleteFunnel: (id: string) => del(`funnels/${seg(id)}`),
   funnelReport: (id: string, q: RangeQuery) => get(withQuery(`funnels/${seg(id)}/report`, reportParams(q))),
   annotations: (q: Pick<RangeQuery, 'from' | 'to'>) => get(withQuery('annotations', { from: q.from, to: q.to })),
   createAnnotation: (input: AnnotationInput) => post('annotations', input),
+  deleteAnnotation: (id: string) => del(`annotations/${seg(id)}`),
+  eraseVisitor: (id: string) => del(`visitors/${seg(id)}`),
+  erasePerson: (userId: string) => del(`people/${seg(userId)}`),
   exportBreakdown: (
     dim: Dimension,
     q: RangeQuery & Partial<Pick<BreakdownQuery, 'sort' | 'order'>>,

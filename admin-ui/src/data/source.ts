@@ -1,6 +1,8 @@
 import { routes, type RouteRequest } from './routes';
 import type { Annotation, DataSource, Dimension, Funnel, Goal, RequestOptions } from './types';
 
+type DirectWrites = 'updateGoal' | 'deleteFunnel' | 'deleteAnnotation' | 'eraseVisitor' | 'erasePerson';
+
 /** Sends one route to the host: the backend directly, or the WordPress REST proxy. */
 export type Transport = <T>(route: RouteRequest, options?: RequestOptions) => Promise<T>;
 
@@ -8,10 +10,7 @@ export type Transport = <T>(route: RouteRequest, options?: RequestOptions) => Pr
  * The data source both hosts share: the same routes and unwrapping, over the
  * host's transport, with export links the host can open in the browser.
  */
-export function createDataSource(
-  call: Transport,
-  exportUrl: (route: RouteRequest) => string,
-): DataSource {
+export function createDataSource(call: Transport, exportUrl: (route: RouteRequest) => string): DataSource {
   return {
     overview: (q, o) => call(routes.overview(q), o),
     timeseries: (q, o) => call(routes.timeseries(q), o),
@@ -28,5 +27,16 @@ export function createDataSource(
     annotations: async (q, o) => (await call<{ annotations: Annotation[] }>(routes.annotations(q), o)).annotations,
     createAnnotation: (input) => call(routes.createAnnotation(input)),
     exportUrl: (dim: Dimension, q, format) => exportUrl(routes.exportBreakdown(dim, q, format)),
+  };
+}
+
+/** The writes the backend serves and the WordPress proxy does not (see `DataSource`). */
+export function createDirectWrites(call: Transport): Required<Pick<DataSource, DirectWrites>> {
+  return {
+    updateGoal: (id, changes) => call(routes.updateGoal(id, changes)),
+    deleteFunnel: (id) => call(routes.deleteFunnel(id)),
+    deleteAnnotation: (id) => call(routes.deleteAnnotation(id)),
+    eraseVisitor: (id) => call(routes.eraseVisitor(id)),
+    erasePerson: (userId) => call(routes.erasePerson(userId)),
   };
 }

@@ -29,7 +29,9 @@ describe('standalone data source', () => {
   it('posts JSON bodies and unwraps list envelopes', async () => {
     const fetch = jest
       .fn()
-      .mockResolvedValueOnce(fakeResponse(201, { id: 'g1', name: 'Signup', kind: 'event', match: 'signup', propKey: '', propValue: '' }))
+      .mockResolvedValueOnce(
+        fakeResponse(201, { id: 'g1', name: 'Signup', kind: 'event', match: 'signup', propKey: '', propValue: '' }),
+      )
       .mockResolvedValueOnce(fakeResponse(200, { goals: [{ id: 'g1', name: 'Signup' }] }));
     const source = createStandaloneSource({ siteId: SITE, fetch });
     await source.createGoal({ name: 'Signup', kind: 'event', match: 'signup' });
@@ -42,7 +44,9 @@ describe('standalone data source', () => {
 
   it('maps the backend error shape to an ApiError with code, message and status', async () => {
     const fetch = jest.fn(async () =>
-      fakeResponse(400, { error: { code: 'validation_failed', message: 'filter[0] is malformed', details: [{ path: 'query.filter.0' }] } }),
+      fakeResponse(400, {
+        error: { code: 'validation_failed', message: 'filter[0] is malformed', details: [{ path: 'query.filter.0' }] },
+      }),
     );
     const source = createStandaloneSource({ siteId: SITE, fetch });
     const error = await source.overview({ ...range, compare: 'previous' }).catch((e: unknown) => e);
@@ -51,9 +55,15 @@ describe('standalone data source', () => {
   });
 
   it('reports an unreachable server and a non-JSON error page distinctly', async () => {
-    const down = createStandaloneSource({ siteId: SITE, fetch: jest.fn(async () => Promise.reject(new TypeError('Failed to fetch'))) });
+    const down = createStandaloneSource({
+      siteId: SITE,
+      fetch: jest.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    });
     await expect(down.goals()).rejects.toMatchObject({ code: 'network_error' });
-    const proxy = createStandaloneSource({ siteId: SITE, fetch: jest.fn(async () => fakeResponse(502, undefined, '<html>Bad gateway</html>')) });
+    const proxy = createStandaloneSource({
+      siteId: SITE,
+      fetch: jest.fn(async () => fakeResponse(502, undefined, '<html>Bad gateway</html>')),
+    });
     await expect(proxy.goals()).rejects.toMatchObject({ code: 'http_502', status: 502 });
   });
 
@@ -63,5 +73,25 @@ describe('standalone data source', () => {
     expect(url.pathname).toBe(`/api/v1/sites/${SITE}/export/breakdown/country`);
     expect(url.searchParams.get('format')).toBe('csv');
     expect(url.searchParams.getAll('filter')).toEqual(['country:is:NL']);
+  });
+
+  it('sends the writes only the backend serves: goal edits, funnel and note deletion, erasure', async () => {
+    const fetch = jest.fn(async (_url: string, _init?: RequestInit) =>
+      fakeResponse(200, { visitors: 1, visits: 1, events: 1, complete: true }),
+    );
+    const source = createStandaloneSource({ siteId: SITE, fetch });
+    await source.updateGoal?.('g1', { name: 'Paid' });
+    await source.deleteFunnel?.('f1');
+    await source.deleteAnnotation?.('a1');
+    await source.eraseVisitor?.('c:abc');
+    await source.erasePerson?.('user/42');
+    const sent = fetch.mock.calls.map(([url, init]) => `${init?.method} ${url} ${String(init?.body ?? '')}`);
+    expect(sent).toEqual([
+      `PATCH /api/v1/sites/${SITE}/goals/g1 {"name":"Paid"}`,
+      `DELETE /api/v1/sites/${SITE}/funnels/f1 `,
+      `DELETE /api/v1/sites/${SITE}/annotations/a1 `,
+      `DELETE /api/v1/sites/${SITE}/visitors/c%3Aabc `,
+      `DELETE /api/v1/sites/${SITE}/people/user%2F42 `,
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { ApiError } from './errors';
 import type { RouteRequest } from './routes';
-import { createDataSource } from './source';
+import { createDataSource, createDirectWrites } from './source';
 import type { DataSource, RequestOptions } from './types';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -51,9 +51,14 @@ export async function requestJson<T>(fetchImpl: FetchLike, url: string, init: Re
         error.details,
       );
     }
-    throw new ApiError(`http_${response.status}`, `The server answered ${response.status} ${response.statusText}`.trim(), response.status);
+    throw new ApiError(
+      `http_${response.status}`,
+      `The server answered ${response.status} ${response.statusText}`.trim(),
+      response.status,
+    );
   }
-  if (body === undefined && text) throw new ApiError('invalid_json', 'The server sent a response that is not JSON.', response.status);
+  if (body === undefined && text)
+    throw new ApiError('invalid_json', 'The server sent a response that is not JSON.', response.status);
   return body as T;
 }
 
@@ -71,5 +76,5 @@ export function createStandaloneSource({ siteId, base = '/api/v1', fetch: fetchI
   const call = <T>(route: RouteRequest, options?: RequestOptions): Promise<T> =>
     requestJson<T>(doFetch, prefix + route.path, { method: route.method, body: route.body, signal: options?.signal });
 
-  return createDataSource(call, (route) => prefix + route.path);
+  return { ...createDataSource(call, (route) => prefix + route.path), ...createDirectWrites(call) };
 }

@@ -246,6 +246,9 @@ export interface GoalInput {
   propValue?: string;
 }
 
+/** What an edit may change: a goal's kind stays as it was created. */
+export type GoalChanges = Partial<Pick<GoalInput, 'name' | 'match' | 'propKey' | 'propValue'>>;
+
 export interface Funnel {
   id: string;
   name: string;
@@ -279,6 +282,14 @@ export interface AnnotationInput {
 
 export type ExportFormat = 'csv' | 'json';
 
+/** What an erasure removed; `complete` is false while earlier events were still being aggregated. */
+export interface Erased {
+  visitors: number;
+  visits: number;
+  events: number;
+  complete: boolean;
+}
+
 /** What optionally cancels a request (React effects abort on unmount). */
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -306,5 +317,18 @@ export interface DataSource {
   annotations(q: Pick<RangeQuery, 'from' | 'to'>, options?: RequestOptions): Promise<Annotation[]>;
   createAnnotation(input: AnnotationInput): Promise<Annotation>;
   /** A URL that downloads the whole breakdown (a plain link: the browser's cookies authenticate it). */
-  exportUrl(dim: Dimension, q: RangeQuery & Partial<Pick<BreakdownQuery, 'sort' | 'order'>>, format: ExportFormat): string;
+  exportUrl(
+    dim: Dimension,
+    q: RangeQuery & Partial<Pick<BreakdownQuery, 'sort' | 'order'>>,
+    format: ExportFormat,
+  ): string;
+  /*
+   * Writes only the standalone dashboard offers: the plugin's proxy has no routes for them, and
+   * WordPress erases personal data through its own privacy tools. The panel hides what is missing.
+   */
+  updateGoal?(id: string, changes: GoalChanges): Promise<Goal>;
+  deleteFunnel?(id: string): Promise<void>;
+  deleteAnnotation?(id: string): Promise<void>;
+  eraseVisitor?(id: string): Promise<Erased>;
+  erasePerson?(userId: string): Promise<Erased>;
 }

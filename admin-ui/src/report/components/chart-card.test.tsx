@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { createElement } from '@wordpress/element';
 
 import { apiError, fakeBackend, metrics, withReport } from '../../testing/fake-backend';
@@ -80,5 +80,45 @@ describe('ChartCard', () => {
     expect(annotationIndex(['2025-12', '2026-01'], '2026-01-15')).toBe(1);
     expect(annotationIndex(['2026-01-05', '2026-01-12'], '2026-01-14')).toBe(1);
     expect(annotationIndex(['2026-01-05'], '2026-01-01')).toBe(-1);
+  });
+});
+
+describe('ChartCard notes', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('when deleting a note is confirmed, then it is deleted and the chart reloads without it', async () => {
+    let deleted = false;
+    const { source, calls } = fakeBackend({
+      'stats/timeseries': () => ({ body: deleted ? { ...series, annotations: [] } : series }),
+      annotations: (_url, init) => {
+        deleted = init.method === 'DELETE';
+        return { status: 204 };
+      },
+    });
+    jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <ChartCard query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete the note “Launched the blog”' }));
+    await waitFor(() => expect(screen.queryByText('Launched the blog')).not.toBeInTheDocument());
+    const del = calls.find((c) => c.init.method === 'DELETE')!;
+    expect(del.url.pathname).toBe('/api/v1/sites/0123456789abcdef01234567/annotations/a1');
+  });
+
+  it('when deleting a note fails, then it says why and keeps the note', async () => {
+    const { source } = fakeBackend({
+      'stats/timeseries': { body: series },
+      annotations: apiError(404, 'not_found', 'Annotation not found'),
+    });
+    jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <ChartCard query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete the note “Launched the blog”' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Could not delete the note: Annotation not found');
+    expect(screen.getByText('Launched the blog')).toBeInTheDocument();
+  });
+
+  it('when notes cannot be added here, then they cannot be deleted either', async () => {
+    const { source } = fakeBackend({ 'stats/timeseries': { body: series } });
+    render(withReport(source, <ChartCard query={query} canAnnotate={false} />));
+    expect(await screen.findByText('Launched the blog')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Delete the note/ })).not.toBeInTheDocument();
   });
 });

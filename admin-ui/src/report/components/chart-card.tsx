@@ -8,7 +8,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
-import type { Metrics, Timeseries, TimeseriesQuery } from '../../data/types';
+import type { Annotation, Metrics, Timeseries, TimeseriesQuery } from '../../data/types';
 import { formatPeriod } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
@@ -66,6 +66,18 @@ export function ChartCard({ query, canAnnotate = true }: ChartCardProps) {
   const [showTable, setShowTable] = useState(false);
   const key = JSON.stringify(query);
   const state = useRequest((signal) => source.timeseries(query, { signal }), key);
+  const [noteError, setNoteError] = useState<string | null>(null);
+  const removeNote = async (note: Annotation) => {
+    if (!source.deleteAnnotation) return;
+    if (!window.confirm(sprintf(__('Delete the note “%s”?', 'clickpath'), note.text))) return;
+    setNoteError(null);
+    try {
+      await source.deleteAnnotation(note.id);
+      state.reload();
+    } catch (e) {
+      setNoteError(sprintf(__('Could not delete the note: %s', 'clickpath'), (e as Error).message));
+    }
+  };
 
   const periods = useMemo(() => state.data?.points.map((p) => p.period) ?? [], [state.data]);
   const values = useMemo(() => state.data?.points.map((p) => p[metric]) ?? [], [state.data, metric]);
@@ -95,10 +107,22 @@ export function ChartCard({ query, canAnnotate = true }: ChartCardProps) {
             {state.data.annotations.map((a) => (
               <li key={a.id}>
                 <span className="clickpath-report__annotation-day">{a.day}</span> {a.text}
+                {canAnnotate && source.deleteAnnotation && (
+                  <Button
+                    variant="link"
+                    isDestructive
+                    className="clickpath-report__annotation-delete"
+                    onClick={() => void removeNote(a)}
+                    aria-label={sprintf(__('Delete the note “%s”', 'clickpath'), a.text)}
+                  >
+                    {__('Delete', 'clickpath')}
+                  </Button>
+                )}
               </li>
             ))}
           </ul>
         )}
+        <FormError message={noteError} />
         <Button
           variant="link"
           className="clickpath-report__table-toggle"

@@ -102,3 +102,55 @@ describe('FunnelsView', () => {
     expect(await screen.findByText('Could not load the funnels.')).toBeInTheDocument();
   });
 });
+
+describe('FunnelsView deleting', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  const backend = (onDelete: () => { status?: number; body?: unknown }) => {
+    let deleted = false;
+    const result = fakeBackend({
+      funnels: (_url, init) => {
+        if (init.method === 'DELETE') {
+          const answer = onDelete();
+          deleted = (answer.status ?? 200) < 300;
+          return answer;
+        }
+        return { body: { funnels: deleted ? [] : [funnel] } };
+      },
+      goals: { body: { goals } },
+      [`funnels/${funnel.id}/report`]: { body: report },
+    });
+    return result;
+  };
+
+  it('when a deletion is confirmed, then the funnel is deleted and the list reloads', async () => {
+    const { source, calls } = backend(() => ({ status: 204 }));
+    const confirm = jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <FunnelsView query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete funnel Purchase' }));
+    expect(await screen.findByText('No funnels yet.')).toBeInTheDocument();
+    expect(confirm).toHaveBeenCalledWith('Delete the funnel “Purchase”? Its goals stay.');
+    const del = calls.find((c) => c.init.method === 'DELETE')!;
+    expect(del.url.pathname).toBe(`/api/v1/sites/0123456789abcdef01234567/funnels/${funnel.id}`);
+  });
+
+  it('when the deletion is not confirmed, then nothing is sent', async () => {
+    const { source, calls } = backend(() => ({ status: 204 }));
+    jest.spyOn(window, 'confirm').mockReturnValue(false);
+    render(withReport(source, <FunnelsView query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete funnel Purchase' }));
+    expect(calls.some((c) => c.init.method === 'DELETE')).toBe(false);
+    expect(await screen.findByRole('list', { name: 'Purchase' })).toBeInTheDocument();
+  });
+
+  it('when the deletion fails, then it says why and keeps the funnel', async () => {
+    const { source } = backend(() => apiError(403, 'forbidden', 'This action needs the admin role on this site'));
+    jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <FunnelsView query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete funnel Purchase' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Could not delete “Purchase”: This action needs the admin role on this site',
+    );
+    expect(await screen.findByRole('list', { name: 'Purchase' })).toBeInTheDocument();
+  });
+});

@@ -20,6 +20,23 @@ export function FunnelsView({ query }: { query: RangeQuery }) {
   const { source } = useReport();
   const [version, setVersion] = useState(0);
   const [selected, setSelected] = useState('');
+  const [removeError, setRemoveError] = useState<string | null>(null);
+  const remove = async (funnel: Funnel) => {
+    const { deleteFunnel } = source;
+    if (
+      !deleteFunnel ||
+      !window.confirm(sprintf(__('Delete the funnel “%s”? Its goals stay.', 'clickpath'), funnel.name))
+    )
+      return;
+    setRemoveError(null);
+    try {
+      await deleteFunnel(funnel.id);
+      setSelected('');
+      setVersion(version + 1);
+    } catch (e) {
+      setRemoveError(sprintf(__('Could not delete “%1$s”: %2$s', 'clickpath'), funnel.name, (e as Error).message));
+    }
+  };
   const lists = useRequest(async (signal) => {
     const [funnels, goals] = await Promise.all([source.funnels({ signal }), source.goals({ signal })]);
     return { funnels, goals };
@@ -55,6 +72,17 @@ export function FunnelsView({ query }: { query: RangeQuery }) {
                 onChange={(id: string) => setSelected(id)}
               />
             )}
+            {current && source.deleteFunnel && (
+              <Button
+                variant="tertiary"
+                isDestructive
+                onClick={() => void remove(current)}
+                aria-label={sprintf(__('Delete funnel %s', 'clickpath'), current.name)}
+              >
+                {__('Delete funnel', 'clickpath')}
+              </Button>
+            )}
+            <FormError message={removeError} />
             {current && <FunnelReportView funnel={current} query={query} />}
           </div>
         )}

@@ -102,3 +102,71 @@ describe('GoalsView', () => {
     ).toBeInTheDocument();
   });
 });
+
+describe('GoalsView editing', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('when a goal is edited, then only its changes are sent and the list shows the new name', async () => {
+    const sent: Array<{ method: string | undefined; path: string; body: unknown }> = [];
+    let current = { ...signup, propKey: 'plan', propValue: 'pro' };
+    const { source } = fakeBackend({
+      goals: (url, init) => {
+        sent.push({ method: init.method, path: url.pathname, body: init.body ? JSON.parse(String(init.body)) : null });
+        if (init.method === 'PATCH') {
+          current = { ...current, ...(JSON.parse(String(init.body)) as object) };
+          return { body: current };
+        }
+        return { body: { goals: [current] } };
+      },
+      'stats/overview': { body: overview(10) },
+    });
+    render(withReport(source, <GoalsView query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit goal Signup' }));
+    const form = screen.getByRole('form', { name: 'Edit the goal “Signup”' });
+    expect(screen.getByLabelText('When a visit')).toBeDisabled();
+    expect(screen.getByLabelText('Event name')).toHaveValue('signup');
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Trial signup' } });
+    fireEvent.change(screen.getByLabelText('With property (optional)'), { target: { value: '' } });
+    fireEvent.submit(form);
+
+    expect(await screen.findByText('Trial signup', { selector: 'th' })).toBeInTheDocument();
+    const patch = sent.find((s) => s.method === 'PATCH')!;
+    expect(patch.path).toBe(`/api/v1/sites/0123456789abcdef01234567/goals/${signup.id}`);
+    // Clearing the property sends it empty; the kind is not editable and is not sent.
+    expect(patch.body).toEqual({ name: 'Trial signup', match: 'signup', propKey: '', propValue: '' });
+    expect(screen.getByRole('form', { name: 'Add a goal' })).toBeInTheDocument();
+  });
+
+  it('when the API refuses an edit, then its message stands under the field and the form stays open', async () => {
+    const { source } = fakeBackend({
+      goals: (_url, init) =>
+        init.method === 'PATCH'
+          ? {
+              status: 400,
+              body: {
+                error: {
+                  code: 'validation_failed',
+                  message: 'Invalid request body',
+                  details: [{ path: 'body.match', message: 'must not be empty' }],
+                },
+              },
+            }
+          : { body: { goals: [signup] } },
+      'stats/overview': { body: overview(10) },
+    });
+    render(withReport(source, <GoalsView query={query} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit goal Signup' }));
+    fireEvent.change(screen.getByLabelText('Event name'), { target: { value: '  x ' } });
+    fireEvent.submit(screen.getByRole('form', { name: 'Edit the goal “Signup”' }));
+    expect(await screen.findByText('Event name must not be empty.')).toBeInTheDocument();
+    expect(screen.getByLabelText('Event name')).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('when the host cannot edit goals (wp-admin), then there is no Edit button', async () => {
+    const { source } = fakeBackend({ goals: { body: { goals: [signup] } }, 'stats/overview': { body: overview(10) } });
+    const { updateGoal: _none, ...withoutEdit } = source;
+    render(withReport(withoutEdit, <GoalsView query={query} />, 'wordpress'));
+    expect(await screen.findByRole('button', { name: 'Delete goal Signup' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Edit goal Signup' })).not.toBeInTheDocument();
+  });
+});

@@ -73,6 +73,9 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
     }
   };
 
+  const [editing, setEditing] = useState<Goal | null>(null);
+  const canEdit = source.updateGoal !== undefined;
+
   let body;
   if (state.status === 'loading') body = <Loading label={__('Loading goals…', 'clickpath')} />;
   else if (state.status === 'error')
@@ -128,14 +131,25 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
                 </span>
               </td>
               <td>
-                <Button
-                  variant="tertiary"
-                  isDestructive
-                  onClick={() => void remove(goal)}
-                  aria-label={sprintf(__('Delete goal %s', 'clickpath'), goal.name)}
-                >
-                  {__('Delete', 'clickpath')}
-                </Button>
+                <span className="clickpath-report__actions">
+                  {canEdit && (
+                    <Button
+                      variant="tertiary"
+                      onClick={() => setEditing(goal)}
+                      aria-label={sprintf(__('Edit goal %s', 'clickpath'), goal.name)}
+                    >
+                      {__('Edit', 'clickpath')}
+                    </Button>
+                  )}
+                  <Button
+                    variant="tertiary"
+                    isDestructive
+                    onClick={() => void remove(goal)}
+                    aria-label={sprintf(__('Delete goal %s', 'clickpath'), goal.name)}
+                  >
+                    {__('Delete', 'clickpath')}
+                  </Button>
+                </span>
               </td>
             </tr>
           ))}
@@ -151,21 +165,40 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
       <CardBody>
         <FormError message={removeError} />
         {body}
-        <GoalForm onCreated={changed} />
+        {editing ? (
+          <GoalForm
+            key={editing.id}
+            goal={editing}
+            onSaved={() => {
+              setEditing(null);
+              changed();
+            }}
+            onCancel={() => setEditing(null)}
+          />
+        ) : (
+          <GoalForm onSaved={changed} />
+        )}
       </CardBody>
     </Card>
   );
 }
 
-export function GoalForm({ onCreated }: { onCreated: () => void }) {
+interface GoalFormProps {
+  /** The goal to edit; without it the form adds one. */
+  goal?: Goal;
+  /** Called once the goal is saved. */
+  onSaved: () => void;
+  onCancel?: () => void;
+}
+
+/** Adds a goal, or edits `goal` (its name, match and property; the kind stays). */
+export function GoalForm({ goal, onSaved, onCancel }: GoalFormProps) {
   const { source } = useReport();
-  const [input, setInput] = useState<Required<GoalInput>>({
-    name: '',
-    kind: 'page',
-    match: '',
-    propKey: '',
-    propValue: '',
-  });
+  const [input, setInput] = useState<Required<GoalInput>>(
+    goal
+      ? { name: goal.name, kind: goal.kind, match: goal.match, propKey: goal.propKey, propValue: goal.propValue }
+      : { name: '', kind: 'page', match: '', propKey: '', propValue: '' },
+  );
   const set = (patch: Partial<GoalInput>) => setInput({ ...input, ...patch });
 
   const { busy, error, submit, fieldError } = useSubmit(
@@ -175,16 +208,24 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
         body.propKey = input.propKey.trim();
         body.propValue = input.propValue.trim();
       }
+      if (goal && source.updateGoal) {
+        const { kind: _kept, ...changes } = body;
+        // An event goal's property is cleared by sending it empty.
+        await source.updateGoal(goal.id, input.kind === 'event' ? { propKey: '', propValue: '', ...changes } : changes);
+        onSaved();
+        return;
+      }
       await source.createGoal(body);
       setInput({ name: '', kind: input.kind, match: '', propKey: '', propValue: '' });
-      onCreated();
+      onSaved();
     },
     { fields: ['name', 'kind', 'match', 'propKey', 'propValue'] },
   );
 
+  const title = goal ? sprintf(__('Edit the goal “%s”', 'clickpath'), goal.name) : __('Add a goal', 'clickpath');
   return (
-    <form className="clickpath-report__form" onSubmit={submit} aria-label={__('Add a goal', 'clickpath')}>
-      <h3>{__('Add a goal', 'clickpath')}</h3>
+    <form className="clickpath-report__form" onSubmit={submit} aria-label={title}>
+      <h3>{title}</h3>
       <TextControl
         __nextHasNoMarginBottom
         __next40pxDefaultSize
@@ -204,6 +245,7 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
           { value: 'event', label: __('sends an event', 'clickpath') },
         ]}
         onChange={(kind: string) => set({ kind: kind as GoalKind })}
+        disabled={goal !== undefined}
       />
       <TextControl
         __nextHasNoMarginBottom
@@ -244,8 +286,13 @@ export function GoalForm({ onCreated }: { onCreated: () => void }) {
         isBusy={busy}
         disabled={busy || !input.name.trim() || !input.match.trim()}
       >
-        {__('Add goal', 'clickpath')}
+        {goal ? __('Save goal', 'clickpath') : __('Add goal', 'clickpath')}
       </Button>
+      {onCancel && (
+        <Button variant="tertiary" onClick={onCancel}>
+          {__('Cancel', 'clickpath')}
+        </Button>
+      )}
       <FormError message={error} />
     </form>
   );

@@ -103,3 +103,72 @@ describe('VisitorProfile', () => {
     ).toBeInTheDocument();
   });
 });
+
+describe('VisitorProfile erasure', () => {
+  afterEach(() => jest.restoreAllMocks());
+  const erased = { visitors: 1, visits: 2, events: 4, complete: true };
+
+  it('when erasing the visitor is confirmed, then it is erased and the profile says what was removed', async () => {
+    const { source, calls } = fakeBackend({
+      visitors: (_url, init) => (init.method === 'DELETE' ? { body: erased } : { body: profile }),
+    });
+    const confirm = jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <VisitorProfile visitorId="f:abcdefghijkl" to="2026-03-10" onBack={jest.fn()} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Erase this visitor' }));
+
+    expect(await screen.findByText('Erased 1 visitor, 2 visits, 4 events.')).toHaveAttribute('role', 'status');
+    expect(confirm).toHaveBeenCalledWith(expect.stringContaining('This cannot be undone.'));
+    const del = calls.find((c) => c.init.method === 'DELETE')!;
+    expect(del.url.pathname).toBe('/api/v1/sites/0123456789abcdef01234567/visitors/f%3Aabcdefghijkl');
+    expect(screen.queryByText(/Visit 1/)).not.toBeInTheDocument();
+  });
+
+  it('when the visitor has a user ID, then everyone with it can be erased, and a partial erasure says to repeat it', async () => {
+    const { source, calls } = fakeBackend({
+      visitors: { body: profile },
+      people: { body: { visitors: 2, visits: 5, events: 9, complete: false } },
+    });
+    jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <VisitorProfile visitorId="f:abcdefghijkl" to="2026-03-10" onBack={jest.fn()} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Erase everyone with this user ID' }));
+
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Erased 2 visitors, 5 visits, 9 events. Some recent events were still being counted: erase again in a minute to remove them too.',
+    );
+    const del = calls.find((c) => c.init.method === 'DELETE')!;
+    expect(del.url.pathname).toBe('/api/v1/sites/0123456789abcdef01234567/people/user-42');
+  });
+
+  it('when the erasure is not confirmed, then nothing is sent and the profile stays', async () => {
+    const { source, calls } = fakeBackend({ visitors: { body: profile } });
+    jest.spyOn(window, 'confirm').mockReturnValue(false);
+    render(withReport(source, <VisitorProfile visitorId="f:abcdefghijkl" to="2026-03-10" onBack={jest.fn()} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Erase this visitor' }));
+    expect(calls.some((c) => c.init.method === 'DELETE')).toBe(false);
+    expect(screen.getByText(/Visit 1/)).toBeInTheDocument();
+  });
+
+  it('when the erasure fails, then it says why and keeps the profile', async () => {
+    const { source } = fakeBackend({
+      visitors: (_url, init) =>
+        init.method === 'DELETE'
+          ? apiError(403, 'forbidden', 'This action needs the admin role on this site')
+          : { body: profile },
+    });
+    jest.spyOn(window, 'confirm').mockReturnValue(true);
+    render(withReport(source, <VisitorProfile visitorId="f:abcdefghijkl" to="2026-03-10" onBack={jest.fn()} />));
+    fireEvent.click(await screen.findByRole('button', { name: 'Erase this visitor' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Could not erase: This action needs the admin role on this site',
+    );
+    expect(screen.getByText(/Visit 1/)).toBeInTheDocument();
+  });
+
+  it('when the host erases through its own tools (wp-admin), then there are no erase buttons', async () => {
+    const { source } = fakeBackend({ visitors: { body: profile } });
+    const { eraseVisitor: _v, erasePerson: _p, ...readOnly } = source;
+    render(withReport(readOnly, <VisitorProfile visitorId="f:abcdefghijkl" to="2026-03-10" onBack={jest.fn()} />));
+    expect(await screen.findByText(/Visit 1/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Erase/ })).not.toBeInTheDocument();
+  });
+});

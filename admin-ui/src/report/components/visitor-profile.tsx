@@ -2,18 +2,19 @@
  * WordPress dependencies
  */
 import { Button, Card, CardBody, CardHeader } from '@wordpress/components';
-import { createElement, Fragment } from '@wordpress/element';
+import { createElement, Fragment, useState } from '@wordpress/element';
 import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import type { Visit } from '../../data/types';
+import type { Erased, Visit } from '../../data/types';
+import { erasedSummary } from '../../lib/erased';
 import { formatDateTime, formatDuration, formatNumber, formatTime } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
 import { describeEvent } from './realtime-card';
-import { ErrorState, Loading } from './states';
+import { ErrorState, FormError, Loading } from './states';
 
 interface VisitorProfileProps {
   visitorId: string;
@@ -26,9 +27,31 @@ interface VisitorProfileProps {
 export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
   const { source } = useReport();
   const state = useRequest((signal) => source.visitor(visitorId, to, { signal }), `${visitorId}|${to}`);
+  const [erasing, setErasing] = useState(false);
+  const [eraseError, setEraseError] = useState<string | null>(null);
+  const [erased, setErased] = useState<string | null>(null);
+  /** Runs one erasure once the user confirms it; the profile then only says what was erased. */
+  const erase = async (question: string, action: () => Promise<Erased>) => {
+    if (!window.confirm(question)) return;
+    setErasing(true);
+    setEraseError(null);
+    try {
+      setErased(erasedSummary(await action()));
+    } catch (e) {
+      setEraseError(sprintf(__('Could not erase: %s', 'clickpath'), (e as Error).message));
+    } finally {
+      setErasing(false);
+    }
+  };
 
   let body;
-  if (state.status === 'loading') body = <Loading label={__('Loading the visitor…', 'clickpath')} />;
+  if (erased !== null)
+    body = (
+      <p className="clickpath-report__erased" role="status">
+        {erased}
+      </p>
+    );
+  else if (state.status === 'loading') body = <Loading label={__('Loading the visitor…', 'clickpath')} />;
   else if (state.status === 'error')
     body = <ErrorState what={__('this visitor', 'clickpath')} error={state.error} onRetry={state.reload} />;
   else {
@@ -59,6 +82,56 @@ export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
           <p className="clickpath-report__muted">
             {__('Cookieless visitor: visits can only be linked within one day.', 'clickpath')}
           </p>
+        )}
+        {(source.eraseVisitor || source.erasePerson) && (
+          <div className="clickpath-report__erase">
+            <FormError message={eraseError} />
+            {source.eraseVisitor && (
+              <Button
+                variant="secondary"
+                isDestructive
+                isBusy={erasing}
+                disabled={erasing}
+                onClick={() => {
+                  const { eraseVisitor } = source;
+                  if (eraseVisitor)
+                    void erase(
+                      __(
+                        'Erase this visitor: their profile, visits and raw events? Totals already counted stay. This cannot be undone.',
+                        'clickpath',
+                      ),
+                      () => eraseVisitor(visitor.id),
+                    );
+                }}
+              >
+                {__('Erase this visitor', 'clickpath')}
+              </Button>
+            )}
+            {source.erasePerson && visitor.userId && (
+              <Button
+                variant="tertiary"
+                isDestructive
+                disabled={erasing}
+                onClick={() => {
+                  const { erasePerson } = source;
+                  const { userId } = visitor;
+                  if (erasePerson && userId)
+                    void erase(
+                      sprintf(
+                        __(
+                          'Erase every visitor with the user ID “%s”, with their visits and raw events? This cannot be undone.',
+                          'clickpath',
+                        ),
+                        userId,
+                      ),
+                      () => erasePerson(userId),
+                    );
+                }}
+              >
+                {__('Erase everyone with this user ID', 'clickpath')}
+              </Button>
+            )}
+          </div>
         )}
         <ol className="clickpath-report__visits">
           {visits.map((visit, i) => (
