@@ -1,4 +1,5 @@
 import { requestJson, type FetchLike } from '../data/standalone';
+import type { Erased } from '../data/types';
 import type {
   ApiKey,
   ApiKeyWithSecret,
@@ -12,6 +13,7 @@ import type {
   Session,
   Site,
   SiteInvitation,
+  SiteSettings,
 } from './types';
 
 const API = '/api/v1';
@@ -36,9 +38,16 @@ export const api = {
   deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password }),
   sites: async () => (await call<{ sites: Site[] }>('/sites')).sites,
   createSite: (body: { name: string; domain: string; timezone: string }) => call<Site>('/sites', 'POST', body),
-  updateSite: (id: string, body: Partial<Pick<Site, 'name' | 'domain' | 'timezone'>>) =>
-    call<Site>(site(id), 'PATCH', body),
+  updateSite: (
+    id: string,
+    body: Partial<Pick<Site, 'name' | 'domain' | 'timezone'>> & { settings?: Partial<SiteSettings> },
+  ) => call<Site>(site(id), 'PATCH', body),
   deleteSite: (id: string) => call<void>(site(id), 'DELETE'),
+  /** Erases every visitor the site identified with this user id (first-party mode). */
+  erasePerson: (id: string, userId: string) =>
+    call<Erased>(`${site(id)}/people/${encodeURIComponent(userId)}`, 'DELETE'),
+  /** Where the browser downloads everything stored for the site as one JSON file (the cookie authenticates it). */
+  siteExportUrl: (id: string) => `${API}${site(id)}/export/site`,
   members: async (id: string) => (await call<{ members: Member[] }>(`${site(id)}/members`)).members,
   inviteMember: (id: string, email: string, role: Exclude<Role, 'owner'>) =>
     call<SiteInvitation>(`${site(id)}/members`, 'POST', { email, role }),

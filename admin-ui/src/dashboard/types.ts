@@ -8,6 +8,20 @@ export interface Profile {
   createdAt: string;
 }
 
+/** A site's collection options (backend/src/sites/schemas.ts `SiteSettings`). */
+export interface SiteSettings {
+  identityMode: 'cookieless' | 'first-party';
+  /** Do Not Track and Global Privacy Control. */
+  honorDoNotTrack: boolean;
+  visitTimeoutMinutes: number;
+  rawEventRetentionDays: number;
+  /** Addresses and CIDR ranges whose hits are dropped. */
+  excludedIps: string[];
+  trackOutbound: boolean;
+  trackDownloads: boolean;
+  trackEngagement: boolean;
+}
+
 export interface Site {
   id: string;
   name: string;
@@ -15,13 +29,7 @@ export interface Site {
   timezone: string;
   publicId: string;
   role: Role;
-  settings: {
-    identityMode: 'cookieless' | 'first-party';
-    honorDoNotTrack: boolean;
-    visitTimeoutMinutes: number;
-    rawEventRetentionDays: number;
-    excludedIps: string[];
-  };
+  settings: SiteSettings;
   createdAt: string;
   updatedAt: string;
 }

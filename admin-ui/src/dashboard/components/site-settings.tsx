@@ -24,6 +24,9 @@ import { useRequest } from '../../lib/use-request';
 import { useSubmit } from '../../lib/use-submit';
 import { api, trackingSnippet } from '../query';
 import type { ApiKeyWithSecret, Role, Scope, Site } from '../types';
+import { CollectionOptions } from './collection-options';
+import { CopyButton } from './copy-button';
+import { SiteData } from './site-data';
 import { SiteForm } from './sites-page';
 
 const failure = (e: unknown) => (e as ApiError).message;
@@ -42,6 +45,8 @@ export function SiteSettings({
       <h1>{sprintf(__('%s — settings', 'clickpath'), site.name)}</h1>
       <Snippet publicId={site.publicId} domain={site.domain} />
       <SiteForm site={site} onSaved={onChanged} />
+      {site.role !== 'viewer' && <CollectionOptions site={site} onSaved={onChanged} />}
+      {site.role !== 'viewer' && <SiteData site={site} />}
       <Keys siteId={site.id} />
       <Members siteId={site.id} role={site.role} />
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
@@ -51,15 +56,6 @@ export function SiteSettings({
 
 export function Snippet({ publicId, domain }: { publicId: string; domain: string }) {
   const snippet = trackingSnippet(window.location.origin, publicId, domain);
-  const [copied, setCopied] = useState('');
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(snippet);
-      setCopied(__('Copied.', 'clickpath'));
-    } catch {
-      setCopied(__('Copy failed: select the text and copy it by hand.', 'clickpath'));
-    }
-  };
   return (
     <Card className="clickpath-report__card">
       <CardHeader>
@@ -70,10 +66,7 @@ export function Snippet({ publicId, domain }: { publicId: string; domain: string
         <pre className="clickpath-dashboard__snippet" tabIndex={0}>
           <code>{snippet}</code>
         </pre>
-        <Button variant="secondary" onClick={() => void copy()}>
-          {__('Copy snippet', 'clickpath')}
-        </Button>{' '}
-        <span role="status">{copied}</span>
+        <CopyButton text={snippet} label={__('Copy snippet', 'clickpath')} />
         <p className="clickpath-report__muted">
           {__(
             'The tracker sends nothing from localhost, 127.0.0.1 or [::1] unless its tag has the data-localhost attribute, so testing on your own computer does not count as visits. A site whose domain is localhost gets it in its snippet; add it by hand to try another site locally.',
@@ -99,6 +92,7 @@ function SecretNotice({ secret, onDismiss }: { secret: ApiKeyWithSecret; onDismi
         onChange={() => undefined}
         onFocus={(event: { target: HTMLInputElement }) => event.target.select()}
       />
+      <CopyButton text={secret.secret} label={__('Copy key', 'clickpath')} />
     </Notice>
   );
 }
