@@ -265,7 +265,9 @@ describe('standalone dashboard in a real browser', () => {
     const chips = page.getByRole('group', { name: 'Active filters' });
     await chips.getByText('Country is NL').waitFor();
     expect(await chips.getByRole('button', { name: 'Remove filter: Country is NL' }).isVisible()).toBe(true);
-    expect(new URL(page.url()).searchParams.getAll('filter')).toEqual(['country:is:NL']);
+    // The report's state is the query of the hash route (#/sites/<id>?filter=…).
+    const viewParams = () => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
+    expect(viewParams().getAll('filter')).toEqual(['country:is:NL']);
     await expectTotals({ Visitors: '1', Visits: '1', Pageviews: '3' });
     await eventually(async () =>
       expect(
@@ -311,6 +313,20 @@ describe('standalone dashboard in a real browser', () => {
     await settled();
     await screenshots('visitor-profile', clickpath);
 
+    // ---- the URL holds the view: reload keeps the profile, Back returns to the list ---------
+    expect(viewParams().get('view')).toBe('visitors');
+    expect(viewParams().get('visitor')).toBeTruthy();
+    const profileUrl = page.url();
+    await page.reload();
+    await clickpath.waitFor();
+    expect(await chips.getByText('Country is NL').isVisible()).toBe(true);
+    await settled();
+    await page.goBack();
+    await visitors.waitFor();
+    expect(await profile.count()).toBe(0);
+    expect(viewParams().has('visitor')).toBe(false);
+    await settled();
+
     // ---- export the filtered pages breakdown as CSV -------------------------------------------
     await sections.getByRole('button', { name: 'Overview' }).click();
     const exportLink = page.getByRole('link', { name: 'Export Page as CSV' });
@@ -347,6 +363,16 @@ describe('standalone dashboard in a real browser', () => {
     expect((await apiWithCookie(`/sites/${siteId}/stats/overview?from=2026-01-01&to=2026-01-31`, cookie!)).status).toBe(
       401,
     );
+
+    // ---- a deep link while signed out: logging in lands on the profile it names ------------------
+    await page.goto(profileUrl);
+    await page.getByRole('heading', { name: 'Log in to Clickpath' }).waitFor();
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill('analytical engine 1843');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await clickpath.waitFor();
+    expect(page.url()).toBe(profileUrl);
+    await settled();
 
     expect(problems).toEqual([]);
   }, 90_000);

@@ -161,7 +161,7 @@ describe('ReportPanel', () => {
 
     it('in the dashboard, the state lives in the hash route, and a link to the bare route starts from the defaults', async () => {
       window.history.replaceState(null, '', '/#/sites/s1?period=7d&view=goals');
-      const { source } = backend();
+      const { source, calls } = backend();
       render(<ReportPanel source={source} host="standalone" snippetHint="" today={today} />);
       await waitFor(() => expect(currentSection()).toBe('Goals'));
       fireEvent.click(within(sections()).getByRole('button', { name: 'Funnels' }));
@@ -169,6 +169,17 @@ describe('ReportPanel', () => {
       expect(window.location.search).toBe('');
       await back();
       expect(currentSection()).toBe('Goals');
+      await waitFor(() => expect(document.querySelector('.clickpath-state--loading')).toBeNull());
+
+      // Leaving the route (a logout sets #/login before the dashboard unmounts the report) asks for nothing.
+      const before = calls.length;
+      await act(async () => {
+        window.location.hash = '#/login';
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+      expect(calls.length).toBe(before);
+      expect(currentSection()).toBe('Goals');
+
       act(() => {
         window.location.hash = '#/sites/s1';
       });

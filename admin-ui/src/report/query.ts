@@ -10,6 +10,9 @@ import { parseUrlState, serializeUrlState, type UrlState } from './filters';
  */
 export type UrlPlace = 'search' | 'hash';
 
+/** The hash route without its query: `#/sites/1`. */
+const hashRoute = (hash: string): string => hash.split('?')[0] ?? '';
+
 function readQuery(place: UrlPlace): string {
   if (place === 'search') return window.location.search;
   const { hash } = window.location;
@@ -21,8 +24,7 @@ function readQuery(place: UrlPlace): string {
 function urlWith(place: UrlPlace, query: string): string {
   const { pathname, search, hash } = window.location;
   if (place === 'search') return `${pathname}${query}${hash}`;
-  const at = hash.indexOf('?');
-  return `${pathname}${search}${at < 0 ? hash : hash.slice(0, at)}${query}`;
+  return `${pathname}${search}${hashRoute(hash)}${query}`;
 }
 
 /** The report's view, visitor, range, comparison and filters, kept in the page URL (back/forward work). */
@@ -32,7 +34,12 @@ export function useUrlState(
 ): [UrlState, (next: UrlState) => void] {
   const [state, setState] = useState<UrlState>(() => parseUrlState(readQuery(place), fallback));
   useEffect(() => {
-    const onPop = () => setState(parseUrlState(readQuery(place), fallback));
+    const route = hashRoute(window.location.hash);
+    const onPop = () => {
+      // Leaving for another hash route (logout, another site) unmounts the report: fetch nothing for it.
+      if (place === 'hash' && hashRoute(window.location.hash) !== route) return;
+      setState(parseUrlState(readQuery(place), fallback));
+    };
     window.addEventListener('popstate', onPop);
     // A link to the same route without the query changes only the hash.
     if (place === 'hash') window.addEventListener('hashchange', onPop);
