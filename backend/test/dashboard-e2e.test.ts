@@ -204,7 +204,7 @@ describe('standalone dashboard in a real browser', () => {
     const snippet = `<script defer src="${origin}/js/clickpath.js" data-site="${publicId}"></script>`;
     expect(await page.getByText(snippet, { exact: true }).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Copy snippet' }).click();
-    await page.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Copied to the clipboard.' }).waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(snippet);
     const tracker = await fetch(`${origin}/js/clickpath.js`);
     expect(tracker.status).toBe(200);
