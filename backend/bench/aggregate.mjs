@@ -1,5 +1,5 @@
 // npm run bench:aggregate — how the aggregator's throughput changes with stored
-// history. For each size (default 0, 1M, then 0 again, so that load from other
+// history. For each size (default 0, 1M, 10M, then 0 again, so that load from other
 // work on the machine during the run shows as a difference between the two
 // empty runs; BENCH_AGGREGATE_SIZES): a
 // fresh database, a year of history seeded straight into every store the
@@ -24,7 +24,7 @@ const require = createRequire(import.meta.url);
 
 const { MongoClient, ObjectId } = mongoose.mongo;
 
-const SIZES = (process.env.BENCH_AGGREGATE_SIZES ?? '0,1000000,0').split(',').map(Number);
+const SIZES = (process.env.BENCH_AGGREGATE_SIZES ?? '0,1000000,10000000,0').split(',').map(Number);
 const WORKLOAD = Number(process.env.BENCH_AGGREGATE_EVENTS ?? 50_000);
 const VISITORS = Math.ceil(WORKLOAD / 10);
 const CONCURRENCY = 32;
