@@ -100,18 +100,19 @@ async function main() {
     await backend.stop();
     await mongoose.connect(`${database.uri}/${dbName}`);
     // Accepted events are durable once in the inbox; the aggregator moves them into the history partitions.
-    const chunks = [];
+    let aggregated = 0;
+    let waiting = 0;
     for (const { name } of await mongoose.connection.db.listCollections({}, { nameOnly: true }).toArray()) {
-      if (/^(inbox_\d+|events_\d{8})$/.test(name)) {
-        chunks.push(
-          ...(await mongoose.connection.db
-            .collection(name)
-            .find({}, { projection: { count: 1 } })
-            .toArray()),
-        );
-      }
+      if (!/^(inbox_\d+|events_\d{8})$/.test(name)) continue;
+      const chunks = await mongoose.connection.db
+        .collection(name)
+        .find({}, { projection: { count: 1 } })
+        .toArray();
+      const count = chunks.reduce((sum, c) => sum + c.count, 0);
+      if (name.startsWith('events_')) aggregated += count;
+      else waiting += count;
     }
-    const stored = chunks.reduce((sum, c) => sum + c.count, 0);
+    const stored = aggregated + waiting;
     await mongoose.connection.db.dropDatabase();
     await mongoose.disconnect();
 
