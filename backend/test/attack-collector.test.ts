@@ -1,12 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 
 import { createKey, createSite, signUp, startTestApp, type TestApp, type TestSite } from './support/app';
-import { DESKTOP_UA, eventId, pageview, waitUntil } from './support/collect';
+import { DESKTOP_UA, eventId, pageview } from './support/collect';
+import { ATTACK_TIMEOUT_MS, RealServer, drained, type Answer } from './support/real-server';
 
 /**
  * Collector and request-edge attacks sent to the real server (dist/server.js) while
@@ -14,115 +11,22 @@ import { DESKTOP_UA, eventId, pageview, waitUntil } from './support/collect';
  * stored before the attack (and every event answered 202) must be there after it.
  */
 
-const BACKEND_DIR = path.resolve(__dirname, '..');
+// Each attack may wait for the other suites' attacks to end (RealServer.underProbe).
+jest.setTimeout(ATTACK_TIMEOUT_MS);
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 let t: TestApp;
-let server: ChildProcess | undefined;
+let server: RealServer;
 let origin = '';
-let output = '';
+/** The flood's site: thousands of large events, so the single-event tests use `clean`. */
 let site: TestSite;
+let clean: TestSite;
 let bystander: TestSite;
 let secret = '';
+let cleanSecret = '';
 let bystanderSecret = '';
 const bystanderIds: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(): Promise<void> {
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    MONGODB_URI: `${process.env.CLICKPATH_TEST_DB_BASE}/${t.db.databaseName}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    // The login attack comes from many addresses, named by X-Forwarded-For as a proxy would.
-    TRUST_PROXY_HOPS: '1',
-  };
-  delete env.NODE_ENV;
-  output = '';
-  server = spawn(process.execPath, ['dist/server.js'], { cwd: BACKEND_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const started = Date.now();
-  while (Date.now() - started < 30_000) {
-    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}:\n${output}`);
-    const ready = await fetch(`${origin}/readyz`)
-      .then((res) => res.status === 200)
-      .catch(() => false);
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server not ready within 30 s:\n${output}`);
-}
-
-/**
- * Polls /healthz every 100 ms from a process of its own (so the attack's own client work
- * cannot delay the probe) and prints every answer slower than 1 s or not 200.
- */
-const PROBE = `
-const url = process.argv[1];
-let stop = false;
-process.stdin.on('data', () => (stop = true));
-(async () => {
-  while (!stop) {
-    const started = performance.now();
-    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, (e) => e.name);
-    const ms = Math.round(performance.now() - started);
-    if (status !== 200 || ms >= 1000) console.log(JSON.stringify({ status, ms }));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  process.exit(0);
-})();
-`;
-
-/** Runs `attack` while /healthz is probed; returns its result and every probe slower than 1 s or not 200. */
-async function underProbe<T>(attack: () => Promise<T>): Promise<{ result: T; slowProbes: unknown[] }> {
-  const probe = spawn(process.execPath, ['-e', PROBE, `${origin}/healthz`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let printed = '';
-  probe.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  const exited = new Promise((resolve) => probe.once('exit', resolve));
-  let result: T;
-  try {
-    result = await attack();
-  } finally {
-    probe.stdin.end('stop');
-    await exited;
-  }
-  const slowProbes = printed
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as unknown);
-  return { result, slowProbes };
-}
-
-interface Answer {
-  status: number | string;
-  retryAfter: string | null;
-  body: string;
-}
-
-async function collect(body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  try {
-    const res = await fetch(`${origin}/api/event`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'text/plain', 'User-Agent': DESKTOP_UA, ...headers },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
-  } catch (error) {
-    return { status: (error as Error).message, retryAfter: null, body: '' };
-  }
-}
 
 /** POSTs `total` bytes with Transfer-Encoding: chunked (no Content-Length), 16 KiB at a time. */
 function chunkedPost(url: string, total: number, contentType: string): Promise<Answer> {
@@ -157,58 +61,30 @@ function chunkedPost(url: string, total: number, contentType: string): Promise<A
   });
 }
 
-/** The site's events of yesterday and today (UTC) as the export API serves them, by client event id. */
-async function storedEvents(target: TestSite, secret: string): Promise<Map<string, Record<string, unknown>>> {
-  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const res = await fetch(
-    `${origin}/api/v1/sites/${target.id}/export/events?from=${day(-1)}&to=${day(0)}&format=json`,
-    { headers: { Authorization: `Bearer ${secret}` } },
-  );
-  if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`);
-  const rows = (await res.json()) as Array<Record<string, unknown>>;
-  return new Map(rows.map((row) => [String(row.id), row]));
-}
-
-/** Waits until the server's aggregator stored every one of `ids`. */
-async function expectStored(target: TestSite, secret: string, ids: string[], timeoutMs = 120_000): Promise<void> {
-  await waitUntil(
-    async () => {
-      const stored = await storedEvents(target, secret);
-      return ids.every((id) => stored.has(id)) ? true : undefined;
-    },
-    timeoutMs,
-    `${ids.length} events of site ${target.id} stored`,
-  );
-}
-
 beforeAll(async () => {
-  // tsc emits even when another work-in-progress file has a type error; only the output matters here.
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: BACKEND_DIR, stdio: 'ignore' });
-  if (!existsSync(path.join(BACKEND_DIR, 'dist', 'server.js'))) throw new Error('build produced no dist/server.js');
   t = await startTestApp();
   const owner = await signUp(t.app);
   site = await createSite(owner, { timezone: 'UTC' });
+  clean = await createSite(owner, { name: 'Clean', timezone: 'UTC' });
   bystander = await createSite(owner, { name: 'Bystander', timezone: 'UTC' });
   secret = (await createKey(owner, site.id)).secret;
+  cleanSecret = (await createKey(owner, clean.id)).secret;
   bystanderSecret = (await createKey(owner, bystander.id)).secret;
-  await startServer();
+  // The login attack comes from many addresses, named by X-Forwarded-For as a proxy would.
+  server = await RealServer.start(t.db, { TRUST_PROXY_HOPS: '1' });
+  origin = server.origin;
   // What another tenant already had before any attack: it must survive every one of them.
-  for (let i = 0; i < 20; i++) {
-    const event = pageview(bystander.publicId, { u: `https://blog.example.com/before/${i}` });
-    expect((await collect(event)).status).toBe(202);
-    bystanderIds.push(String(event.i));
-  }
-  await expectStored(bystander, bystanderSecret, bystanderIds, 60_000);
+  bystanderIds.push(...(await server.storeBefore(bystander, bystanderSecret)));
 }, 180_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  server?.kill();
   await t?.close();
 });
 
 afterEach(async () => {
   // Nothing already stored is lost, and the server still answers at once.
-  await expectStored(bystander, bystanderSecret, bystanderIds, 5_000);
+  await server.expectStored(bystander, bystanderSecret, bystanderIds, 5_000);
 });
 
 async function login(ip: string, email: string, password: string): Promise<number> {
@@ -233,7 +109,10 @@ describe('login attacks against a running server', () => {
       body: JSON.stringify({ email, password, name: 'Owner' }),
     });
     expect(signup.status).toBeLessThan(300);
-    const { result: guesses, slowProbes } = await underProbe(async () => {
+    const { result: guesses, slowProbes } = await server.underProbe(async () => {
+      // The login limits count per clock hour: the guesses and the checks after them must fall in one.
+      const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
+      if (toNextHour < 60_000) await new Promise((resolve) => setTimeout(resolve, toNextHour + 100));
       const statuses: number[] = [];
       for (let i = 0; i < 100; i += 10) {
         statuses.push(
@@ -252,7 +131,7 @@ describe('login attacks against a running server', () => {
     const bot = nextAddress();
     for (let i = 0; i < 3; i++) expect(await login(bot, email, `more ${i}`)).toBe(401);
     expect(await login(bot, email, 'more 3')).toBe(429);
-  }, 120_000);
+  });
 });
 
 describe('collector attacks against a running server', () => {
@@ -267,7 +146,12 @@ describe('collector attacks against a running server', () => {
       ),
     );
     expect(JSON.stringify(requests[0]).length).toBeGreaterThan(58_000);
-    const { result: answers, slowProbes } = await underProbe(() => Promise.all(requests.map((body) => collect(body))));
+    // The probe runs until the accepted events are aggregated too: 4,000 large events, batch by batch.
+    const { result: answers, slowProbes } = await server.underProbe(async () => {
+      const answers = await Promise.all(requests.map((body) => server.collect(body)));
+      await drained(new Date(), 120_000);
+      return answers;
+    });
     const statuses = new Map<string, number>();
     for (const a of answers) statuses.set(String(a.status), (statuses.get(String(a.status)) ?? 0) + 1);
     expect([...statuses.keys()].filter((s) => s !== '202' && s !== '503')).toEqual([]);
@@ -277,11 +161,11 @@ describe('collector attacks against a running server', () => {
       .filter((_, i) => answers[i]!.status === 202)
       .flatMap((batch) => batch.map((e) => String(e.i)));
     expect(accepted.length).toBeGreaterThan(0);
-    await expectStored(site, secret, accepted);
-  }, 240_000);
+    await server.expectStored(site, secret, accepted);
+  });
 
   it('when events carry control characters in every field a visitor controls, then none is stored', async () => {
-    const event = pageview(site.publicId, {
+    const event = pageview(clean.publicId, {
       k: 'ev',
       u: 'https://blog.example.com/p%01ath?utm_source=news%01letter&utm_medium=e%C2%85mail&utm_campaign=%00spring&utm_term=a%0Ab&utm_content=%7Fx',
       r: 'https://ref.example.org/x%01y',
@@ -289,14 +173,14 @@ describe('collector attacks against a running server', () => {
       n: 'sign\u0007up',
       p: { 'plan\u0001': 'pro\u009f', note: 'line\r\nbreak' },
     });
-    const { result, slowProbes } = await underProbe(() =>
-      collect(event, { 'User-Agent': `${DESKTOP_UA} Model\u0085X` }),
+    const { result, slowProbes } = await server.underProbe(() =>
+      server.collect(event, { 'User-Agent': `${DESKTOP_UA} Model\u0085X` }),
     );
     expect(result.status).toBe(202);
     expect(slowProbes).toEqual([]);
     const id = String(event.i);
-    await expectStored(site, secret, [id]);
-    const stored = (await storedEvents(site, secret)).get(id);
+    await server.expectStored(clean, cleanSecret, [id]);
+    const stored = (await server.storedEvents(clean, cleanSecret)).get(id);
     const strings: string[] = [];
     const walk = (value: unknown, key = ''): void => {
       if (typeof value === 'string') strings.push(`${key}=${value}`);
@@ -315,22 +199,22 @@ describe('collector attacks against a running server', () => {
       utmCampaign: 'spring',
       name: 'sign up',
     });
-  }, 60_000);
+  });
 
   it('when visitors send spreadsheet formulas in titles, names, properties and UTM tags, then the CSV export starts none of those cells with a formula sign', async () => {
-    const event = pageview(site.publicId, {
+    const event = pageview(clean.publicId, {
       k: 'ev',
       u: 'https://blog.example.com/csv?utm_source=%3D1%2B1&utm_campaign=%EF%BC%9DSUM(A1)',
       t: '=HYPERLINK("http://evil.example","click")',
       n: '＝cmd|calc',
       p: { a: '@SUM(A1)', b: '+1', c: '－1', d: ' =1+1' },
     });
-    expect((await collect(event)).status).toBe(202);
-    await expectStored(site, secret, [String(event.i)]);
+    expect((await server.collect(event)).status).toBe(202);
+    await server.expectStored(clean, cleanSecret, [String(event.i)]);
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const { result: res, slowProbes } = await underProbe(() =>
-      fetch(`${origin}/api/v1/sites/${site.id}/export/events?from=${day(-1)}&to=${day(0)}&format=csv`, {
-        headers: { Authorization: `Bearer ${secret}` },
+    const { result: res, slowProbes } = await server.underProbe(() =>
+      fetch(`${origin}/api/v1/sites/${clean.id}/export/events?from=${day(-1)}&to=${day(0)}&format=csv`, {
+        headers: { Authorization: `Bearer ${cleanSecret}` },
       }),
     );
     expect(res.status).toBe(200);
@@ -342,10 +226,10 @@ describe('collector attacks against a running server', () => {
     // No cell (after a separator, optionally quoted) starts with a formula sign.
     expect(row!.match(/(?:^|,)"?[\s]*[=+\-@＝＋－＠]/g)).toBeNull();
     expect(slowProbes).toEqual([]);
-  }, 60_000);
+  });
 
   it('when a 1 MB body is sent chunked to the collector or the API, then each answers 413 in the error shape, not a dropped connection', async () => {
-    const { result, slowProbes } = await underProbe(() =>
+    const { result, slowProbes } = await server.underProbe(() =>
       Promise.all([
         chunkedPost('/api/event', 1024 * 1024, 'text/plain'),
         chunkedPost('/api/v1/auth/login', 1024 * 1024, 'application/json'),
@@ -357,6 +241,6 @@ describe('collector attacks against a running server', () => {
     }
     expect(slowProbes).toEqual([]);
     // The connection handling survived: a normal event right after is accepted.
-    expect((await collect(pageview(site.publicId, { i: eventId() }))).status).toBe(202);
-  }, 60_000);
+    expect((await server.collect(pageview(site.publicId, { i: eventId() }))).status).toBe(202);
+  });
 });

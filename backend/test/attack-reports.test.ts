@@ -1,13 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-
 import { DateTime } from 'luxon';
 
 import { processPendingEvents } from '../src/aggregate/aggregator';
 import { createKey, createSite, signUp, startTestApp, type TestApp } from './support/app';
 import { fillPath, listOperations, type Operation } from './support/openapi';
+import { ATTACK_TIMEOUT_MS, RealServer } from './support/real-server';
 import { insertRaw, qs, stored } from './support/reports';
 
 /**
@@ -18,7 +14,9 @@ import { insertRaw, qs, stored } from './support/reports';
  * /healthz within 1 s throughout.
  */
 
-const BACKEND_DIR = path.resolve(__dirname, '..');
+// Each attack may wait for the other suites' attacks to end (RealServer.underProbe).
+jest.setTimeout(ATTACK_TIMEOUT_MS);
+
 const PATHOLOGICAL = '*a'.repeat(249) + 'b';
 const LONG_MISS = '/' + 'a'.repeat(1023);
 const LONG_HIT = '/' + 'a'.repeat(1022) + 'b';
@@ -26,50 +24,11 @@ const LONG_HIT = '/' + 'a'.repeat(1022) + 'b';
 const ANSWER_MS = 3_000;
 
 let t: TestApp;
-let server: ChildProcess | undefined;
-let origin = '';
-let output = '';
+let server: RealServer | undefined;
 let secret = '';
 let ids: Record<string, string> = {};
 let ranged: Operation[] = [];
 const today = DateTime.utc().toISODate()!;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(): Promise<void> {
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    MONGODB_URI: `${process.env.CLICKPATH_TEST_DB_BASE}/${t.db.databaseName}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    RATE_LIMITS: 'false',
-    LOG_LEVEL: 'warn',
-  };
-  delete env.NODE_ENV;
-  output = '';
-  server = spawn(process.execPath, ['dist/server.js'], { cwd: BACKEND_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const started = Date.now();
-  while (Date.now() - started < 30_000) {
-    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}:\n${output}`);
-    const ready = await fetch(`${origin}/readyz`)
-      .then((res) => res.status === 200)
-      .catch(() => false);
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server not ready within 30 s:\n${output}`);
-}
 
 interface Answer {
   url: string;
@@ -81,7 +40,7 @@ interface Answer {
 async function timedGet(url: string, timeoutMs: number, auth = true): Promise<Answer> {
   const started = performance.now();
   try {
-    const res = await fetch(`${origin}${url}`, {
+    const res = await fetch(`${server!.origin}${url}`, {
       headers: auth ? { Authorization: `Bearer ${secret}` } : {},
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -95,29 +54,18 @@ async function timedGet(url: string, timeoutMs: number, auth = true): Promise<An
 }
 
 /**
- * Sends the requests together while /healthz is polled every 100 ms; returns
- * their answers and every health probe slower than 1 s or not 200.
+ * Sends the requests together while /healthz is polled every 100 ms from a
+ * process of its own; returns their answers and every health probe slower
+ * than 1 s or not 200.
  */
-async function underProbe(urls: string[]): Promise<{ answers: Answer[]; slowProbes: Answer[] }> {
-  let done = false;
-  const slowProbes: Answer[] = [];
-  const probing = (async () => {
-    while (!done) {
-      const probe = await timedGet('/healthz', 1_000, false);
-      if (probe.status !== 200 || probe.ms >= 1_000) slowProbes.push(probe);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  const answers = await Promise.all(urls.map((url) => timedGet(url, ANSWER_MS)));
-  done = true;
-  await probing;
+async function underProbe(urls: string[]) {
+  const { result: answers, slowProbes } = await server!.underProbe(() =>
+    Promise.all(urls.map((url) => timedGet(url, ANSWER_MS))),
+  );
   return { answers, slowProbes };
 }
 
 beforeAll(async () => {
-  // tsc emits even when another work-in-progress file has a type error; only the output matters here.
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: BACKEND_DIR, stdio: 'ignore' });
-  if (!existsSync(path.join(BACKEND_DIR, 'dist', 'server.js'))) throw new Error('build produced no dist/server.js');
   t = await startTestApp();
   ranged = (await listOperations(t.app)).operations.filter(
     (op) => op.method === 'get' && ['from', 'to'].every((name) => op.queryParams.some((p) => p.name === name)),
@@ -133,7 +81,13 @@ beforeAll(async () => {
   const funnel = await owner.agent
     .post(`/api/v1/sites/${site.id}/funnels`)
     .send({ name: 'F', steps: [landing, attack] });
-  ids = { siteId: site.id, dimension: 'page', id: funnel.body.id as string, goal: attack };
+  ids = {
+    siteId: site.id,
+    dimension: 'page',
+    id: funnel.body.id as string,
+    goal: attack,
+    visitorId: 'c:hitvisitor001',
+  };
   const now = Date.now();
   await insertRaw([
     stored(site.id, 'UTC', { ts: new Date(now - 110_000), vid: 'c:missvisitor01', path: LONG_MISS }),
@@ -141,14 +95,19 @@ beforeAll(async () => {
     stored(site.id, 'UTC', { ts: new Date(now - 90_000), vid: 'c:hitvisitor001', path: LONG_HIT }),
   ]);
   await processPendingEvents();
+  server = await startServer();
 }, 180_000);
 
-// A server per test: one that an attack stopped must not fail the next test too.
-beforeEach(() => startServer(), 40_000);
-afterEach(() => {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+const startServer = () => RealServer.start(t.db, { RATE_LIMITS: 'false' });
+
+// One server for the file; one that an attack stopped is replaced, so it fails only that test.
+beforeEach(async () => {
+  if (!server?.running) server = await startServer();
+}, 60_000);
+afterAll(async () => {
+  server?.kill();
+  await t?.close();
 });
-afterAll(() => t?.close());
 
 const base = () => `/api/v1/sites/${ids.siteId}`;
 
@@ -164,7 +123,7 @@ describe('report attacks against a running server', () => {
     for (const answer of answers) expect(answer.body).toMatchObject({ error: { code: 'validation_failed' } });
     expect(slowProbes).toEqual([]);
     expect((await timedGet('/healthz', 1_000, false)).status).toBe(200);
-  }, 60_000);
+  });
 
   it('when a goal is a 499-character pattern of stars against 1,024-character paths, then every report using it answers in time and /healthz keeps answering', async () => {
     // The events are two minutes old: yesterday too, in case the run straddles midnight.
@@ -189,5 +148,5 @@ describe('report attacks against a running server', () => {
     expect(funnel!.steps.map((s: { visits: number }) => s.visits)).toEqual([1, 1]);
     // `contains` is a plain substring test: the stars are literal and no path holds them.
     expect(contains!.metrics).toMatchObject({ visits: 0 });
-  }, 60_000);
+  });
 });

@@ -12,6 +12,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../test/support/app';
+import { documentsNaming } from '../../test/support/documents';
 import { historyEvents, historyPartitions } from '../../test/support/history';
 
 let t: TestApp;
@@ -355,7 +356,7 @@ describe('deleting a site', () => {
 
     await owner.agent.delete(`/api/v1/sites/${site.id}`).expect(204);
 
-    expect(await documentsNaming(site.id)).toEqual([]);
+    expect(await documentsNaming(t.db, site.id)).toEqual([]);
     expect(await allVisits(site.id)).toEqual([]);
     expect(await historyEvents(t.db, { siteId: other.id })).toHaveLength(1);
   });
@@ -390,20 +391,9 @@ describe('deleting a site', () => {
     await send(other.publicId, 'keepme000002').expect(202);
     await processPendingEvents();
 
-    expect(await documentsNaming(site.id)).toEqual([]);
+    expect(await documentsNaming(t.db, site.id)).toEqual([]);
     expect(await historyEvents(t.db, { siteId: other.id })).toHaveLength(1);
   });
 });
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
-
-/** Every document, in any collection, that holds the site's id anywhere (ObjectId, string or inside JSON text). */
-async function documentsNaming(siteId: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const { name } of await t.db.listCollections({}, { nameOnly: true }).toArray()) {
-    for (const doc of await t.db.collection(name).find({}).toArray()) {
-      if (JSON.stringify(doc).includes(siteId)) found.push(`${name}: ${JSON.stringify(doc).slice(0, 120)}`);
-    }
-  }
-  return found;
-}
