@@ -5,6 +5,8 @@ import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUse
 import { expectError } from './support/assert';
 import { fillPath, listOperations, type OpenApiDocument, type Operation } from './support/openapi';
 import { qs } from './support/reports';
+import { insertEvents } from './support/events';
+import { processPendingEvents } from '../src/aggregate/aggregator';
 
 /**
  * Report ranges stay inside a window: 2000-01-01 to tomorrow in the site's time
@@ -21,6 +23,7 @@ let owner: TestUser;
 /** Per site: its id, a stats:read key and the path values its routes need. */
 const sites: Record<'utc' | 'ahead', { id: string; secret: string; ids: Record<string, string> }> = {} as never;
 
+const VISITOR = 'c:rangevisitor1';
 const localToday = (zone: string) => DateTime.now().setZone(zone).startOf('day');
 
 beforeAll(async () => {
@@ -41,12 +44,15 @@ beforeAll(async () => {
         .id as string;
     const steps = [await goal('/pricing'), await goal('/signup')];
     const funnel = await owner.agent.post(`/api/v1/sites/${site.id}/funnels`).send({ name: 'F', steps });
+    // A visitor seen now, so their profile has a visit in every range that ends today or tomorrow.
+    await insertEvents(site.id, [{ ts: new Date(), vid: VISITOR, path: '/' }], timezone);
     sites[name] = {
       id: site.id,
       secret: (await createKey(owner, site.id, ['stats:read'])).secret,
-      ids: { siteId: site.id, dimension: 'page', id: funnel.body.id as string },
+      ids: { siteId: site.id, dimension: 'page', id: funnel.body.id as string, visitorId: VISITOR },
     };
   }
+  await processPendingEvents();
 }, 60_000);
 afterAll(() => t.close());
 
