@@ -80,9 +80,15 @@ export interface TestUser {
   agent: request.Agent;
 }
 
-/** Signs up a new user, logs them in, and returns an agent that carries their session cookie and a trusted Origin. */
+/** What supertest can send to: an app in this process, or the origin of a running server (test/support/real-server.ts). */
+export type Target = Parameters<typeof request>[0];
+
+/**
+ * Signs up a new user, logs them in, and returns an agent that carries their
+ * session cookie and a trusted Origin (a running server must allow TEST_ORIGIN).
+ */
 export async function signUp(
-  app: Express,
+  app: Target,
   overrides: Partial<{ email: string; password: string; name: string }> = {},
 ): Promise<TestUser> {
   const email = overrides.email ?? `user-${randomBytes(4).toString('hex')}@example.com`;
