@@ -32,7 +32,9 @@ describe('Collection options', () => {
     fireEvent.change(screen.getByLabelText('Keep detailed visit records for (days)'), { target: { value: '90' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save collection options' }));
 
-    expect(await screen.findByText('Collection options saved.')).toBeInTheDocument();
+    expect(
+      await screen.findByText('Collection options saved.', { selector: '.components-notice__content' }),
+    ).toBeInTheDocument();
     expect(calls).toEqual([
       {
         key: PATCH,
