@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { createElement } from '@wordpress/element';
 
-import { fakeResponse } from '../../testing/fake-backend';
+import { dashboardBackend as backend, description, type Route } from '../../testing/dashboard-backend';
 import type { Site } from '../types';
 import { AccountPage } from './account-page';
 import { AuthForm } from './auth-form';
@@ -32,36 +32,10 @@ const site = (over: Partial<Site> = {}): Site => ({
   ...over,
 });
 
-type Route = (init: RequestInit) => { status?: number; body?: unknown };
-
-/** Stubs window.fetch with answers by method and path; records each call's body. */
-function backend(routes: Record<string, Route>) {
-  const calls: Array<{ key: string; body: unknown }> = [];
-  window.fetch = jest.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const path = new URL(String(input), 'https://stats.example.com').pathname;
-    const key = `${init.method ?? 'GET'} ${path}`;
-    calls.push({ key, body: init.body ? JSON.parse(String(init.body)) : undefined });
-    const route = routes[key];
-    const { status = 200, body } = route
-      ? route(init)
-      : { status: 404, body: { error: { code: 'not_found', message: 'Not found' } } };
-    return fakeResponse(status, body);
-  }) as typeof window.fetch;
-  return calls;
-}
-
 const invalid = (part: string, details: Array<{ path: string; message: string }>) => () => ({
   status: 400,
   body: { error: { code: 'validation_failed', message: `Invalid request ${part}`, details } },
 });
-
-/** The text a screen reader reads after the field's label (its aria-describedby targets). */
-const description = (field: HTMLElement) =>
-  (field.getAttribute('aria-describedby') ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((id) => document.getElementById(id)?.textContent ?? '')
-    .join(' ');
 
 const resolvedZone = (timeZone: string) =>
   jest

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { createElement } from '@wordpress/element';
 
-import { fakeResponse } from '../../testing/fake-backend';
+import { dashboardBackend } from '../../testing/dashboard-backend';
 import { PendingInvitations } from './invitations';
 import { Keys, Members } from './site-settings';
 
@@ -17,23 +17,9 @@ const invitation = {
   expiresAt: '2026-03-15T10:00:00.000Z',
 };
 
-type Route = (init: RequestInit) => { status?: number; body?: unknown };
-
-/** Stubs window.fetch with answers by method and path; records every call. */
-function backend(routes: Record<string, Route>) {
-  const calls: string[] = [];
-  window.fetch = jest.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const path = new URL(String(input), 'https://stats.example.com').pathname;
-    const key = `${init.method ?? 'GET'} ${path}`;
-    calls.push(key);
-    const route = routes[key];
-    const { status = 200, body } = route
-      ? route(init)
-      : { status: 404, body: { error: { code: 'not_found', message: 'Not found' } } };
-    return fakeResponse(status, body);
-  }) as typeof window.fetch;
-  return calls;
-}
+const backend = dashboardBackend;
+/** The `METHOD /path` of every request the stubbed backend answered. */
+const keysOf = (calls: ReturnType<typeof dashboardBackend>) => calls.map((c) => c.key);
 
 describe('PendingInvitations', () => {
   it('when an invitation is pending, then it names the site, role and inviter, and accepting joins the site', async () => {
@@ -53,7 +39,7 @@ describe('PendingInvitations', () => {
 
     await waitFor(() => expect(onAccepted).toHaveBeenCalledWith(expect.objectContaining({ id: SITE_ID })));
     await waitFor(() => expect(screen.queryByText(/Shared shop/)).not.toBeInTheDocument());
-    expect(calls).toContain(`POST /api/v1/invitations/${INVITATION_ID}/accept`);
+    expect(keysOf(calls)).toContain(`POST /api/v1/invitations/${INVITATION_ID}/accept`);
   });
 
   it('when the person declines, then the invitation goes and no site is joined', async () => {
@@ -71,14 +57,14 @@ describe('PendingInvitations', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Decline Shared shop' }));
 
     await waitFor(() => expect(screen.queryByText(/Shared shop/)).not.toBeInTheDocument());
-    expect(calls).toContain(`POST /api/v1/invitations/${INVITATION_ID}/decline`);
+    expect(keysOf(calls)).toContain(`POST /api/v1/invitations/${INVITATION_ID}/decline`);
     expect(onAccepted).not.toHaveBeenCalled();
   });
 
   it('when nothing is pending, then nothing is shown', async () => {
     const calls = backend({ 'GET /api/v1/invitations': () => ({ body: { invitations: [] } }) });
     const { container } = render(<PendingInvitations onAccepted={jest.fn()} />);
-    await waitFor(() => expect(calls).toEqual(['GET /api/v1/invitations']));
+    await waitFor(() => expect(keysOf(calls)).toEqual(['GET /api/v1/invitations']));
     expect(container).toBeEmptyDOMElement();
   });
 });
@@ -111,7 +97,7 @@ describe("a site's people", () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Revoke the invitation to pending@example.com' }));
 
     await waitFor(() => expect(screen.queryByText('pending@example.com')).not.toBeInTheDocument());
-    expect(calls).toContain(`DELETE /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}`);
+    expect(keysOf(calls)).toContain(`DELETE /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}`);
   });
 
   it('when the owner invites an address, then the answer says it waits for their acceptance', async () => {
