@@ -92,11 +92,28 @@ export async function historyDays(kind: 'events' | 'visits'): Promise<string[]> 
     .sort();
 }
 
-/** The days of `span` that have a partition of `kind`. */
+/** Spans up to this many days name their partitions directly instead of listing collections. */
+const NAMED_SPAN_DAYS = 62;
+
+/**
+ * The days of `span` that may have a partition of `kind`: a short span names its
+ * days (reading a missing partition finds nothing), so its cost follows the span;
+ * a long one or all history lists the collections once (a listing costs more the
+ * more collections the database holds).
+ */
 async function daysIn(kind: 'events' | 'visits', span: DaySpan | null): Promise<string[]> {
+  if (span) {
+    const named: string[] = [];
+    for (let day = span.from; day <= span.to && named.length <= NAMED_SPAN_DAYS; day = nextDay(day)) named.push(day);
+    if (named.length <= NAMED_SPAN_DAYS) return named;
+  }
   const days = await historyDays(kind);
   return span ? days.filter((d) => d >= span.from && d <= span.to) : days;
 }
+
+/** The calendar day after `day` (YYYY-MM-DD). */
+export const nextDay = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /** One event as stored in a chunk: without `siteId` (the chunk has it), `ts` in epoch milliseconds. */
 function encodeEvent({ siteId: _site, ...rest }: RawEvent): string {

@@ -1,7 +1,7 @@
 import mongoose, { type mongo } from 'mongoose';
 
 import { checkDeadline } from '../lib/deadline';
-import { readEvents, readVisits, type DaySpan } from './history';
+import { nextDay, readEvents, readVisits, type DaySpan } from './history';
 import type { RawEvent, VisitDoc } from './model';
 import { readOpenVisits } from './state-store';
 
@@ -144,8 +144,6 @@ export async function getVisitorClickstream(
   for (const event of events) byVisit.get(event.visitId)?.push(event);
   return visits.map((visit) => ({ ...visit, clickstream: byVisit.get(visit._id) ?? [] }));
 }
-
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /** One visitor's profile from their visits over `days` (every day when absent), or null. */
 export async function getVisitor(
