@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { availableDatabase } from './lib/database.mjs';
+import { MAILPIT_VERSION, mailpitVersion } from './lib/mailpit.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = join(root, 'test-artifacts');
@@ -49,6 +50,10 @@ function ensureDebianPackages(needs) {
 // 1. Prerequisites.
 if (!availableDatabase()) {
   run('FerretDB (npm run setup:db)', process.execPath, [join(root, 'scripts', 'setup-db.mjs')]);
+}
+// The SMTP server the email tests deliver to (backend/test/support/mailpit.ts starts it).
+if (mailpitVersion() !== MAILPIT_VERSION) {
+  run('Mailpit (npm run setup:mail)', process.execPath, [join(root, 'scripts', 'setup-mail.mjs')]);
 }
 ensureDebianPackages([
   { what: 'Chromium (/usr/bin/chromium)', packages: ['chromium'], check: () => existsSync('/usr/bin/chromium') },

@@ -17,11 +17,13 @@ import { createTrackerRouter } from './collect/routes';
 import { registerAccessRoutes } from './access/routes';
 import { createHealthRouter } from './health/routes';
 import { registerKeyRoutes } from './keys/routes';
-import type { Config } from './lib/config';
+import { publicUrl, type Config } from './lib/config';
 import { requestDeadline } from './lib/deadline';
 import { ApiRouter, errorHandler, notFoundHandler, requireJsonBody } from './lib/http';
 import { buildOpenApiDocument } from './lib/openapi';
 import { serveBuild } from './lib/static-assets';
+import { createMailer, type Mailer } from './mail/mailer';
+import { registerMailRoutes } from './mail/routes';
 import { registerPeopleRoutes } from './people/routes';
 import { registerReportRoutes } from './reports/routes';
 import { registerInvitationRoutes } from './sites/invitation-routes';
@@ -33,10 +35,22 @@ const VERSION = '0.1.0';
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  /** Where mail goes; built from the config (SMTP_URL, else the local outbox) when not given. */
+  mailer?: Mailer;
+}
+
+/** The mailer the config asks for: SMTP_URL, else the outbox the dashboard shows its operator. */
+export function mailerFor(config: Config, logger: Logger): Mailer {
+  return createMailer({
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    logger,
+    outboxUrl: `${publicUrl(config)}/#/outbox`,
+  });
 }
 
 /** Builds the HTTP application; `server.ts` runs it, tests import it. */
-export function createApp({ config, logger }: AppDeps): Express {
+export function createApp({ config, logger, mailer = mailerFor(config, logger) }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
@@ -82,8 +96,9 @@ export function createApp({ config, logger }: AppDeps): Express {
     }),
   );
 
-  registerAccountRoutes(api, config);
-  registerAccessRoutes(api);
+  registerAccountRoutes(api, config, mailer);
+  registerAccessRoutes(api, config);
+  registerMailRoutes(api, { mailer, adminEmails: config.ADMIN_EMAILS });
   registerSiteRoutes(api);
   registerInvitationRoutes(api);
   registerKeyRoutes(api);
@@ -126,11 +141,13 @@ export interface Server {
   listener: RequestListener;
   app: Express;
   collector: ReturnType<typeof createCollector>;
+  mailer: Mailer;
 }
 
 /** The whole HTTP surface; `/api/event` never enters Express (see collect/collector.ts). */
 export function createServer(deps: AppDeps & { now?: () => Date }): Server {
-  const app = createApp(deps);
+  const mailer = deps.mailer ?? mailerFor(deps.config, deps.logger);
+  const app = createApp({ ...deps, mailer });
   const collector = createCollector({
     logger: deps.logger,
     trustProxyHops: deps.config.TRUST_PROXY_HOPS,
@@ -145,5 +162,5 @@ export function createServer(deps: AppDeps & { now?: () => Date }): Server {
     }
     app(req, res);
   };
-  return { listener, app, collector };
+  return { listener, app, collector, mailer };
 }

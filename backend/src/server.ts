@@ -5,15 +5,17 @@ import path from 'node:path';
 import { startAggregator, stopAggregator } from './aggregate/aggregator';
 import { aggregateJobs } from './aggregate/retention';
 import { pruneExpiredSessions } from './accounts/service';
+import { pruneExpiredTokens } from './accounts/tokens';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
 import { warmGeo } from './collect/enrich';
-import { loadConfig } from './lib/config';
+import { loadConfig, publicUrl } from './lib/config';
 import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from './lib/db';
 import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db';
 import { createLogger } from './lib/logger';
 import { pruneRateCounters, setRateLimitsEnabled } from './lib/rate-limit';
 import { startScheduler } from './lib/scheduler';
+import { pruneOutbox } from './mail/mailer';
 
 const HOUR = 3_600_000;
 
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
   const stopJobs = startScheduler(
     [
       { name: 'prune-sessions', everyMs: HOUR, run: () => pruneExpiredSessions() },
+      { name: 'prune-account-tokens', everyMs: HOUR, run: () => pruneExpiredTokens() },
+      { name: 'prune-outbox', everyMs: HOUR, run: () => pruneOutbox() },
       { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
       { name: 'prune-salts', everyMs: HOUR, run: () => pruneSalts() },
       ...aggregateJobs(),
@@ -57,7 +61,10 @@ async function main(): Promise<void> {
   // Collector-only replicas (AGGREGATOR=false) leave aggregation to others.
   if (config.AGGREGATOR) startAggregator({ logger });
 
-  const { listener, collector } = createServer({ config, logger });
+  const { listener, collector, mailer } = createServer({ config, logger });
+  if (mailer.mode === 'outbox') {
+    logger.info(`SMTP_URL is not set: mail is kept in the local outbox, readable at ${publicUrl(config)}/#/outbox`);
+  }
   const server = http.createServer(listener);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
@@ -77,6 +84,8 @@ async function main(): Promise<void> {
     forceTimer.unref();
     await closed;
     await collector.writer.idle();
+    await Promise.race([mailer.idle(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    mailer.close();
     // A batch cut short is replayed by the next aggregator (its chunks stay in the
     // inbox until it finished), so shutdown waits for it only briefly.
     await Promise.race([stopAggregator(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);

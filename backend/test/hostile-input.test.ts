@@ -107,6 +107,9 @@ const validBodies = (): Record<string, unknown> => ({
   'patch /api/v1/account': { name: 'Renamed', email: 'renamed@example.com' },
   'delete /api/v1/account': { password: owner.password },
   'put /api/v1/account/password': { currentPassword: owner.password, newPassword: 'another fine passphrase 42' },
+  'post /api/v1/auth/verify-email': { token: 'A'.repeat(43) },
+  'post /api/v1/auth/password-reset': { email: 'fresh@example.com' },
+  'post /api/v1/auth/password-reset/confirm': { token: 'A'.repeat(43), password: 'another fine passphrase 42' },
   'post /api/v1/sites': {
     name: 'New',
     domain: 'new.example',

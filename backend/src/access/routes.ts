@@ -5,14 +5,21 @@ import { z } from '../lib/zod';
 import { findAccount, toProfile } from '../accounts/service';
 import { ProfileResponse } from '../accounts/schemas';
 import { Scope } from '../keys/schemas';
+import type { Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
+import { isOperator } from '../mail/outbox';
 import { SiteResponse } from '../sites/schemas';
 import { getSite, listSitesFor, toSiteView } from '../sites/service';
 import { requireAuth } from './auth';
 import { roleOfKey } from './site-access';
 
-const SessionMe = z.object({ type: z.literal('session'), account: ProfileResponse, sites: z.array(SiteResponse) });
+const SessionMe = z.object({
+  type: z.literal('session'),
+  account: ProfileResponse,
+  sites: z.array(SiteResponse),
+  operator: z.boolean().openapi({ description: 'Whether you operate this instance and may read its outbox' }),
+});
 
 const MeResponse = z
   .discriminatedUnion('type', [
@@ -30,7 +37,10 @@ const SessionResponse = z
   .openapi('Session');
 
 /** The signed-in person's profile and sites, as /me and /auth/session show them; null once the account is gone. */
-async function sessionBody(accountId: Types.ObjectId): Promise<z.infer<typeof SessionMe> | null> {
+async function sessionBody(
+  accountId: Types.ObjectId,
+  adminEmails: readonly string[],
+): Promise<z.infer<typeof SessionMe> | null> {
   const account = await findAccount(accountId);
   if (!account) return null;
   const sites = await listSitesFor(accountId);
@@ -38,10 +48,11 @@ async function sessionBody(accountId: Types.ObjectId): Promise<z.infer<typeof Se
     type: 'session',
     account: toProfile(account),
     sites: sites.map(({ site, role }) => toSiteView(site, role)),
+    operator: await isOperator(accountId, adminEmails),
   };
 }
 
-export function registerAccessRoutes(api: ApiRouter): void {
+export function registerAccessRoutes(api: ApiRouter, config: Pick<Config, 'ADMIN_EMAILS'>): void {
   api.route(
     {
       method: 'get',
@@ -54,7 +65,7 @@ export function registerAccessRoutes(api: ApiRouter): void {
     },
     async ({ req, res }) => {
       // No cookie, an expired session, a deleted account or an API key all mean: nobody is signed in here.
-      const body = req.auth?.kind === 'session' ? await sessionBody(req.auth.accountId) : null;
+      const body = req.auth?.kind === 'session' ? await sessionBody(req.auth.accountId, config.ADMIN_EMAILS) : null;
       res.json(body ?? { type: 'anonymous' });
     },
   );
@@ -83,7 +94,7 @@ export function registerAccessRoutes(api: ApiRouter): void {
         });
         return;
       }
-      const body = await sessionBody(auth.accountId);
+      const body = await sessionBody(auth.accountId, config.ADMIN_EMAILS);
       if (!body) throw new AppError('unauthenticated', 'Account no longer exists');
       res.json(body);
     },

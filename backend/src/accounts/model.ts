@@ -5,6 +5,10 @@ const accountSchema = new Schema(
     email: { type: String, required: true, unique: true },
     name: { type: String, default: '' },
     passwordHash: { type: String, required: true },
+    /** When the address was confirmed by a link sent to it; null until then (docs/email.md). */
+    emailVerifiedAt: { type: Date, default: null },
+    /** A new address waiting for its confirmation link; `email` stays in use until then. */
+    pendingEmail: { type: String, default: null },
   },
   { timestamps: true, strict: 'throw' },
 );
@@ -25,3 +29,25 @@ const sessionSchema = new Schema(
 
 export type SessionDoc = InferSchemaType<typeof sessionSchema> & { _id: Types.ObjectId };
 export const Session = model('Session', sessionSchema, 'sessions');
+
+export const TOKEN_PURPOSES = ['password-reset', 'verify-email'] as const;
+export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
+
+/** Single-use links sent by mail: only a SHA-256 of the token is kept, so a leak opens nothing. */
+const accountTokenSchema = new Schema(
+  {
+    tokenHash: { type: String, required: true, unique: true },
+    accountId: { type: Schema.Types.ObjectId, required: true, index: true },
+    purpose: { type: String, enum: TOKEN_PURPOSES, required: true },
+    /** The address the link went to: it works only while that is still the account's (or pending) address. */
+    email: { type: String, required: true },
+    expiresAt: { type: Date, required: true, index: true },
+  },
+  { timestamps: { createdAt: true, updatedAt: false }, strict: 'throw' },
+);
+
+export type AccountTokenDoc = InferSchemaType<typeof accountTokenSchema> & {
+  _id: Types.ObjectId;
+  purpose: TokenPurpose;
+};
+export const AccountToken = model('AccountToken', accountTokenSchema, 'account_tokens');

@@ -1,19 +1,27 @@
 import type { Request, Response } from 'express';
 
 import { SESSION_COOKIE, requireSession } from '../access/auth';
-import type { Config } from '../lib/config';
+import { publicUrl, type Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
 import { hit, limitExceeded, peek, remember, remembered, reset, type Limit } from '../lib/rate-limit';
+import type { Mailer } from '../mail/mailer';
 import { removeAccountFromSites } from '../sites/service';
+import { alreadyRegisteredMail } from './messages';
+import { passwordResetRequest, resetPassword } from './recovery';
 import {
+  Accepted,
   ChangePasswordBody,
   DeleteAccountBody,
+  EmailVerified,
   LoginBody,
+  PasswordResetBody,
+  PasswordResetRequestBody,
   ProfileResponse,
   SignupAccepted,
   SignupBody,
   UpdateProfileBody,
+  VerifyEmailBody,
 } from './schemas';
 import {
   changePassword,
@@ -25,8 +33,9 @@ import {
   requirePassword,
   startSession,
   toProfile,
-  updateProfile,
+  updateName,
 } from './service';
+import { confirmEmail, requestEmailChange, verificationMail } from './verification';
 
 const MINUTE = 60_000;
 const SIGNUP_PER_IP: Limit = { name: 'signup-ip', max: 10, windowMs: 60 * MINUTE };
@@ -43,6 +52,16 @@ const LOGIN_ATTEMPTS_UNDER_ATTACK = 3;
 const LOGIN_KNOWN_ADDRESS: Limit = { name: 'login-known', max: 1, windowMs: 30 * 24 * 60 * MINUTE };
 // Re-entering the password to change it or delete the account: a stolen session must not brute-force it.
 const PASSWORD_CONFIRMATIONS: Limit = { name: 'password-confirm', max: 10, windowMs: 15 * MINUTE };
+// Reset requests: per address so nobody's inbox can be flooded, per IP against sweeps of many addresses.
+// Counted whether or not an account uses the address, so a 429 says nothing about it either.
+export const RESET_REQUESTS_PER_EMAIL: Limit = { name: 'reset-email', max: 3, windowMs: 60 * MINUTE };
+const RESET_REQUESTS_PER_IP: Limit = { name: 'reset-ip', max: 10, windowMs: 60 * MINUTE };
+// Link tokens are 256 random bits; this only keeps a client from hammering the token lookups.
+const LINK_ATTEMPTS_PER_IP: Limit = { name: 'link-ip', max: 30, windowMs: 15 * MINUTE };
+// New confirmation links an account may ask for.
+export const VERIFICATION_SENDS: Limit = { name: 'verify-send', max: 3, windowMs: 60 * MINUTE };
+// "You already have an account" notices one address may get: signing up with it again and again sends no more.
+const ALREADY_REGISTERED_NOTICES: Limit = { name: 'signup-notice', max: 2, windowMs: 24 * 60 * MINUTE };
 
 const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
@@ -51,8 +70,19 @@ const ignoreRateLimited = (error: unknown): void => {
   if (!(error instanceof AppError && error.code === 'rate_limited')) throw error;
 };
 
-export function registerAccountRoutes(api: ApiRouter, config: Config): void {
+/** Whether the counter still had room; a full one means: do it silently no more. */
+const withinLimit = (limit: Limit, identity: string): Promise<boolean> =>
+  hit(limit, identity).then(
+    () => true,
+    (error: unknown) => {
+      ignoreRateLimited(error);
+      return false;
+    },
+  );
+
+export function registerAccountRoutes(api: ApiRouter, config: Config, mailer: Mailer): void {
   const sessionTtlMs = config.SESSION_TTL_DAYS * 24 * 60 * MINUTE;
+  const appUrl = publicUrl(config);
 
   const setSessionCookie = (res: Response, token: string, expiresAt: Date) => {
     res.cookie(SESSION_COOKIE, token, {
@@ -82,11 +112,17 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
     },
     async ({ body, req, res }) => {
       await hit(SIGNUP_PER_IP, clientIp(req));
-      await registerAccount(body);
+      const { created, account } = await registerAccount(body);
+      // Composed and sent after the answer, so its time does not tell which case this was.
+      mailer.queue(async () => {
+        if (created) return verificationMail(account, appUrl);
+        if (!(await withinLimit(ALREADY_REGISTERED_NOTICES, account.email))) return null;
+        return alreadyRegisteredMail(appUrl, account.email, { name: account.name });
+      });
       res.status(202).json({
         status: 'accepted',
         message:
-          'Signup received: log in with this email and password. If the address already had an account, its own password still applies.',
+          'Signup received: log in with this email and password, and confirm the address with the link mailed to it. If the address already had an account, its own password still applies.',
       });
     },
   );
@@ -173,7 +209,10 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
       method: 'patch',
       path: '/account',
       operationId: 'updateAccount',
-      summary: 'Correct or update your name and email; changing the email needs your current password',
+      summary:
+        'Correct your name, or ask to change your email (needs your current password): the new address gets a ' +
+        "confirmation link and becomes the account's only once confirmed, the old one gets a notice. Sending " +
+        'the current address cancels a pending change',
       tag: 'Accounts',
       auth: 'session',
       body: UpdateProfileBody,
@@ -186,7 +225,13 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
         await hit(PASSWORD_CONFIRMATIONS, auth.accountId.toHexString());
         await requirePassword(auth.accountId, body.currentPassword ?? '');
       }
-      res.json(toProfile(await updateProfile(auth.accountId, { name: body.name, email: body.email })));
+      // The address first: when it is refused (409), the name stays as it was too.
+      let account = body.email !== undefined ? await requestEmailChange(auth.accountId, body.email, appUrl) : null;
+      if (body.name !== undefined)
+        account = { account: await updateName(auth.accountId, body.name), mail: account?.mail ?? [] };
+      if (!account) throw new AppError('not_found', 'Account not found');
+      account.mail.forEach((mail) => mailer.queue(mail));
+      res.json(toProfile(account.account));
     },
   );
 
@@ -227,6 +272,99 @@ export function registerAccountRoutes(api: ApiRouter, config: Config): void {
       await requirePassword(auth.accountId, body.password);
       await removeAccountFromSites(auth.accountId);
       await deleteAccount(auth.accountId);
+      clearSessionCookie(res);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/account/verification',
+      operationId: 'resendVerification',
+      summary: 'Send a new confirmation link to your unconfirmed (or pending) address; earlier links stop working',
+      tag: 'Accounts',
+      auth: 'session',
+      responses: { 202: { description: 'A new link is on its way', schema: Accepted } },
+    },
+    async ({ req, res }) => {
+      const auth = requireSession(req);
+      const account = await findAccount(auth.accountId);
+      if (!account) throw new AppError('unauthenticated', 'Account no longer exists');
+      if (account.emailVerifiedAt != null && !account.pendingEmail) {
+        throw new AppError('conflict', 'Your email address is already confirmed');
+      }
+      await hit(VERIFICATION_SENDS, auth.accountId.toHexString());
+      const mail = await verificationMail(account, appUrl);
+      if (mail) mailer.queue(mail);
+      res.status(202).json({
+        status: 'accepted',
+        message: `A new confirmation link is on its way to ${mail?.to ?? account.email}.`,
+      });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/auth/verify-email',
+      operationId: 'verifyEmail',
+      summary:
+        'Confirm an address with the token from its confirmation link (no session needed): the account becomes ' +
+        "verified, or a pending address becomes the account's",
+      tag: 'Accounts',
+      auth: 'none',
+      body: VerifyEmailBody,
+      responses: { 200: { description: 'The address is confirmed', schema: EmailVerified } },
+    },
+    async ({ body, req, res }) => {
+      await hit(LINK_ATTEMPTS_PER_IP, clientIp(req));
+      const { email } = await confirmEmail(body.token);
+      res.json({ email, emailVerified: true });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/auth/password-reset',
+      operationId: 'requestPasswordReset',
+      summary:
+        'Mail a link to choose a new password (works once, for an hour). The answer is the same whether or not ' +
+        'an account uses the address',
+      tag: 'Accounts',
+      auth: 'none',
+      body: PasswordResetRequestBody,
+      responses: { 202: { description: 'Request received', schema: Accepted } },
+    },
+    async ({ body, req, res }) => {
+      await hit(RESET_REQUESTS_PER_IP, clientIp(req));
+      await hit(RESET_REQUESTS_PER_EMAIL, body.email);
+      // Looked up, stored and sent after the answer: its time tells nothing about the account.
+      mailer.queue(() => passwordResetRequest(body.email, appUrl));
+      res.status(202).json({
+        status: 'accepted',
+        message:
+          'If an account uses this address, a link to choose a new password is on its way. It works once, for an hour.',
+      });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/auth/password-reset/confirm',
+      operationId: 'resetPassword',
+      summary: 'Choose a new password with the token from a reset link; every session of the account ends',
+      tag: 'Accounts',
+      auth: 'none',
+      body: PasswordResetBody,
+      responses: { 204: { description: 'Password changed; log in with it' } },
+    },
+    async ({ body, req, res }) => {
+      await hit(LINK_ATTEMPTS_PER_IP, clientIp(req));
+      mailer.queue(await resetPassword(body.token, body.password, appUrl));
+      // This browser's session, if any, ended with the others.
       clearSessionCookie(res);
       res.status(204).end();
     },

@@ -2,6 +2,7 @@ import { z } from '../lib/zod';
 
 import { email, text } from '../lib/validate';
 import { NewPassword, PASSWORD_MAX } from './passwords';
+import { LinkToken } from './tokens';
 
 // Login checks any string up to the maximum: rules may have changed since the password was set.
 const PresentedPassword = z.string().min(1).max(PASSWORD_MAX);
@@ -40,5 +41,26 @@ export const SignupAccepted = z
   .openapi('SignupAccepted');
 
 export const ProfileResponse = z
-  .object({ id: z.string(), email: z.string(), name: z.string(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    emailVerified: z.boolean().openapi({ description: 'Whether the address was confirmed by a link sent to it' }),
+    pendingEmail: z
+      .string()
+      .nullable()
+      .openapi({ description: 'A new address waiting for its confirmation link; `email` applies until then' }),
+    createdAt: z.string(),
+  })
   .openapi('Profile');
+
+export const PasswordResetRequestBody = z.strictObject({ email: email() }).openapi('PasswordResetRequest');
+
+export const PasswordResetBody = z.strictObject({ token: LinkToken, password: NewPassword }).openapi('PasswordReset');
+
+export const VerifyEmailBody = z.strictObject({ token: LinkToken }).openapi('VerifyEmail');
+
+export const EmailVerified = z.object({ email: z.string(), emailVerified: z.literal(true) }).openapi('EmailVerified');
+
+/** An answer that says the same whatever the address: the request was taken, mail may follow. */
+export const Accepted = z.object({ status: z.literal('accepted'), message: z.string() }).openapi('Accepted');

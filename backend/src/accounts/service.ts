@@ -5,11 +5,16 @@ import { type Types, trusted } from 'mongoose';
 import { AppError } from '../lib/errors';
 import { Account, Session, type AccountDoc } from './model';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
+import { revokeTokens } from './tokens';
 
 export interface Profile {
   id: string;
   email: string;
   name: string;
+  /** Whether the address was confirmed by a link sent to it. */
+  emailVerified: boolean;
+  /** A new address waiting for its confirmation; `email` is used until then. */
+  pendingEmail: string | null;
   createdAt: string;
 }
 
@@ -18,28 +23,38 @@ export function toProfile(account: AccountDoc): Profile {
     id: account._id.toHexString(),
     email: account.email,
     name: account.name,
+    emailVerified: account.emailVerifiedAt != null,
+    pendingEmail: account.pendingEmail ?? null,
     createdAt: account.createdAt.toISOString(),
   };
 }
 
 // FerretDB reports a unique-index clash on an update as InternalError with SQLite's message, not E11000.
-const isDuplicateKey = (error: unknown): boolean => {
+export const isDuplicateKey = (error: unknown): boolean => {
   const { code, message } = error as { code?: number; message?: string };
   return code === 11000 || /UNIQUE constraint failed/.test(message ?? '');
 };
 
 /**
- * Creates an account unless the address already has one, and says nothing about which
- * happened: the password is hashed either way, so the time taken tells nothing either.
- * The existing account is left untouched. Issue 14 sends mail here: a verification link
- * to a new address, a "you already have an account" notice to a registered one.
+ * Creates an account unless the address already has one; the password is hashed either way,
+ * so the time taken does not tell which. The existing account is left untouched. The caller
+ * mails the address either way (a confirmation link, or a "you already have an account" notice)
+ * and answers alike.
  */
-export async function registerAccount(input: { email: string; password: string; name: string }): Promise<void> {
+export async function registerAccount(input: {
+  email: string;
+  password: string;
+  name: string;
+}): Promise<{ created: boolean; account: AccountDoc }> {
   const passwordHash = await hashPassword(input.password);
   try {
-    await Account.create({ email: input.email, name: input.name, passwordHash });
+    const created = await Account.create({ email: input.email, name: input.name, passwordHash });
+    return { created: true, account: created.toObject() as AccountDoc };
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
+    const existing = await findAccountByEmail(input.email);
+    if (!existing) throw error;
+    return { created: false, account: existing };
   }
 }
 
@@ -58,29 +73,39 @@ export async function findAccountByEmail(email: string): Promise<AccountDoc | nu
   return Account.findOne({ email }).lean<AccountDoc>();
 }
 
+/** The first account created on this instance (whoever set it up), or null before anyone signed up. */
+export async function firstAccountId(): Promise<Types.ObjectId | null> {
+  const first = await Account.findOne({}, { _id: 1 }).sort({ createdAt: 1, _id: 1 }).lean<{ _id: Types.ObjectId }>();
+  return first?._id ?? null;
+}
+
+/**
+ * 403 `email_unverified` unless the account's address was confirmed: inviting people, joining
+ * sites and adding a second site need a proven address (docs/email.md).
+ */
+export async function requireVerifiedEmail(accountId: Types.ObjectId, action: string): Promise<void> {
+  const account = await findAccount(accountId);
+  if (account && account.emailVerifiedAt == null) {
+    throw new AppError(
+      'email_unverified',
+      `Confirm your email address before ${action}: open the link we sent to it, or send a new one from your account page`,
+    );
+  }
+}
+
 export async function findAccountsByIds(ids: Types.ObjectId[]): Promise<AccountDoc[]> {
   return Account.find({ _id: trusted({ $in: ids }) }).lean<AccountDoc[]>();
 }
 
-export async function updateProfile(
-  accountId: Types.ObjectId,
-  changes: { name?: string | undefined; email?: string | undefined },
-): Promise<AccountDoc> {
-  const $set: Record<string, string> = {};
-  if (changes.name !== undefined) $set.name = changes.name;
-  if (changes.email !== undefined) $set.email = changes.email;
-  try {
-    const account = await Account.findByIdAndUpdate(
-      accountId,
-      { $set },
-      { returnDocument: 'after' },
-    ).lean<AccountDoc>();
-    if (!account) throw new AppError('not_found', 'Account not found');
-    return account;
-  } catch (error) {
-    if (isDuplicateKey(error)) throw new AppError('conflict', 'An account with this email already exists');
-    throw error;
-  }
+/** Renames the account; the address changes only through a confirmed link (verification.ts). */
+export async function updateName(accountId: Types.ObjectId, name: string): Promise<AccountDoc> {
+  const account = await Account.findByIdAndUpdate(
+    accountId,
+    { $set: { name } },
+    { returnDocument: 'after' },
+  ).lean<AccountDoc>();
+  if (!account) throw new AppError('not_found', 'Account not found');
+  return account;
 }
 
 /** Verifies the current password; throws 403 when it does not match. */
@@ -102,9 +127,10 @@ export async function changePassword(
   await Session.deleteMany({ accountId, _id: trusted({ $ne: keepSessionId }) });
 }
 
-/** Removes the account and its sessions; its sites are removed by the caller first. */
+/** Removes the account, its sessions and mailed links; its sites are removed by the caller first. */
 export async function deleteAccount(accountId: Types.ObjectId): Promise<void> {
   await Session.deleteMany({ accountId });
+  await revokeTokens(accountId);
   await Account.deleteOne({ _id: accountId });
 }
 

@@ -40,6 +40,33 @@ const ConfigSchema = z.object({
   /** Events one site may send per minute to one backend process (a burst of a minute's worth, then this rate). */
   COLLECT_SITE_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(60_000),
   AGGREGATOR: booleanFromEnv.default(true),
+  /** Where mail goes out (`smtp://user:pass@host:587`, `smtps://…:465`); unset → the local outbox. */
+  SMTP_URL: z
+    .url({
+      protocol: /^smtps?$/,
+      error: 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587',
+    })
+    .optional(),
+  /** The sender of every message: an address, or `Name <address>`. */
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .default('Clickpath <noreply@clickpath.localhost>')
+    .refine(
+      (v) => z.email().safeParse(/^[^<>]*<([^<>]+)>$/.exec(v)?.[1] ?? v).success,
+      'must be an address or "Name <address>"',
+    ),
+  /** Accounts that may read the local outbox; unset → the instance's first account. */
+  ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.email())),
 });
 
 export type Config = Readonly<
@@ -62,4 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     DATA_DIR: path.resolve(REPO_ROOT, parsed.DATA_DIR),
     COOKIE_SECURE: parsed.COOKIE_SECURE ?? parsed.NODE_ENV === 'production',
   });
+}
+
+/** The dashboard's address as links in mail name it: PUBLIC_URL, else this machine's port. */
+export function publicUrl(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): string {
+  return (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
 }

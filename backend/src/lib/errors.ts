@@ -2,8 +2,10 @@
 export type ErrorCode =
   | 'bad_request'
   | 'validation_failed'
+  | 'invalid_token'
   | 'unauthenticated'
   | 'forbidden'
+  | 'email_unverified'
   | 'csrf_rejected'
   | 'not_found'
   | 'conflict'
@@ -16,8 +18,10 @@ export type ErrorCode =
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   bad_request: 400,
   validation_failed: 400,
+  invalid_token: 400,
   unauthenticated: 401,
   forbidden: 403,
+  email_unverified: 403,
   csrf_rejected: 403,
   not_found: 404,
   conflict: 409,

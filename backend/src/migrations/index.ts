@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { mongo } from 'mongoose';
 
+import { accountsVerified } from './accounts-verified';
 import { aggregatorState } from './aggregator-state';
 import { historyPartitions } from './history-partitions';
 import { rollupMonthCollections } from './rollup-month-collections';
@@ -51,4 +52,5 @@ export const migrations: readonly Migration[] = [
   aggregatorState,
   historyPartitions,
   rollupMonthCollections,
+  accountsVerified,
 ];

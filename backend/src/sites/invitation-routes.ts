@@ -1,4 +1,5 @@
 import { requireSession } from '../access/auth';
+import { requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
 import { InvitationParams, MyInvitationList, SiteInvitationList, SiteInvitationParams } from './invitation-schemas';
@@ -30,7 +31,10 @@ export function registerInvitationRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'Pending invitations', schema: MyInvitationList } },
     },
     async ({ req, res }) => {
-      res.json({ invitations: await listMyInvitations(requireSession(req).accountId) });
+      const { accountId } = requireSession(req);
+      // Invitations are addressed to an email: only someone who proved it is theirs may see or answer them.
+      await requireVerifiedEmail(accountId, 'seeing the invitations sent to it');
+      res.json({ invitations: await listMyInvitations(accountId) });
     },
   );
 
@@ -46,7 +50,9 @@ export function registerInvitationRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'The site, now yours with the role', schema: SiteResponse } },
     },
     async ({ params, req, res }) => {
-      const { siteId, role } = await acceptInvitation(requireSession(req).accountId, params.invitationId);
+      const { accountId } = requireSession(req);
+      await requireVerifiedEmail(accountId, 'joining a site');
+      const { siteId, role } = await acceptInvitation(accountId, params.invitationId);
       const site = await getSite(siteId);
       if (!site) throw new Error('accepted invitation to a missing site');
       res.json(toSiteView(site, role));
@@ -65,7 +71,9 @@ export function registerInvitationRoutes(api: ApiRouter): void {
       responses: { 204: { description: 'Declined' } },
     },
     async ({ params, req, res }) => {
-      await declineInvitation(requireSession(req).accountId, params.invitationId);
+      const { accountId } = requireSession(req);
+      await requireVerifiedEmail(accountId, 'answering invitations');
+      await declineInvitation(accountId, params.invitationId);
       res.status(204).end();
     },
   );

@@ -1,4 +1,5 @@
 import { requireAuth, requireSession } from '../access/auth';
+import { requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess, roleOfKey } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
 import {
@@ -15,7 +16,9 @@ import {
 import { SiteInvitation } from './invitation-schemas';
 import { inviteToSite } from './invitations';
 import {
+  UNVERIFIED_SITE_LIMIT,
   changeMemberRole,
+  countOwnedSites,
   createSite,
   deleteSite,
   getSite,
@@ -65,6 +68,9 @@ export function registerSiteRoutes(api: ApiRouter): void {
     },
     async ({ body, req, res }) => {
       const auth = requireSession(req);
+      if ((await countOwnedSites(auth.accountId)) >= UNVERIFIED_SITE_LIMIT) {
+        await requireVerifiedEmail(auth.accountId, 'adding another site');
+      }
       res.status(201).json(toSiteView(await createSite(auth.accountId, body), 'owner'));
     },
   );
@@ -156,6 +162,7 @@ export function registerSiteRoutes(api: ApiRouter): void {
     async ({ params, body, req, res }) => {
       const auth = requireSession(req);
       const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      await requireVerifiedEmail(auth.accountId, 'inviting anyone');
       res.status(202).json(await inviteToSite(siteId, auth.accountId, body.email, body.role));
     },
   );

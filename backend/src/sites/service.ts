@@ -50,6 +50,13 @@ export async function createSite(
   return site;
 }
 
+/** Sites an account whose address is not confirmed yet may own (docs/email.md). */
+export const UNVERIFIED_SITE_LIMIT = 1;
+
+export async function countOwnedSites(accountId: Types.ObjectId): Promise<number> {
+  return Site.countDocuments({ ownerId: accountId });
+}
+
 export async function getSite(siteId: Types.ObjectId | string): Promise<SiteDoc | null> {
   return Site.findById(siteId).lean<SiteDoc>();
 }

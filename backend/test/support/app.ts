@@ -10,6 +10,7 @@ import { createServer, type Server } from '../../src/app';
 import { loadConfig, type Config } from '../../src/lib/config';
 import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from '../../src/lib/db';
 import { createLogger } from '../../src/lib/logger';
+import type { Mailer } from '../../src/mail/mailer';
 import { resetSecretCache } from '../../src/lib/secrets';
 
 /** Browsers send this Origin in tests; the test config trusts it. */
@@ -21,6 +22,8 @@ export interface TestApp {
   handler: RequestListener;
   collector: Server['collector'];
   config: Config;
+  /** Where the app sends mail (SMTP_URL in `env`, else the outbox); `idle()` waits for queued mail. */
+  mailer: Mailer;
   db: mongoose.mongo.Db;
   close(): Promise<void>;
 }
@@ -56,8 +59,11 @@ export async function startTestApp(
     handler: server.listener,
     collector: server.collector,
     config,
+    mailer: server.mailer,
     db,
     close: async () => {
+      await server.mailer.idle();
+      server.mailer.close();
       await db.dropDatabase();
       await disconnectDatabase();
     },
@@ -86,10 +92,12 @@ export type Target = Parameters<typeof request>[0];
 /**
  * Signs up a new user, logs them in, and returns an agent that carries their
  * session cookie and a trusted Origin (a running server must allow TEST_ORIGIN).
+ * The address counts as confirmed (set in the test file's database, which a running server
+ * shares) unless `verified: false`; the mail flows themselves are tested in accounts/.
  */
 export async function signUp(
   app: Target,
-  overrides: Partial<{ email: string; password: string; name: string }> = {},
+  overrides: Partial<{ email: string; password: string; name: string; verified: boolean }> = {},
 ): Promise<TestUser> {
   const email = overrides.email ?? `user-${randomBytes(4).toString('hex')}@example.com`;
   const password = overrides.password ?? `correct horse ${randomBytes(4).toString('hex')}`;
@@ -97,6 +105,13 @@ export async function signUp(
   const agent = request.agent(app).set('Origin', TEST_ORIGIN).set('X-Forwarded-For', ip);
   const signup = await agent.post('/api/v1/auth/signup').send({ email, password, name: overrides.name ?? 'Test User' });
   if (signup.status !== 202) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+  if (overrides.verified !== false) {
+    const db = mongoose.connection.db;
+    if (!db) throw new Error('signUp needs the test database connection (startTestApp)');
+    await db
+      .collection('accounts')
+      .updateOne({ email: email.trim().toLowerCase() }, { $set: { emailVerifiedAt: new Date() } });
+  }
   const res = await agent.post('/api/v1/auth/login').send({ email, password });
   if (res.status !== 200) throw new Error(`login after signup failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id as string, email, password, ip, agent };
