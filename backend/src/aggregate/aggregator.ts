@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
 
-import { chunkRef, chunksByRef, deleteChunks, forgetReadAhead, oldestChunks, type InboxChunk } from '../collect/inbox';
+import { chunkRef, chunksByRef, consumeChunks, forgetReadAhead, oldestChunks, type InboxChunk } from '../collect/inbox';
 import type { Logger } from 'pino';
 
 import { claimNewEvents, duplicateIndexes } from './claims';
@@ -155,7 +155,7 @@ function uniqueEvents(chunks: readonly InboxChunk[]): RawEvent[] {
  * One batch: the oldest inbox chunks (or the batch a previous holder left
  * half-done), minus events already aggregated, applied to the state; then the
  * rollups, the visits that closed and the events are written, the state delta
- * journaled (the commit), and the chunks deleted. Returns the number of events
+ * journaled (the commit), and the chunks consumed (inbox.ts). Returns the number of events
  * consumed (0 when the inbox is empty).
  */
 async function processBatch(
@@ -189,8 +189,8 @@ async function processBatch(
     stats.events += await aggregateEvents(batch, uniqueEvents(chunks), loaded, stats);
   }
   let started = Date.now();
-  await deleteChunks(chunks);
-  started = time(stats, 'deleteChunks', started);
+  await consumeChunks(chunks);
+  started = time(stats, 'consumeChunks', started);
   await commitBatch(holder, loaded.seq);
   stats.roundTrips += 2;
   stats.batches += 1;

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 
 import { startTestApp, type TestApp } from '../../test/support/app';
 import { clearAggregateData } from '../../test/support/events';
-import { appendSerialised, chunkRef, chunksByRef, deleteChunks, inboxBacklog, oldestChunks } from './inbox';
+import { appendSerialised, chunkRef, chunksByRef, consumeChunks, inboxBacklog, oldestChunks } from './inbox';
 
 /** The inbox's 10-second partitions (decision 0006): order, consumption, and when a partition may be dropped. */
 
@@ -52,7 +52,7 @@ describe('inbox partitions', () => {
     const chunks = await oldestChunks(100);
     // A chunk arriving in the current partition after the read must survive the consumption of the others.
     await appendSerialised(eventsJson('/late'), 1);
-    await deleteChunks(chunks);
+    await consumeChunks(chunks);
 
     expect(await names()).not.toContain(partitionAt(old));
     expect(paths(await oldestChunks(100))).toEqual(['/late']);
@@ -74,7 +74,7 @@ describe('inbox partitions', () => {
 
     const first = await oldestChunks(1);
     expect(paths(first)).toEqual(['/1']);
-    await deleteChunks(first);
+    await consumeChunks(first);
     expect(paths(await oldestChunks(100))).toEqual(['/2']);
   });
 
@@ -85,7 +85,7 @@ describe('inbox partitions', () => {
       await appendSerialised(eventsJson('/a'), 1);
       await appendSerialised(eventsJson('/b'), 1);
       const first = await oldestChunks(1);
-      await deleteChunks(first);
+      await consumeChunks(first);
       // Arrives in the same slot after the read that remembered '/b'.
       await appendSerialised(eventsJson('/c'), 1);
       clock.mockReturnValue(start + 3_600_000);
@@ -93,11 +93,43 @@ describe('inbox partitions', () => {
       const second = await oldestChunks(1);
       expect(paths(second)).toEqual(['/b']);
       expect(second[0]!.lastOfPartition).toBe(false);
-      await deleteChunks(second);
+      await consumeChunks(second);
       expect(paths(await oldestChunks(100))).toEqual(['/c']);
     } finally {
       clock.mockRestore();
     }
+  });
+
+  it('when a backlog waits behind each batch, then consumed chunks stay stored, and are not read again, until their partition has been read to its end', async () => {
+    // Sealed (no insert can still land) but not yet old enough to be dropped.
+    const partition = partitionAt(Date.now() - 2 * 60_000);
+    await t.db.collection(partition).insertMany([chunk('/1'), chunk('/2'), chunk('/3')]);
+    const stored = () => t.db.collection(partition).countDocuments();
+
+    const first = await oldestChunks(1);
+    await consumeChunks(first);
+    expect(await stored()).toBe(3);
+    const second = await oldestChunks(1);
+    expect(paths(second)).toEqual(['/2']);
+    await consumeChunks(second);
+    expect(await stored()).toBe(3);
+
+    const last = await oldestChunks(1);
+    expect(paths(last)).toEqual(['/3']);
+    expect(last[0]!.lastOfPartition).toBe(true);
+    await consumeChunks(last);
+    expect(await stored()).toBe(0);
+    expect(await oldestChunks(100)).toEqual([]);
+  });
+
+  it('when nothing waits behind a batch, then its chunks and every consumed one before are deleted at once', async () => {
+    await appendSerialised(eventsJson('/a'), 1);
+    await appendSerialised(eventsJson('/b'), 1);
+    await consumeChunks(await oldestChunks(1));
+    expect(await inboxBacklog()).toBe(2);
+
+    await consumeChunks(await oldestChunks(100));
+    expect(await inboxBacklog()).toBe(0);
   });
 
   it('when batches continue from what the last read remembered, then every chunk of every partition is consumed once, in order', async () => {
@@ -111,7 +143,7 @@ describe('inbox partitions', () => {
       const batch = await oldestChunks(1);
       if (batch.length === 0) break;
       consumed.push(...paths(batch));
-      await deleteChunks(batch);
+      await consumeChunks(batch);
     }
     expect(consumed).toEqual(['/1', '/2', '/3', '/4', '/5']);
     expect(await names()).not.toContain(partitionAt(old));

@@ -101,9 +101,24 @@ export const MAX_BATCH_JSON_BYTES = 8 * 1024 * 1024;
  */
 let readAhead: { partition: string; docs: InboxDoc[]; readAt: number; later: string[] } | undefined;
 
-/** Drops the remembered rest of the last partition read. */
+/**
+ * Chunks consumed (their batch committed) but not yet deleted, by partition:
+ * on FerretDB a delete scans its partition, so while a backlog waits, a
+ * partition's chunks are deleted together once it is read to its end, not
+ * batch by batch (decision 0006). Reads never return to them: while the
+ * backlog waits each batch continues from the rest of the last read, and a
+ * batch that has nothing behind it deletes them all. If the process dies first,
+ * the next holder reads them again and the event claims drop every event in
+ * them as already aggregated (aggregate/claims.ts).
+ */
+const consumedIds = new Map<string, Set<string>>();
+/** A partition's consumed chunks are deleted by the time this many wait, whatever else. */
+const MAX_DEFERRED_PER_PARTITION = 10_000;
+
+/** Drops what this process remembers of the inbox: the rest of the last read and the chunks awaiting deletion. */
 export function forgetReadAhead(): void {
   readAhead = undefined;
+  consumedIds.clear();
 }
 
 /**
@@ -198,17 +213,33 @@ async function dropPartition(partition: string): Promise<void> {
 }
 
 /**
- * Removes consumed chunks: a partition read to its end and old enough is dropped
- * whole, otherwise its consumed chunks are deleted (a scan of that partition only).
+ * Records chunks as consumed (their batch is committed) and deletes what may
+ * go: a partition read to its end and old enough is dropped whole; otherwise
+ * consumed chunks are deleted (a scan of their partition) once their partition
+ * has been read to its end, or at once when the inbox holds nothing beyond this
+ * batch (so a caught-up inbox is empty, and an erasure waiting for it is not
+ * held up), or when too many wait.
  */
-export async function deleteChunks(chunks: readonly InboxChunk[]): Promise<void> {
-  const byPartition = new Map<string, InboxChunk[]>();
-  for (const chunk of chunks) byPartition.set(chunk.partition, [...(byPartition.get(chunk.partition) ?? []), chunk]);
+export async function consumeChunks(chunks: readonly InboxChunk[]): Promise<void> {
+  const backlogWaits = readAhead !== undefined;
+  const finished = new Set<string>();
+  for (const chunk of chunks) {
+    const ids = consumedIds.get(chunk.partition) ?? new Set<string>();
+    consumedIds.set(chunk.partition, ids);
+    ids.add(chunk.id.toHexString());
+    if (chunk.lastOfPartition) finished.add(chunk.partition);
+  }
   await Promise.all(
-    [...byPartition].map(async ([partition, list]) => {
-      if (list.some((c) => c.lastOfPartition) && droppable(partition)) return dropPartition(partition);
-      await partitionCollection(partition).deleteMany({ _id: { $in: list.map((c) => c.id) } });
-    }),
+    [...consumedIds]
+      .filter(([partition, ids]) => !backlogWaits || finished.has(partition) || ids.size >= MAX_DEFERRED_PER_PARTITION)
+      .map(async ([partition, ids]) => {
+        if (finished.has(partition) && droppable(partition)) await dropPartition(partition);
+        else
+          await partitionCollection(partition).deleteMany({
+            _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) },
+          });
+        consumedIds.delete(partition);
+      }),
   );
 }
 
