@@ -15,8 +15,11 @@ import { useRequest } from '../lib/use-request';
 import { ReportPanel } from '../report';
 import { AccountPage } from './components/account-page';
 import { AuthForm } from './components/auth-form';
+import { OutboxPage } from './components/outbox-page';
+import { ForgotPasswordForm, ResetPasswordForm } from './components/password-reset';
 import { SiteSettings } from './components/site-settings';
 import { SitesPage } from './components/sites-page';
+import { VerificationNotice, VerifyEmailPage } from './components/verify-email';
 import { api, parseHash, routeHash, trackingSnippet } from './query';
 import type { Route, Session, Site } from './types';
 import './dashboard.scss';
@@ -35,7 +38,7 @@ const go = (route: Route) => {
   window.location.hash = routeHash(route);
 };
 
-const isAuthPage = (hash: string) => ['login', 'signup'].includes(parseHash(hash).name);
+const isAuthPage = (hash: string) => ['login', 'signup', 'forgot-password'].includes(parseHash(hash).name);
 
 function SiteReport({ site }: { site: Site }) {
   const source = useMemo(() => createStandaloneSource({ siteId: site.id }), [site.id]);
@@ -83,12 +86,16 @@ export function Dashboard() {
     requested.current += 1;
     setVersion(requested.current);
   };
-  const signedOut = () => {
+  /** The session is gone (a logout, or a password reset that ended them all): nothing from before shows again. */
+  const forgetSession = () => {
     last.current = { type: 'anonymous' };
     shownFrom.current = requested.current + 1;
     wanted.current = '';
-    go({ name: 'login' });
     refresh();
+  };
+  const signedOut = () => {
+    go({ name: 'login' });
+    forgetSession();
   };
 
   if (session.status === 'error') {
@@ -99,6 +106,18 @@ export function Dashboard() {
           {__('Try again', 'clickpath')}
         </Button>
       </Notice>
+    );
+  }
+  // Pages a mailed link opens work signed in or not (the link may open in another browser).
+  if (route.name === 'reset-password' || route.name === 'verify-email') {
+    return (
+      <main className="clickpath-dashboard__main">
+        {route.name === 'reset-password' ? (
+          <ResetPasswordForm key={route.token} token={route.token} onDone={forgetSession} />
+        ) : (
+          <VerifyEmailPage key={route.token} token={route.token} onDone={refresh} />
+        )}
+      </main>
     );
   }
   const me = last.current;
@@ -112,6 +131,13 @@ export function Dashboard() {
   if (me.type !== 'session') {
     // Read from the location, not the route: a logout has set #/login before the route state follows.
     if (!isAuthPage(window.location.hash)) wanted.current = window.location.hash;
+    if (route.name === 'forgot-password') {
+      return (
+        <main className="clickpath-dashboard__main">
+          <ForgotPasswordForm />
+        </main>
+      );
+    }
     return (
       <main className="clickpath-dashboard__main">
         <AuthForm
@@ -129,7 +155,7 @@ export function Dashboard() {
     );
   }
 
-  const { account, sites } = me;
+  const { account, sites, operator = false } = me;
   const siteOf = (id: string) => sites.find((s) => s.id === id);
   let page;
   if (route.name === 'report' || route.name === 'site-settings') {
@@ -160,10 +186,13 @@ export function Dashboard() {
       );
   } else if (route.name === 'account') {
     page = <AccountPage profile={account} onChanged={refresh} onDeleted={signedOut} />;
+  } else if (route.name === 'outbox' && operator) {
+    page = <OutboxPage />;
   } else {
     page = (
       <SitesPage
         sites={sites}
+        verified={account.emailVerified !== false}
         onChanged={(created) => {
           refresh();
           if (created) go({ name: 'site-settings', siteId: created.id });
@@ -191,6 +220,7 @@ export function Dashboard() {
           ))}
         </nav>
         <span className="clickpath-dashboard__user">
+          {operator && <a href="#/outbox">{__('Outbox', 'clickpath')}</a>}
           <a href="#/account">{account.name || account.email}</a>
           <Button
             variant="tertiary"
@@ -202,7 +232,10 @@ export function Dashboard() {
           </Button>
         </span>
       </header>
-      <main className="clickpath-dashboard__main">{page}</main>
+      <main className="clickpath-dashboard__main">
+        <VerificationNotice key={`${account.email}|${account.pendingEmail ?? ''}`} profile={account} />
+        {page}
+      </main>
     </div>
   );
 }

@@ -6,6 +6,7 @@ import type {
   Invitation,
   Me,
   Member,
+  OutboxMessage,
   Profile,
   Role,
   Route,
@@ -31,6 +32,14 @@ export const api = {
     call<{ status: 'accepted'; message: string }>('/auth/signup', 'POST', body),
   login: (body: { email: string; password: string }) => call<Profile>('/auth/login', 'POST', body),
   logout: () => call<void>('/auth/logout', 'POST'),
+  /** Answers alike whether or not an account uses the address. */
+  requestPasswordReset: (email: string) =>
+    call<{ status: 'accepted'; message: string }>('/auth/password-reset', 'POST', { email }),
+  resetPassword: (token: string, password: string) =>
+    call<void>('/auth/password-reset/confirm', 'POST', { token, password }),
+  verifyEmail: (token: string) => call<{ email: string; emailVerified: true }>('/auth/verify-email', 'POST', { token }),
+  resendVerification: () => call<{ status: 'accepted'; message: string }>('/account/verification', 'POST'),
+  outbox: () => call<{ mode: 'smtp' | 'outbox'; messages: OutboxMessage[] }>('/admin/outbox'),
   updateProfile: (body: { name?: string; email?: string; currentPassword?: string }) =>
     call<Profile>('/account', 'PATCH', body),
   changePassword: (body: { currentPassword: string; newPassword: string }) =>
@@ -75,12 +84,17 @@ export const api = {
 
 /** `#/sites/abc/settings` → a Route; anything unknown is the sites list. The query (`?view=…`) is the report's. */
 export function parseHash(hash: string): Route {
-  const path = hash.replace(/^#\/?/, '').split('?')[0] ?? '';
+  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const token = new URLSearchParams(query).get('token') ?? '';
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const [first, id, sub] = parts;
   if (first === 'login') return { name: 'login' };
   if (first === 'signup') return { name: 'signup' };
   if (first === 'account') return { name: 'account' };
+  if (first === 'outbox') return { name: 'outbox' };
+  if (first === 'forgot-password') return { name: 'forgot-password' };
+  if (first === 'reset-password') return { name: 'reset-password', token };
+  if (first === 'verify-email') return { name: 'verify-email', token };
   if (first === 'sites' && id)
     return sub === 'settings' ? { name: 'site-settings', siteId: id } : { name: 'report', siteId: id };
   return { name: 'sites' };
@@ -92,6 +106,9 @@ export function routeHash(route: Route): string {
       return `#/sites/${encodeURIComponent(route.siteId)}`;
     case 'site-settings':
       return `#/sites/${encodeURIComponent(route.siteId)}/settings`;
+    case 'reset-password':
+    case 'verify-email':
+      return `#/${route.name}?token=${encodeURIComponent(route.token)}`;
     default:
       return `#/${route.name}`;
   }

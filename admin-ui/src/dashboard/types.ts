@@ -5,6 +5,21 @@ export interface Profile {
   id: string;
   email: string;
   name: string;
+  /** Whether the address was confirmed by a mailed link (docs/email.md). */
+  emailVerified: boolean;
+  /** A new address waiting for its confirmation link; `email` applies until then. */
+  pendingEmail: string | null;
+  createdAt: string;
+}
+
+/** A message the instance kept instead of sending (no SMTP_URL). */
+export interface OutboxMessage {
+  id: string;
+  to: string;
+  subject: string;
+  kind: string;
+  text: string;
+  html: string;
   createdAt: string;
 }
 
@@ -85,7 +100,15 @@ export interface ApiKeyWithSecret extends ApiKey {
   secret: string;
 }
 
-export type Me = { type: 'session'; account: Profile; sites: Site[] } | { type: 'apiKey'; site: Site };
+export type Me =
+  | {
+      type: 'session';
+      account: Profile;
+      sites: Site[];
+      /** Whether this person operates the instance and may read its outbox. */
+      operator?: boolean;
+    }
+  | { type: 'apiKey'; site: Site };
 
 /** Who is signed in to this browser; `anonymous` instead of a 401 before anyone logs in. */
 export type Session = Extract<Me, { type: 'session' }> | { type: 'anonymous' };
@@ -96,4 +119,8 @@ export type Route =
   | { name: 'sites' }
   | { name: 'report'; siteId: string }
   | { name: 'site-settings'; siteId: string }
-  | { name: 'account' };
+  | { name: 'account' }
+  | { name: 'outbox' }
+  | { name: 'forgot-password' }
+  | { name: 'reset-password'; token: string }
+  | { name: 'verify-email'; token: string };

@@ -3,7 +3,7 @@
  */
 import { Button, Card, CardBody, CardHeader, Modal, TextControl } from '@wordpress/components';
 import { createElement, useState } from '@wordpress/element';
-import { __ } from '@wordpress/i18n';
+import { __, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
@@ -44,9 +44,19 @@ export function AccountPage({
     async () => {
       setProfileSaved('');
       // The email is sent only when it changes: changing it needs the current password.
-      await api.updateProfile(emailChanged ? { name, email, currentPassword: emailPassword } : { name });
+      const saved = await api.updateProfile(emailChanged ? { name, email, currentPassword: emailPassword } : { name });
       setEmailPassword('');
-      setProfileSaved(__('Profile saved.', 'clickpath'));
+      // A new address waits for its link; the field shows the address in use until then.
+      setEmail(saved.email);
+      setProfileSaved(
+        emailChanged && saved.pendingEmail
+          ? sprintf(
+              __('Profile saved. Confirm %s with the link we mailed to it; %s stays in use until then.', 'clickpath'),
+              saved.pendingEmail,
+              saved.email,
+            )
+          : __('Profile saved.', 'clickpath'),
+      );
       onChanged();
     },
     { fields: ['name', 'email', 'currentPassword'], fieldFor: wrongPassword('currentPassword') },

@@ -95,6 +95,11 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
               <a href="#/signup">{__('New here? Create an account', 'clickpath')}</a>
             )}
           </p>
+          {!signup && (
+            <p>
+              <a href="#/forgot-password">{__('Forgot password?', 'clickpath')}</a>
+            </p>
+          )}
         </form>
       </CardBody>
     </Card>

@@ -168,7 +168,14 @@ describe('Log in and sign up', () => {
 });
 
 describe('Your account', () => {
-  const profile = { id: 'a1', email: 'ada@example.com', name: 'Ada', createdAt: '2026-03-01T10:00:00.000Z' };
+  const profile = {
+    id: 'a1',
+    email: 'ada@example.com',
+    name: 'Ada',
+    emailVerified: true,
+    pendingEmail: null,
+    createdAt: '2026-03-01T10:00:00.000Z',
+  };
 
   it('when the current password is wrong, then the message is under that field', async () => {
     backend({

@@ -17,12 +17,23 @@ import { Feedback } from './feedback';
 import { PendingInvitations } from './invitations';
 import { TimezonePicker } from './timezone-picker';
 
-/** The sites the account can see, and a form to add one. */
-export function SitesPage({ sites, onChanged }: { sites: Site[]; onChanged: (created?: Site) => void }) {
+/**
+ * The sites the account can see, and a form to add one. Invitations are shown once the
+ * address is confirmed: before that the API refuses them (docs/email.md).
+ */
+export function SitesPage({
+  sites,
+  verified = true,
+  onChanged,
+}: {
+  sites: Site[];
+  verified?: boolean;
+  onChanged: (created?: Site) => void;
+}) {
   return (
     <div className="clickpath-dashboard__sites">
       <h1>{__('Your sites', 'clickpath')}</h1>
-      <PendingInvitations onAccepted={() => onChanged()} />
+      {verified && <PendingInvitations onAccepted={() => onChanged()} />}
       {sites.length === 0 ? (
         <p>
           {__('No sites yet. Add the first one below, then paste its tracking snippet into your pages.', 'clickpath')}
