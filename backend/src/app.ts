@@ -99,8 +99,8 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   registerAccountRoutes(api, config, mailer);
   registerAccessRoutes(api, config);
   registerMailRoutes(api, { mailer, adminEmails: config.ADMIN_EMAILS });
-  registerSiteRoutes(api);
-  registerInvitationRoutes(api);
+  registerSiteRoutes(api, { mailer, appUrl: publicUrl(config) });
+  registerInvitationRoutes(api, { mailer, appUrl: publicUrl(config) });
   registerKeyRoutes(api);
   registerReportRoutes(api);
   registerPeopleRoutes(api);

@@ -110,6 +110,14 @@ const validBodies = (): Record<string, unknown> => ({
   'post /api/v1/auth/verify-email': { token: 'A'.repeat(43) },
   'post /api/v1/auth/password-reset': { email: 'fresh@example.com' },
   'post /api/v1/auth/password-reset/confirm': { token: 'A'.repeat(43), password: 'another fine passphrase 42' },
+  'post /api/v1/invitations/link': { token: 'A'.repeat(43) },
+  'post /api/v1/invitations/link/accept': { token: 'A'.repeat(43) },
+  'post /api/v1/invitations/link/decline': { token: 'A'.repeat(43) },
+  'post /api/v1/invitations/link/signup': {
+    token: 'A'.repeat(43),
+    name: 'New',
+    password: 'another fine passphrase 42',
+  },
   'post /api/v1/sites': {
     name: 'New',
     domain: 'new.example',

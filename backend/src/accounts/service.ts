@@ -58,6 +58,31 @@ export async function registerAccount(input: {
   }
 }
 
+/**
+ * Creates an account whose address is already proven (its holder followed a link mailed to
+ * it, e.g. an invitation). 409 when an account uses the address.
+ */
+export async function createVerifiedAccount(input: {
+  email: string;
+  password: string;
+  name: string;
+}): Promise<AccountDoc> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const { email, name } = input;
+    const created = await Account.create({ email, name, passwordHash, emailVerifiedAt: new Date() });
+    return created.toObject() as AccountDoc;
+  } catch (error) {
+    if (isDuplicateKey(error)) throw new AppError('conflict', 'An account uses this address: log in to accept');
+    throw error;
+  }
+}
+
+/** Marks the account's current address as confirmed (a link mailed to it was followed). */
+export async function markEmailVerified(accountId: Types.ObjectId, email: string): Promise<void> {
+  await Account.updateOne({ _id: accountId, email, emailVerifiedAt: null }, { $set: { emailVerifiedAt: new Date() } });
+}
+
 /** Returns the account when the password matches; null otherwise, in constant-ish time. */
 export async function checkCredentials(email: string, password: string): Promise<AccountDoc | null> {
   const account = await Account.findOne({ email }).lean<AccountDoc>();

@@ -1,25 +1,145 @@
 import { requireSession } from '../access/auth';
 import { requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess } from '../access/site-access';
+import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
-import { InvitationParams, MyInvitationList, SiteInvitationList, SiteInvitationParams } from './invitation-schemas';
+import { hit, type Limit } from '../lib/rate-limit';
+import type { Mailer } from '../mail/mailer';
+import {
+  InvitationLinkBody,
+  InvitationLinkPreview,
+  InvitationParams,
+  InvitationSignupBody,
+  MyInvitationList,
+  SiteInvitation,
+  SiteInvitationList,
+  SiteInvitationParams,
+} from './invitation-schemas';
 import {
   acceptInvitation,
+  acceptInvitationLink,
   declineInvitation,
+  declineInvitationLink,
   listMyInvitations,
   listSiteInvitations,
+  previewInvitationLink,
+  resendInvitation,
   revokeInvitation,
+  signUpWithInvitationLink,
 } from './invitations';
 import { SiteIdParams, SiteResponse } from './schemas';
 import { getSite, toSiteView } from './service';
 
 const TAG = 'Sites';
+// Link tokens are 256 random bits; this only keeps a client from hammering the lookups.
+const INVITATION_LINKS_PER_IP: Limit = { name: 'invitation-link-ip', max: 30, windowMs: 15 * 60_000 };
 
 /**
- * Invitations: the invited person's side (list, accept, decline) and the site's side
- * (list pending, revoke). Sending one is `POST /sites/:siteId/members`.
+ * Invitations: the invited person's side (list, accept, decline; or by the mailed link) and the
+ * site's side (list pending, resend, revoke). Sending one is `POST /sites/:siteId/members`.
  */
-export function registerInvitationRoutes(api: ApiRouter): void {
+export function registerInvitationRoutes(api: ApiRouter, { mailer, appUrl }: { mailer: Mailer; appUrl: string }): void {
+  const linkRoute = async (req: Parameters<typeof requireSession>[0]) =>
+    hit(INVITATION_LINKS_PER_IP, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+
+  api.route(
+    {
+      method: 'post',
+      path: '/invitations/link',
+      operationId: 'previewInvitationLink',
+      summary:
+        'What the invitation behind a mailed link offers (site, role, who invited, whether the address has an account)',
+      tag: TAG,
+      auth: 'none',
+      body: InvitationLinkBody,
+      responses: { 200: { description: 'The invitation', schema: InvitationLinkPreview } },
+    },
+    async ({ body, req, res }) => {
+      await linkRoute(req);
+      res.json(await previewInvitationLink(body.token));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/invitations/link/accept',
+      operationId: 'acceptInvitationLink',
+      summary:
+        'Accept the invitation behind a mailed link with the account you are signed in to (the link proves the mailbox)',
+      tag: TAG,
+      auth: 'session',
+      body: InvitationLinkBody,
+      responses: { 200: { description: 'The site, now yours with the role', schema: SiteResponse } },
+    },
+    async ({ body, req, res }) => {
+      const { accountId } = requireSession(req);
+      await linkRoute(req);
+      const { siteId, role } = await acceptInvitationLink(body.token, accountId);
+      const site = await getSite(siteId);
+      if (!site) throw new AppError('not_found', 'Invitation not found');
+      res.json(toSiteView(site, role));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/invitations/link/signup',
+      operationId: 'signUpWithInvitationLink',
+      summary:
+        'Create an account with the invited address (confirmed by the link) and join the site; log in next. 409 when ' +
+        'an account uses the address',
+      tag: TAG,
+      auth: 'none',
+      body: InvitationSignupBody,
+      responses: { 201: { description: 'Account created and joined; log in with the invited address' } },
+    },
+    async ({ body, req, res }) => {
+      await linkRoute(req);
+      const { email } = await signUpWithInvitationLink(body.token, { name: body.name, password: body.password });
+      res.status(201).json({ email });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/invitations/link/decline',
+      operationId: 'declineInvitationLink',
+      summary: 'Decline the invitation behind a mailed link (no account needed); nothing about you is shared',
+      tag: TAG,
+      auth: 'none',
+      body: InvitationLinkBody,
+      responses: { 204: { description: 'Declined' } },
+    },
+    async ({ body, req, res }) => {
+      await linkRoute(req);
+      await declineInvitationLink(body.token);
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites/:siteId/invitations/:invitationId/resend',
+      operationId: 'resendInvitation',
+      summary: 'Mail a pending invitation again with a new link and a new expiry; the old link stops working',
+      tag: TAG,
+      auth: 'session',
+      params: SiteInvitationParams,
+      responses: { 202: { description: 'Sent again', schema: SiteInvitation } },
+    },
+    async ({ params, req, res }) => {
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      const { invitation, mail } = await resendInvitation(siteId, params.invitationId, auth.accountId, appUrl);
+      mailer.queue(mail);
+      res.status(202).json(invitation);
+    },
+  );
+
   api.route(
     {
       method: 'get',

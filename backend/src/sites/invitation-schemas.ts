@@ -1,6 +1,8 @@
 import { z } from '../lib/zod';
 
-import { objectId } from '../lib/validate';
+import { NewPassword } from '../accounts/passwords';
+import { LinkToken } from '../accounts/tokens';
+import { objectId, text } from '../lib/validate';
 
 const AssignableRole = z.enum(['admin', 'viewer']);
 const Person = z.object({ name: z.string(), email: z.string() });
@@ -33,3 +35,21 @@ export const MyInvitation = z
   })
   .openapi('Invitation');
 export const MyInvitationList = z.object({ invitations: z.array(MyInvitation) });
+
+export const InvitationLinkBody = z.strictObject({ token: LinkToken }).openapi('InvitationLink');
+
+export const InvitationSignupBody = z
+  .strictObject({ token: LinkToken, name: text(100, 0).default(''), password: NewPassword })
+  .openapi('InvitationSignup');
+
+/** What an invitation link offers, as the page it opens shows it. */
+export const InvitationLinkPreview = z
+  .object({
+    email: z.string(),
+    site: z.object({ name: z.string(), domain: z.string() }),
+    role: AssignableRole,
+    invitedBy: Person.nullable(),
+    expiresAt: z.string(),
+    hasAccount: z.boolean().openapi({ description: 'Whether an account uses the invited address' }),
+  })
+  .openapi('InvitationLinkPreview');

@@ -1,16 +1,26 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 import type { Types } from 'mongoose';
 import { trusted } from 'mongoose';
 
-import { findAccount, findAccountByEmail, findAccountsByIds } from '../accounts/service';
+import {
+  createVerifiedAccount,
+  findAccount,
+  findAccountByEmail,
+  findAccountsByIds,
+  markEmailVerified,
+} from '../accounts/service';
 import { AppError } from '../lib/errors';
 import { hit, type Limit } from '../lib/rate-limit';
+import type { OutgoingMail } from '../mail/mailer';
+import { invitationMail } from './messages';
 import { Invitation, Member, Site, type InvitationDoc, type Role, type SiteDoc } from './model';
 
 /**
  * Membership by consent: adding someone to a site stores a pending invitation to
- * their address; whoever holds an account with that address accepts or declines it
- * in the dashboard. Issue 14 adds delivery: `inviteToSite` is where the invitation
- * mail is sent, and acceptance will then also require a verified address.
+ * their address and mails it a link. Whoever holds an account with that (confirmed)
+ * address accepts or declines it in the dashboard; the link lets its holder accept
+ * with the account they are signed in to, or create an account with the address.
  */
 
 const DAY = 24 * 60 * 60_000;
@@ -47,6 +57,29 @@ export interface MyInvitationView {
 
 const pending = (now = new Date()) => ({ expiresAt: trusted({ $gt: now }) });
 
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+/** A new link token for an invitation: the clear token for the mail, its hash for the store. */
+const newLinkToken = () => {
+  const token = randomBytes(32).toString('base64url');
+  return { token, tokenHash: hashToken(token) };
+};
+
+/** The invitation mail for a stored invitation and the clear token of its link. */
+async function mailFor(invitation: InvitationDoc, token: string, appUrl: string): Promise<OutgoingMail> {
+  const [site, inviter] = await Promise.all([
+    Site.findById(invitation.siteId).lean<SiteDoc>(),
+    findAccount(invitation.invitedBy),
+  ]);
+  return invitationMail(appUrl, invitation.email, {
+    token,
+    site: { name: site?.name ?? '', domain: site?.domain ?? '' },
+    role: invitation.role,
+    inviter: inviter ? { name: inviter.name, email: inviter.email } : null,
+    expiresAt: invitation.expiresAt,
+  });
+}
+
 async function invitersOf(invitations: InvitationDoc[]): Promise<Map<string, PersonView>> {
   const accounts = await findAccountsByIds(invitations.map((i) => i.invitedBy));
   return new Map(accounts.map((a) => [a._id.toHexString(), { name: a.name, email: a.email }]));
@@ -73,21 +106,138 @@ export async function inviteToSite(
   invitedBy: Types.ObjectId,
   email: string,
   role: AssignableRole,
-): Promise<SiteInvitationView> {
+  appUrl: string,
+): Promise<{ invitation: SiteInvitationView; mail: OutgoingMail }> {
   await hit(INVITES_PER_INVITER_SITE, `${invitedBy.toHexString()}|${siteId.toHexString()}`);
   await hit(INVITES_PER_INVITER, invitedBy.toHexString());
   const account = await findAccountByEmail(email);
   if (account && (await Member.exists({ siteId, accountId: account._id }))) {
     throw new AppError('conflict', 'This address already belongs to a member of the site');
   }
+  const { token, tokenHash } = newLinkToken();
   const invitation = await Invitation.findOneAndUpdate(
     { siteId, email },
-    { $set: { role, invitedBy, expiresAt: new Date(Date.now() + INVITATION_TTL_MS) } },
+    { $set: { role, invitedBy, tokenHash, expiresAt: new Date(Date.now() + INVITATION_TTL_MS) } },
     { upsert: true, returnDocument: 'after' },
   ).lean<InvitationDoc>();
   if (!invitation) throw new Error('invitation upsert returned nothing');
-  // Issue 14: send the invitation mail to `email` here.
-  return toSiteInvitationView(invitation, await invitersOf([invitation]));
+  return {
+    invitation: toSiteInvitationView(invitation, await invitersOf([invitation])),
+    mail: await mailFor(invitation, token, appUrl),
+  };
+}
+
+/**
+ * Mails a pending invitation again with a new link (the old one stops working) and a new
+ * expiry; counts against the same limits as inviting. 404 when the site has no such invitation.
+ */
+export async function resendInvitation(
+  siteId: Types.ObjectId,
+  invitationId: string,
+  resentBy: Types.ObjectId,
+  appUrl: string,
+): Promise<{ invitation: SiteInvitationView; mail: OutgoingMail }> {
+  await hit(INVITES_PER_INVITER_SITE, `${resentBy.toHexString()}|${siteId.toHexString()}`);
+  await hit(INVITES_PER_INVITER, resentBy.toHexString());
+  const { token, tokenHash } = newLinkToken();
+  const invitation = await Invitation.findOneAndUpdate(
+    { _id: invitationId, siteId, ...pending() },
+    { $set: { tokenHash, expiresAt: new Date(Date.now() + INVITATION_TTL_MS) } },
+    { returnDocument: 'after' },
+  ).lean<InvitationDoc>();
+  if (!invitation) throw new AppError('not_found', 'Invitation not found');
+  return {
+    invitation: toSiteInvitationView(invitation, await invitersOf([invitation])),
+    mail: await mailFor(invitation, token, appUrl),
+  };
+}
+
+export interface InvitationLinkView {
+  email: string;
+  site: { name: string; domain: string };
+  role: AssignableRole;
+  invitedBy: PersonView | null;
+  expiresAt: string;
+  /** Whether an account uses the invited address (the link's holder proved it is theirs). */
+  hasAccount: boolean;
+}
+
+const invalidInvitationLink = () =>
+  new AppError('invalid_token', 'This invitation link is invalid, was already answered, revoked or has expired');
+
+/** The pending invitation a link names, and its site; 400 invalid_token when there is none. */
+async function linkedInvitation(token: string): Promise<{ invitation: InvitationDoc; site: SiteDoc }> {
+  const invitation = await Invitation.findOne({ tokenHash: hashToken(token), ...pending() }).lean<InvitationDoc>();
+  const site = invitation ? await Site.findById(invitation.siteId).lean<SiteDoc>() : null;
+  if (!invitation || !site) throw invalidInvitationLink();
+  return { invitation, site };
+}
+
+/** What an invitation link offers, for the page it opens. */
+export async function previewInvitationLink(token: string): Promise<InvitationLinkView> {
+  const { invitation, site } = await linkedInvitation(token);
+  return {
+    email: invitation.email,
+    site: { name: site.name, domain: site.domain },
+    role: invitation.role,
+    invitedBy: (await invitersOf([invitation])).get(invitation.invitedBy.toHexString()) ?? null,
+    expiresAt: invitation.expiresAt.toISOString(),
+    hasAccount: (await findAccountByEmail(invitation.email)) !== null,
+  };
+}
+
+/** Takes the linked invitation out of the store (so it grants once) and makes `accountId` a member. */
+async function joinByLink(
+  invitation: InvitationDoc,
+  accountId: Types.ObjectId,
+): Promise<{ siteId: Types.ObjectId; role: Role }> {
+  const claimed = await Invitation.findOneAndDelete({
+    _id: invitation._id,
+    tokenHash: invitation.tokenHash ?? '',
+    ...pending(),
+  }).lean<InvitationDoc>();
+  if (!claimed) throw invalidInvitationLink();
+  return addMembership(claimed, accountId);
+}
+
+/**
+ * Accepts an invitation by its link for the signed-in account. The link proves its holder
+ * reads the invited mailbox, so the account may use another address; an account whose own
+ * address is unconfirmed may join only when it is the invited one (which confirms it).
+ */
+export async function acceptInvitationLink(
+  token: string,
+  accountId: Types.ObjectId,
+): Promise<{ siteId: Types.ObjectId; role: Role }> {
+  const { invitation } = await linkedInvitation(token);
+  const account = await findAccount(accountId);
+  if (!account) throw new AppError('unauthenticated', 'Account no longer exists');
+  if (account.emailVerifiedAt == null) {
+    if (account.email !== invitation.email) {
+      throw new AppError('email_unverified', 'Confirm your email address before joining a site with another address');
+    }
+    await markEmailVerified(account._id, account.email);
+  }
+  return joinByLink(invitation, accountId);
+}
+
+/** Declines an invitation by its link (no account needed): it is gone, nothing is shared. */
+export async function declineInvitationLink(token: string): Promise<void> {
+  const { deletedCount } = await Invitation.deleteOne({ tokenHash: hashToken(token), ...pending() });
+  if (deletedCount === 0) throw invalidInvitationLink();
+}
+
+/**
+ * Creates an account with the invited address (confirmed: the link proved it) and joins the
+ * site; 409 when an account already uses the address (log in and accept instead).
+ */
+export async function signUpWithInvitationLink(
+  token: string,
+  input: { name: string; password: string },
+): Promise<{ siteId: Types.ObjectId; role: Role; email: string }> {
+  const { invitation } = await linkedInvitation(token);
+  const account = await createVerifiedAccount({ email: invitation.email, ...input });
+  return { ...(await joinByLink(invitation, account._id)), email: account.email };
 }
 
 /** The site's pending invitations, newest first. */
@@ -158,7 +308,14 @@ export async function acceptInvitation(
   accountId: Types.ObjectId,
   invitationId: string,
 ): Promise<{ siteId: Types.ObjectId; role: Role }> {
-  const invitation = await claimInvitation(accountId, invitationId);
+  return addMembership(await claimInvitation(accountId, invitationId), accountId);
+}
+
+/** Writes the membership a claimed invitation grants; an existing membership is kept as it is. */
+async function addMembership(
+  invitation: InvitationDoc,
+  accountId: Types.ObjectId,
+): Promise<{ siteId: Types.ObjectId; role: Role }> {
   if (!(await Site.exists({ _id: invitation.siteId }))) throw new AppError('not_found', 'Invitation not found');
   try {
     await Member.create({ siteId: invitation.siteId, accountId, role: invitation.role });

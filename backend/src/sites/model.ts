@@ -40,6 +40,8 @@ const invitationSchema = new Schema(
     role: { type: String, enum: ['admin', 'viewer'], required: true },
     invitedBy: { type: Schema.Types.ObjectId, required: true },
     expiresAt: { type: Date, required: true },
+    // SHA-256 of the token in the mailed link (null for invitations from before invitation mail).
+    tokenHash: { type: String, default: null, index: true },
   },
   { timestamps: true, strict: 'throw' },
 );

@@ -2,6 +2,7 @@ import { requireAuth, requireSession } from '../access/auth';
 import { requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess, roleOfKey } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
+import type { Mailer } from '../mail/mailer';
 import {
   CreateSiteBody,
   InviteMemberBody,
@@ -31,7 +32,7 @@ import {
 
 const TAG = 'Sites';
 
-export function registerSiteRoutes(api: ApiRouter): void {
+export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer: Mailer; appUrl: string }): void {
   api.route(
     {
       method: 'get',
@@ -163,7 +164,9 @@ export function registerSiteRoutes(api: ApiRouter): void {
       const auth = requireSession(req);
       const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
       await requireVerifiedEmail(auth.accountId, 'inviting anyone');
-      res.status(202).json(await inviteToSite(siteId, auth.accountId, body.email, body.role));
+      const { invitation, mail } = await inviteToSite(siteId, auth.accountId, body.email, body.role, appUrl);
+      mailer.queue(mail);
+      res.status(202).json(invitation);
     },
   );
 

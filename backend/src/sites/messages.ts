@@ -1,0 +1,38 @@
+import type { OutgoingMail } from '../mail/mailer';
+import { renderMessage } from '../mail/template';
+
+/** The link an invitation mail carries; the token rides in the hash, never in a server log. */
+export const invitationLink = (appUrl: string, token: string) => `${appUrl}/#/invitation?token=${token}`;
+
+export function invitationMail(
+  appUrl: string,
+  to: string,
+  invitation: {
+    token: string;
+    site: { name: string; domain: string };
+    role: 'admin' | 'viewer';
+    inviter: { name: string; email: string } | null;
+    expiresAt: Date;
+  },
+): OutgoingMail {
+  const who = invitation.inviter ? invitation.inviter.name || invitation.inviter.email : 'Someone';
+  const what =
+    invitation.role === 'admin' ? 'read its statistics and manage its settings and keys' : 'read its statistics';
+  return {
+    to,
+    kind: 'invitation',
+    ...renderMessage({
+      subject: `${who} invited you to ${invitation.site.name} on Clickpath`,
+      greeting: 'Hello,',
+      intro: [
+        `${who} invited you to the site ${invitation.site.name} (${invitation.site.domain}) on Clickpath as ${invitation.role}: you would ${what}.`,
+        'The link lets you join with the account you have, or create one with this address.',
+      ],
+      action: { label: 'See the invitation', url: invitationLink(appUrl, invitation.token) },
+      outro: [
+        `The invitation expires on ${invitation.expiresAt.toISOString().slice(0, 10)}. You can also decline it there.`,
+        'If you do not know this person, ignore this message: nothing happens unless you accept.',
+      ],
+    }),
+  };
+}
