@@ -15,6 +15,7 @@ import { useRequest } from '../lib/use-request';
 import { ReportPanel } from '../report';
 import { AccountPage } from './components/account-page';
 import { AuthForm } from './components/auth-form';
+import { InvitationLinkPage } from './components/invitation-link';
 import { OutboxPage } from './components/outbox-page';
 import { ForgotPasswordForm, ResetPasswordForm } from './components/password-reset';
 import { SiteSettings } from './components/site-settings';
@@ -126,6 +127,25 @@ export function Dashboard() {
       <div className="clickpath-state clickpath-state--loading" role="status">
         <Spinner /> {__('Loading…', 'clickpath')}
       </div>
+    );
+  }
+  if (route.name === 'invitation') {
+    return (
+      <main className="clickpath-dashboard__main">
+        <InvitationLinkPage
+          key={route.token}
+          token={route.token}
+          account={me.type === 'session' ? me.account : null}
+          onLogIn={() => {
+            wanted.current = window.location.hash;
+            go({ name: 'login' });
+          }}
+          onJoined={(site) => {
+            go(site ? { name: 'report', siteId: site.id } : { name: 'sites' });
+            refresh();
+          }}
+        />
+      </main>
     );
   }
   if (me.type !== 'session') {

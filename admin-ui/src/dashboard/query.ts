@@ -4,6 +4,7 @@ import type {
   ApiKey,
   ApiKeyWithSecret,
   Invitation,
+  InvitationLink,
   Me,
   Member,
   OutboxMessage,
@@ -62,6 +63,15 @@ export const api = {
     call<SiteInvitation>(`${site(id)}/members`, 'POST', { email, role }),
   siteInvitations: async (id: string) =>
     (await call<{ invitations: SiteInvitation[] }>(`${site(id)}/invitations`)).invitations,
+  resendInvitation: (id: string, invitationId: string) =>
+    call<SiteInvitation>(`${site(id)}/invitations/${encodeURIComponent(invitationId)}/resend`, 'POST'),
+  /** What the invitation behind a mailed link offers. */
+  invitationLink: (token: string) => call<InvitationLink>('/invitations/link', 'POST', { token }),
+  acceptInvitationLink: (token: string) => call<Site>('/invitations/link/accept', 'POST', { token }),
+  declineInvitationLink: (token: string) => call<void>('/invitations/link/decline', 'POST', { token }),
+  /** Creates a confirmed account with the invited address and joins the site; log in next. */
+  signUpWithInvitationLink: (body: { token: string; name: string; password: string }) =>
+    call<{ email: string }>('/invitations/link/signup', 'POST', body),
   revokeInvitation: (id: string, invitationId: string) =>
     call<void>(`${site(id)}/invitations/${encodeURIComponent(invitationId)}`, 'DELETE'),
   myInvitations: async () => (await call<{ invitations: Invitation[] }>('/invitations')).invitations,
@@ -95,6 +105,7 @@ export function parseHash(hash: string): Route {
   if (first === 'forgot-password') return { name: 'forgot-password' };
   if (first === 'reset-password') return { name: 'reset-password', token };
   if (first === 'verify-email') return { name: 'verify-email', token };
+  if (first === 'invitation') return { name: 'invitation', token };
   if (first === 'sites' && id)
     return sub === 'settings' ? { name: 'site-settings', siteId: id } : { name: 'report', siteId: id };
   return { name: 'sites' };
@@ -108,6 +119,7 @@ export function routeHash(route: Route): string {
       return `#/sites/${encodeURIComponent(route.siteId)}/settings`;
     case 'reset-password':
     case 'verify-email':
+    case 'invitation':
       return `#/${route.name}?token=${encodeURIComponent(route.token)}`;
     default:
       return `#/${route.name}`;

@@ -96,6 +96,17 @@ export interface Invitation {
   expiresAt: string;
 }
 
+/** The invitation behind a mailed link, as the page it opens shows it. */
+export interface InvitationLink {
+  email: string;
+  site: { name: string; domain: string };
+  role: Exclude<Role, 'owner'>;
+  invitedBy: Inviter | null;
+  expiresAt: string;
+  /** Whether an account uses the invited address. */
+  hasAccount: boolean;
+}
+
 export interface ApiKeyWithSecret extends ApiKey {
   secret: string;
 }
@@ -123,4 +134,5 @@ export type Route =
   | { name: 'outbox' }
   | { name: 'forgot-password' }
   | { name: 'reset-password'; token: string }
-  | { name: 'verify-email'; token: string };
+  | { name: 'verify-email'; token: string }
+  | { name: 'invitation'; token: string };

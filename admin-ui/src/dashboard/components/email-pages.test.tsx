@@ -167,6 +167,116 @@ describe('Email verification', () => {
   });
 });
 
+describe('Invitation link', () => {
+  const preview = (over: Record<string, unknown> = {}) => ({
+    email: 'nina@example.com',
+    site: { name: 'Shared shop', domain: 'shared.example' },
+    role: 'admin',
+    invitedBy: { name: 'Olga Owner', email: 'olga@example.com' },
+    expiresAt: '2026-03-15T10:00:00.000Z',
+    hasAccount: false,
+    ...over,
+  });
+  const site = { id: 's1', name: 'Shared shop', domain: 'shared.example', role: 'admin' };
+
+  it('when a person without an account opens the link, then they create one with the invited address, are logged in and land on the sites', async () => {
+    let signedIn = false;
+    const calls = backend({
+      'GET /api/v1/auth/session': () => ({
+        body: signedIn
+          ? { type: 'session', account: { ...profile, email: 'nina@example.com' }, sites: [site] }
+          : { type: 'anonymous' },
+      }),
+      'POST /api/v1/invitations/link': () => ({ body: preview() }),
+      'POST /api/v1/invitations/link/signup': () => ({ status: 201, body: { email: 'nina@example.com' } }),
+      'POST /api/v1/auth/login': () => {
+        signedIn = true;
+        return { body: profile };
+      },
+      'GET /api/v1/invitations': () => ({ body: { invitations: [] } }),
+    });
+    window.location.hash = `#/invitation?token=${TOKEN}`;
+    render(<Dashboard />);
+    expect(
+      await screen.findByText(
+        /Olga Owner invited nina@example\.com to Shared shop \(shared\.example\) as admin\./,
+        {},
+        SLOW,
+      ),
+    ).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Nina' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'a much better one' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create account and join' }));
+
+    await screen.findByRole('heading', { name: 'Your sites' }, SLOW);
+    expect(calls.find((c) => c.key === 'POST /api/v1/invitations/link/signup')?.body).toEqual({
+      token: TOKEN,
+      name: 'Nina',
+      password: 'a much better one',
+    });
+    expect(calls.find((c) => c.key === 'POST /api/v1/auth/login')?.body).toEqual({
+      email: 'nina@example.com',
+      password: 'a much better one',
+    });
+  });
+
+  it('when someone signed in opens the link, then they accept as themselves and land on the site', async () => {
+    const calls = backend({
+      'GET /api/v1/auth/session': () => ({ body: { type: 'session', account: profile, sites: [] } }),
+      'POST /api/v1/invitations/link': () => ({ body: preview({ hasAccount: true }) }),
+      'POST /api/v1/invitations/link/accept': () => ({ body: site }),
+    });
+    window.location.hash = `#/invitation?token=${TOKEN}`;
+    render(<Dashboard />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Accept as ada@example.com' }, SLOW));
+    await waitFor(() => expect(window.location.hash).toBe('#/sites/s1'));
+    expect(calls.find((c) => c.key === 'POST /api/v1/invitations/link/accept')?.body).toEqual({ token: TOKEN });
+  });
+
+  it('when a signed-out person with an account opens the link, then "Log in to accept" leads to the login and back', async () => {
+    backend({
+      'GET /api/v1/auth/session': () => ({ body: { type: 'anonymous' } }),
+      'POST /api/v1/invitations/link': () => ({ body: preview({ hasAccount: true }) }),
+    });
+    window.location.hash = `#/invitation?token=${TOKEN}`;
+    render(<Dashboard />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Log in to accept' }, SLOW));
+    expect(await screen.findByRole('heading', { name: 'Log in to Clickpath' }, SLOW)).toBeInTheDocument();
+    expect(window.location.hash).toBe('#/login');
+  });
+
+  it('when the link is declined, then it says nothing was shared; a dead link says why', async () => {
+    const calls = backend({
+      'GET /api/v1/auth/session': () => ({ body: { type: 'anonymous' } }),
+      'POST /api/v1/invitations/link': () => ({ body: preview() }),
+      'POST /api/v1/invitations/link/decline': () => ({ status: 204 }),
+    });
+    window.location.hash = `#/invitation?token=${TOKEN}`;
+    const { unmount } = render(<Dashboard />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Decline the invitation' }, SLOW));
+    expect(await screen.findByText(/Invitation declined\. Nothing about you was shared/)).toBeInTheDocument();
+    expect(calls.map((c) => c.key)).toContain('POST /api/v1/invitations/link/decline');
+    unmount();
+
+    backend({
+      'GET /api/v1/auth/session': () => ({ body: { type: 'anonymous' } }),
+      'POST /api/v1/invitations/link': () => ({
+        status: 400,
+        body: {
+          error: {
+            code: 'invalid_token',
+            message: 'This invitation link is invalid, was already answered, revoked or has expired',
+          },
+        },
+      }),
+    });
+    render(<Dashboard />);
+    expect(
+      await screen.findByText(/This invitation link is invalid, was already answered/, {}, SLOW),
+    ).toBeInTheDocument();
+  });
+});
+
 describe('Outbox', () => {
   it('when the operator opens the outbox, then each kept message shows with its link clickable', async () => {
     const link = `https://stats.example.com/#/verify-email?token=${TOKEN}`;

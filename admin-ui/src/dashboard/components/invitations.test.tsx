@@ -115,8 +115,27 @@ describe("a site's people", () => {
     fireEvent.change(await screen.findByLabelText('Email'), { target: { value: 'new@example.com' } });
     fireEvent.click(screen.getByRole('button', { name: 'Invite' }));
 
-    expect(await screen.findByText(/Invitation to new@example\.com saved/)).toBeInTheDocument();
+    expect(await screen.findByText(/Invitation mailed to new@example\.com\./)).toBeInTheDocument();
     expect(sent).toEqual([{ email: 'new@example.com', role: 'viewer' }]);
+  });
+
+  it('when the owner resends a pending invitation, then it is mailed again and the page says so', async () => {
+    const calls = backend({
+      [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
+      [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [siteInvitation] } }),
+      [`POST /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}/resend`]: () => ({
+        status: 202,
+        body: siteInvitation,
+      }),
+    });
+    render(<Members siteId={SITE_ID} role="owner" />);
+
+    fireEvent.click(await screen.findByRole('button', { name: 'Resend the invitation to pending@example.com' }));
+
+    expect(
+      await screen.findByText('Invitation to pending@example.com sent again with a new link.'),
+    ).toBeInTheDocument();
+    expect(keysOf(calls)).toContain(`POST /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}/resend`);
   });
 
   it('when an admin looks, then pending invitations are listed without revoke or invite controls', async () => {
@@ -128,6 +147,7 @@ describe("a site's people", () => {
 
     expect(await screen.findByText('pending@example.com')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /Revoke/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Resend/ })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Invite' })).not.toBeInTheDocument();
   });
 });

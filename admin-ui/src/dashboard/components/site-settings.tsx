@@ -302,7 +302,7 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
       setSent(
         sprintf(
           __(
-            'Invitation to %s saved. Once they sign in to Clickpath with this address, they can accept it under Your sites.',
+            'Invitation mailed to %s. They accept it from the link in the mail, or under Your sites once they sign in with this address.',
             'clickpath',
           ),
           address,
@@ -388,6 +388,25 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
                       )}
                     </span>
                   </span>
+                  {canManage && (
+                    <Button
+                      variant="tertiary"
+                      onClick={() =>
+                        void run(() => api.resendInvitation(siteId, invitation.id)).then(
+                          (ok) =>
+                            ok &&
+                            setSent(
+                              sprintf(
+                                __('Invitation to %s sent again with a new link.', 'clickpath'),
+                                invitation.email,
+                              ),
+                            ),
+                        )
+                      }
+                    >
+                      {sprintf(__('Resend the invitation to %s', 'clickpath'), invitation.email)}
+                    </Button>
+                  )}
                   {canManage && (
                     <Button
                       variant="tertiary"
