@@ -111,6 +111,30 @@ describe('realtime', () => {
     expect(next.events.map((e: { id: string }) => e.id)).toEqual(['rt-new']);
     expect(next.visitorsNow).toBe(3);
   });
+
+  it('when a visit from Google goes on to its own pages, then every hit of it is labelled Google, not Direct', async () => {
+    const now = Date.now();
+    const vid = 'c:realtime00009';
+    const entry = { ts: new Date(now - 10 * 60_000), vid, path: '/landing', id: 'rt-g1' };
+    await insertRaw([ev({ ...entry, source: 'Google', referrerHost: 'google.com', channel: 'Organic Search' })]);
+    await processPendingEvents();
+    // A later batch: the entry is no longer among the recent chunks, so the (open) visit names the source.
+    await insertRaw([ev({ ts: new Date(now - 60_000), vid, path: '/pricing', id: 'rt-g2', source: 'Direct' })]);
+    await processPendingEvents();
+    const live = await getJson(t, secret, `${base()}/stats/realtime`);
+    const hits = live.events.filter((e: { visitorId: string }) => e.visitorId === vid);
+    expect(hits.map((e: { id: string; source: string }) => [e.id, e.source])).toEqual([
+      ['rt-g2', 'Google'],
+      ['rt-g1', 'Google'],
+    ]);
+    const after = `${entry.ts.getTime()}:${site.id}:rt-g1`;
+    const newer = await getJson(t, secret, `${base()}/stats/realtime?${qs({ after })}`);
+    expect(
+      newer.events
+        .filter((e: { visitorId: string }) => e.visitorId === vid)
+        .map((e: { id: string; source: string }) => [e.id, e.source]),
+    ).toEqual([['rt-g2', 'Google']]);
+  });
 });
 
 describe('visitors and clickpaths', () => {
@@ -163,6 +187,16 @@ describe('visitors and clickpaths', () => {
     expect(first).toMatchObject({ entryPage: '/', exitPage: '/blog/a', durationSeconds: 210, bounce: false });
     expect(second.clickstream.map((e: { id: string }) => e.id)).toEqual(['a4', 'a5']);
     expect(third).toMatchObject({ entryPage: '/blog/b', bounce: true });
+    // What the visit came with and on: the profile shows OS, screen, language, referrer and UTM.
+    expect(first).toMatchObject({
+      os: 'Windows',
+      osVersion: '11',
+      screen: 'desktop',
+      language: 'en',
+      source: 'Google',
+      referrerUrl: '',
+      utm: { source: '', medium: '', campaign: '', term: '', content: '' },
+    });
   });
 
   it('when the profile range ends before the visitor came or starts after, then their visits there are all it shows', async () => {

@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { DateTime } from 'luxon';
 
 import { readLatestEvents, readRecentEvents } from '../aggregate/history';
-import type { RawEvent } from '../aggregate/model';
+import type { RawEvent, VisitDoc } from '../aggregate/model';
 import { findVisits, getVisitorClickstream, summariseVisitors, type VisitorSummary } from '../aggregate/service';
 import { AppError } from '../lib/errors';
 import { matches, parseFilters } from './filters';
@@ -66,12 +66,49 @@ export async function realtime(siteId: Types.ObjectId, zone: string, after: stri
   }
   const latest = await readLatestEvents(siteId, days, 50, newer, notBefore);
   const newest = latest[0];
+  const sourceOf = await visitSources(siteId, days, latest, recent);
   return {
     visitorsNow: currentPage.size,
     pages: [...pages].map(([path, visitors]) => ({ path, visitors })).sort((a, b) => b.visitors - a.visitors),
-    events: latest.map(eventView),
+    events: latest.map((e) => ({ ...eventView(e), source: sourceOf.get(e.visitId) ?? e.source })),
     cursor: newest ? `${newest.ts.getTime()}:${newest._id}` : (after ?? null),
   };
+}
+
+/**
+ * The source of each visit of `events` (a hit's own source is its own referrer, "Direct" for a
+ * click within the site): the first hit of the visit among the events already read, else the
+ * stored or open visit, looked up only for the visits whose first hit was not among them.
+ */
+async function visitSources(
+  siteId: Types.ObjectId,
+  days: DayRange,
+  events: readonly RawEvent[],
+  read: readonly RawEvent[],
+): Promise<Map<string, string>> {
+  const wanted = new Set(events.map((e) => e.visitId).filter(Boolean));
+  const first = new Map<string, RawEvent>();
+  for (const e of [...read, ...events]) {
+    if (!wanted.has(e.visitId)) continue;
+    const known = first.get(e.visitId);
+    if (!known || e.ts < known.ts) first.set(e.visitId, e);
+  }
+  const sources = new Map<string, string>();
+  const unknown = new Set<string>();
+  for (const id of wanted) {
+    const hit = first.get(id);
+    // A visit's id is `${siteId}:${vid}:${client id of its first event}`, and that hit decided its source.
+    if (hit && id === `${String(hit.siteId)}:${hit.vid}:${hit._id.slice(hit._id.indexOf(':') + 1)}`)
+      sources.set(id, hit.source);
+    else unknown.add(id);
+  }
+  if (unknown.size > 0) {
+    const vids = [...new Set(events.filter((e) => unknown.has(e.visitId)).map((e) => e.vid))];
+    for (const visit of await findVisits(siteId, { days, vids })) {
+      if (unknown.has(visit._id)) sources.set(visit._id, visit.source);
+    }
+  }
+  return sources;
 }
 
 export async function listVisitors(
@@ -125,6 +162,23 @@ export async function listVisitors(
   };
 }
 
+/** What a profile shows of a visit beyond its counts: where it came from and on what. */
+const visitDetails = (visit: VisitDoc) => ({
+  osVersion: visit.osVersion,
+  browserVersion: visit.browserVersion,
+  screen: visit.screen,
+  language: visit.language,
+  region: visit.region,
+  referrerUrl: visit.referrer,
+  utm: {
+    source: visit.utmSource,
+    medium: visit.utmMedium,
+    campaign: visit.utmCampaign,
+    term: visit.utmTerm,
+    content: visit.utmContent,
+  },
+});
+
 /**
  * The days a profile request covers: `from`…`to`, by default the 90 days up to
  * `to` (today in the site's zone). A visitor id names no day, so without a bound
@@ -168,6 +222,7 @@ export async function visitorProfile(siteId: Types.ObjectId, visitorId: string, 
     },
     visits: visits.map((visit) => ({
       id: visit._id,
+      ...visitDetails(visit),
       start: visit.start.toISOString(),
       end: visit.lastSeen.toISOString(),
       durationSeconds: Math.round(visit.duration / 1000),
