@@ -143,6 +143,7 @@ const validBodies = (): Record<string, unknown> => ({
     },
   },
   'post /api/v1/sites/{siteId}/members': { email: invitee.email, role: 'viewer' },
+  'post /api/v1/sites/{siteId}/owner': { accountId: '0123456789abcdef01234567' },
   'patch /api/v1/sites/{siteId}/members/{accountId}': { role: 'admin' },
   'post /api/v1/sites/{siteId}/keys': { name: 'New key', scopes: ['stats:read'] },
   'post /api/v1/sites/{siteId}/goals': {

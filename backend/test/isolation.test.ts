@@ -87,6 +87,7 @@ const attackBodies = (): Record<string, unknown> => ({
   'patch /api/v1/sites/{siteId}': { name: 'Hijacked', settings: { honorDoNotTrack: true } },
   'post /api/v1/sites/{siteId}/members': { email: alice.email, role: 'admin' },
   'patch /api/v1/sites/{siteId}/members/{accountId}': { role: 'admin' },
+  'post /api/v1/sites/{siteId}/owner': { accountId: alice.id },
   'post /api/v1/sites/{siteId}/keys': { name: 'stolen', scopes: ['stats:read', 'sites:manage'] },
   'post /api/v1/sites/{siteId}/goals': { name: 'planted', kind: 'page', match: '/' },
   'patch /api/v1/sites/{siteId}/goals/{id}': { name: 'Hijacked' },

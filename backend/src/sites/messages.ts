@@ -36,3 +36,23 @@ export function invitationMail(
     }),
   };
 }
+
+export function ownershipMail(
+  appUrl: string,
+  to: string,
+  { name, site, from }: { name: string; site: { id: string; name: string }; from: string },
+): OutgoingMail {
+  return {
+    to,
+    kind: 'ownership-transferred',
+    ...renderMessage({
+      subject: `You now own ${site.name} on Clickpath`,
+      greeting: name ? `Hello ${name},` : 'Hello,',
+      intro: [
+        `${from} made you the owner of the site ${site.name} on Clickpath, and is now one of its admins. As its owner you invite and remove members, change their roles, and may delete the site.`,
+      ],
+      action: { label: 'Open the site settings', url: `${appUrl}/#/sites/${site.id}/settings` },
+      outro: ['If you did not expect this, you can hand the site back from its settings.'],
+    }),
+  };
+}

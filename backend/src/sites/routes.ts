@@ -1,5 +1,5 @@
 import { requireAuth, requireSession } from '../access/auth';
-import { requireVerifiedEmail } from '../accounts/service';
+import { findAccount, requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess, roleOfKey } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
 import type { Mailer } from '../mail/mailer';
@@ -11,11 +11,13 @@ import {
   SiteIdParams,
   SiteList,
   SiteResponse,
+  TransferOwnershipBody,
   UpdateMemberBody,
   UpdateSiteBody,
 } from './schemas';
 import { SiteInvitation } from './invitation-schemas';
 import { inviteToSite } from './invitations';
+import { ownershipMail } from './messages';
 import {
   UNVERIFIED_SITE_LIMIT,
   changeMemberRole,
@@ -27,8 +29,10 @@ import {
   listSitesFor,
   removeMember,
   toSiteView,
+  transferOwnership,
   updateSite,
 } from './service';
+
 
 const TAG = 'Sites';
 
@@ -204,6 +208,37 @@ export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer:
       const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
       await removeMember(siteId, params.accountId);
       res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/sites/:siteId/owner',
+      operationId: 'transferOwnership',
+      summary:
+        'Hand the site to another member (with a confirmed address): they become its owner and are told by mail; ' +
+        'you become an admin',
+      tag: TAG,
+      auth: 'session',
+      params: SiteIdParams,
+      body: TransferOwnershipBody,
+      responses: { 200: { description: 'The site, as you now see it (admin)', schema: SiteResponse } },
+    },
+    async ({ params, body, req, res }) => {
+      const auth = requireSession(req);
+      const { site, siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      const { newOwner } = await transferOwnership(siteId, auth.accountId, body.accountId);
+      const from = await findAccount(auth.accountId);
+      mailer.queue(
+        ownershipMail(appUrl, newOwner.email, {
+          name: newOwner.name,
+          site: { id: site._id.toHexString(), name: site.name },
+          from: from ? from.name || from.email : 'The previous owner',
+        }),
+      );
+      const updated = await getSite(siteId);
+      res.json(toSiteView(updated ?? site, 'admin'));
     },
   );
 }

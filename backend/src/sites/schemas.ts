@@ -134,6 +134,10 @@ export const Role = z.enum(ROLES);
 export const AssignableRole = z.enum(['admin', 'viewer']);
 
 export const InviteMemberBody = z.strictObject({ email: email(), role: AssignableRole }).openapi('InviteMember');
+export const TransferOwnershipBody = z
+  .strictObject({ accountId: objectId().openapi({ description: 'The member who becomes the owner' }) })
+  .openapi('TransferOwnership');
+
 export const UpdateMemberBody = z.strictObject({ role: AssignableRole }).openapi('UpdateMember');
 
 export const MemberResponse = z

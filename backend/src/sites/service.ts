@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import { Types, trusted } from 'mongoose';
 
-import { findAccountsByIds } from '../accounts/service';
+import type { AccountDoc } from '../accounts/model';
+import { findAccount, findAccountsByIds } from '../accounts/service';
 import { purgeSiteAggregates } from '../aggregate/purge';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
@@ -164,6 +165,33 @@ async function requireNonOwnerMember(siteId: Types.ObjectId, accountId: string):
   if (!member) throw new AppError('not_found', 'Member not found');
   if (member.role === 'owner') throw new AppError('forbidden', "The owner's role cannot be changed or removed");
   return member;
+}
+
+/**
+ * Hands the site to another member: they become its owner, the previous owner an admin.
+ * Ordered so that repeating it after an interruption finishes the job: the new owner's role
+ * first (for a moment the site has two owners, never none), then the site's owner (whose
+ * account deletion would delete the site), then the previous owner's role.
+ */
+export async function transferOwnership(
+  siteId: Types.ObjectId,
+  fromAccountId: Types.ObjectId,
+  toAccountId: string,
+): Promise<{ newOwner: AccountDoc }> {
+  if (fromAccountId.equals(toAccountId)) throw new AppError('conflict', 'You already own this site');
+  const target = await Member.findOne({ siteId, accountId: new Types.ObjectId(toAccountId) }).lean<MemberDoc>();
+  const account = target ? await findAccount(target.accountId) : null;
+  if (!target || !account) throw new AppError('not_found', 'Member not found');
+  if (account.emailVerifiedAt == null) {
+    throw new AppError(
+      'email_unverified',
+      'This member has not confirmed their email address yet; they need to before they can own the site',
+    );
+  }
+  await Member.updateOne({ _id: target._id }, { $set: { role: 'owner' } });
+  await Site.updateOne({ _id: siteId }, { $set: { ownerId: target.accountId } });
+  await Member.updateOne({ siteId, accountId: fromAccountId }, { $set: { role: 'admin' } });
+  return { newOwner: account };
 }
 
 export async function changeMemberRole(
