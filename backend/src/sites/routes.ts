@@ -33,7 +33,6 @@ import {
   updateSite,
 } from './service';
 
-
 const TAG = 'Sites';
 
 export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer: Mailer; appUrl: string }): void {
