@@ -91,6 +91,7 @@ class DashboardHtmlPlugin {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>Clickpath</title>
 <link rel="icon" href="${iconName}" type="image/svg+xml">
 ${styles}

@@ -229,7 +229,7 @@ function randomSecret(length = 64) {
   return Array.from(randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
-function wpConfig({ dir, url, dbName, debugLog }) {
+function wpConfig({ dir, url, dbName, debugLog, scriptDebug = false }) {
   const { host, user, password } = dbSettings();
   const salts = ['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY']
     .flatMap((k) => [k, k.replace('_KEY', '_SALT')])
@@ -253,7 +253,11 @@ define('WP_ENVIRONMENT_TYPE', 'local');
 define('WP_DEBUG', true);
 define('WP_DEBUG_LOG', ${phpString(debugLog)});
 define('WP_DEBUG_DISPLAY', false);
-define('DISABLE_WP_CRON', true);
+${
+  scriptDebug
+    ? "// Unminified scripts and React's development build, which warns about what the production one ignores.\ndefine('SCRIPT_DEBUG', true);\n"
+    : ''
+}define('DISABLE_WP_CRON', true);
 define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_AUTO_UPDATE_CORE', false);
 define('WP_HTTP_BLOCK_EXTERNAL', true);
@@ -291,12 +295,14 @@ add_filter('pre_site_transient_available_translations', static fn () => []);
 /**
  * Creates a fresh WordPress in .tools/wordpress/<name> with database clickpath_wp_<name>, installed
  * and configured for tests. Calling it again with the same name starts from scratch.
- * @param {{ name: string, port: number, adminPassword?: string }} options
+ * `scriptDebug` loads WordPress's unminified scripts and React's development build (SCRIPT_DEBUG),
+ * which log warnings the production builds stay silent about.
+ * @param {{ name: string, port: number, adminPassword?: string, scriptDebug?: boolean }} options
  * @returns {Promise<{ name: string, port: number, dir: string, url: string, dbName: string,
  *   admin: { user: string, password: string, email: string }, debugLog: string,
  *   php: (code: string) => Promise<string> }>}
  */
-export async function createWordPress({ name, port, adminPassword } = {}) {
+export async function createWordPress({ name, port, adminPassword, scriptDebug = false } = {}) {
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(name ?? '')) throw new Error(`Invalid WordPress name ${JSON.stringify(name)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Invalid port ${JSON.stringify(port)}`);
   const dir = join(sitesDir, name);
@@ -318,7 +324,7 @@ export async function createWordPress({ name, port, adminPassword } = {}) {
 
   // Debian's wp-config.php reads /etc/wordpress; the .htaccess is Debian's too. php -S needs neither.
   rmSync(join(dir, '.htaccess'), { force: true });
-  writeFileSync(join(dir, 'wp-config.php'), wpConfig({ dir, url, dbName, debugLog }));
+  writeFileSync(join(dir, 'wp-config.php'), wpConfig({ dir, url, dbName, debugLog, scriptDebug }));
   // Clean plugins list; no favicon 404s under php -S.
   rmSync(join(dir, 'wp-content', 'plugins', 'akismet'), { recursive: true, force: true });
   rmSync(join(dir, 'wp-content', 'plugins', 'hello.php'), { force: true });

@@ -5,6 +5,8 @@ declare module '*.css';
 interface ClickpathAdminGlobal {
   rest: { root: string; nonce: string };
   initialState?: Record<string, unknown>;
+  /** WordPress's version: its components differ (see lib/field-size.ts). */
+  wpVersion?: string;
 }
 
 interface Window {

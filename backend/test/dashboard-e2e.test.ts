@@ -156,6 +156,28 @@ async function screenshots(name: string, ready: Locator): Promise<void> {
   await page.setViewportSize(DESKTOP);
 }
 
+/** Whether the element's box is inside the viewport (sticky headers included). */
+async function inViewport(locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox();
+  const size = page.viewportSize();
+  return !!box && !!size && box.y >= 0 && box.y + box.height <= size.height;
+}
+
+/** Tab rows (report sections, breakdown tabs) keep one row at phone width and scroll sideways instead. */
+async function expectTabsOnOneRow(): Promise<void> {
+  await page.setViewportSize(PHONE);
+  const rows =
+    (await page.evaluate(`[...document.querySelectorAll('.clickpath-report__views, .components-tab-panel__tabs')].map((row) => {
+    const tops = new Set([...row.children].map((child) => Math.round(child.getBoundingClientRect().top)));
+    return { tops: tops.size, scrolls: row.scrollWidth > row.clientWidth };
+  })`)) as Array<{ tops: number; scrolls: boolean }>;
+  expect(rows.length).toBeGreaterThanOrEqual(6);
+  expect(rows.map((r) => r.tops)).toEqual(rows.map(() => 1));
+  // Devices has five tabs, wider than a phone: that row scrolls.
+  expect(rows.some((r) => r.scrolls)).toBe(true);
+  await page.setViewportSize(DESKTOP);
+}
+
 /** One tracker request to the real collector on the real port, from a given visitor's address and browser. */
 async function collect(visitor: { ip: string; ua: string }, event: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${server.origin}/api/event`, {
@@ -252,19 +274,40 @@ describe('standalone dashboard in a real browser', () => {
     await page.getByRole('heading', { name: 'Shop shop.example' }).waitFor();
     await expectTotals({ Visitors: '3', Visits: '3', Pageviews: '6' });
     const countries = page.getByRole('table', { name: /^Top Country/ });
-    await countries.getByRole('button', { name: 'NL' }).waitFor();
+    // Countries, devices and languages in words, not codes.
+    await countries.getByRole('button', { name: 'Netherlands' }).waitFor();
     await page
       .getByRole('table', { name: /^Top Page/ })
       .getByRole('button', { name: '/blog/hello' })
       .waitFor();
     await settled();
     await screenshots('report', countries);
+    await expectTabsOnOneRow();
 
-    // ---- filter by clicking a breakdown row -----------------------------------------------
-    await countries.getByRole('button', { name: 'NL' }).click();
+    // ---- a KPI card switches the chart ----------------------------------------------------------
+    const totals = page.getByRole('list', { name: 'Totals' });
+    await totals.getByRole('button', { name: /^Pageviews/ }).click();
+    await page
+      .getByRole('paragraph')
+      .filter({ hasText: /^Pageviews from .* 6 in total/ })
+      .waitFor();
+    expect(await totals.getByRole('button', { name: /^Pageviews/ }).getAttribute('aria-pressed')).toBe('true');
+    expect(
+      await page
+        .getByRole('group', { name: 'Metric shown' })
+        .getByRole('button', { name: 'Pageviews' })
+        .getAttribute('aria-pressed'),
+    ).toBe('true');
+    await totals.getByRole('button', { name: /^Visitors/ }).click();
+
+    // ---- filter by clicking a breakdown row far down the page: the chip is on screen at once ----
+    await countries.scrollIntoViewIfNeeded();
+    await countries.getByRole('button', { name: 'Netherlands' }).click();
     const chips = page.getByRole('group', { name: 'Active filters' });
-    await chips.getByText('Country is NL').waitFor();
-    expect(await chips.getByRole('button', { name: 'Remove filter: Country is NL' }).isVisible()).toBe(true);
+    await chips.getByText('Country is Netherlands').waitFor();
+    expect(await inViewport(chips)).toBe(true);
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(200);
+    expect(await chips.getByRole('button', { name: 'Remove filter: Country is Netherlands' }).isVisible()).toBe(true);
     // The report's state is the query of the hash route (#/sites/<id>?filter=…).
     const viewParams = () => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
     expect(viewParams().getAll('filter')).toEqual(['country:is:NL']);
@@ -296,10 +339,12 @@ describe('standalone dashboard in a real browser', () => {
       expect.any(String), // last seen
       '1', // visits
       '3', // pageviews
-      'NL',
-      'desktop',
+      'Netherlands',
+      'Desktop',
       'Google',
     ]);
+    // A visitor is a short name, not their id.
+    expect(await rows.first().getByRole('rowheader').textContent()).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+ [0-9a-f]{4}$/);
     await rows.first().getByRole('button').click();
     const profile = page.getByRole('heading', { name: 'Visitor profile' });
     await profile.waitFor();
@@ -310,6 +355,12 @@ describe('standalone dashboard in a real browser', () => {
       expect.stringMatching(/Viewed \/pricing — Pricing$/),
       expect.stringMatching(/Viewed \/signup — Sign up$/),
     ]);
+    // The profile says what they use and where they came from.
+    const fact = (term: string) => page.locator('dt', { hasText: term }).locator('xpath=following-sibling::dd[1]');
+    expect(await fact('Operating system').textContent()).toMatch(/^\w+/);
+    expect(await fact('Screen').textContent()).toBe('Desktop (1440 px and wider)');
+    expect(await fact('Language').textContent()).toBe('English (United States)');
+    expect(await fact('First came from').textContent()).toBe('Google · https://www.google.com/');
     await settled();
     await screenshots('visitor-profile', clickpath);
 
@@ -319,7 +370,7 @@ describe('standalone dashboard in a real browser', () => {
     const profileUrl = page.url();
     await page.reload();
     await clickpath.waitFor();
-    expect(await chips.getByText('Country is NL').isVisible()).toBe(true);
+    expect(await chips.getByText('Country is Netherlands').isVisible()).toBe(true);
     await settled();
     await page.goBack();
     await visitors.waitFor();
@@ -327,8 +378,20 @@ describe('standalone dashboard in a real browser', () => {
     expect(viewParams().has('visitor')).toBe(false);
     await settled();
 
-    // ---- export the filtered pages breakdown as CSV -------------------------------------------
+    // ---- the dark theme follows the system setting ------------------------------------------------
     await sections.getByRole('button', { name: 'Overview' }).click();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await countries.getByRole('button', { name: 'Netherlands' }).waitFor();
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(16, 21, 31)');
+    expect(
+      await page.evaluate("getComputedStyle(document.querySelector('.clickpath-report__card')).backgroundColor"),
+    ).toBe('rgb(26, 33, 49)');
+    await settled();
+    await screenshots('report-dark', countries);
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(244, 246, 250)');
+
+    // ---- export the filtered pages breakdown as CSV -------------------------------------------
     const exportLink = page.getByRole('link', { name: 'Export Page as CSV' });
     await exportLink.waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);

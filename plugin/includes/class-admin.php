@@ -48,6 +48,8 @@ final class Admin {
 				'stats',
 				array(
 					'settingsUrl' => current_user_can( Plugin::SETTINGS_CAPABILITY ) ? admin_url( 'options-general.php?page=' . self::SETTINGS_PAGE ) : '',
+					// The backend counts days in the site's zone; the panel shows every time in it too.
+					'timezone'    => Settings::get()['siteTimezone'],
 				)
 			);
 		} elseif ( 'settings_page_' . self::SETTINGS_PAGE === $hook_suffix ) {
@@ -101,7 +103,7 @@ final class Admin {
 	public static function add_views_column( $columns ) {
 		if ( current_user_can( Plugin::STATS_CAPABILITY ) ) {
 			/* translators: %d: number of days */
-			$columns['clickpath_views'] = sprintf( __( 'Views (%d days)', 'clickpath' ), self::COLUMN_DAYS );
+			$columns['clickpath_views'] = sprintf( _n( 'Views (%d day)', 'Views (%d days)', self::COLUMN_DAYS, 'clickpath' ), self::COLUMN_DAYS );
 		}
 		return $columns;
 	}
@@ -196,6 +198,8 @@ final class Admin {
 				'nonce' => wp_create_nonce( 'wp_rest' ),
 			),
 			'initialState' => $initial_state,
+			// The panels run on this WordPress's own components, whose props differ between versions.
+			'wpVersion'    => get_bloginfo( 'version' ),
 		);
 		wp_add_inline_script( $handle, 'window.clickpathAdmin = ' . wp_json_encode( $config, JSON_HEX_TAG | JSON_HEX_AMP ) . ';', 'before' );
 	}

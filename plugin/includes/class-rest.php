@@ -117,9 +117,11 @@ final class Rest {
 		$this->proxy( 'visitors/(?P<visitor>[cf]:[A-Za-z0-9_-]{10,40})', 'GET', array( 'to' => $this->string_arg( self::DAY, false ) ) );
 		$this->proxy( 'goals', 'GET', array() );
 		$this->proxy( 'goals', 'POST', array() );
+		$this->proxy( 'goals/(?P<id>' . self::OBJECT_ID . ')', 'PATCH', array() );
 		$this->proxy( 'goals/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
 		$this->proxy( 'funnels', 'GET', array() );
 		$this->proxy( 'funnels', 'POST', array() );
+		$this->proxy( 'funnels/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
 		$this->proxy( 'funnels/(?P<id>' . self::OBJECT_ID . ')/report', 'GET', $range );
 		$this->proxy(
 			'annotations',
@@ -130,6 +132,7 @@ final class Rest {
 			)
 		);
 		$this->proxy( 'annotations', 'POST', array() );
+		$this->proxy( 'annotations/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
 		$this->proxy(
 			"export/breakdown/$dim",
 			'GET',
@@ -208,12 +211,13 @@ final class Rest {
 		$settings = array_merge(
 			Settings::get(),
 			array(
-				'backendUrl' => $url,
-				'siteId'     => sanitize_text_field( (string) $me->site->id ),
-				'publicId'   => sanitize_text_field( (string) $me->site->publicId ),
-				'siteName'   => sanitize_text_field( (string) ( $me->site->name ?? '' ) ),
-				'siteDomain' => sanitize_text_field( (string) ( $me->site->domain ?? '' ) ),
-				'scopes'     => $scopes,
+				'backendUrl'   => $url,
+				'siteId'       => sanitize_text_field( (string) $me->site->id ),
+				'publicId'     => sanitize_text_field( (string) $me->site->publicId ),
+				'siteName'     => sanitize_text_field( (string) ( $me->site->name ?? '' ) ),
+				'siteDomain'   => sanitize_text_field( (string) ( $me->site->domain ?? '' ) ),
+				'siteTimezone' => sanitize_text_field( (string) ( $me->site->timezone ?? '' ) ),
+				'scopes'       => $scopes,
 			),
 			self::from_site_settings( $me->site->settings ?? null )
 		);
@@ -230,11 +234,12 @@ final class Rest {
 		$settings = array_merge(
 			Settings::get(),
 			array(
-				'siteId'     => '',
-				'publicId'   => '',
-				'siteName'   => '',
-				'siteDomain' => '',
-				'scopes'     => array(),
+				'siteId'       => '',
+				'publicId'     => '',
+				'siteName'     => '',
+				'siteDomain'   => '',
+				'siteTimezone' => '',
+				'scopes'       => array(),
 			)
 		);
 		Settings::save( $settings );
@@ -329,8 +334,9 @@ final class Rest {
 	// ---- report proxy ------------------------------------------------------------
 
 	/**
-	 * Registers one proxied route. Reads need the stats capability; writes (goals, funnels,
-	 * annotations) change the site for everyone and need the settings capability.
+	 * Registers one proxied route. Reads need the stats capability; writes (create, edit and
+	 * delete goals, funnels and annotations) change the site for everyone and need the settings
+	 * capability.
 	 *
 	 * @param array<string, array<string, mixed>> $args
 	 */
@@ -367,7 +373,7 @@ final class Rest {
 			}
 		}
 		$body = null;
-		if ( 'POST' === $method ) {
+		if ( 'POST' === $method || 'PATCH' === $method ) {
 			$body = $request->get_json_params();
 			if ( ! is_array( $body ) || strlen( (string) wp_json_encode( $body ) ) > 10000 ) {
 				return new WP_Error( 'clickpath_invalid_body', __( 'Send a JSON object of at most 10 KB.', 'clickpath' ), array( 'status' => 400 ) );

@@ -34,6 +34,7 @@ final class Settings {
 		'publicId'        => '',
 		'siteName'        => '',
 		'siteDomain'      => '',
+		'siteTimezone'    => '',
 		'scopes'          => array(),
 		'identityMode'    => 'cookieless',
 		'excludedRoles'   => array( 'administrator' ),

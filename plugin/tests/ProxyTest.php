@@ -242,6 +242,25 @@ final class ProxyTest extends TestCase {
 		$this->assertSame( 204, $this->rest( 'DELETE', '/clickpath/v1/goals/65a1b2c3d4e5f60718293a4d' )->get_status() );
 	}
 
+	public function test_goals_are_edited_and_funnels_and_notes_deleted_through_the_proxy(): void {
+		$goal = $this->site_url . 'goals/65a1b2c3d4e5f60718293a4d$#';
+		$this->backend->on( 'PATCH', $goal, FakeBackend::json( 200, array( 'id' => '65a1b2c3d4e5f60718293a4d' ) ) );
+		$this->backend->on( 'DELETE', $this->site_url . 'funnels/65a1b2c3d4e5f60718293a4e$#', FakeBackend::status( 204 ) );
+		$this->backend->on( 'DELETE', $this->site_url . 'annotations/65a1b2c3d4e5f60718293a4f$#', FakeBackend::status( 204 ) );
+
+		$edited = $this->rest( 'PATCH', '/clickpath/v1/goals/65a1b2c3d4e5f60718293a4d', array(), array( 'name' => 'Signup' ) );
+		$this->assertSame( 200, $edited->get_status() );
+		$call = end( $this->backend->calls );
+		$this->assertSame( 'PATCH', $call['method'] );
+		$this->assertSame( array( 'name' => 'Signup' ), $call['body'] );
+		$this->assertSame( 204, $this->rest( 'DELETE', '/clickpath/v1/funnels/65a1b2c3d4e5f60718293a4e' )->get_status() );
+		$this->assertSame( 204, $this->rest( 'DELETE', '/clickpath/v1/annotations/65a1b2c3d4e5f60718293a4f' )->get_status() );
+		$this->assertSame( array( 'PATCH', 'DELETE', 'DELETE' ), array_column( $this->backend->calls, 'method' ) );
+		// A body that is not a JSON object is refused before the backend sees it.
+		$this->assertSame( 400, $this->rest( 'PATCH', '/clickpath/v1/goals/65a1b2c3d4e5f60718293a4d', array(), '"x"' )->get_status() );
+		$this->assertCount( 3, $this->backend->calls );
+	}
+
 	public function test_the_forwarded_url_carries_the_site_the_arguments_and_repeated_filters(): void {
 		$this->backend->on( 'GET', '#.#', FakeBackend::json( 200, array( 'rows' => array() ) ) );
 		$response = $this->rest(

@@ -52,6 +52,7 @@ function SiteReport({ site }: { site: Site }) {
         key={site.id}
         source={source}
         host="standalone"
+        timeZone={site.timezone}
         snippetHint={`${sprintf(
           /* translators: %s: the script tag */
           __('Add this to the <head> of every page: %s', 'clickpath'),
@@ -62,6 +63,24 @@ function SiteReport({ site }: { site: Site }) {
         )}`}
       />
     </div>
+  );
+}
+
+/** Clickpath's mark (the favicon's drawing): a path rising through three points to a highlighted goal. */
+function Mark() {
+  return (
+    <svg className="clickpath-dashboard__mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
+      <rect width="32" height="32" rx="7" fill="#3a4fc4" />
+      <path
+        d="M7 23l6-7 5 4 7-10"
+        fill="none"
+        stroke="#fff"
+        strokeWidth="3"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+      <circle cx="25" cy="10" r="2.5" fill="#ffd166" />
+    </svg>
   );
 }
 
@@ -226,6 +245,7 @@ export function Dashboard() {
     <div className="clickpath-dashboard">
       <header className="clickpath-dashboard__header">
         <a className="clickpath-dashboard__brand" href="#/sites">
+          <Mark />
           Clickpath
         </a>
         <nav aria-label={__('Sites', 'clickpath')} className="clickpath-dashboard__nav">

@@ -79,6 +79,8 @@ export const api = {
     call<Site>(`/invitations/${encodeURIComponent(invitationId)}/accept`, 'POST'),
   declineInvitation: (invitationId: string) =>
     call<void>(`/invitations/${encodeURIComponent(invitationId)}/decline`, 'POST'),
+  /** Hands the site to a member; you become an admin. */
+  transferOwnership: (id: string, accountId: string) => call<Site>(`${site(id)}/owner`, 'POST', { accountId }),
   setMemberRole: (id: string, accountId: string, role: Exclude<Role, 'owner'>) =>
     call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'PATCH', { role }),
   removeMember: (id: string, accountId: string) =>

@@ -30,7 +30,7 @@ export function createDataSource(call: Transport, exportUrl: (route: RouteReques
   };
 }
 
-/** The writes the backend serves and the WordPress proxy does not (see `DataSource`). */
+/** Edits, deletions and erasure; the WordPress source takes all but erasure (see `DataSource`). */
 export function createDirectWrites(call: Transport): Required<Pick<DataSource, DirectWrites>> {
   return {
     updateGoal: (id, changes) => call(routes.updateGoal(id, changes)),

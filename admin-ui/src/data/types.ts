@@ -204,6 +204,15 @@ export interface Visit {
   device: string;
   browser: string;
   os: string;
+  /** Newer backends only: what the visit came with and on. */
+  osVersion?: string;
+  browserVersion?: string;
+  screen?: string;
+  language?: string;
+  region?: string;
+  /** The referring page (no query string); `referrer` is its host. */
+  referrerUrl?: string;
+  utm?: { source: string; medium: string; campaign: string; term: string; content: string };
   clickstream: ClickstreamEvent[];
 }
 
@@ -323,8 +332,8 @@ export interface DataSource {
     format: ExportFormat,
   ): string;
   /*
-   * Writes only the standalone dashboard offers: the plugin's proxy has no routes for them, and
-   * WordPress erases personal data through its own privacy tools. The panel hides what is missing.
+   * Writes a host may lack: WordPress erases personal data through its own privacy tools, so its
+   * source has no erase methods. The panel hides what is missing.
    */
   updateGoal?(id: string, changes: GoalChanges): Promise<Goal>;
   deleteFunnel?(id: string): Promise<void>;

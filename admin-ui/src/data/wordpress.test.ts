@@ -45,6 +45,28 @@ describe('WordPress data source', () => {
     expect(JSON.parse(String(init.body))).toEqual({ day: '2026-01-02', text: 'Launch' });
   });
 
+  it('edits goals and deletes funnels and notes through the proxy; it has no erase methods (WordPress’s privacy tools erase)', async () => {
+    const source = createWordPressSource(rest);
+    fetch.mockResolvedValueOnce(fakeResponse(200, { id: 'g1', name: 'Signup' }));
+    await source.updateGoal!('65a1b2c3d4e5f60718293a4d', { name: 'Signup' });
+    fetch.mockResolvedValueOnce(fakeResponse(204));
+    await source.deleteFunnel!('65a1b2c3d4e5f60718293a4e');
+    fetch.mockResolvedValueOnce(fakeResponse(204));
+    await source.deleteAnnotation!('65a1b2c3d4e5f60718293a4f');
+    // api-fetch sends PATCH and DELETE as POST with X-HTTP-Method-Override, which WordPress honours.
+    const sent = (fetch.mock.calls as Array<[string, RequestInit & { headers: Record<string, string> }]>).map(
+      ([url, init]) => [init.headers['X-HTTP-Method-Override'] ?? init.method, new URL(url).pathname],
+    );
+    expect(sent).toEqual([
+      ['PATCH', '/wp-json/clickpath/v1/goals/65a1b2c3d4e5f60718293a4d'],
+      ['DELETE', '/wp-json/clickpath/v1/funnels/65a1b2c3d4e5f60718293a4e'],
+      ['DELETE', '/wp-json/clickpath/v1/annotations/65a1b2c3d4e5f60718293a4f'],
+    ]);
+    expect(JSON.parse(String(fetch.mock.calls[0]![1].body))).toEqual({ name: 'Signup' });
+    expect(source.eraseVisitor).toBeUndefined();
+    expect(source.erasePerson).toBeUndefined();
+  });
+
   it('maps a WP_Error to an ApiError', async () => {
     fetch.mockResolvedValueOnce(
       fakeResponse(503, {

@@ -11,9 +11,9 @@
  *   GET    clickpath/v1/stats/breakdown/<dimension>?…            → GET    /api/v1/sites/:siteId/stats/breakdown/<dimension>
  *   GET    clickpath/v1/stats/realtime?after                     → GET    /api/v1/sites/:siteId/stats/realtime
  *   GET    clickpath/v1/visitors?…  |  visitors/<visitorId>      → GET    /api/v1/sites/:siteId/visitors[/<visitorId>]
- *   GET    clickpath/v1/goals  |  POST goals  |  DELETE goals/<id>
- *   GET    clickpath/v1/funnels  |  POST funnels  |  GET funnels/<id>/report?from&to&filter…
- *   GET    clickpath/v1/annotations?from&to  |  POST annotations
+ *   GET    clickpath/v1/goals  |  POST goals  |  PATCH goals/<id>  |  DELETE goals/<id>
+ *   GET    clickpath/v1/funnels  |  POST funnels  |  DELETE funnels/<id>  |  GET funnels/<id>/report?from&to&filter…
+ *   GET    clickpath/v1/annotations?from&to  |  POST annotations  |  DELETE annotations/<id>
  *   GET    clickpath/v1/export/breakdown/<dimension>?…&format=csv|json  (streams the file; opened as a
  *          plain link, so it must accept the `_wpnonce` query parameter)
  *
@@ -27,7 +27,7 @@ import apiFetch from '@wordpress/api-fetch';
 
 import { ApiError } from './errors';
 import type { RouteRequest } from './routes';
-import { createDataSource } from './source';
+import { createDataSource, createDirectWrites } from './source';
 import type { DataSource, RequestOptions } from './types';
 
 export const NAMESPACE = 'clickpath/v1';
@@ -107,8 +107,18 @@ export function restUrl(rest: RestSettings, path: string): string {
   return `${rest.root}${NAMESPACE}/${pathname}${qs ? joiner + qs : ''}`;
 }
 
-/** The wp-admin data source. */
+/**
+ * The wp-admin data source. Goals, funnels and notes are edited and deleted through the proxy too;
+ * visitors are erased with WordPress's own privacy tools (Tools → Erase Personal Data), so the
+ * panel offers no erase buttons here.
+ */
 export function createWordPressSource(rest: RestSettings): DataSource {
   configureApiFetch(rest);
-  return createDataSource(wpRequest, (route) => restUrl(rest, route.path));
+  const { updateGoal, deleteFunnel, deleteAnnotation } = createDirectWrites(wpRequest);
+  return {
+    ...createDataSource(wpRequest, (route) => restUrl(rest, route.path)),
+    updateGoal,
+    deleteFunnel,
+    deleteAnnotation,
+  };
 }

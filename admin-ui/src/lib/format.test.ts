@@ -1,4 +1,13 @@
-import { formatChange, formatDuration, formatNumber, formatPercent, formatPeriod } from './format';
+import {
+  formatChange,
+  formatDateTime,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  formatPeriod,
+  formatTime,
+  todayIn,
+} from './format';
 import { daysIn, intervalFor, rangeForPreset } from './dates';
 
 describe('formatting helpers', () => {
@@ -22,6 +31,17 @@ describe('formatting helpers', () => {
     expect(formatChange(-5)).toEqual({ text: '−5%', trend: 'down' });
     expect(formatChange(0)).toEqual({ text: '0%', trend: 'flat' });
     expect(formatChange(null)).toEqual({ text: '—', trend: 'none' });
+    // 0 → 0: nothing happened in either period, so no change is stated.
+    expect(formatChange(0, 0)).toEqual({ text: '—', trend: 'none' });
+    expect(formatChange(0, 5)).toEqual({ text: '0%', trend: 'flat' });
+  });
+
+  it('shows times on the charts’ clock: 24-hour, in the site’s time zone', () => {
+    const iso = '2026-01-02T13:05:09.000Z';
+    expect(formatTime(iso, 'Europe/Amsterdam', 'en-US')).toBe('14:05:09');
+    expect(formatTime(iso, 'America/New_York', 'en-US')).toBe('08:05:09');
+    expect(formatDateTime(iso, 'Asia/Kolkata', 'en-US')).toBe('Jan 2, 2026, 18:35');
+    expect(todayIn('Pacific/Kiritimati', new Date('2026-01-02T20:00:00Z'))).toEqual(new Date(2026, 0, 3));
   });
 
   it('labels hour, day and month periods', () => {

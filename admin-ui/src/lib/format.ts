@@ -27,26 +27,57 @@ export function formatDuration(totalSeconds: number): string {
 
 export type Trend = 'up' | 'down' | 'flat' | 'none';
 
-/** A percent change: 12.34 → "+12.3%", null → "—" (nothing to compare with). */
-export function formatChange(change: number | null | undefined): { text: string; trend: Trend } {
+/**
+ * A percent change: 12.34 → "+12.3%", null → "—" (nothing to compare with). With the current
+ * value given, 0 → 0 is "—" too: nothing happened in either period, so there is no change to state.
+ */
+export function formatChange(change: number | null | undefined, current?: number): { text: string; trend: Trend } {
   if (change === null || change === undefined || !Number.isFinite(change)) return { text: '—', trend: 'none' };
+  if (change === 0 && current === 0) return { text: '—', trend: 'none' };
   if (change === 0) return { text: '0%', trend: 'flat' };
   const rounded = Math.round(change * 10) / 10;
   return { text: `${rounded > 0 ? '+' : '−'}${Math.abs(rounded)}%`, trend: rounded > 0 ? 'up' : 'down' };
 }
 
-/** An ISO timestamp as a short local time ("14:05:09"). */
-export function formatTime(iso: string, locale?: string): string {
+/**
+ * Times are shown on the charts' clock: 24-hour, in the site's time zone (`timeZone`; the
+ * browser's when absent), so a hit at 14:05 sits under the chart's 14:00 tick.
+ */
+const CLOCK = { hourCycle: 'h23' } as const;
+
+/** An ISO timestamp as a time of day in the site's zone ("14:05:09"). */
+export function formatTime(iso: string, timeZone?: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return date.toLocaleTimeString(locale, {
+    ...CLOCK,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    ...(timeZone ? { timeZone } : {}),
+  });
 }
 
-/** An ISO timestamp as a local date and time. */
-export function formatDateTime(iso: string, locale?: string): string {
+/** An ISO timestamp as a date and time in the site's zone ("Mar 5, 2026, 14:05"). */
+export function formatDateTime(iso: string, timeZone?: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+  return date.toLocaleString(locale, {
+    ...CLOCK,
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(timeZone ? { timeZone } : {}),
+  });
+}
+
+/** Today's date in `timeZone` (the browser's when absent), as a local Date at midnight. */
+export function todayIn(timeZone?: string, now: Date = new Date()): Date {
+  if (!timeZone) return new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const [y, m, d] = now.toLocaleDateString('en-CA', { timeZone }).split('-').map(Number);
+  return new Date(y!, m! - 1, d!);
 }
 
 /** A period label from the time series ("2026-01-31", "2026-01-31T14", "2026-01") for an axis or table. */

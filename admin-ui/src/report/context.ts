@@ -8,6 +8,8 @@ export interface ReportHost {
   host: 'wordpress' | 'standalone';
   /** Shown in the empty state: how to install the tracker here. */
   snippetHint: string;
+  /** The site's IANA time zone: every time on screen is shown in it (the browser's when unknown). */
+  timeZone?: string | undefined;
 }
 
 export const ReportContext = createContext<ReportHost | null>(null);

@@ -10,9 +10,10 @@ import { __ } from '@wordpress/i18n';
  */
 import type { DataSource, RangeQuery } from '../data/types';
 import { intervalFor, rangeForPreset, type Preset } from '../lib/dates';
+import { todayIn } from '../lib/format';
 import { useRequest } from '../lib/use-request';
 import { BREAKDOWN_CARDS, BreakdownCard } from './components/breakdown-card';
-import { ChartCard } from './components/chart-card';
+import { ChartCard, type ChartMetric } from './components/chart-card';
 import { FilterChips } from './components/filter-chips';
 import { FunnelsView } from './components/funnels-view';
 import { GoalsView } from './components/goals-view';
@@ -36,14 +37,20 @@ export interface ReportPanelProps {
   defaultPeriod?: Preset;
   /** Today's date in the site's view (tests pass a fixed one). */
   today?: Date;
+  /** The site's time zone: presets count days in it, and times are shown in it. */
+  timeZone?: string | undefined;
 }
 
 /** The whole report: range, filters, totals, chart, breakdowns, live view, visitors, goals and funnels. */
-export function ReportPanel({ source, host, snippetHint, defaultPeriod = '30d', today }: ReportPanelProps) {
-  const context = useMemo(() => ({ source, host, snippetHint }), [source, host, snippetHint]);
+export function ReportPanel({ source, host, snippetHint, defaultPeriod = '30d', today, timeZone }: ReportPanelProps) {
+  const context = useMemo(() => ({ source, host, snippetHint, timeZone }), [source, host, snippetHint, timeZone]);
   return (
     <ReportContext.Provider value={context}>
-      <Report defaultPeriod={defaultPeriod} today={today} urlPlace={host === 'standalone' ? 'hash' : 'search'} />
+      <Report
+        defaultPeriod={defaultPeriod}
+        today={today ?? todayIn(timeZone)}
+        urlPlace={host === 'standalone' ? 'hash' : 'search'}
+      />
     </ReportContext.Provider>
   );
 }
@@ -59,6 +66,7 @@ function Report({ defaultPeriod, today, urlPlace }: ReportProps) {
   const [url, setUrl] = useUrlState(defaultPeriod, urlPlace);
   const { view, visitor: visitorId } = url;
   const [goalsVersion, setGoalsVersion] = useState(0);
+  const [chartMetric, setChartMetric] = useState<ChartMetric>('visitors');
 
   const range =
     url.period === 'custom' && url.from && url.to
@@ -89,19 +97,20 @@ function Report({ defaultPeriod, today, urlPlace }: ReportProps) {
 
   return (
     <div className="clickpath-report">
-      <div className="clickpath-report__toolbar">
-        <nav className="clickpath-report__views" aria-label={__('Report sections', 'clickpath')}>
-          {views.map((v) => (
-            <Button
-              key={v.id}
-              variant={v.id === view ? 'primary' : 'secondary'}
-              aria-current={v.id === view ? 'page' : undefined}
-              onClick={() => setUrl(withView(url, v.id))}
-            >
-              {v.label}
-            </Button>
-          ))}
-        </nav>
+      <nav className="clickpath-report__views" aria-label={__('Report sections', 'clickpath')}>
+        {views.map((v) => (
+          <Button
+            key={v.id}
+            variant={v.id === view ? 'primary' : 'secondary'}
+            aria-current={v.id === view ? 'page' : undefined}
+            onClick={() => setUrl(withView(url, v.id))}
+          >
+            {v.label}
+          </Button>
+        ))}
+      </nav>
+      {/* The range and the filters stay on screen while the report scrolls: a filter added from a table lower down shows at once. */}
+      <div className="clickpath-report__sticky">
         <RangePicker
           // Back/Forward can change the range under it: start over from the URL's.
           key={url.period === 'custom' ? `${range.from}/${range.to}` : url.period}
@@ -119,23 +128,33 @@ function Report({ defaultPeriod, today, urlPlace }: ReportProps) {
             setUrl(next);
           }}
         />
+        <FilterChips
+          filters={url.filters}
+          goals={goalList}
+          onRemove={(f) => setUrl({ ...url, filters: removeFilter(url.filters, f) })}
+          onClear={() => setUrl({ ...url, filters: [] })}
+        />
       </div>
-      <FilterChips
-        filters={url.filters}
-        goals={goalList}
-        onRemove={(f) => setUrl({ ...url, filters: removeFilter(url.filters, f) })}
-        onClear={() => setUrl({ ...url, filters: [] })}
-      />
 
       {view === 'overview' && (
         <div className="clickpath-report__overview">
-          <KpiCards state={overview} hasGoals={goalList.length > 0} onRetry={overview.reload} />
+          <KpiCards
+            state={overview}
+            hasGoals={goalList.length > 0}
+            onRetry={overview.reload}
+            chartMetric={chartMetric}
+            onChartMetric={setChartMetric}
+          />
           {empty ? (
             <div className="clickpath-report__card clickpath-report__card--empty">
               <NoDataYet />
             </div>
           ) : (
-            <ChartCard query={{ ...query, interval: intervalFor(range) }} />
+            <ChartCard
+              query={{ ...query, interval: intervalFor(range) }}
+              metric={chartMetric}
+              onMetric={setChartMetric}
+            />
           )}
           <div className="clickpath-report__grid">
             <RealtimeCard />

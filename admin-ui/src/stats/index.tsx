@@ -23,6 +23,7 @@ domReady(() => {
     <ReportPanel
       source={createWordPressSource(config.rest)}
       host="wordpress"
+      timeZone={state.timezone || undefined}
       snippetHint={
         state.snippetHint ??
         __(

@@ -56,7 +56,9 @@ export const fakeResponse = (status: number, body?: unknown, raw?: string): Resp
 
 export function withReport(source: DataSource, node: ReactNode, host: 'wordpress' | 'standalone' = 'standalone') {
   return (
-    <ReportContext.Provider value={{ source, host, snippetHint: 'Paste the snippet into your pages.' }}>
+    <ReportContext.Provider
+      value={{ source, host, snippetHint: 'Paste the snippet into your pages.', timeZone: 'UTC' }}
+    >
       {node}
     </ReportContext.Provider>
   );

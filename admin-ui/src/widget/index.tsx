@@ -3,7 +3,7 @@
  */
 import domReady from '@wordpress/dom-ready';
 import { createElement } from '@wordpress/element';
-import { __, sprintf } from '@wordpress/i18n';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
@@ -38,11 +38,12 @@ export function Widget({ statsUrl }: { statsUrl: string }) {
     const { today, trend, pages } = state.data;
     const visitors = today.metrics.visitors;
     const yesterday = today.previous?.visitors ?? 0;
-    const change = formatChange(today.change?.['visitors']);
+    const change = formatChange(today.change?.['visitors'], visitors);
     body = (
       <div>
         <p className="clickpath-widget__headline">
-          <span className="clickpath-widget__count">{formatNumber(visitors)}</span> {__('visitors today', 'clickpath')}{' '}
+          <span className="clickpath-widget__count">{formatNumber(visitors)}</span>{' '}
+          {_n('visitor today', 'visitors today', visitors, 'clickpath')}{' '}
           <span className={`clickpath-widget__change is-${change.trend}`}>
             {sprintf(
               /* translators: 1: change, 2: visitors yesterday */ __('%1$s vs %2$s yesterday', 'clickpath'),

@@ -2,7 +2,9 @@
 // Chromium: upload dist/clickpath.zip in wp-admin, connect it with a key created on
 // the backend, visit the public site as an anonymous visitor, and find those visits
 // in the dashboard widget, the stats page and the visitor's clickpath. Hostile titles,
-// referrers and UTM values must stay inert in every admin view. Run by `npm test`
+// referrers and UTM values must stay inert in every admin view. WordPress runs with WP_DEBUG and
+// SCRIPT_DEBUG (React's development build): any PHP notice from the plugin, and any console
+// warning or error on the plugin's screens, fails the run. Run by `npm test`
 // (scripts/test.mjs) with `node --test`; needs `npm run build` first.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -63,9 +65,21 @@ async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
-/** Records console errors and failed requests of an admin page (core's own noise included: there is none here). */
+/**
+ * Console messages WordPress 6.1 core logs by itself under SCRIPT_DEBUG, on every admin screen:
+ * jQuery Migrate announcing itself (a log, listed for clarity) is the only one.
+ */
+const CORE_CONSOLE_NOISE = [/^JQMIGRATE: Migrate is installed/];
+
+/**
+ * Records console errors and warnings and failed requests of an admin page. With SCRIPT_DEBUG,
+ * React's development build warns about unknown props and other misuse the minified build hides.
+ */
 function watch(page, label) {
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${label}: console: ${m.text()}`));
+  page.on('console', (m) => {
+    if ((m.type() === 'error' || m.type() === 'warning') && !CORE_CONSOLE_NOISE.some((re) => re.test(m.text())))
+      consoleErrors.push(`${label}: console ${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => consoleErrors.push(`${label}: page error: ${e.message}`));
   page.on('dialog', (d) => {
     consoleErrors.push(`${label}: a dialog opened: ${d.message()}`);
@@ -138,7 +152,7 @@ before(async () => {
   ensureWordPressPackages({ phpunit: false });
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
-  wp = await createWordPress({ name: 'e2e', port: await getFreePort() });
+  wp = await createWordPress({ name: 'e2e', port: await getFreePort(), scriptDebug: true });
   // The tracker ignores loopback hosts unless told otherwise; this WordPress runs on 127.0.0.1.
   writeFileSync(
     join(wp.dir, 'wp-content', 'mu-plugins', 'clickpath-e2e-localhost.php'),
@@ -256,6 +270,29 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     await pages.getByRole('button', { name: '/evil/' }).waitFor();
     assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
     await shot(page, 'stats-page');
+    // The custom range's date fields render on WordPress's own components (no React warnings).
+    await page.getByLabel('Date range').selectOption('custom');
+    await page.getByLabel('From', { exact: true }).waitFor();
+    await page.getByLabel('To', { exact: true }).waitFor();
+    await page.getByLabel('Date range').selectOption('7d');
+    // A phone: nothing sticks out sideways, tab rows stay one row, and the range bar stays on screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await pages.getByRole('button', { name: '/hello-world/' }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'the page is wider than 390 px');
+    const tabRows = await page.evaluate(() =>
+      [
+        ...document.querySelectorAll(
+          '#clickpath-stats .clickpath-report__views, #clickpath-stats .components-tab-panel__tabs',
+        ),
+      ].map((row) => new Set([...row.children].map((c) => Math.round(c.getBoundingClientRect().top))).size),
+    );
+    assert.ok(tabRows.length >= 6 && tabRows.every((n) => n === 1), `tab rows wrap: ${tabRows}`);
+    await page.getByRole('table', { name: /^Top Country/ }).scrollIntoViewIfNeeded();
+    const bar = await page.locator('.clickpath-report__sticky').boundingBox();
+    assert.ok(bar && bar.y >= 0 && bar.y < 100, `the range bar scrolled away: ${JSON.stringify(bar)}`);
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
+    await shot(page, 'stats-page-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
     const sections = page.getByRole('navigation', { name: 'Report sections' });
     await sections.getByRole('button', { name: 'Visitors' }).click();
     const visitors = page.getByRole('table', { name: /^Visitors/ });

@@ -138,6 +138,26 @@ describe("a site's people", () => {
     expect(keysOf(calls)).toContain(`POST /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}/resend`);
   });
 
+  it('when the owner hands the site to a member after confirming, then the transfer is sent and the page reloads the site', async () => {
+    const member = { accountId: 'c'.repeat(24), email: 'max@example.com', name: 'Max', role: 'admin', since: '' };
+    const calls = backend({
+      [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: { members: [...members.members, member] } }),
+      [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [] } }),
+      [`POST /api/v1/sites/${SITE_ID}/owner`]: () => ({ body: { id: SITE_ID, role: 'admin' } }),
+    });
+    const onOwnerChanged = jest.fn();
+    render(<Members siteId={SITE_ID} role="owner" onOwnerChanged={onOwnerChanged} />);
+    const label = 'Max';
+
+    fireEvent.click(await screen.findByRole('button', { name: `Make ${label} the owner…` }));
+    expect(await screen.findByText(/Max becomes the owner and is told by mail\. You become an admin/)).toBeInTheDocument();
+    expect(keysOf(calls)).not.toContain(`POST /api/v1/sites/${SITE_ID}/owner`);
+    fireEvent.click(screen.getByRole('button', { name: `Make ${label} the owner` }));
+
+    await waitFor(() => expect(onOwnerChanged).toHaveBeenCalled());
+    expect(calls.find((c) => c.key === `POST /api/v1/sites/${SITE_ID}/owner`)?.body).toEqual({ accountId: member.accountId });
+  });
+
   it('when an admin looks, then pending invitations are listed without revoke or invite controls', async () => {
     backend({
       [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
@@ -148,6 +168,7 @@ describe("a site's people", () => {
     expect(await screen.findByText('pending@example.com')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /Revoke/ })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /Resend/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /the owner/ })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Invite' })).not.toBeInTheDocument();
   });
 });

@@ -7,6 +7,7 @@ import {
   CardBody,
   CardHeader,
   CheckboxControl,
+  Modal,
   Notice,
   SelectControl,
   TextControl,
@@ -48,7 +49,7 @@ export function SiteSettings({
       {site.role !== 'viewer' && <CollectionOptions site={site} onSaved={onChanged} />}
       {site.role !== 'viewer' && <SiteData site={site} />}
       <Keys siteId={site.id} />
-      <Members siteId={site.id} role={site.role} />
+      <Members siteId={site.id} role={site.role} onOwnerChanged={onChanged} />
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
     </div>
   );
@@ -174,9 +175,11 @@ export function Keys({ siteId }: { siteId: string }) {
                     <th scope="row">
                       {k.name} <code className="clickpath-dashboard__key-prefix">{k.prefix}…</code>
                     </th>
-                    <td>{k.scopes.join(', ')}</td>
-                    <td>{k.createdBy ? k.createdBy.name || k.createdBy.email : __('deleted account', 'clickpath')}</td>
-                    <td>
+                    <td data-label={__('Scopes', 'clickpath')}>{k.scopes.join(', ')}</td>
+                    <td data-label={__('Created by', 'clickpath')}>
+                      {k.createdBy ? k.createdBy.name || k.createdBy.email : __('deleted account', 'clickpath')}
+                    </td>
+                    <td data-label={__('Last used', 'clickpath')}>
                       {k.revokedAt
                         ? __('revoked', 'clickpath')
                         : k.lastUsedAt
@@ -269,8 +272,18 @@ export function Keys({ siteId }: { siteId: string }) {
 type Assignable = Exclude<Role, 'owner'>;
 
 /** Members and pending invitations: admins see them, only the owner invites, changes roles and revokes. */
-export function Members({ siteId, role: myRole }: { siteId: string; role: Role }) {
+export function Members({
+  siteId,
+  role: myRole,
+  onOwnerChanged,
+}: {
+  siteId: string;
+  role: Role;
+  /** The site now belongs to someone else (you are an admin of it): reload what depends on your role. */
+  onOwnerChanged?: () => void;
+}) {
   const canManage = myRole === 'owner';
+  const [handingTo, setHandingTo] = useState<{ accountId: string; label: string } | null>(null);
   const [version, setVersion] = useState(0);
   const state = useRequest(() => api.members(siteId), `${siteId}|${version}`);
   const pending = useRequest(() => api.siteInvitations(siteId), `${siteId}|${version}`);
@@ -366,11 +379,43 @@ export function Members({ siteId, role: myRole }: { siteId: string; role: Role }
                     >
                       {__('Remove', 'clickpath')}
                     </Button>
+                    <Button
+                      variant="tertiary"
+                      onClick={() => setHandingTo({ accountId: m.accountId, label: m.name || m.email })}
+                    >
+                      {sprintf(__('Make %s the owner…', 'clickpath'), m.name || m.email)}
+                    </Button>
                   </span>
                 )}
               </li>
             ))}
           </ul>
+        )}
+        {handingTo && (
+          <Modal title={__('Hand over this site?', 'clickpath')} onRequestClose={() => setHandingTo(null)}>
+            <p>
+              {sprintf(
+                __(
+                  '%s becomes the owner and is told by mail. You become an admin: you can no longer invite or remove people, change roles or delete the site.',
+                  'clickpath',
+                ),
+                handingTo.label,
+              )}
+            </p>
+            <Button
+              variant="primary"
+              onClick={() => {
+                const { accountId } = handingTo;
+                setHandingTo(null);
+                void run(() => api.transferOwnership(siteId, accountId)).then((ok) => ok && onOwnerChanged?.());
+              }}
+            >
+              {sprintf(__('Make %s the owner', 'clickpath'), handingTo.label)}
+            </Button>{' '}
+            <Button variant="tertiary" onClick={() => setHandingTo(null)}>
+              {__('Cancel', 'clickpath')}
+            </Button>
+          </Modal>
         )}
         {pending.status === 'success' && pending.data.length > 0 && (
           <div className="clickpath-dashboard__pending">

@@ -8,6 +8,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { Dimension, Filter, RangeQuery, SortKey } from '../../data/types';
 import { dimensionLabel } from '../labels';
 import { BreakdownTable } from './breakdown-table';
@@ -58,7 +59,7 @@ export function BreakdownCard({ title, tabs, query, onFilter }: BreakdownCardPro
                 {t.dims.length > 1 && (
                   <SelectControl
                     __nextHasNoMarginBottom
-                    __next40pxDefaultSize
+                    {...fieldSize()}
                     label={__('Show', 'clickpath')}
                     value={dim}
                     options={t.dims.map((d) => ({ value: d, label: dimensionLabel(d) }))}

@@ -12,9 +12,10 @@ import type { BreakdownRow, Dimension, Filter, RangeQuery, SortKey } from '../..
 import { formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
-import { dimensionLabel, keyLabel, metricLabel } from '../labels';
+import { dimensionLabel, metricLabel, valueLabel } from '../labels';
 import { formatMetric } from '../metrics';
 import { EmptyState, ErrorState, Loading } from './states';
+import { TableScroll } from './table-scroll';
 
 export const PAGE_SIZE = 10;
 
@@ -119,62 +120,64 @@ export function BreakdownTable({ dim, query, onFilter, onSortChange }: Breakdown
 
   return (
     <div className="clickpath-report__breakdown">
-      <table className="clickpath-report__table clickpath-report__table--breakdown">
-        <caption className="clickpath-visually-hidden">
-          {sprintf(
-            /* translators: %s: dimension */ __('Top %s; choose one to filter the report by it', 'clickpath'),
-            dimensionLabel(dim),
-          )}
-        </caption>
-        <thead>
-          <tr>
-            {header('key', dimensionLabel(dim))}
-            {columns.map((c) => header(c, metricLabel(c)))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.key}>
-              <th scope="row" className="clickpath-report__key">
-                <span
-                  className="clickpath-report__bar"
-                  style={{ width: `${Math.min(100, Math.max(0, row.share))}%` }}
-                  aria-hidden="true"
-                />
-                <button
-                  type="button"
-                  className="clickpath-report__filter-link"
-                  onClick={() => onFilter({ dim, op: 'is', value: row.key })}
-                  title={sprintf(
-                    /* translators: 1: dimension, 2: value */ __('Filter by %1$s: %2$s', 'clickpath'),
-                    dimensionLabel(dim),
-                    keyLabel(row.key),
-                  )}
-                >
-                  {keyLabel(row.key)}
-                </button>
-              </th>
-              {columns.map((c) => (
-                <td key={c} className={`clickpath-report__col--${c}`}>
-                  {formatMetric(c, row[c])}
-                  {c === 'visitors' && (
-                    <span
-                      className="clickpath-report__share"
-                      title={sprintf(
-                        /* translators: %s: percent */ __('%s of all visitors in the range and filters', 'clickpath'),
-                        formatPercent(row.share),
-                      )}
-                    >
-                      {' '}
-                      {formatPercent(row.share)}
-                    </span>
-                  )}
-                </td>
-              ))}
+      <TableScroll label={dimensionLabel(dim)}>
+        <table className="clickpath-report__table clickpath-report__table--breakdown">
+          <caption className="clickpath-visually-hidden">
+            {sprintf(
+              /* translators: %s: dimension */ __('Top %s; choose one to filter the report by it', 'clickpath'),
+              dimensionLabel(dim),
+            )}
+          </caption>
+          <thead>
+            <tr>
+              {header('key', dimensionLabel(dim))}
+              {columns.map((c) => header(c, metricLabel(c)))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.key}>
+                <th scope="row" className="clickpath-report__key">
+                  <span
+                    className="clickpath-report__bar"
+                    style={{ width: `${Math.min(100, Math.max(0, row.share))}%` }}
+                    aria-hidden="true"
+                  />
+                  <button
+                    type="button"
+                    className="clickpath-report__filter-link"
+                    onClick={() => onFilter({ dim, op: 'is', value: row.key })}
+                    title={sprintf(
+                      /* translators: 1: dimension, 2: value */ __('Filter by %1$s: %2$s', 'clickpath'),
+                      dimensionLabel(dim),
+                      valueLabel(dim, row.key),
+                    )}
+                  >
+                    {valueLabel(dim, row.key)}
+                  </button>
+                </th>
+                {columns.map((c) => (
+                  <td key={c} className={`clickpath-report__col--${c}`}>
+                    {formatMetric(c, row[c])}
+                    {c === 'visitors' && (
+                      <span
+                        className="clickpath-report__share"
+                        title={sprintf(
+                          /* translators: %s: percent */ __('%s of all visitors in the range and filters', 'clickpath'),
+                          formatPercent(row.share),
+                        )}
+                      >
+                        {' '}
+                        {formatPercent(row.share)}
+                      </span>
+                    )}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
       {state.status === 'error' && (
         <ErrorState what={__('more rows', 'clickpath')} error={state.error} onRetry={state.reload} />
       )}

@@ -121,4 +121,18 @@ describe('ChartCard notes', () => {
     expect(await screen.findByText('Launched the blog')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /Delete the note/ })).not.toBeInTheDocument();
   });
+
+  it('when a count is charted, then its axis has whole-number ticks only; a rate keeps its fractions', async () => {
+    const { source } = fakeBackend({ 'stats/timeseries': { body: series } });
+    const { rerender } = render(withReport(source, <ChartCard query={query} metric="visitors" />));
+    await screen.findByText(/^Visitors from/, { selector: 'p' });
+    type Axis = { incrs?: number[]; values: (u: unknown, splits: number[]) => string[] };
+    const yAxis = () => (plots[plots.length - 1]!.opts as unknown as { axes: Axis[] }).axes[1]!;
+    expect(yAxis().incrs?.every(Number.isInteger)).toBe(true);
+    expect(yAxis().values(null, [0, 0.5, 1])).toEqual(['0', '', '1']);
+    rerender(withReport(source, <ChartCard query={query} metric="viewsPerVisit" />));
+    await screen.findByText(/^Views per visit from/, { selector: 'p' });
+    expect(yAxis().incrs).toBeUndefined();
+    expect(yAxis().values(null, [0, 0.5])).toEqual(['0', '0.5']);
+  });
 });

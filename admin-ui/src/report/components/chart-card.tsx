@@ -8,6 +8,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { Annotation, Metrics, Timeseries, TimeseriesQuery } from '../../data/types';
 import { formatPeriod } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
@@ -19,8 +20,22 @@ import { formatMetric } from '../metrics';
 import { Chart } from './chart';
 import { EmptyState, ErrorState, FormError, Loading } from './states';
 
-const CHART_METRICS = ['visitors', 'visits', 'pageviews', 'bounceRate', 'avgVisitDuration', 'events'] as const;
-type ChartMetric = (typeof CHART_METRICS)[number];
+export const CHART_METRICS = [
+  'visitors',
+  'visits',
+  'pageviews',
+  'viewsPerVisit',
+  'bounceRate',
+  'avgVisitDuration',
+  'events',
+] as const;
+export type ChartMetric = (typeof CHART_METRICS)[number];
+
+/** Metrics that count things: their axis has whole-number ticks only (no "0.2 visitors"). */
+export const COUNT_METRICS: ReadonlySet<ChartMetric> = new Set(['visitors', 'visits', 'pageviews', 'events']);
+
+export const isChartMetric = (metric: string): metric is ChartMetric =>
+  (CHART_METRICS as readonly string[]).includes(metric);
 
 /** One sentence that says what the chart shows, for screen readers and the table caption. */
 export function summarize(series: Timeseries, metric: keyof Metrics): string {
@@ -56,13 +71,21 @@ export function summarize(series: Timeseries, metric: keyof Metrics): string {
 
 interface ChartCardProps {
   query: TimeseriesQuery;
+  /** The metric shown, when the report chooses it (its KPI cards switch it too). */
+  metric?: ChartMetric;
+  onMetric?: (metric: ChartMetric) => void;
   /** Adding notes needs the site's admin role; the backend refuses others anyway. */
   canAnnotate?: boolean;
 }
 
-export function ChartCard({ query, canAnnotate = true }: ChartCardProps) {
+export function ChartCard({ query, canAnnotate = true, metric: chosen, onMetric }: ChartCardProps) {
   const { source } = useReport();
-  const [metric, setMetric] = useState<ChartMetric>('visitors');
+  const [own, setOwn] = useState<ChartMetric>('visitors');
+  const metric = chosen ?? own;
+  const setMetric = (m: ChartMetric) => {
+    setOwn(m);
+    onMetric?.(m);
+  };
   const [showTable, setShowTable] = useState(false);
   const key = JSON.stringify(query);
   const state = useRequest((signal) => source.timeseries(query, { signal }), key);
@@ -101,6 +124,7 @@ export function ChartCard({ query, canAnnotate = true }: ChartCardProps) {
           interval={state.data.interval}
           annotations={state.data.annotations}
           format={format}
+          integer={COUNT_METRICS.has(metric)}
         />
         {state.data.annotations.length > 0 && (
           <ul className="clickpath-report__annotations" aria-label={__('Notes', 'clickpath')}>
@@ -202,7 +226,7 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
     <form className="clickpath-report__annotation-form" onSubmit={submit}>
       <TextControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         {...fieldProps(__('Day', 'clickpath'), fieldError('day'))}
         type="date"
         min={from}
@@ -213,7 +237,7 @@ function AnnotationForm({ from, to, onAdded }: { from: string; to: string; onAdd
       />
       <TextControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         {...fieldProps(__('Note', 'clickpath'), fieldError('text'))}
         value={text}
         onChange={setText}

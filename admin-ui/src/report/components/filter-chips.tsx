@@ -9,7 +9,7 @@ import { __, sprintf } from '@wordpress/i18n';
  * Internal dependencies
  */
 import type { Filter, Goal } from '../../data/types';
-import { dimensionLabel, keyLabel, operatorLabel } from '../labels';
+import { dimensionLabel, operatorLabel, valueLabel } from '../labels';
 
 interface FilterChipsProps {
   filters: readonly Filter[];
@@ -19,7 +19,7 @@ interface FilterChipsProps {
 }
 
 export const describeFilter = (f: Filter, goals: Goal[] = []): string =>
-  `${dimensionLabel(f.dim)} ${operatorLabel(f.op)} ${f.dim === 'goal' ? (goals.find((g) => g.id === f.value)?.name ?? f.value) : keyLabel(f.value)}`;
+  `${dimensionLabel(f.dim)} ${operatorLabel(f.op)} ${f.dim === 'goal' ? (goals.find((g) => g.id === f.value)?.name ?? f.value) : f.op === 'contains' ? f.value : valueLabel(f.dim, f.value)}`;
 
 /** The active filters as removable chips. */
 export function FilterChips({ filters, goals, onRemove, onClear }: FilterChipsProps) {

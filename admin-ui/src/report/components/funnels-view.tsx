@@ -3,11 +3,12 @@
  */
 import { Button, Card, CardBody, CardHeader, SelectControl, TextControl } from '@wordpress/components';
 import { createElement, useState } from '@wordpress/element';
-import { __, sprintf } from '@wordpress/i18n';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { Funnel, Goal, RangeQuery } from '../../data/types';
 import { formatNumber, formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
@@ -65,7 +66,7 @@ export function FunnelsView({ query }: { query: RangeQuery }) {
             {funnels.length > 1 && (
               <SelectControl
                 __nextHasNoMarginBottom
-                __next40pxDefaultSize
+                {...fieldSize()}
                 label={__('Funnel', 'clickpath')}
                 value={current?.id ?? ''}
                 options={funnels.map((f) => ({ value: f.id, label: f.name }))}
@@ -129,7 +130,7 @@ export function FunnelReportView({ funnel, query }: { funnel: Funnel; query: Ran
             <span>
               {sprintf(
                 /* translators: 1: visits, 2: percent of step 1 */
-                __('%1$s visits · %2$s', 'clickpath'),
+                _n('%1$s visit · %2$s', '%1$s visits · %2$s', step.visits, 'clickpath'),
                 formatNumber(step.visits),
                 formatPercent(step.conversionRate),
               )}
@@ -142,7 +143,7 @@ export function FunnelReportView({ funnel, query }: { funnel: Funnel; query: Ran
             <p className="clickpath-report__funnel-drop">
               {sprintf(
                 /* translators: 1: visits lost, 2: percent lost */
-                __('Drop-off: %1$s visits (%2$s)', 'clickpath'),
+                _n('Drop-off: %1$s visit (%2$s)', 'Drop-off: %1$s visits (%2$s)', step.dropOff, 'clickpath'),
                 formatNumber(step.dropOff),
                 formatPercent(step.dropOffRate),
               )}
@@ -181,7 +182,7 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
       <h3>{__('Create a funnel', 'clickpath')}</h3>
       <TextControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         {...fieldProps(__('Name', 'clickpath'), fieldError('name'))}
         value={name}
         onChange={setName}
@@ -192,7 +193,7 @@ export function FunnelForm({ goals, onCreated }: { goals: Goal[]; onCreated: (fu
         <div className="clickpath-report__form-row" key={i}>
           <SelectControl
             __nextHasNoMarginBottom
-            __next40pxDefaultSize
+            {...fieldSize()}
             {...fieldProps(
               sprintf(/* translators: %d: step number */ __('Step %d', 'clickpath'), i + 1),
               fieldError(`steps.${i}`) ?? (i === 0 ? fieldError('steps') : undefined),

@@ -162,7 +162,7 @@ describe('GoalsView editing', () => {
     expect(screen.getByLabelText('Event name')).toHaveAttribute('aria-invalid', 'true');
   });
 
-  it('when the host cannot edit goals (wp-admin), then there is no Edit button', async () => {
+  it('when a host cannot edit goals, then there is no Edit button', async () => {
     const { source } = fakeBackend({ goals: { body: { goals: [signup] } }, 'stats/overview': { body: overview(10) } });
     const { updateGoal: _none, ...withoutEdit } = source;
     render(withReport(withoutEdit, <GoalsView query={query} />, 'wordpress'));

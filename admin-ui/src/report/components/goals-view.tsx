@@ -8,6 +8,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { Goal, GoalInput, GoalKind, RangeQuery } from '../../data/types';
 import { formatNumber, formatPercent } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
@@ -127,7 +128,7 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
                     style={{ width: `${Math.min(100, rate)}%` }}
                     aria-hidden="true"
                   />
-                  {formatPercent(rate)}
+                  <span className="clickpath-report__rate-text">{formatPercent(rate)}</span>
                 </span>
               </td>
               <td>
@@ -228,7 +229,7 @@ export function GoalForm({ goal, onSaved, onCancel }: GoalFormProps) {
       <h3>{title}</h3>
       <TextControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         {...fieldProps(__('Name', 'clickpath'), fieldError('name'))}
         value={input.name}
         onChange={(name: string) => set({ name })}
@@ -237,7 +238,7 @@ export function GoalForm({ goal, onSaved, onCancel }: GoalFormProps) {
       />
       <SelectControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         {...fieldProps(__('When a visit', 'clickpath'), fieldError('kind'))}
         value={input.kind}
         options={[
@@ -249,7 +250,7 @@ export function GoalForm({ goal, onSaved, onCancel }: GoalFormProps) {
       />
       <TextControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         {...fieldProps(
           input.kind === 'page' ? __('Page path (* matches anything)', 'clickpath') : __('Event name', 'clickpath'),
           fieldError('match'),
@@ -264,7 +265,7 @@ export function GoalForm({ goal, onSaved, onCancel }: GoalFormProps) {
         <div className="clickpath-report__form-row">
           <TextControl
             __nextHasNoMarginBottom
-            __next40pxDefaultSize
+            {...fieldSize()}
             {...fieldProps(__('With property (optional)', 'clickpath'), fieldError('propKey'))}
             value={input.propKey}
             onChange={(propKey: string) => set({ propKey })}
@@ -272,7 +273,7 @@ export function GoalForm({ goal, onSaved, onCancel }: GoalFormProps) {
           />
           <TextControl
             __nextHasNoMarginBottom
-            __next40pxDefaultSize
+            {...fieldSize()}
             {...fieldProps(__('Equal to', 'clickpath'), fieldError('propValue'))}
             value={input.propValue}
             onChange={(propValue: string) => set({ propValue })}

@@ -81,4 +81,32 @@ describe('KpiCards', () => {
     expect(screen.getByText('30')).toBeInTheDocument();
     expect(document.querySelector('.clickpath-report__kpi-change')).toBeNull();
   });
+
+  it('when a card is clicked, then the chart switches to its metric; 0 → 0 shows no change', () => {
+    const onChartMetric = jest.fn();
+    const zero = overview({
+      metrics: { ...overview().metrics, events: 0 },
+      change: { ...overview().change, events: 0 },
+    });
+    show(
+      <KpiCards
+        state={{ status: 'success', data: zero }}
+        hasGoals
+        onRetry={jest.fn()}
+        chartMetric="visitors"
+        onChartMetric={onChartMetric}
+      />,
+    );
+    const card = (name: RegExp) => screen.getByRole('button', { name });
+    expect(card(/^Visitors/)).toHaveAttribute('aria-pressed', 'true');
+    expect(card(/^Pageviews/)).toHaveAttribute('aria-pressed', 'false');
+    card(/^Pageviews/).click();
+    expect(onChartMetric).toHaveBeenCalledWith('pageviews');
+    card(/^Views per visit/).click();
+    expect(onChartMetric).toHaveBeenLastCalledWith('viewsPerVisit');
+    // Conversions are not in the time series: that card is not a button.
+    expect(screen.queryByRole('button', { name: /^Conversions/ })).toBeNull();
+    // No events in either period: "—", not "0%".
+    expect(card(/^Events/)).toHaveTextContent(/^Events0—/);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * WordPress dependencies
  */
-import { createElement } from '@wordpress/element';
+import { createElement, Fragment } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 
 /**
@@ -12,6 +12,7 @@ import { formatChange } from '../../lib/format';
 import type { RequestState } from '../../lib/use-request';
 import { metricLabel, type MetricKey } from '../labels';
 import { formatMetric, LOWER_IS_BETTER } from '../metrics';
+import { isChartMetric, type ChartMetric } from './chart-card';
 import { ErrorState, Loading } from './states';
 
 const BASE: MetricKey[] = [
@@ -28,10 +29,13 @@ interface KpiCardsProps {
   state: RequestState<Overview>;
   hasGoals: boolean;
   onRetry: () => void;
+  /** The metric the chart shows; a card of a chartable metric switches the chart to it. */
+  chartMetric?: ChartMetric;
+  onChartMetric?: (metric: ChartMetric) => void;
 }
 
-/** The headline numbers with their change against the comparison period. */
-export function KpiCards({ state, hasGoals, onRetry }: KpiCardsProps) {
+/** The headline numbers with their change against the comparison period; a click charts one. */
+export function KpiCards({ state, hasGoals, onRetry, chartMetric, onChartMetric }: KpiCardsProps) {
   if (state.status === 'loading') return <Loading label={__('Loading totals…', 'clickpath')} />;
   if (state.status === 'error')
     return <ErrorState what={__('the totals', 'clickpath')} error={state.error} onRetry={onRetry} />;
@@ -41,7 +45,7 @@ export function KpiCards({ state, hasGoals, onRetry }: KpiCardsProps) {
     <ul className="clickpath-report__kpis" aria-label={__('Totals', 'clickpath')}>
       {keys.map((key) => {
         const value = metrics[key];
-        const { text, trend } = formatChange(change?.[key]);
+        const { text, trend } = formatChange(change?.[key], value);
         const good =
           trend === 'flat' || trend === 'none'
             ? 'neutral'
@@ -49,8 +53,8 @@ export function KpiCards({ state, hasGoals, onRetry }: KpiCardsProps) {
               ? 'good'
               : 'bad';
         const approx = key === 'visitors' && !state.data.visitorsExact;
-        return (
-          <li key={key} className="clickpath-report__kpi">
+        const content = (
+          <>
             <span className="clickpath-report__kpi-label">{metricLabel(key)}</span>
             <span
               className="clickpath-report__kpi-value"
@@ -71,6 +75,22 @@ export function KpiCards({ state, hasGoals, onRetry }: KpiCardsProps) {
                   )}
                 </span>
               </span>
+            )}
+          </>
+        );
+        return (
+          <li key={key} className="clickpath-report__kpi-item">
+            {onChartMetric && isChartMetric(key) ? (
+              <button
+                type="button"
+                className={`clickpath-report__kpi is-button${key === chartMetric ? ' is-selected' : ''}`}
+                aria-pressed={key === chartMetric}
+                onClick={() => onChartMetric(key)}
+              >
+                {content}
+              </button>
+            ) : (
+              <div className="clickpath-report__kpi">{content}</div>
             )}
           </li>
         );

@@ -8,6 +8,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { Compare, DayRange } from '../../data/types';
 import { isValidRange, PRESETS, type Preset } from '../../lib/dates';
 
@@ -39,7 +40,7 @@ export function RangePicker({ period, range, compare, onChange }: RangePickerPro
     <div className="clickpath-report__range">
       <SelectControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         label={__('Date range', 'clickpath')}
         value={editing ? 'custom' : period}
         options={PRESETS.map((p) => ({ value: p, label: presetLabel(p) }))}
@@ -63,7 +64,7 @@ export function RangePicker({ period, range, compare, onChange }: RangePickerPro
         >
           <TextControl
             __nextHasNoMarginBottom
-            __next40pxDefaultSize
+            {...fieldSize()}
             type="date"
             label={__('From', 'clickpath')}
             value={custom.from}
@@ -72,7 +73,7 @@ export function RangePicker({ period, range, compare, onChange }: RangePickerPro
           />
           <TextControl
             __nextHasNoMarginBottom
-            __next40pxDefaultSize
+            {...fieldSize()}
             type="date"
             label={__('To', 'clickpath')}
             value={custom.to}
@@ -86,7 +87,7 @@ export function RangePicker({ period, range, compare, onChange }: RangePickerPro
       )}
       <SelectControl
         __nextHasNoMarginBottom
-        __next40pxDefaultSize
+        {...fieldSize()}
         label={__('Compare with', 'clickpath')}
         value={compare}
         options={[

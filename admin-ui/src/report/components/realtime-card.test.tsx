@@ -50,6 +50,9 @@ describe('RealtimeCard', () => {
     expect(document.querySelector('.clickpath-report__now-count')).toHaveTextContent('3');
     expect(screen.getByRole('list', { name: 'Latest events, newest first' })).toHaveTextContent('Viewed /pricing');
     expect(calls[0]!.url.searchParams.has('after')).toBe(false);
+    // Country names in words; the time on the site's 24-hour clock (UTC in these tests).
+    expect(screen.getByText('Netherlands · Desktop · Google')).toBeInTheDocument();
+    expect(screen.getByText('10:00:00')).toBeInTheDocument();
 
     await act(async () => {
       jest.advanceTimersByTime(10_000);

@@ -12,6 +12,7 @@ import { ApiError, isAbort } from '../../data/errors';
 import type { LiveEvent, Realtime } from '../../data/types';
 import { formatNumber, formatTime } from '../../lib/format';
 import { useReport } from '../context';
+import { countryName, deviceName } from '../labels';
 import { ErrorState, Loading } from './states';
 
 export const POLL_MS = 10_000;
@@ -43,7 +44,7 @@ interface LiveState {
 
 /** Visitors right now and the live event stream, polled every 10 s with the server's cursor. */
 export function RealtimeCard({ pollMs = POLL_MS }: { pollMs?: number }) {
-  const { source } = useReport();
+  const { source, timeZone } = useReport();
   const [live, setLive] = useState<LiveState | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -120,9 +121,11 @@ export function RealtimeCard({ pollMs = POLL_MS }: { pollMs?: number }) {
           >
             {live.events.map((e) => (
               <li key={e.id} className={`clickpath-report__live-event is-${e.kind}`}>
-                <time dateTime={e.ts}>{formatTime(e.ts)}</time> <span>{describeEvent(e)}</span>{' '}
+                <time dateTime={e.ts}>{formatTime(e.ts, timeZone)}</time> <span>{describeEvent(e)}</span>{' '}
                 <span className="clickpath-report__muted">
-                  {[e.country, e.device, e.source].filter(Boolean).join(' · ')}
+                  {[e.country && countryName(e.country), e.device && deviceName(e.device), e.source]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </span>
               </li>
             ))}

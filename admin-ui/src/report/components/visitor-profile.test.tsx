@@ -37,6 +37,13 @@ const visit = (id: string, start: string, clickstream: unknown[]) => ({
   device: 'desktop',
   browser: 'Firefox',
   os: 'Linux',
+  osVersion: '',
+  browserVersion: '128',
+  screen: 'laptop',
+  language: 'de-DE',
+  region: '',
+  referrerUrl: 'https://google.com/search',
+  utm: { source: 'newsletter', medium: 'email', campaign: 'spring', term: '', content: '' },
   clickstream,
 });
 const profile = {
@@ -83,7 +90,21 @@ describe('VisitorProfile', () => {
       expect.stringMatching(/^Visit 2 — /),
     ]);
     const secondVisit = visits[1]!.closest('li')!;
-    expect(secondVisit).toHaveTextContent('3m 05s · 2 pageviews · Google · Utrecht, NL');
+    expect(secondVisit).toHaveTextContent(
+      '3m 05s · 2 pageviews · Google · https://google.com/search · utm_source=newsletter, utm_medium=email, utm_campaign=spring · Utrecht, Netherlands · Firefox · Linux',
+    );
+    // What they use and where they first came from, in words.
+    const fact = (term: string) => screen.getByText(term, { selector: 'dt' }).nextElementSibling?.textContent;
+    expect(fact('Location')).toBe('Utrecht · Netherlands');
+    expect(fact('Device')).toBe('Desktop');
+    expect(fact('Screen')).toBe('Laptop (992–1439 px)');
+    expect(fact('Browser')).toBe('Firefox 128');
+    expect(fact('Operating system')).toBe('Linux');
+    expect(fact('Language')).toBe('German (Germany)');
+    expect(fact('First came from')).toBe(
+      'Google · https://google.com/search · utm_source=newsletter, utm_medium=email, utm_campaign=spring',
+    );
+    expect(fact('Visits')).toBe('2 visits, 3 pageviews');
     const steps = [...secondVisit.querySelectorAll('.clickpath-report__clickstream > li')].map((li) => li.textContent);
     expect(steps).toEqual([
       expect.stringContaining('Viewed /'),

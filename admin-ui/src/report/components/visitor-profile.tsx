@@ -13,6 +13,7 @@ import { erasedSummary } from '../../lib/erased';
 import { formatDateTime, formatDuration, formatNumber, formatTime } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
+import { countryName, deviceName, languageName, screenName, visitorLabel } from '../labels';
 import { describeEvent } from './realtime-card';
 import { ErrorState, FormError, Loading } from './states';
 
@@ -25,7 +26,7 @@ interface VisitorProfileProps {
 
 /** One visitor's clickpath: every visit in order, each with its ordered pages and events and the time between them. */
 export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
-  const { source } = useReport();
+  const { source, timeZone } = useReport();
   const state = useRequest((signal) => source.visitor(visitorId, to, { signal }), `${visitorId}|${to}`);
   const [erasing, setErasing] = useState(false);
   const [eraseError, setEraseError] = useState<string | null>(null);
@@ -56,21 +57,40 @@ export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
     body = <ErrorState what={__('this visitor', 'clickpath')} error={state.error} onRetry={state.reload} />;
   else {
     const { visitor, visits } = state.data;
+    // The latest visit tells what they use now; the first one where they came from.
+    const latest = visits[visits.length - 1];
+    const first = visits[0];
+    const facts: Array<[string, string]> = [
+      // Identified visitors are named by their user ID below.
+      ...(visitor.userId ? [] : [[__('Visitor', 'clickpath'), visitorLabel(visitor)] as [string, string]]),
+      [__('First seen', 'clickpath'), formatDateTime(visitor.firstSeen, timeZone)],
+      [__('Last seen', 'clickpath'), formatDateTime(visitor.lastSeen, timeZone)],
+      [
+        __('Visits', 'clickpath'),
+        sprintf(
+          /* translators: 1: visits, 2: pageviews */ __('%1$s, %2$s', 'clickpath'),
+          sprintf(_n('%s visit', '%s visits', visitor.visits, 'clickpath'), formatNumber(visitor.visits)),
+          sprintf(_n('%s pageview', '%s pageviews', visitor.pageviews, 'clickpath'), formatNumber(visitor.pageviews)),
+        ),
+      ],
+      [__('Engaged time', 'clickpath'), formatDuration(visitor.engagedSeconds)],
+      [__('Location', 'clickpath'), joined([latest?.city, latest?.region, countryName(visitor.country)])],
+      [__('Device', 'clickpath'), deviceName(visitor.device)],
+      [__('Screen', 'clickpath'), latest?.screen ? screenName(latest.screen) : '—'],
+      [__('Browser', 'clickpath'), joined([visitor.browser, latest?.browserVersion], ' ')],
+      [__('Operating system', 'clickpath'), joined([latest?.os, latest?.osVersion], ' ')],
+      [__('Language', 'clickpath'), latest?.language ? languageName(latest.language) : '—'],
+      [__('First came from', 'clickpath'), first ? visitOrigin(first) : '—'],
+    ];
     body = (
       <div className="clickpath-report__profile">
         <dl className="clickpath-report__facts">
-          <dt>{__('First seen', 'clickpath')}</dt>
-          <dd>{formatDateTime(visitor.firstSeen)}</dd>
-          <dt>{__('Last seen', 'clickpath')}</dt>
-          <dd>{formatDateTime(visitor.lastSeen)}</dd>
-          <dt>{__('Visits', 'clickpath')}</dt>
-          <dd>{formatNumber(visitor.visits)}</dd>
-          <dt>{__('Pageviews', 'clickpath')}</dt>
-          <dd>{formatNumber(visitor.pageviews)}</dd>
-          <dt>{__('Engaged time', 'clickpath')}</dt>
-          <dd>{formatDuration(visitor.engagedSeconds)}</dd>
-          <dt>{__('Location and device', 'clickpath')}</dt>
-          <dd>{[visitor.country, visitor.device, visitor.browser].filter(Boolean).join(' · ') || '—'}</dd>
+          {facts.map(([term, value]) => (
+            <Fragment key={term}>
+              <dt>{term}</dt>
+              <dd>{value || '—'}</dd>
+            </Fragment>
+          ))}
           {visitor.userId && (
             <>
               <dt>{__('User ID', 'clickpath')}</dt>
@@ -135,7 +155,7 @@ export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
         )}
         <ol className="clickpath-report__visits">
           {visits.map((visit, i) => (
-            <VisitItem key={visit.id} visit={visit} number={i + 1} />
+            <VisitItem key={visit.id} visit={visit} number={i + 1} timeZone={timeZone} />
           ))}
         </ol>
       </div>
@@ -155,22 +175,44 @@ export function VisitorProfile({ visitorId, to, onBack }: VisitorProfileProps) {
   );
 }
 
-function VisitItem({ visit, number }: { visit: Visit; number: number }) {
+/** Parts joined with " · " (or `separator`), the empty ones left out. */
+const joined = (parts: Array<string | undefined | false>, separator = ' · '): string =>
+  parts.filter(Boolean).join(separator);
+
+/** Where a visit came from: its source, referring page and campaign tags. */
+export function visitOrigin(visit: Visit): string {
+  const utm = visit.utm
+    ? joined(
+        [
+          visit.utm.source && `utm_source=${visit.utm.source}`,
+          visit.utm.medium && `utm_medium=${visit.utm.medium}`,
+          visit.utm.campaign && `utm_campaign=${visit.utm.campaign}`,
+          visit.utm.term && `utm_term=${visit.utm.term}`,
+          visit.utm.content && `utm_content=${visit.utm.content}`,
+        ],
+        ', ',
+      )
+    : '';
+  return joined([visit.source || __('Direct', 'clickpath'), visit.referrerUrl || visit.referrer, utm]);
+}
+
+function VisitItem({ visit, number, timeZone }: { visit: Visit; number: number; timeZone: string | undefined }) {
   return (
     <li className="clickpath-report__visit">
       <h3 className="clickpath-report__visit-title">
         {sprintf(
           /* translators: 1: visit number, 2: date and time */ __('Visit %1$d — %2$s', 'clickpath'),
           number,
-          formatDateTime(visit.start),
+          formatDateTime(visit.start, timeZone),
         )}
       </h3>
       <p className="clickpath-report__muted">
         {[
           formatDuration(visit.durationSeconds),
           sprintf(_n('%d pageview', '%d pageviews', visit.pageviews, 'clickpath'), visit.pageviews),
-          visit.source || __('Direct', 'clickpath'),
-          [visit.city, visit.country].filter(Boolean).join(', '),
+          visitOrigin(visit),
+          [visit.city, visit.country && countryName(visit.country)].filter(Boolean).join(', '),
+          joined([visit.browser, visit.os], ' · '),
           visit.bounce ? __('bounced', 'clickpath') : '',
         ]
           .filter(Boolean)
@@ -185,7 +227,7 @@ function VisitItem({ visit, number }: { visit: Visit; number: number }) {
       >
         {visit.clickstream.map((e, i) => (
           <li key={e.id} className={`clickpath-report__step is-${e.kind}`}>
-            <time dateTime={e.ts}>{formatTime(e.ts)}</time>{' '}
+            <time dateTime={e.ts}>{formatTime(e.ts, timeZone)}</time>{' '}
             {i > 0 && (
               <span className="clickpath-report__gap">
                 {sprintf(

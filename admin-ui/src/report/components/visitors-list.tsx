@@ -12,6 +12,8 @@ import type { RangeQuery } from '../../data/types';
 import { formatDateTime, formatNumber } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useReport } from '../context';
+import { countryName, deviceName, visitorLabel } from '../labels';
+import { TableScroll } from './table-scroll';
 import { EmptyState, ErrorState, Loading } from './states';
 
 /** The filters the visitors list understands (the others apply to visits, not visitors). */
@@ -24,7 +26,7 @@ interface VisitorsListProps {
 }
 
 export function VisitorsList({ query, onOpen }: VisitorsListProps) {
-  const { source } = useReport();
+  const { source, timeZone } = useReport();
   const [page, setPage] = useState(1);
   const filters = query.filters.filter((f) => VISITOR_FILTER_DIMS.includes(f.dim));
   const ignored = query.filters.length - filters.length;
@@ -42,45 +44,46 @@ export function VisitorsList({ query, onOpen }: VisitorsListProps) {
     const pages = Math.max(1, Math.ceil(total / LIMIT));
     body = (
       <div>
-        <table className="clickpath-report__table clickpath-report__table--visitors">
-          <caption className="clickpath-visually-hidden">
-            {__('Visitors, most recently seen first', 'clickpath')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">{__('Visitor', 'clickpath')}</th>
-              <th scope="col">{__('Last seen', 'clickpath')}</th>
-              <th scope="col">{__('Visits', 'clickpath')}</th>
-              <th scope="col">{__('Pageviews', 'clickpath')}</th>
-              <th scope="col" className="clickpath-report__col--wide">
-                {__('Country', 'clickpath')}
-              </th>
-              <th scope="col" className="clickpath-report__col--wide">
-                {__('Device', 'clickpath')}
-              </th>
-              <th scope="col" className="clickpath-report__col--wide">
-                {__('Source', 'clickpath')}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {visitors.map((v) => (
-              <tr key={v.id}>
-                <th scope="row">
-                  <button type="button" className="clickpath-report__filter-link" onClick={() => onOpen(v.id)}>
-                    {v.userId ?? v.id.slice(0, 12)}
-                  </button>
-                </th>
-                <td>{formatDateTime(v.lastSeen)}</td>
-                <td>{formatNumber(v.visits)}</td>
-                <td>{formatNumber(v.pageviews)}</td>
-                <td className="clickpath-report__col--wide">{v.country}</td>
-                <td className="clickpath-report__col--wide">{v.device}</td>
-                <td className="clickpath-report__col--wide">{v.source}</td>
+        <TableScroll label={__('Visitors', 'clickpath')}>
+          <table className="clickpath-report__table clickpath-report__table--visitors">
+            <caption className="clickpath-visually-hidden">
+              {__('Visitors, most recently seen first', 'clickpath')}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">{__('Visitor', 'clickpath')}</th>
+                <th scope="col">{__('Last seen', 'clickpath')}</th>
+                <th scope="col">{__('Visits', 'clickpath')}</th>
+                <th scope="col">{__('Pageviews', 'clickpath')}</th>
+                <th scope="col">{__('Country', 'clickpath')}</th>
+                <th scope="col">{__('Device', 'clickpath')}</th>
+                <th scope="col">{__('Source', 'clickpath')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {visitors.map((v) => (
+                <tr key={v.id}>
+                  <th scope="row">
+                    <button
+                      type="button"
+                      className="clickpath-report__filter-link"
+                      onClick={() => onOpen(v.id)}
+                      title={v.id}
+                    >
+                      {visitorLabel(v)}
+                    </button>
+                  </th>
+                  <td>{formatDateTime(v.lastSeen, timeZone)}</td>
+                  <td>{formatNumber(v.visits)}</td>
+                  <td>{formatNumber(v.pageviews)}</td>
+                  <td>{countryName(v.country)}</td>
+                  <td>{deviceName(v.device)}</td>
+                  <td>{v.source || __('Direct', 'clickpath')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
         {pages > 1 && (
           <div className="clickpath-report__pager">
             <Button variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>

@@ -8,6 +8,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { ApiError } from '../../data/errors';
 import { connect, disconnect } from '../query';
 import type { PluginSettings } from '../types';
@@ -115,7 +116,7 @@ export function ConnectionCard({ settings, onChange, onMessage }: ConnectionCard
             </p>
             <TextControl
               __nextHasNoMarginBottom
-              __next40pxDefaultSize
+              {...fieldSize()}
               label={__('Clickpath server URL', 'clickpath')}
               type="url"
               placeholder="https://stats.example.com"
@@ -125,7 +126,7 @@ export function ConnectionCard({ settings, onChange, onMessage }: ConnectionCard
             />
             <TextControl
               __nextHasNoMarginBottom
-              __next40pxDefaultSize
+              {...fieldSize()}
               label={__('API key', 'clickpath')}
               type="password"
               autoComplete="off"

@@ -18,6 +18,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { fieldSize } from '../../lib/field-size';
 import type { ApiError } from '../../data/errors';
 import { saveSettings } from '../query';
 import type { CollectionSettings, PluginSettings } from '../types';
@@ -128,7 +129,7 @@ export function SettingsForm({ initial, roles }: SettingsFormProps) {
           <CardBody>
             <SelectControl
               __nextHasNoMarginBottom
-              __next40pxDefaultSize
+              {...fieldSize()}
               label={__('Visitor identity', 'clickpath')}
               value={form.identityMode}
               options={[
@@ -166,7 +167,7 @@ export function SettingsForm({ initial, roles }: SettingsFormProps) {
             )}
             <TextControl
               __nextHasNoMarginBottom
-              __next40pxDefaultSize
+              {...fieldSize()}
               label={__('Keep detailed visit records for (days)', 'clickpath')}
               help={__('Aggregate counts are kept; visitor clickpaths older than this are deleted.', 'clickpath')}
               type="number"
@@ -177,7 +178,7 @@ export function SettingsForm({ initial, roles }: SettingsFormProps) {
             />
             <SelectControl
               __nextHasNoMarginBottom
-              __next40pxDefaultSize
+              {...fieldSize()}
               label={__('Serve the tracker from', 'clickpath')}
               value={form.trackerSource}
               options={[
