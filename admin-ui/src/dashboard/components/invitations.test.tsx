@@ -150,12 +150,16 @@ describe("a site's people", () => {
     const label = 'Max';
 
     fireEvent.click(await screen.findByRole('button', { name: `Make ${label} the owner…` }));
-    expect(await screen.findByText(/Max becomes the owner and is told by mail\. You become an admin/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/Max becomes the owner and is told by mail\. You become an admin/),
+    ).toBeInTheDocument();
     expect(keysOf(calls)).not.toContain(`POST /api/v1/sites/${SITE_ID}/owner`);
     fireEvent.click(screen.getByRole('button', { name: `Make ${label} the owner` }));
 
     await waitFor(() => expect(onOwnerChanged).toHaveBeenCalled());
-    expect(calls.find((c) => c.key === `POST /api/v1/sites/${SITE_ID}/owner`)?.body).toEqual({ accountId: member.accountId });
+    expect(calls.find((c) => c.key === `POST /api/v1/sites/${SITE_ID}/owner`)?.body).toEqual({
+      accountId: member.accountId,
+    });
   });
 
   it('when an admin looks, then pending invitations are listed without revoke or invite controls', async () => {
