@@ -100,7 +100,8 @@ export async function findAccountByEmail(email: string): Promise<AccountDoc | nu
 
 /** The first account created on this instance (whoever set it up), or null before anyone signed up. */
 export async function firstAccountId(): Promise<Types.ObjectId | null> {
-  const first = await Account.findOne({}, { _id: 1 }).sort({ createdAt: 1, _id: 1 }).lean<{ _id: Types.ObjectId }>();
+  // ObjectIds grow with their creation time, and _id is indexed: no scan of every account per session.
+  const first = await Account.findOne({}, { _id: 1 }).sort({ _id: 1 }).lean<{ _id: Types.ObjectId }>();
   return first?._id ?? null;
 }
 
