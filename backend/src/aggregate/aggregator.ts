@@ -45,7 +45,7 @@ export interface DrainOptions {
 export interface DrainStats {
   batches: number;
   events: number;
-  /** Rollup documents written (one per site × month × part touched). */
+  /** Rollup documents written (one per site × open day or month × part touched). */
   rollupWrites: number;
   /** Database round trips made by the batches (reads and bulk writes; parallel `_id` lookups count as one). */
   roundTrips: number;
@@ -261,7 +261,7 @@ async function applyIsolating(
       throw new PoisonError(`the computation failed: ${(error as Error).message}`, { cause: error });
     }
     time(stats, 'compute', started);
-    const rollups = await rollupWrites(batchId, result.rollups);
+    const rollups = await rollupWrites(batchId, result.rollups, { clock, foldScan: true });
     const records = encodeJournal(result.delta);
     checkSizes(rollups, records);
     await writeBatch(rollups, result, stats);
@@ -283,7 +283,7 @@ async function applyIsolating(
 
 function checkSizes(rollups: RollupWrites, records: { days: string; visits: string }): void {
   const limit = aggregatorLimits.maxDocumentBytes;
-  for (const { part, ops } of rollups) {
+  for (const { part, ops } of rollups.writes) {
     for (const op of ops) {
       const doc =
         'insertOne' in op ? op.insertOne.document : 'replaceOne' in op ? op.replaceOne.replacement : undefined;
@@ -399,9 +399,18 @@ export async function loadSites(events: readonly RawEvent[]): Promise<Map<string
 export async function writeBatch(rollups: RollupWrites, result: BatchResult, stats: DrainStats): Promise<void> {
   let started = Date.now();
   await Promise.all(
-    rollups.map(({ part, month, ops }) => bulkWriteIgnoringDuplicates(collections.rollups(part, month), ops)),
+    rollups.writes.map(({ part, month, ops }) =>
+      bulkWriteIgnoringDuplicates(
+        month === null ? collections.openRollups(part) : collections.rollups(part, month),
+        ops,
+      ),
+    ),
   );
-  for (const { ops } of rollups) stats.rollupWrites += ops.length;
+  // Only once their days are stored in their months: a replay finds the month documents written and deletes these again.
+  await Promise.all(
+    rollups.folded.map(({ part, ids }) => collections.openRollups(part).deleteMany({ _id: { $in: ids } })),
+  );
+  for (const { ops } of rollups.writes) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
   await appendVisits(result.closedVisits);
   time(stats, 'writeVisits', started);

@@ -123,12 +123,16 @@ export const ROLLUP_PARTS: readonly RollupPart[] = [
  * holding that month's days as one JSON string (see rollups.ts for the format,
  * decision 0004 for why, and decision 0006 for the monthly collections). `_id`
  * is `${siteId}:${YYYY-MM}`, so every read and write is a primary-key lookup
- * in a collection no larger than one month of every site.
+ * in a collection no larger than one month of every site. The last few days
+ * live in the same form, one document per site and day, in the part's open
+ * collection until they are folded into their month (decision 0007).
  */
 export interface RollupMonthDoc {
   _id: string;
   siteId: mongo.ObjectId;
   month: string;
+  /** On an open day's document (`rollup_<part>_open`, `_id` `${siteId}:${YYYY-MM-DD}`): that day. */
+  day?: string;
   /** The batch that last wrote the document: a replay of that batch skips it. */
   lastBatch: string;
   data: string;
@@ -171,6 +175,8 @@ export const collections = {
   /** One part's documents of one site-local month (YYYY-MM). */
   rollups: (part: RollupPart, month: string) =>
     db().collection<RollupMonthDoc>(`rollup_${part}_${month.replace('-', '')}`),
+  /** One part's open days (rollups.ts): one document per site × recent day, until it is folded into its month. */
+  openRollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}_open`),
   locks: () => db().collection<LockDoc>('locks'),
   /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */
   eventClaims: (day: string) => db().collection<EventClaimDoc>(`event_claims_${day.replaceAll('-', '')}`),

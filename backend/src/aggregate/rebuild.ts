@@ -49,7 +49,9 @@ export async function rebuildRollups(
         .slice(0, 16)}`;
       const clock = Math.max(rebuilt.clock, batch.at(-1)!.ts.getTime());
       const result = computeBatch(batch, await loadSites(batch), rebuilt, clock);
-      await writeBatch(await rollupWrites(batchId, result.rollups), result, stats);
+      // Days the live clock still keeps open go to open documents, as the live aggregator would write them.
+      const rollups = await rollupWrites(batchId, result.rollups, { clock: live.state.clock, foldScan: false });
+      await writeBatch(rollups, result, stats);
       applyDelta(rebuilt, result.delta);
       for (const [visitId, ids] of result.eventsByVisit) for (const id of ids) visitOf.set(id, visitId);
       stats.batches += 1;

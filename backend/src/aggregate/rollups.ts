@@ -111,74 +111,205 @@ function boundKeys(
 }
 
 /**
- * Documents by `_id`, one lookup each: MongoDB serves it from its `_id` index;
- * FerretDB 1.24 still scans the part's collection for each (decision 0005), but
- * only up to the matching row, where an `$in` converts every document.
+ * A recent day is kept in its part's open collection (`rollup_<part>_open`), one
+ * document per site × day, until the batch clock is this long past the day's
+ * start (UTC, so every time zone's day has ended, with room for late events):
+ * a batch then rewrites only the open days it touches, each bounded by
+ * MAX_KEYS_PER_DAY, not the month documents, which grow through the month
+ * (decision 0007). Then the day is folded: its rows are written into its month
+ * document and the open document is deleted. A later event for that day is
+ * written into the month document.
  */
-async function byIds(part: RollupPart, ids: readonly string[]): Promise<Map<string, RollupMonthDoc>> {
-  const docs = await Promise.all(ids.map((_id) => collections.rollups(part, monthOfId(_id)).findOne({ _id })));
+export const FOLD_AFTER_MS = 3 * 86_400_000;
+const isOpenDay = (day: string, clock: number) => clock < Date.parse(`${day}T00:00:00Z`) + FOLD_AFTER_MS;
+export const openDayId = (siteId: mongo.ObjectId | string, day: string) => `${String(siteId)}:${day}`;
+/** Site-days whose open documents one batch folds at most besides those its own late events need: bounds a batch. */
+const MAX_FOLDS_PER_BATCH = 20;
+
+/** Where a document lives: a part's month collection, or its open one (`month` null). */
+interface DocPlace {
+  part: RollupPart;
+  month: string | null;
+}
+const collectionOf = ({ part, month }: DocPlace) =>
+  month === null ? collections.openRollups(part) : collections.rollups(part, month);
+
+/**
+ * Documents of one collection by `_id`, one lookup each: MongoDB serves it from
+ * its `_id` index; FerretDB 1.24 still scans the collection for each (decision
+ * 0005), but only up to the matching row, where an `$in` converts every document.
+ */
+async function byIds(place: DocPlace, ids: readonly string[]): Promise<Map<string, RollupMonthDoc>> {
+  const collection = collectionOf(place);
+  const docs = await Promise.all(ids.map((_id) => collection.findOne({ _id })));
   return new Map(docs.filter((doc) => doc !== null).map((doc) => [doc._id, doc]));
 }
 
-const monthOfId = (id: string) => id.slice(id.lastIndexOf(':') + 1);
-
-/** The writes of one part's month collection. */
-export interface RollupWrite {
-  part: RollupPart;
-  month: string;
+/** The writes of one part's month or open collection. */
+export interface RollupWrite extends DocPlace {
   ops: mongo.AnyBulkWriteOperation<RollupMonthDoc>[];
 }
-export type RollupWrites = RollupWrite[];
+export interface RollupWrites {
+  /** Documents to write; all of them are stored before `folded` is deleted. */
+  writes: RollupWrite[];
+  /** Open documents whose day is now in its month document. */
+  folded: Array<{ part: RollupPart; ids: string[] }>;
+}
+
+/** A document the batch changes: where, its days' deltas, and open days folded into it. */
+interface Target extends DocPlace {
+  _id: string;
+  siteId: mongo.ObjectId;
+  days: RollupDelta[];
+  folds: RollupMonthDoc[];
+}
+
+/** The empty `data` of a part's document. */
+const emptyData = (part: RollupPart): unknown => (part === 'totals' || part === 'sketches' ? {} : { k: [], d: {} });
 
 /**
- * The writes that apply a batch's deltas: each touched month document is read,
- * its days updated in memory and written whole (the aggregator is the single
- * writer under its lease, and FerretDB loses parallel `$inc`s on one document).
- * A document whose `lastBatch` is already this batch was written by an earlier
- * attempt of the same batch and is left alone, which makes a replay exact.
+ * Open days the batch must fold (`clock` past their fold time): those its own
+ * deltas touch, and, when `scan`, up to MAX_FOLDS_PER_BATCH more found in the
+ * open collections. The scan reads only small collections, and only until one
+ * finds nothing due on the clock's UTC day (a new day makes more due).
  */
-export async function rollupWrites(batchId: string, deltas: readonly RollupDelta[]): Promise<RollupWrites> {
-  // part → document id → the days' deltas that go into it.
-  const touched = new Map<RollupPart, Map<string, { siteId: mongo.ObjectId; month: string; days: RollupDelta[] }>>();
-  for (const delta of deltas) {
-    const id = monthId(delta.siteId, monthOf(delta.day));
-    const parts: RollupPart[] = ['totals', 'hours', ...(delta.hll ? ['sketches' as const] : []), ...delta.dims.keys()];
-    for (const part of parts) {
-      const docs = touched.get(part) ?? new Map();
-      touched.set(part, docs);
-      const entry = docs.get(id) ?? { siteId: delta.siteId, month: monthOf(delta.day), days: [] };
-      entry.days.push(delta);
-      docs.set(id, entry);
+async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: boolean) {
+  const due = new Map<string, { siteId: mongo.ObjectId; day: string }>();
+  for (const { siteId, day } of deltas) if (!isOpenDay(day, clock)) due.set(openDayId(siteId, day), { siteId, day });
+  const clockDay = new Date(clock).toISOString().slice(0, 10);
+  if (!scan || nothingDueOn === clockDay) return due;
+  let found = 0;
+  let added = 0;
+  for (const part of ROLLUP_PARTS) {
+    const open = await collections
+      .openRollups(part)
+      .find({}, { projection: { siteId: 1, day: 1 } })
+      .toArray();
+    for (const { _id, siteId, day } of open) {
+      if (!day || isOpenDay(day, clock)) continue;
+      found += 1;
+      if (due.has(_id) || added >= MAX_FOLDS_PER_BATCH) continue;
+      due.set(_id, { siteId, day });
+      added += 1;
     }
   }
-  const writes: RollupWrites = [];
-  await Promise.all(
-    [...touched].map(async ([part, docs]) => {
-      const stored = await byIds(part, [...docs.keys()]);
-      const byMonth = new Map<string, mongo.AnyBulkWriteOperation<RollupMonthDoc>[]>();
-      for (const [_id, { siteId, month, days }] of docs) {
-        const before = stored.get(_id);
-        if (before?.lastBatch === batchId) continue;
-        const data: unknown = before
-          ? JSON.parse(before.data)
-          : part === 'totals' || part === 'sketches'
-            ? {}
-            : { k: [], d: {} };
-        const changed = days.map((delta) => apply(part, data, delta)).some(Boolean);
-        if (!changed) continue;
-        const doc: RollupMonthDoc = { _id, siteId, month, lastBatch: batchId, data: JSON.stringify(data) };
-        const ops = byMonth.get(month) ?? [];
-        byMonth.set(month, ops);
-        ops.push(
-          before
-            ? { replaceOne: { filter: { _id }, replacement: doc, upsert: true } }
-            : { insertOne: { document: doc } },
-        );
-      }
-      for (const [month, ops] of byMonth) writes.push({ part, month, ops });
-    }),
+  if (found === 0) nothingDueOn = clockDay;
+  return due;
+}
+/** The clock's UTC day on which a scan last found no open day due. */
+let nothingDueOn: string | undefined;
+
+/**
+ * The writes that apply a batch's deltas, with `clock` the batch clock: an open
+ * day's deltas go to its open document, an older day's to its month document
+ * (folding the day's open document into it first, if it still has one). Each
+ * touched document is read, updated in memory and written whole (the aggregator
+ * is the single writer under its lease, and FerretDB loses parallel `$inc`s on
+ * one document). A document whose `lastBatch` is already this batch was written
+ * by an earlier attempt of the same batch and is left alone, which makes a
+ * replay exact. `foldScan` also folds open days that no delta touches (the live
+ * aggregator; a rebuild leaves that to it).
+ */
+export async function rollupWrites(
+  batchId: string,
+  deltas: readonly RollupDelta[],
+  { clock, foldScan }: { clock: number; foldScan: boolean },
+): Promise<RollupWrites> {
+  const targets = new Map<string, Target>();
+  const target = (place: DocPlace, _id: string, siteId: mongo.ObjectId) => {
+    const key = `${place.part}|${place.month ?? ''}|${_id}`;
+    const found = targets.get(key) ?? { ...place, _id, siteId, days: [], folds: [] };
+    targets.set(key, found);
+    return found;
+  };
+  for (const delta of deltas) {
+    const open = isOpenDay(delta.day, clock);
+    const month = open ? null : monthOf(delta.day);
+    const id = open ? openDayId(delta.siteId, delta.day) : monthId(delta.siteId, month!);
+    const parts: RollupPart[] = ['totals', 'hours', ...(delta.hll ? ['sketches' as const] : []), ...delta.dims.keys()];
+    for (const part of parts) target({ part, month }, id, delta.siteId).days.push(delta);
+  }
+  const due = await dueOpenDays(deltas, clock, foldScan);
+  const folded: RollupWrites['folded'] = [];
+  if (due.size > 0) {
+    await Promise.all(
+      ROLLUP_PARTS.map(async (part) => {
+        const docs = await byIds({ part, month: null }, [...due.keys()]);
+        for (const doc of docs.values()) {
+          target({ part, month: monthOf(doc.day!) }, monthId(doc.siteId, monthOf(doc.day!)), doc.siteId).folds.push(
+            doc,
+          );
+        }
+        if (docs.size > 0) folded.push({ part, ids: [...docs.keys()] });
+      }),
+    );
+  }
+
+  const byCollection = new Map<string, RollupWrite>();
+  const stored = await storedTargets([...targets.values()]);
+  for (const t of targets.values()) {
+    const before = stored.get(t);
+    if (before?.lastBatch === batchId) continue;
+    const data: unknown = before ? JSON.parse(before.data) : emptyData(t.part);
+    let changed = false;
+    for (const fold of t.folds) changed = foldDay(t.part, data, fold) || changed;
+    for (const delta of t.days) changed = apply(t.part, data, delta) || changed;
+    if (!changed) continue;
+    const day = t.month === null ? { day: t.days[0]!.day } : {};
+    const month = t.month ?? monthOf(t.days[0]!.day);
+    const doc: RollupMonthDoc = {
+      _id: t._id,
+      siteId: t.siteId,
+      month,
+      ...day,
+      lastBatch: batchId,
+      data: JSON.stringify(data),
+    };
+    const key = `${t.part}|${t.month ?? ''}`;
+    const write = byCollection.get(key) ?? { part: t.part, month: t.month, ops: [] };
+    byCollection.set(key, write);
+    write.ops.push(
+      before
+        ? { replaceOne: { filter: { _id: t._id }, replacement: doc, upsert: true } }
+        : { insertOne: { document: doc } },
+    );
+  }
+  return { writes: [...byCollection.values()], folded };
+}
+
+/** The stored documents of the targets, one lookup each, all at once. */
+async function storedTargets(targets: readonly Target[]): Promise<Map<Target, RollupMonthDoc>> {
+  const found = await Promise.all(
+    targets.map(async (t) => [t, await collectionOf(t).findOne({ _id: t._id })] as const),
   );
-  return writes;
+  return new Map(found.filter((entry): entry is readonly [Target, RollupMonthDoc] => entry[1] !== null));
+}
+
+/**
+ * Writes an open day's rows into a part's month `data`, keys bounded by the
+ * month's as if they had arrived as deltas. False when the open document held
+ * nothing, or when the month already holds the day: then the open document is
+ * a copy that a fold which died before deleting it left behind (a day is
+ * written to its month only once it is folded), and the month's rows, which
+ * may since have taken late events, stand.
+ */
+function foldDay(part: RollupPart, data: unknown, open: RollupMonthDoc): boolean {
+  const day = open.day!;
+  if (daysOf(part, data).includes(day)) return false;
+  const rows = JSON.parse(open.data) as unknown;
+  if (part === 'totals' || part === 'sketches') {
+    const value = (rows as Record<string, Row | string>)[day];
+    if (value === undefined) return false;
+    (data as Record<string, Row | string>)[day] = value;
+    return true;
+  }
+  const keyed = data as KeyedData;
+  const deltas = new Map(keyedRows(rows as KeyedData, day).map(([key, row]) => [key, counters(row)]));
+  const bounded = part === 'hours' ? deltas : boundKeys(deltas, new Map(), new Set(keyed.k));
+  const folded = new Map<string, Row>();
+  if (!applyRows(folded, bounded)) return false;
+  setKeyedRows(keyed, day, folded);
+  return true;
 }
 
 /** Applies one day's delta to a part's month `data` in place; false when it changed nothing. */
@@ -225,15 +356,30 @@ function keyedRows(data: KeyedData, day: string): Array<[string, Row]> {
   return (data.d[day] ?? []).map(([i, ...row]) => [data.k[i!]!, row]);
 }
 
-/** The month documents of a part that cover `days`, parsed. */
+/**
+ * The `data` of a part's documents that cover `days`, parsed: their month
+ * documents, and the open documents of days their month does not hold yet (a
+ * month that holds the day folded it; an open copy left by a fold that died
+ * before deleting it is stale).
+ */
 async function readMonths<T>(part: RollupPart, siteId: mongo.ObjectId, days: readonly string[]): Promise<T[]> {
   const months = [...new Set(days.map(monthOf))];
-  const docs = await byIds(
-    part,
-    months.map((month) => monthId(siteId, month)),
-  );
-  return [...docs.values()].map((doc) => JSON.parse(doc.data) as T);
+  const [monthDocs, openDocs] = await Promise.all([
+    Promise.all(months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) }))),
+    collections
+      .openRollups(part)
+      .find({ _id: { $in: days.map((day) => openDayId(siteId, day)) } })
+      .toArray(),
+  ]);
+  const parsed = monthDocs.filter((doc) => doc !== null).map((doc) => JSON.parse(doc.data) as T);
+  const folded = new Set(parsed.flatMap((data) => daysOf(part, data)));
+  for (const doc of openDocs) if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data) as T);
+  return parsed;
 }
+
+/** The days a part's `data` holds. */
+const daysOf = (part: RollupPart, data: unknown): string[] =>
+  Object.keys(part === 'totals' || part === 'sketches' ? (data as object) : (data as KeyedData).d);
 
 /** A stored day: its totals and, when asked for, its visitor sketch. */
 export interface DayRollup {
@@ -307,23 +453,44 @@ async function storedMonths(part: RollupPart): Promise<string[]> {
     .sort();
 }
 
-/** Every rollup row of a site, part by part and month by month, sketches with their days (site export; tests). */
+/** Every stored `data` of a part for a site: its month documents and its open days not folded yet. */
+async function siteData(part: RollupPart, siteId: mongo.ObjectId): Promise<unknown[]> {
+  const months = await storedMonths(part);
+  const docs = await Promise.all(
+    months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) })),
+  );
+  const parsed = docs.filter((doc) => doc !== null).map((doc) => JSON.parse(doc.data) as unknown);
+  const folded = new Set(parsed.flatMap((data) => daysOf(part, data)));
+  for (const doc of await collections.openRollups(part).find({ siteId }).toArray()) {
+    if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data));
+  }
+  return parsed;
+}
+
+/** Every rollup row of a site, part by part, sketches with their days (site export; tests). */
 export async function* rollupRows(siteId: mongo.ObjectId): AsyncGenerator<RollupRow> {
   for (const part of ROLLUP_PARTS) {
     if (part === 'sketches') continue;
-    for (const month of await storedMonths(part)) {
-      const doc = await collections.rollups(part, month).findOne({ siteId });
-      if (!doc) continue;
-      if (part === 'totals') {
-        const sketches = await collections.rollups('sketches', month).findOne({ _id: doc._id });
-        const sketchOf = sketches ? (JSON.parse(sketches.data) as SketchData) : {};
-        for (const [day, row] of Object.entries(JSON.parse(doc.data) as TotalsData)) {
-          const sketch = sketchOf[day] ? { hll: sketchOf[day] } : {};
-          yield { period: day, granularity: 'day', dim: 'all', key: '', ...counters(row), ...sketch };
+    if (part === 'totals') {
+      const sketchOf = new Map(
+        (await siteData('sketches', siteId)).flatMap((data) => Object.entries(data as SketchData)),
+      );
+      for (const data of await siteData('totals', siteId)) {
+        for (const [day, row] of Object.entries(data as TotalsData)) {
+          const sketch = sketchOf.get(day);
+          yield {
+            period: day,
+            granularity: 'day',
+            dim: 'all',
+            key: '',
+            ...counters(row),
+            ...(sketch ? { hll: sketch } : {}),
+          };
         }
-        continue;
       }
-      const data = JSON.parse(doc.data) as KeyedData;
+      continue;
+    }
+    for (const data of (await siteData(part, siteId)) as KeyedData[]) {
       for (const day of Object.keys(data.d)) {
         for (const [key, row] of keyedRows(data, day)) {
           yield part === 'hours'
@@ -338,7 +505,7 @@ export async function* rollupRows(siteId: mongo.ObjectId): AsyncGenerator<Rollup
 /**
  * Deletes a site's rollups, all of them or those of months before
  * `firstKeptMonth` and from `fromMonth` on (whole months: trimming days out of
- * a month would race with the aggregator's writes to it).
+ * a month would race with the aggregator's writes to it), open days included.
  */
 export async function deleteRollups(
   siteId: mongo.ObjectId,
@@ -351,6 +518,8 @@ export async function deleteRollups(
       if (month < fromMonth || (firstKeptMonth !== undefined && month >= firstKeptMonth)) continue;
       deleted += (await collections.rollups(part, month).deleteMany({ siteId })).deletedCount;
     }
+    const months = firstKeptMonth === undefined ? {} : { month: { $gte: fromMonth, $lt: firstKeptMonth } };
+    deleted += (await collections.openRollups(part).deleteMany({ siteId, ...months })).deletedCount;
   }
   return deleted;
 }

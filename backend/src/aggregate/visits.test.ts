@@ -220,7 +220,8 @@ describe('rollups', () => {
     expect(new Set(keys).size).toBe(rows.length);
     const siteId = new Types.ObjectId(site.id);
     let documents = 0;
-    for (const part of ROLLUP_PARTS) documents += await collections.rollups(part, '2026-03').countDocuments({ siteId });
+    // The day is still open (decision 0007): one document per part in its open collection.
+    for (const part of ROLLUP_PARTS) documents += await collections.openRollups(part).countDocuments({ siteId });
     expect(stats.rollupWrites).toBe(documents);
     expect(documents).toBeLessThanOrEqual(ROLLUP_PARTS.length);
     expect(stats.roundTrips).toBeLessThan(15);
@@ -228,8 +229,81 @@ describe('rollups', () => {
   }, 120_000);
 });
 
+describe('open days (decision 0007)', () => {
+  const dayRows = async (siteId: string, day: string) =>
+    (await storedRollups(siteId))
+      .filter((r) => r.period.startsWith(day))
+      .map((r) => JSON.stringify(r))
+      .sort();
+  const openDoc = (siteId: string, day: string) =>
+    collections.openRollups('totals').findOne({ _id: `${siteId}:${day}` });
+  const monthDays = async (siteId: string, month: string) => {
+    const doc = await collections.rollups('totals', month).findOne({ _id: `${siteId}:${month}` });
+    return doc ? Object.keys(JSON.parse(doc.data) as object) : [];
+  };
+
+  it('when the clock passes a day, then its open documents move into its month unchanged, and a later event for it counts there', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/' },
+      { ts: at(T0, 1), vid: 'a', path: '/pricing' },
+      { ts: at(T0, 5), vid: 'b', path: '/', source: 'Google' },
+    ]);
+    await processPendingEvents();
+    const before = await dayRows(site.id, '2026-03-10');
+    expect(await openDoc(site.id, '2026-03-10')).not.toBeNull();
+    expect(await monthDays(site.id, '2026-03')).toEqual([]);
+
+    // Three days later by the batch clock, the day is folded although no event of it arrives.
+    await insertEvents(site.id, [{ ts: '2026-03-13T06:00:00.000Z', vid: 'c', path: '/' }]);
+    await processPendingEvents();
+    expect(await openDoc(site.id, '2026-03-10')).toBeNull();
+    expect(await monthDays(site.id, '2026-03')).toEqual(['2026-03-10']);
+    expect(await dayRows(site.id, '2026-03-10')).toEqual(before);
+    expect(await openDoc(site.id, '2026-03-13')).not.toBeNull();
+
+    await insertEvents(site.id, [{ ts: at(T0, 30), vid: 'd', path: '/late' }]);
+    await processPendingEvents();
+    expect(await rollup(site.id, '2026-03-10', 'page', '/late')).toMatchObject({ pageviews: 1, visitors: 1 });
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ pageviews: 4, visitors: 3 });
+    expect(await openDoc(site.id, '2026-03-10')).toBeNull();
+  });
+
+  it('when a fold dies after writing the month documents, then the next attempt deletes the open copies and counts nothing twice', async () => {
+    const site = await newSite();
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/' },
+      { ts: at(T0, 2), vid: 'b', path: '/docs' },
+    ]);
+    await processPendingEvents();
+    const before = await dayRows(site.id, '2026-03-10');
+
+    const real = collections.openRollups;
+    const spy = jest.spyOn(collections, 'openRollups').mockImplementation((part) => {
+      const collection = real(part);
+      return new Proxy(collection, {
+        get: (target, prop, receiver) =>
+          prop === 'deleteMany'
+            ? () => Promise.reject(new Error('connection lost'))
+            : Reflect.get(target, prop, receiver),
+      });
+    });
+    await insertEvents(site.id, [{ ts: '2026-03-14T06:00:00.000Z', vid: 'c', path: '/' }]);
+    await expect(processPendingEvents()).rejects.toThrow('connection lost');
+    spy.mockRestore();
+    // The month holds the day and the open copy is still there: reads take the month's.
+    expect(await openDoc(site.id, '2026-03-10')).not.toBeNull();
+    expect(await dayRows(site.id, '2026-03-10')).toEqual(before);
+
+    await processPendingEvents();
+    expect(await openDoc(site.id, '2026-03-10')).toBeNull();
+    expect(await dayRows(site.id, '2026-03-10')).toEqual(before);
+    expect(await rollup(site.id, '2026-03-14', 'all')).toMatchObject({ pageviews: 1, visitors: 1 });
+  });
+});
+
 describe('bounds', () => {
-  it('when one site floods a dimension with distinct long keys, then a day keeps 1,000 keys, the rest count under (other), and the month document stays small', async () => {
+  it('when one site floods a dimension with distinct long keys, then a day keeps 1,000 keys, the rest count under (other), and the day document stays small', async () => {
     const site = await newSite();
     const long = (i: number) => `${String(i).padStart(6, '0')}${'x'.repeat(474)}`;
     await insertEvents(
@@ -249,8 +323,8 @@ describe('bounds', () => {
     expect(rows.every((r) => r.key.length <= MAX_KEY_LENGTH)).toBe(true);
     expect(rows.find((r) => r.key === OTHER_KEY)).toMatchObject({ events: 1500 - (MAX_KEYS_PER_DAY - 1) });
     expect(rows.reduce((sum, r) => sum + r.events, 0)).toBe(1500);
-    const month = await collections.rollups('event_prop', '2026-03').findOne({ _id: `${site.id}:2026-03` });
-    expect(month!.data.length).toBeLessThan(400_000);
+    const day = await collections.openRollups('event_prop').findOne({ _id: `${site.id}:2026-03-10` });
+    expect(day!.data.length).toBeLessThan(400_000);
   });
 
   it('when a batch would write a document over the size limit, then the offending events go to dead_letters and everything else is aggregated', async () => {
@@ -285,8 +359,8 @@ describe('bounds', () => {
       const counted = (await rollup(flood.id, '2026-03-10', 'event', 'flood'))?.events ?? 0;
       expect(counted + dead.length).toBe(300);
       expect(await historyEvents(t.db, { siteId: flood.id })).toHaveLength(counted);
-      const month = await collections.rollups('event_prop', '2026-03').findOne({ _id: `${flood.id}:2026-03` });
-      expect(month!.data.length).toBeLessThanOrEqual(60_000);
+      const day = await collections.openRollups('event_prop').findOne({ _id: `${flood.id}:2026-03-10` });
+      expect(day!.data.length).toBeLessThanOrEqual(60_000);
     } finally {
       aggregatorLimits.maxDocumentBytes = original;
     }
