@@ -216,10 +216,10 @@ export async function rollupWrites(
   { clock, foldScan }: { clock: number; foldScan: boolean },
 ): Promise<RollupWrites> {
   const targets = new Map<string, Target>();
+  const keyOf = (place: DocPlace, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;
   const target = (place: DocPlace, _id: string, siteId: mongo.ObjectId) => {
-    const key = `${place.part}|${place.month ?? ''}|${_id}`;
-    const found = targets.get(key) ?? { ...place, _id, siteId, days: [], folds: [] };
-    targets.set(key, found);
+    const found = targets.get(keyOf(place, _id)) ?? { ...place, _id, siteId, days: [], folds: [] };
+    targets.set(keyOf(place, _id), found);
     return found;
   };
   for (const delta of deltas) {
@@ -245,8 +245,24 @@ export async function rollupWrites(
     );
   }
 
-  const byCollection = new Map<string, RollupWrite>();
   const stored = await storedTargets([...targets.values()]);
+  // A day whose open document does not exist yet may already be in its month (written before decision 0007):
+  // reads take the month's copy then, so the day's deltas go there.
+  for (const t of [...targets.values()].filter((t) => t.month === null && !stored.has(t))) {
+    const day = t.days[0]!.day;
+    const monthTarget = target({ part: t.part, month: monthOf(day) }, monthId(t.siteId, monthOf(day)), t.siteId);
+    if (!stored.has(monthTarget)) {
+      const doc = await collectionOf(monthTarget).findOne({ _id: monthTarget._id });
+      if (doc) stored.set(monthTarget, doc);
+    }
+    const monthDoc = stored.get(monthTarget);
+    if (monthDoc && daysOf(t.part, JSON.parse(monthDoc.data)).includes(day)) {
+      monthTarget.days.push(...t.days);
+      targets.delete(keyOf(t, t._id));
+    }
+  }
+
+  const byCollection = new Map<string, RollupWrite>();
   for (const t of targets.values()) {
     const before = stored.get(t);
     if (before?.lastBatch === batchId) continue;

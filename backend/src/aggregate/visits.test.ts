@@ -269,6 +269,29 @@ describe('open days (decision 0007)', () => {
     expect(await openDoc(site.id, '2026-03-10')).toBeNull();
   });
 
+  it('when the month already holds an open day (as stores written before decision 0007 do), then the day keeps counting there', async () => {
+    const site = await newSite();
+    const siteId = new Types.ObjectId(site.id);
+    await insertEvents(site.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/' },
+      { ts: at(T0, 2), vid: 'b', path: '/docs' },
+    ]);
+    await processPendingEvents();
+    // What the earlier code left: the day in its month documents, no open ones.
+    for (const part of ROLLUP_PARTS) {
+      for (const { day: _day, ...doc } of await collections.openRollups(part).find({ siteId }).toArray()) {
+        await collections.rollups(part, '2026-03').insertOne({ ...doc, _id: `${site.id}:2026-03` });
+        await collections.openRollups(part).deleteOne({ _id: doc._id });
+      }
+    }
+
+    await insertEvents(site.id, [{ ts: at(T0, 30), vid: 'c', path: '/docs' }]);
+    await processPendingEvents();
+    expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ pageviews: 3, visitors: 3 });
+    expect(await rollup(site.id, '2026-03-10', 'page', '/docs')).toMatchObject({ pageviews: 2, visitors: 2 });
+    expect(await openDoc(site.id, '2026-03-10')).toBeNull();
+  });
+
   it('when a fold dies after writing the month documents, then the next attempt deletes the open copies and counts nothing twice', async () => {
     const site = await newSite();
     await insertEvents(site.id, [
