@@ -395,21 +395,21 @@ export async function loadSites(events: readonly RawEvent[]): Promise<Map<string
 /**
  * Writes a batch's rollups (each document skipped when this batch already
  * wrote it) and inserts the visits that closed; a replay rewrites neither.
+ * One write at a time: FerretDB on SQLite serialises writers, and writes sent
+ * together wait on each other's locks — 25 parallel single-document writes took
+ * 1.6× as long as the same 25 in sequence on an empty database, 6× next to
+ * 1M events of history (docs/performance.md).
  */
 export async function writeBatch(rollups: RollupWrites, result: BatchResult, stats: DrainStats): Promise<void> {
   let started = Date.now();
-  await Promise.all(
-    rollups.writes.map(({ part, month, ops }) =>
-      bulkWriteIgnoringDuplicates(
-        month === null ? collections.openRollups(part) : collections.rollups(part, month),
-        ops,
-      ),
-    ),
-  );
+  for (const { part, month, ops } of rollups.writes) {
+    await bulkWriteIgnoringDuplicates(
+      month === null ? collections.openRollups(part) : collections.rollups(part, month),
+      ops,
+    );
+  }
   // Only once their days are stored in their months: a replay finds the month documents written and deletes these again.
-  await Promise.all(
-    rollups.folded.map(({ part, ids }) => collections.openRollups(part).deleteMany({ _id: { $in: ids } })),
-  );
+  for (const { part, ids } of rollups.folded) await collections.openRollups(part).deleteMany({ _id: { $in: ids } });
   for (const { ops } of rollups.writes) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
   await appendVisits(result.closedVisits);

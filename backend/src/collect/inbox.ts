@@ -229,18 +229,14 @@ export async function consumeChunks(chunks: readonly InboxChunk[]): Promise<void
     ids.add(chunk.id.toHexString());
     if (chunk.lastOfPartition) finished.add(chunk.partition);
   }
-  await Promise.all(
-    [...consumedIds]
-      .filter(([partition, ids]) => !backlogWaits || finished.has(partition) || ids.size >= MAX_DEFERRED_PER_PARTITION)
-      .map(async ([partition, ids]) => {
-        if (finished.has(partition) && droppable(partition)) await dropPartition(partition);
-        else
-          await partitionCollection(partition).deleteMany({
-            _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) },
-          });
-        consumedIds.delete(partition);
-      }),
-  );
+  // One at a time: parallel writes wait on each other's locks on FerretDB (aggregator.ts `writeBatch`).
+  for (const [partition, ids] of consumedIds) {
+    if (backlogWaits && !finished.has(partition) && ids.size < MAX_DEFERRED_PER_PARTITION) continue;
+    if (finished.has(partition) && droppable(partition)) await dropPartition(partition);
+    else
+      await partitionCollection(partition).deleteMany({ _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) } });
+    consumedIds.delete(partition);
+  }
 }
 
 /** Events accepted but not yet aggregated (monitoring, tests, benchmarks). */
