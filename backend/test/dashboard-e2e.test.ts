@@ -156,6 +156,98 @@ async function screenshots(name: string, ready: Locator): Promise<void> {
   await page.setViewportSize(DESKTOP);
 }
 
+/** A select box's WCAG 2 contrast ratios; `colours` says what was seen (#rrggbb, /alpha if not opaque). */
+type SelectContrast = { label: string; text: number; arrow: number; options: number; colours: string };
+
+/**
+ * For every visible select: its text and its arrow against what is behind them (backgrounds
+ * composited down to an opaque one) with any positioned layer drawn over them (the input's border
+ * backdrop) composited on top of both, and each option's text against the option's own
+ * background, which the open list shows (a transparent one leaves the list to the browser's
+ * default and counts as 0). Colours are read back through a canvas, so any CSS colour syntax works.
+ */
+async function selectContrasts(): Promise<SelectContrast[]> {
+  return (await page.evaluate(`(() => {
+    const canvas = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+    const rgba = (value) => {
+      canvas.clearRect(0, 0, 1, 1);
+      canvas.fillStyle = 'transparent';
+      canvas.fillStyle = value;
+      canvas.fillRect(0, 0, 1, 1);
+      const [r, g, b, a] = canvas.getImageData(0, 0, 1, 1).data;
+      return { r, g, b, a: a / 255 };
+    };
+    const over = (top, bottom) => {
+      const a = top.a + bottom.a * (1 - top.a);
+      const mix = (k) => (a === 0 ? 0 : (top[k] * top.a + bottom[k] * bottom.a * (1 - top.a)) / a);
+      return { r: mix('r'), g: mix('g'), b: mix('b'), a };
+    };
+    const background = (element) => {
+      let colour = { r: 0, g: 0, b: 0, a: 0 };
+      for (let node = element; node && colour.a < 1; node = node.parentElement) {
+        colour = over(colour, rgba(getComputedStyle(node).backgroundColor));
+      }
+      return over(colour, { r: 255, g: 255, b: 255, a: 1 });
+    };
+    // Positioned elements later in the control that overlap the element are painted over it.
+    const covered = (element, colour) => {
+      const box = element.getBoundingClientRect();
+      const scope = element.closest('.components-base-control') || element.parentElement;
+      return [...scope.querySelectorAll('*')]
+        .filter((layer) => {
+          if (layer.contains(element) || element.contains(layer)) return false;
+          if (!(element.compareDocumentPosition(layer) & Node.DOCUMENT_POSITION_FOLLOWING)) return false;
+          if (getComputedStyle(layer).position === 'static') return false;
+          const r = layer.getBoundingClientRect();
+          return r.left < box.right && r.right > box.left && r.top < box.bottom && r.bottom > box.top;
+        })
+        .reduce((below, layer) => over(rgba(getComputedStyle(layer).backgroundColor), below), colour);
+    };
+    const luminance = ({ r, g, b }) => {
+      const channel = (c) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const ratio = (a, b) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+    };
+    const hex = (c) =>
+      '#' + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('') +
+      (c.a < 1 ? '/' + c.a.toFixed(2) : '');
+    // What the eye sees: the foreground over its background, then the layers over both.
+    const seen = (element, foreground) => {
+      const behind = background(element);
+      const shown = { fg: covered(element, over(foreground, behind)), bg: covered(element, behind) };
+      return { ratio: ratio(shown.fg, shown.bg), colours: hex(shown.fg) + ' on ' + hex(shown.bg) };
+    };
+    return [...document.querySelectorAll('select')]
+      .filter((select) => select.getClientRects().length > 0)
+      .map((select) => {
+        const control = select.closest('.components-base-control') || select.parentElement;
+        const none = { ratio: 0, colours: 'none' };
+        // The chevron: @wordpress/icons strokes it (fill: none).
+        const arrow = control.querySelector('svg path') || control.querySelector('svg');
+        const paint = arrow && getComputedStyle(arrow);
+        const text = seen(select, rgba(getComputedStyle(select).color));
+        const chevron = arrow ? seen(arrow, rgba(paint.fill !== 'none' ? paint.fill : paint.stroke)) : none;
+        const options = [...select.options].map((option) => {
+          const style = getComputedStyle(option);
+          const fg = rgba(style.color);
+          const bg = rgba(style.backgroundColor);
+          return { ratio: bg.a < 1 ? 0 : ratio(over(fg, bg), bg), colours: hex(fg) + ' on ' + hex(bg) };
+        });
+        const worst = options.reduce((a, b) => (b.ratio < a.ratio ? b : a), options[0] || none);
+        return {
+          label: ((select.labels && select.labels[0] && select.labels[0].textContent) || select.id).trim(),
+          text: text.ratio,
+          arrow: chevron.ratio,
+          options: worst.ratio,
+          colours: 'text ' + text.colours + ', arrow ' + chevron.colours + ', options ' + worst.colours,
+        };
+      });
+  })()`)) as SelectContrast[];
+}
+
 /** Whether the element's box is inside the viewport (sticky headers included). */
 async function inViewport(locator: Locator): Promise<boolean> {
   const box = await locator.boundingBox();
@@ -386,6 +478,10 @@ describe('standalone dashboard in a real browser', () => {
     expect(
       await page.evaluate("getComputedStyle(document.querySelector('.clickpath-report__card')).backgroundColor"),
     ).toBe('rgb(26, 33, 49)');
+    // The select boxes show their text, arrow and open list (WCAG AA: 4.5 for text, 3 for the arrow).
+    const selects = await selectContrasts();
+    expect(selects.map((s) => s.label)).toEqual(expect.arrayContaining(['Date range', 'Compare with', 'Show']));
+    expect(selects.filter((s) => !(s.text >= 4.5 && s.options >= 4.5 && s.arrow >= 3))).toEqual([]);
     await settled();
     await screenshots('report-dark', countries);
     await page.emulateMedia({ colorScheme: 'light' });
