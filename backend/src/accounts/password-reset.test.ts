@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-
 import { Types } from 'mongoose';
 import request from 'supertest';
 
 import { dumpDatabase, expectError } from '../../test/support/assert';
 import { TEST_ORIGIN, nextIp, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
-import { linkIn, startMailpit, type Mailpit } from '../../test/support/mailpit';
+import { linkIn, startMailpit, type Mailpit, sha256, uniqueEmail } from '../../test/support/mailpit';
 
 const API = '/api/v1';
 const HOUR = 60 * 60_000;
@@ -22,8 +20,6 @@ afterAll(async () => {
   await mailpit.stop();
 });
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
-const uniqueEmail = (label: string) => `${label}-${new Types.ObjectId().toHexString()}@example.com`;
 const NEW_PASSWORD = 'Zq7#vL2!a-new-one';
 const from = (ip = nextIp()) => ({
   requestReset: (email: string) =>

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { Types } from 'mongoose';
 import request from 'supertest';
 
@@ -13,7 +11,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../test/support/app';
-import { linkIn, startMailpit, type Mailpit } from '../../test/support/mailpit';
+import { linkIn, startMailpit, type Mailpit, sha256, uniqueEmail } from '../../test/support/mailpit';
 
 const API = '/api/v1';
 const CONFIRM = 'Confirm your email address for Clickpath';
@@ -31,8 +29,6 @@ afterAll(async () => {
   await mailpit.stop();
 });
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
-const uniqueEmail = (label: string) => `${label}-${new Types.ObjectId().toHexString()}@example.com`;
 const verify = (token: string) =>
   request(t.app).post(`${API}/auth/verify-email`).set('X-Forwarded-For', nextIp()).send({ token });
 const account = (user: TestUser) => t.db.collection('accounts').findOne({ _id: new Types.ObjectId(user.id) });

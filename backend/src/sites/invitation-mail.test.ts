@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { Types } from 'mongoose';
 import request from 'supertest';
 
@@ -14,7 +12,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../test/support/app';
-import { linkIn, startMailpit, type Mailpit } from '../../test/support/mailpit';
+import { linkIn, startMailpit, type Mailpit, sha256, uniqueEmail } from '../../test/support/mailpit';
 
 const API = '/api/v1';
 const PASSWORD = 'Zq7#vL2!invited-person';
@@ -34,8 +32,6 @@ afterAll(async () => {
   await mailpit.stop();
 });
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
-const uniqueEmail = (label: string) => `${label}-${new Types.ObjectId().toHexString()}@example.com`;
 const SUBJECT = 'Olga Owner invited you to Shared shop on Clickpath';
 const anonymous = (path: string, body: Record<string, unknown>) =>
   request(t.app).post(`${API}${path}`).set('Origin', TEST_ORIGIN).set('X-Forwarded-For', nextIp()).send(body);

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+
+import { Types } from 'mongoose';
 
 import { REPO_ROOT } from '../../src/lib/paths';
 
@@ -140,3 +143,9 @@ export function linkIn(message: { Text: string }, page: string): { url: string; 
   if (!url?.[1]) throw new Error(`no #/${page} link in:\n${message.Text}`);
   return { url: url[0], token: url[1] };
 }
+
+/** How the backend stores a mailed token: its sha256, base64url. */
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+/** An address no other test uses. */
+export const uniqueEmail = (label: string) => `${label}-${new Types.ObjectId().toHexString()}@example.com`;

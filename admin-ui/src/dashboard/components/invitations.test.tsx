@@ -17,14 +17,13 @@ const invitation = {
   expiresAt: '2026-03-15T10:00:00.000Z',
 };
 
-const backend = dashboardBackend;
-/** The `METHOD /path` of every request the stubbed backend answered. */
+/** The `METHOD /path` of each request the dashboard made, in order. */
 const keysOf = (calls: ReturnType<typeof dashboardBackend>) => calls.map((c) => c.key);
 
 describe('PendingInvitations', () => {
   it('when an invitation is pending, then it names the site, role and inviter, and accepting joins the site', async () => {
     let pending = [invitation];
-    const calls = backend({
+    const calls = dashboardBackend({
       'GET /api/v1/invitations': () => ({ body: { invitations: pending } }),
       [`POST /api/v1/invitations/${INVITATION_ID}/accept`]: () => {
         pending = [];
@@ -44,7 +43,7 @@ describe('PendingInvitations', () => {
 
   it('when the person declines, then the invitation goes and no site is joined', async () => {
     let pending = [invitation];
-    const calls = backend({
+    const calls = dashboardBackend({
       'GET /api/v1/invitations': () => ({ body: { invitations: pending } }),
       [`POST /api/v1/invitations/${INVITATION_ID}/decline`]: () => {
         pending = [];
@@ -62,7 +61,7 @@ describe('PendingInvitations', () => {
   });
 
   it('when nothing is pending, then nothing is shown', async () => {
-    const calls = backend({ 'GET /api/v1/invitations': () => ({ body: { invitations: [] } }) });
+    const calls = dashboardBackend({ 'GET /api/v1/invitations': () => ({ body: { invitations: [] } }) });
     const { container } = render(<PendingInvitations onAccepted={jest.fn()} />);
     await waitFor(() => expect(keysOf(calls)).toEqual(['GET /api/v1/invitations']));
     expect(container).toBeEmptyDOMElement();
@@ -84,7 +83,7 @@ describe("a site's people", () => {
 
   it('when the owner revokes a pending invitation, then it is deleted and the list reloads without it', async () => {
     let pending = [siteInvitation];
-    const calls = backend({
+    const calls = dashboardBackend({
       [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
       [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: pending } }),
       [`DELETE /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}`]: () => {
@@ -102,7 +101,7 @@ describe("a site's people", () => {
 
   it('when the owner invites an address, then the answer says it waits for their acceptance', async () => {
     const sent: unknown[] = [];
-    backend({
+    dashboardBackend({
       [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
       [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [] } }),
       [`POST /api/v1/sites/${SITE_ID}/members`]: (init) => {
@@ -120,7 +119,7 @@ describe("a site's people", () => {
   });
 
   it('when the owner resends a pending invitation, then it is mailed again and the page says so', async () => {
-    const calls = backend({
+    const calls = dashboardBackend({
       [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
       [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [siteInvitation] } }),
       [`POST /api/v1/sites/${SITE_ID}/invitations/${INVITATION_ID}/resend`]: () => ({
@@ -140,7 +139,7 @@ describe("a site's people", () => {
 
   it('when the owner hands the site to a member after confirming, then the transfer is sent and the page reloads the site', async () => {
     const member = { accountId: 'c'.repeat(24), email: 'max@example.com', name: 'Max', role: 'admin', since: '' };
-    const calls = backend({
+    const calls = dashboardBackend({
       [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: { members: [...members.members, member] } }),
       [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [] } }),
       [`POST /api/v1/sites/${SITE_ID}/owner`]: () => ({ body: { id: SITE_ID, role: 'admin' } }),
@@ -163,7 +162,7 @@ describe("a site's people", () => {
   });
 
   it('when an admin looks, then pending invitations are listed without revoke or invite controls', async () => {
-    backend({
+    dashboardBackend({
       [`GET /api/v1/sites/${SITE_ID}/members`]: () => ({ body: members }),
       [`GET /api/v1/sites/${SITE_ID}/invitations`]: () => ({ body: { invitations: [siteInvitation] } }),
     });
@@ -190,7 +189,7 @@ describe('API keys', () => {
       revokedAt: null,
       rotatedFrom: null,
     });
-    backend({
+    dashboardBackend({
       [`GET /api/v1/sites/${SITE_ID}/keys`]: () => ({
         body: {
           keys: [key('1', { id: 'c'.repeat(24), name: 'Adam Admin', email: 'adam@example.com' }), key('2', null)],
