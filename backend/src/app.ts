@@ -10,6 +10,7 @@ import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 
 import { registerAccountRoutes } from './accounts/routes';
+import { registerTwoFactorRoutes } from './accounts/two-factor-routes';
 import { authenticate } from './access/auth';
 import { COLLECT_PATH, createCollector } from './collect/collector';
 import { describeCollector } from './collect/openapi';
@@ -97,6 +98,7 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   );
 
   registerAccountRoutes(api, config, mailer);
+  registerTwoFactorRoutes(api, config, mailer);
   registerAccessRoutes(api, config);
   registerMailRoutes(api, { mailer, adminEmails: config.ADMIN_EMAILS });
   registerSiteRoutes(api, { mailer, appUrl: publicUrl(config) });

@@ -4,6 +4,7 @@ import type { Scope } from '../keys/model';
 import { AppError } from '../lib/errors';
 import type { Role, SiteDoc } from '../sites/model';
 import { getMembership, getSite } from '../sites/service';
+import { requireTwoFactorPolicy } from '../sites/two-factor-policy';
 import type { Auth } from './auth';
 
 const RANK: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
@@ -36,7 +37,9 @@ export interface SiteAccess {
 
 /**
  * Checks that the caller may act on the site with at least `needed`. A site the
- * caller has no part in is reported as not found, so ids reveal nothing.
+ * caller has no part in is reported as not found, so ids reveal nothing. A site that
+ * requires two-factor sign-in refuses members (and their keys) without it: 403
+ * `two_factor_required`.
  */
 export async function requireSiteAccess(auth: Auth, siteId: string, needed: Role): Promise<SiteAccess> {
   const notFound = new AppError('not_found', 'Site not found');
@@ -45,6 +48,7 @@ export async function requireSiteAccess(auth: Auth, siteId: string, needed: Role
     if (!auth.siteId.equals(siteId)) throw notFound;
     const site = await getSite(siteId);
     if (!site) throw notFound;
+    await requireTwoFactorPolicy(site, auth.createdBy);
     const scope = SCOPE_FOR_ROLE[needed];
     // Scopes rank like the roles they stand for: a sites:manage key may also read the site.
     const role = roleOfKey(auth.scopes);
@@ -60,6 +64,7 @@ export async function requireSiteAccess(auth: Auth, siteId: string, needed: Role
   if (!membership) throw notFound;
   const site = await getSite(siteId);
   if (!site) throw notFound;
+  await requireTwoFactorPolicy(site, auth.accountId);
   if (RANK[membership.role] < RANK[needed]) {
     throw new AppError('forbidden', `This action needs the ${needed} role on this site`);
   }

@@ -78,6 +78,7 @@ describe('signup', () => {
       name: 'Ada',
       emailVerified: false,
       pendingEmail: null,
+      twoFactorEnabled: false,
       createdAt: expect.any(String),
     });
     const cookie = sessionCookie(login);
@@ -267,6 +268,7 @@ describe('profile', () => {
       name: 'Grace',
       emailVerified: true,
       pendingEmail: null,
+      twoFactorEnabled: false,
       createdAt: (stored?.createdAt as Date).toISOString(),
     });
   });

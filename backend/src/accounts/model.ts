@@ -9,6 +9,15 @@ const accountSchema = new Schema(
     emailVerifiedAt: { type: Date, default: null },
     /** A new address waiting for its confirmation link; `email` stays in use until then. */
     pendingEmail: { type: String, default: null },
+    // Two-factor sign-in (accounts/two-factor.ts). The secret is kept as is: checking a code needs it.
+    totpSecret: { type: String, default: null },
+    /** When the first code confirmed the secret; null while two-factor sign-in is off. */
+    totpEnabledAt: { type: Date, default: null },
+    /** The last time step a code was accepted for: that code and older ones never work again. */
+    totpLastStep: { type: Number, default: null },
+    /** A secret shown for enrolment, waiting for its first code until `totpPendingUntil`. */
+    totpPendingSecret: { type: String, default: null },
+    totpPendingUntil: { type: Date, default: null },
   },
   { timestamps: true, strict: 'throw' },
 );

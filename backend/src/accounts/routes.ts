@@ -1,6 +1,6 @@
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 
-import { SESSION_COOKIE, requireSession } from '../access/auth';
+import { requireSession } from '../access/auth';
 import { publicUrl, type Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
@@ -9,6 +9,7 @@ import type { Mailer } from '../mail/mailer';
 import { removeAccountFromSites } from '../sites/service';
 import { alreadyRegisteredMail } from './messages';
 import { passwordResetRequest, resetPassword } from './recovery';
+import { sessionCookie } from './session-cookie';
 import {
   Accepted,
   ChangePasswordBody,
@@ -35,6 +36,8 @@ import {
   toProfile,
   updateName,
 } from './service';
+import { isTwoFactorOn, issueLoginChallenge } from './two-factor';
+import { TwoFactorChallenge } from './two-factor-schemas';
 import { confirmEmail, requestEmailChange, verificationMail } from './verification';
 
 const MINUTE = 60_000;
@@ -84,18 +87,7 @@ export function registerAccountRoutes(api: ApiRouter, config: Config, mailer: Ma
   const sessionTtlMs = config.SESSION_TTL_DAYS * 24 * 60 * MINUTE;
   const appUrl = publicUrl(config);
 
-  const setSessionCookie = (res: Response, token: string, expiresAt: Date) => {
-    res.cookie(SESSION_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.COOKIE_SECURE,
-      path: '/',
-      expires: expiresAt,
-    });
-  };
-  const clearSessionCookie = (res: Response) => {
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: config.COOKIE_SECURE, path: '/' });
-  };
+  const { set: setSessionCookie, clear: clearSessionCookie } = sessionCookie(config);
 
   api.route(
     {
@@ -132,11 +124,16 @@ export function registerAccountRoutes(api: ApiRouter, config: Config, mailer: Ma
       method: 'post',
       path: '/auth/login',
       operationId: 'logIn',
-      summary: 'Log in with email and password',
+      summary:
+        'Log in with email and password. With two-factor sign-in on, the answer is 202 and no session yet: ' +
+        'send its challenge with a code to POST /auth/login/two-factor',
       tag: 'Accounts',
       auth: 'none',
       body: LoginBody,
-      responses: { 200: { description: 'Logged in; session cookie set', schema: ProfileResponse } },
+      responses: {
+        200: { description: 'Logged in; session cookie set', schema: ProfileResponse },
+        202: { description: 'Password right; a second factor is needed (no cookie set)', schema: TwoFactorChallenge },
+      },
     },
     async ({ body, req, res }) => {
       const ip = clientIp(req);
@@ -162,6 +159,12 @@ export function registerAccountRoutes(api: ApiRouter, config: Config, mailer: Ma
       }
       await reset(LOGIN_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
       await remember(LOGIN_KNOWN_ADDRESS, accountIp);
+      if (isTwoFactorOn(account)) {
+        // No session until the second factor: the password alone only opens that step.
+        const { challenge, expiresAt } = await issueLoginChallenge(account._id);
+        res.status(202).json({ status: 'two_factor_required', challenge, expiresAt: expiresAt.toISOString() });
+        return;
+      }
       const session = await startSession(account._id, sessionTtlMs);
       setSessionCookie(res, session.token, session.expiresAt);
       res.json(toProfile(account));

@@ -50,6 +50,7 @@ export const ProfileResponse = z
       .string()
       .nullable()
       .openapi({ description: 'A new address waiting for its confirmation link; `email` applies until then' }),
+    twoFactorEnabled: z.boolean().openapi({ description: 'Whether signing in asks for a code after the password' }),
     createdAt: z.string(),
   })
   .openapi('Profile');

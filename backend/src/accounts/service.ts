@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors';
 import { Account, Session, type AccountDoc } from './model';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { revokeTokens } from './tokens';
+import { LoginChallenge, RecoveryCode } from './two-factor-model';
 
 export interface Profile {
   id: string;
@@ -15,6 +16,8 @@ export interface Profile {
   emailVerified: boolean;
   /** A new address waiting for its confirmation; `email` is used until then. */
   pendingEmail: string | null;
+  /** Whether signing in asks for a code after the password. */
+  twoFactorEnabled: boolean;
   createdAt: string;
 }
 
@@ -25,6 +28,7 @@ export function toProfile(account: AccountDoc): Profile {
     name: account.name,
     emailVerified: account.emailVerifiedAt != null,
     pendingEmail: account.pendingEmail ?? null,
+    twoFactorEnabled: account.totpEnabledAt != null,
     createdAt: account.createdAt.toISOString(),
   };
 }
@@ -153,10 +157,12 @@ export async function changePassword(
   await Session.deleteMany({ accountId, _id: trusted({ $ne: keepSessionId }) });
 }
 
-/** Removes the account, its sessions and mailed links; its sites are removed by the caller first. */
+/** Removes the account, its sessions, mailed links and second factors; its sites are removed by the caller first. */
 export async function deleteAccount(accountId: Types.ObjectId): Promise<void> {
   await Session.deleteMany({ accountId });
   await revokeTokens(accountId);
+  await RecoveryCode.deleteMany({ accountId });
+  await LoginChallenge.deleteMany({ accountId });
   await Account.deleteOne({ _id: accountId });
 }
 

@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'email_unverified'
+  | 'invalid_code'
+  | 'two_factor_required'
   | 'csrf_rejected'
   | 'not_found'
   | 'conflict'
@@ -22,6 +24,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unauthenticated: 401,
   forbidden: 403,
   email_unverified: 403,
+  invalid_code: 403,
+  two_factor_required: 403,
   csrf_rejected: 403,
   not_found: 404,
   conflict: 409,

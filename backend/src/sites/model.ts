@@ -12,6 +12,8 @@ const siteSchema = new Schema(
     publicId: { type: String, required: true, unique: true },
     ownerId: { type: Schema.Types.ObjectId, required: true, index: true },
     settings: { type: Schema.Types.Mixed, required: true },
+    /** Members without two-factor sign-in get 403 `two_factor_required` here (sites/two-factor-policy.ts). */
+    requireTwoFactor: { type: Boolean, default: false },
   },
   { timestamps: true, strict: 'throw', minimize: false },
 );

@@ -12,6 +12,7 @@ import {
   SiteList,
   SiteResponse,
   TransferOwnershipBody,
+  TwoFactorPolicyBody,
   UpdateMemberBody,
   UpdateSiteBody,
 } from './schemas';
@@ -32,6 +33,7 @@ import {
   transferOwnership,
   updateSite,
 } from './service';
+import { setTwoFactorRequired } from './two-factor-policy';
 
 const TAG = 'Sites';
 
@@ -238,6 +240,27 @@ export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer:
       );
       const updated = await getSite(siteId);
       res.json(toSiteView(updated ?? site, 'admin'));
+    },
+  );
+
+  api.route(
+    {
+      method: 'put',
+      path: '/sites/:siteId/two-factor-policy',
+      operationId: 'setTwoFactorPolicy',
+      summary:
+        'Require two-factor sign-in of every member (owner only; your own account needs it on first). Members ' +
+        'without it get 403 two_factor_required on everything of this site, and so do the keys they created',
+      tag: TAG,
+      auth: 'session',
+      params: SiteIdParams,
+      body: TwoFactorPolicyBody,
+      responses: { 200: { description: 'The site', schema: SiteResponse } },
+    },
+    async ({ params, body, req, res }) => {
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      res.json(toSiteView(await setTwoFactorRequired(siteId, auth.accountId, body.required), 'owner'));
     },
   );
 }

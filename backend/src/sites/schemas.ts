@@ -123,6 +123,9 @@ export const SiteResponse = z
     publicId: z.string(),
     role: z.enum(ROLES),
     settings: SiteSettings,
+    requireTwoFactor: z
+      .boolean()
+      .openapi({ description: 'Whether every member must sign in with a second factor to use the site' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -140,7 +143,20 @@ export const TransferOwnershipBody = z
 
 export const UpdateMemberBody = z.strictObject({ role: AssignableRole }).openapi('UpdateMember');
 
+export const TwoFactorPolicyBody = z
+  .strictObject({
+    required: z.boolean().openapi({ description: 'Whether every member must sign in with a second factor' }),
+  })
+  .openapi('TwoFactorPolicy');
+
 export const MemberResponse = z
-  .object({ accountId: z.string(), email: z.string(), name: z.string(), role: Role, since: z.string() })
+  .object({
+    accountId: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: Role,
+    since: z.string(),
+    twoFactorEnabled: z.boolean().openapi({ description: 'Whether the member signs in with a second factor' }),
+  })
   .openapi('Member');
 export const MemberList = z.object({ members: z.array(MemberResponse) });

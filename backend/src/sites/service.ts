@@ -21,6 +21,7 @@ export interface SiteView {
   publicId: string;
   role: Role;
   settings: SiteSettings;
+  requireTwoFactor: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -34,6 +35,7 @@ export function toSiteView(site: SiteDoc, role: Role): SiteView {
     publicId: site.publicId,
     role,
     settings: site.settings as SiteSettings,
+    requireTwoFactor: site.requireTwoFactor === true,
     createdAt: site.createdAt.toISOString(),
     updatedAt: site.updatedAt.toISOString(),
   };
@@ -138,6 +140,7 @@ export interface MemberView {
   name: string;
   role: Role;
   since: string;
+  twoFactorEnabled: boolean;
 }
 
 export async function listMembers(siteId: Types.ObjectId): Promise<MemberView[]> {
@@ -155,6 +158,7 @@ export async function listMembers(siteId: Types.ObjectId): Promise<MemberView[]>
         name: account.name,
         role: m.role,
         since: m.createdAt.toISOString(),
+        twoFactorEnabled: account.totpEnabledAt != null,
       },
     ];
   });

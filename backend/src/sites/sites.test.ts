@@ -206,6 +206,7 @@ describe('listing and reading sites', () => {
       publicId: stored?.publicId,
       role: 'viewer',
       settings: stored?.settings,
+      requireTwoFactor: false,
       createdAt: (stored?.createdAt as Date).toISOString(),
       updatedAt: (stored?.updatedAt as Date).toISOString(),
     });
