@@ -1,13 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 import mongoose from 'mongoose';
 
 import { DESKTOP_UA, eventId, pageview, pool } from './support/collect';
 import { historyEvents } from './support/history';
+import { childPort } from './support/ports';
 
 /**
  * No loss across a restart: the real server (dist/server.js) takes 3,000 events from
@@ -27,15 +27,6 @@ let uri: string;
 let client: mongoose.mongo.MongoClient;
 const children: ChildProcess[] = [];
 let output = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as net.AddressInfo;
-      server.close(() => resolve(free));
-    });
-  });
-}
 
 async function startServer(): Promise<ChildProcess> {
   const env: NodeJS.ProcessEnv = {
@@ -117,7 +108,7 @@ beforeAll(async () => {
   // tsc emits even when another work-in-progress file has a type error; only the output matters here.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: BACKEND_DIR, stdio: 'ignore' });
   if (!existsSync(path.join(BACKEND_DIR, 'dist', 'server.js'))) throw new Error('build produced no dist/server.js');
-  port = await freePort();
+  port = await childPort();
   origin = `http://127.0.0.1:${port}`;
   uri = `${process.env.CLICKPATH_TEST_DB_BASE}/cp_noloss_${randomBytes(6).toString('hex')}`;
   client = new mongoose.mongo.MongoClient(uri);

@@ -1,19 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const backendDir = path.resolve(__dirname, '..');
+import { childPort } from './support/ports';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const backendDir = path.resolve(__dirname, '..');
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
@@ -58,7 +50,7 @@ describe('npm start with nothing configured', () => {
   }
 
   it('when started without MONGODB_URI, then /readyz answers 200 within 30 s, it prints readable lines with the dashboard URL, and SIGTERM stops it cleanly', async () => {
-    const port = await freePort();
+    const port = await childPort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     delete env.MONGODB_URI;
     delete env.NODE_ENV;
@@ -78,7 +70,7 @@ describe('npm start with nothing configured', () => {
   }, 60_000);
 
   it('when NODE_ENV is production, then every line is JSON, secrets are not logged, and the dashboard line names the host it listens on', async () => {
-    const port = await freePort();
+    const port = await childPort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',

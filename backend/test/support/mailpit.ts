@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 import { Types } from 'mongoose';
 
 import { REPO_ROOT } from '../../src/lib/paths';
+import { childPort } from './ports';
 
 /**
  * A real SMTP server for the email tests: Mailpit (installed into .tools/bin by
@@ -51,19 +51,6 @@ export interface Mailpit {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`Mailpit ${url}: ${res.status} ${await res.text()}`);
@@ -76,7 +63,7 @@ export async function startMailpit(): Promise<Mailpit> {
   } catch {
     throw new Error(`Mailpit is not installed at ${BINARY}: run \`npm run setup:mail\` (needs Go 1.24+)`);
   }
-  const [smtpPort, httpPort] = [await freePort(), await freePort()];
+  const [smtpPort, httpPort] = [await childPort(), await childPort()];
   const child: ChildProcess = spawn(
     BINARY,
     ['--smtp', `127.0.0.1:${smtpPort}`, '--listen', `127.0.0.1:${httpPort}`, '--database', '', '--quiet'],

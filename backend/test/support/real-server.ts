@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 import type mongoose from 'mongoose';
@@ -8,6 +8,7 @@ import type mongoose from 'mongoose';
 import { hasChunksAcceptedBefore } from '../../src/collect/inbox';
 import type { TestSite } from './app';
 import { DESKTOP_UA, pageview } from './collect';
+import { childPort } from './ports';
 
 /**
  * The real server (dist/server.js) for the attack suites (test/attack-*.test.ts):
@@ -101,15 +102,6 @@ export function buildServer(): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Polls /healthz every 100 ms from a process of its own (so the attack's own client work
  * cannot delay the probe) and prints every answer slower than 1 s or not 200.
@@ -159,7 +151,7 @@ export class RealServer {
    */
   static async start(db: mongoose.mongo.Db, env: Record<string, string> = {}): Promise<RealServer> {
     await buildServer();
-    const port = await freePort();
+    const port = await childPort();
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       MONGODB_URI: `${process.env.CLICKPATH_TEST_DB_BASE}/${db.databaseName}`,
@@ -199,6 +191,22 @@ export class RealServer {
 
   kill(): void {
     if (this.running) this.child.kill('SIGKILL');
+  }
+
+  /**
+   * For a request that failed at the network level: when the server has exited
+   * (its exit is reported a moment after its port closes), an error that says how
+   * and what it printed, so a crash is not reported as a bare "fetch failed".
+   */
+  private async whyUnreachable(error: unknown): Promise<Error> {
+    if (this.running) {
+      await Promise.race([once(this.child, 'exit'), sleep(1_000)]);
+    }
+    if (this.running) return error as Error;
+    return new Error(
+      `the server exited (code ${this.child.exitCode}, signal ${this.child.signalCode}); it printed:\n${this.output}`,
+      { cause: error },
+    );
   }
 
   /**
@@ -243,6 +251,9 @@ export class RealServer {
       });
       return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
     } catch (error) {
+      // A refused connection from a live server is an answer the attacks assert on; from a dead one it is the failure.
+      const reason = await this.whyUnreachable(error);
+      if (reason !== error) throw reason;
       return { status: (error as Error).message, retryAfter: null, body: '' };
     }
   }
@@ -262,7 +273,11 @@ export class RealServer {
 
   /** GETs an API path with a key; the body parsed as JSON. */
   async get<T = unknown>(url: string, secret: string): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.origin}${url}`, { headers: { Authorization: `Bearer ${secret}` } });
+    const res = await fetch(`${this.origin}${url}`, { headers: { Authorization: `Bearer ${secret}` } }).catch(
+      async (error: unknown) => {
+        throw await this.whyUnreachable(error);
+      },
+    );
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
