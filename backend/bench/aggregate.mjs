@@ -12,15 +12,12 @@
 // the stored events that the realtime report reads. Prints one JSON line.
 // Loopback only; every loop is bounded in count and time.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 
 import mongoose from 'mongoose';
 
+import { rng, seedRawHistory } from './seed-history.mjs';
 import { seedReports } from './seed-reports.mjs';
-import { backendDir, createAccountAndSite, startBackend, startDatabase } from './support.mjs';
-
-const require = createRequire(import.meta.url);
+import { createAccountAndSite, startBackend, startDatabase } from './support.mjs';
 
 const { MongoClient, ObjectId } = mongoose.mongo;
 
@@ -36,88 +33,6 @@ const UA =
 const label = (n) => (n === 0 ? 'Empty' : n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-
-function rng(seed) {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-}
-
-/** Raw events and closed visits of the year before yesterday, stored with the aggregator's own history code. */
-async function seedRawHistory(uri, siteId, events) {
-  const { appendEvents, appendVisits } = require(join(backendDir, 'dist/aggregate/history.js'));
-  await mongoose.connect(uri);
-  const random = rng(99);
-  const first = Date.parse(`${day(-366)}T00:00:00Z`);
-  const span = 364 * 86_400_000;
-  const batch = 20_000;
-  let stored = 0;
-  let visitNo = 0;
-  while (stored < events) {
-    const eventDocs = [];
-    const visitDocs = [];
-    while (eventDocs.length < batch && stored + eventDocs.length < events) {
-      const start = first + Math.floor(((stored + eventDocs.length) / events) * span);
-      const vid = `h${Math.floor(random() * events) / 3}`;
-      const visitId = `${siteId}:${vid}:v${visitNo}`;
-      visitNo += 1;
-      const n = 1 + Math.floor(random() * 9);
-      const ts = new Date(start);
-      const attrs = {
-        source: 'Google',
-        channel: 'Organic Search',
-        country: 'DE',
-        device: 'desktop',
-        browser: 'Chrome',
-      };
-      for (let e = 0; e < n; e += 1) {
-        eventDocs.push({
-          _id: `${siteId}:hist${visitNo}e${e}`,
-          siteId,
-          ts: new Date(start + e * 30_000),
-          day: ts.toISOString().slice(0, 10),
-          hour: ts.toISOString().slice(0, 13),
-          kind: 'pv',
-          vid,
-          host: 'bench.example.com',
-          path: `/p/${Math.floor(random() * 500)}`,
-          title: '',
-          name: '',
-          engagedMs: 0,
-          notFound: false,
-          userId: '',
-          ...attrs,
-          visitId,
-        });
-      }
-      visitDocs.push({
-        _id: visitId,
-        siteId,
-        vid,
-        start: ts,
-        day: ts.toISOString().slice(0, 10),
-        hour: ts.toISOString().slice(0, 13),
-        ...attrs,
-        lastSeen: new Date(start + (n - 1) * 30_000),
-        entryPage: '/',
-        exitPage: '/',
-        pageviews: n,
-        events: 0,
-        engagedMs: 0,
-        duration: (n - 1) * 30_000,
-        bounce: n === 1,
-        userId: '',
-        traits: null,
-      });
-    }
-    await appendEvents(`seed${visitNo}`, eventDocs);
-    await appendVisits(visitDocs);
-    stored += eventDocs.length;
-  }
-  await mongoose.disconnect();
-  return stored;
-}
 
 /** The workload: pageviews (75%), custom events (15%) and engagement pings (10%) of returning and new visitors, spread so visits span many batches. */
 function workload(publicId, runTag) {
@@ -224,7 +139,7 @@ async function measureSize(server, size) {
   let seeded = 0;
   if (size > 0) {
     await seedReports(db, { siteId, events: size, lastDay: day(-1), rawSample: 0 });
-    seeded = await seedRawHistory(`${server.uri}/${dbName}`, siteId, size);
+    seeded = await seedRawHistory(`${server.uri}/${dbName}`, siteId, size, day(-366));
   }
   const seedSeconds = (Date.now() - seedStarted) / 1000;
   const sendStarted = Date.now();

@@ -64,8 +64,8 @@ export async function startBackend(env) {
   throw new Error('backend did not become ready');
 }
 
-/** Signs up and creates a site; returns the session cookie, the site and a stats:read key. */
-export async function createAccountAndSite(base, site = {}) {
+/** Signs up and creates a site; returns the session cookie, the site and a key with `scopes`. */
+export async function createAccountAndSite(base, site = {}, scopes = ['stats:read']) {
   const headers = { 'Content-Type': 'application/json', Origin: base };
   const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
   const credentials = JSON.stringify({ email, password: 'benchmark password 42' });
@@ -84,7 +84,7 @@ export async function createAccountAndSite(base, site = {}) {
   const key = await fetch(`${base}/api/v1/sites/${siteBody.id}/keys`, {
     method: 'POST',
     headers: { ...headers, Cookie: cookie },
-    body: JSON.stringify({ name: 'bench', scopes: ['stats:read'] }),
+    body: JSON.stringify({ name: 'bench', scopes }),
   });
   return { cookie, site: siteBody, key: (await key.json()).secret };
 }

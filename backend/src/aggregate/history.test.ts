@@ -6,6 +6,7 @@ import { historyEvents, historyPartitions } from '../../test/support/history';
 import { MAX_CHUNK_BYTES, appendEvents, readEvents, readLatestEvents, readRecentEvents } from './history';
 import type { RawEvent } from './model';
 import { applyRetention } from './retention';
+import { daysOfVisitors, indexEventVisitors } from './visitor-index';
 
 /** The day-partitioned history (decision 0006): chunk bounds, replays, bounded reads and retention by day. */
 
@@ -122,7 +123,7 @@ describe('history partitions', () => {
     expect(touched.some(([name]) => name === 'listCollections')).toBe(false);
   });
 
-  it('when retention runs twice, then the second run deletes nothing and partitions older than every site are dropped', async () => {
+  it('when retention runs twice, then the second run deletes nothing and partitions (and index months) older than every site are dropped', async () => {
     const site = await createSite(user, { timezone: 'UTC' });
     await t.db.collection('sites').updateOne({ _id: new Types.ObjectId(site.id) }, {
       $set: { 'settings.rawEventRetentionDays': 30 },
@@ -130,14 +131,23 @@ describe('history partitions', () => {
     const siteId = new Types.ObjectId(site.id);
     // Sites of earlier tests would keep the default 760 days, and with them every partition here.
     await t.db.collection('sites').deleteMany({ _id: { $ne: siteId } });
-    await appendEvents('batch-c', [
+    const stored = [
       event(siteId, 1, '2026-04-01T10:00:00.000Z'),
-      event(siteId, 2, '2026-05-30T10:00:00.000Z'),
-    ]);
+      event(siteId, 2, '2026-05-01T10:00:00.000Z'),
+      event(siteId, 3, '2026-05-30T10:00:00.000Z'),
+    ];
+    await appendEvents('batch-c', stored);
+    await indexEventVisitors('batch-c', stored);
     const now = new Date('2026-06-01T00:00:00Z');
 
-    expect(await applyRetention(now)).toMatchObject({ events: 1 });
+    expect(await applyRetention(now)).toMatchObject({ events: 2 });
     expect((await historyEvents(t.db, { siteId })).map((e) => e.day)).toEqual(['2026-05-30']);
+    // The index forgets the expired days with them: May 1st's document goes, April's month is dropped.
+    expect(await daysOfVisitors(siteId, ['v0', 'v1', 'v2'])).toEqual(['2026-05-30']);
+    const indexMonths = (await t.db.listCollections({ name: { $regex: '^visitor_index_' } }).toArray()).map(
+      (c) => c.name,
+    );
+    expect(indexMonths).toEqual(['visitor_index_202605']);
 
     const second = await collectionsTouched(() => applyRetention(now));
     expect(second.filter(([name, collection]) => name === 'delete' && /^events_|^visits_/.test(collection))).toEqual(

@@ -45,20 +45,20 @@ export interface DaySpan {
 
 type StoredEventJson = Omit<RawEvent, 'siteId' | 'ts'> & { ts: number };
 
-function db(): mongo.Db {
+export function historyDb(): mongo.Db {
   const database = mongoose.connection.db;
   if (!database) throw new Error('database not connected');
   return database;
 }
 
 const compact = (day: string) => day.replaceAll('-', '');
-const eventsOf = (day: string) => db().collection<EventChunkDoc>(`${EVENTS}${compact(day)}`);
-const visitsOf = (day: string) => db().collection<VisitDoc>(`${VISITS}${compact(day)}`);
+const eventsOf = (day: string) => historyDb().collection<EventChunkDoc>(`${EVENTS}${compact(day)}`);
+const visitsOf = (day: string) => historyDb().collection<VisitDoc>(`${VISITS}${compact(day)}`);
 
 /** Partitions whose indexes this process has already ensured. */
 const indexed = new Set<string>();
 
-async function ensureIndexes<T extends mongo.Document>(
+export async function ensureIndexes<T extends mongo.Document>(
   collection: mongo.Collection<T>,
   keys: mongo.IndexSpecification[],
 ): Promise<void> {
@@ -83,7 +83,7 @@ export async function insertIgnoringDuplicates<T extends mongo.Document>(
 /** Days (YYYY-MM-DD) that have a partition of `kind`, in order. */
 export async function historyDays(kind: 'events' | 'visits'): Promise<string[]> {
   const prefix = kind === 'events' ? EVENTS : VISITS;
-  const names = await db()
+  const names = await historyDb()
     .listCollections({ name: { $regex: `^${prefix}\\d{8}$` } }, { nameOnly: true })
     .toArray();
   return names
@@ -156,7 +156,7 @@ function chunksOf(siteId: mongo.ObjectId, batchId: string, events: readonly RawE
 }
 
 /** Groups `items` by a key, keeping their order. */
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = keyOf(item);
@@ -223,7 +223,16 @@ export async function readEvents(
   keep: (event: RawEvent) => boolean = () => true,
   vid?: string,
 ): Promise<RawEvent[]> {
-  const days = await daysIn('events', span);
+  return readEventsOfDays(siteId, await daysIn('events', span), keep, vid);
+}
+
+/** Like `readEvents`, for a list of days (a visitor's, from the visitor index). */
+export async function readEventsOfDays(
+  siteId: mongo.ObjectId,
+  days: readonly string[],
+  keep: (event: RawEvent) => boolean = () => true,
+  vid?: string,
+): Promise<RawEvent[]> {
   const perDay = await Promise.all(
     days.map(async (day) =>
       (await siteChunks(siteId, day, vid === undefined ? {} : { vids: vid })).flatMap(decodeChunk).filter(keep),
@@ -329,14 +338,19 @@ export interface Removed {
 }
 
 /**
- * Removes visitors' events and visits from every day. Chunks holding them are
- * rewritten without their events (or deleted when nothing else is left).
+ * Removes visitors' events and visits from `days` (the days the visitor index
+ * names for them). Chunks holding them are rewritten without their events (or
+ * deleted when nothing else is left).
  */
-export async function eraseVisitorsFromHistory(siteId: mongo.ObjectId, vids: readonly string[]): Promise<Removed> {
+export async function eraseVisitorsFromHistory(
+  siteId: mongo.ObjectId,
+  vids: readonly string[],
+  days: readonly string[],
+): Promise<Removed> {
   const removed: Removed = { events: 0, visits: 0 };
   if (vids.length === 0) return removed;
   const erased = new Set(vids);
-  for (const day of await historyDays('events')) {
+  for (const day of days) {
     for (const chunk of await siteChunks(siteId, day, { vids: { $in: [...vids] } })) {
       const kept = decodeChunk(chunk).filter((e) => !erased.has(e.vid));
       removed.events += chunk.count - kept.length;
@@ -354,8 +368,6 @@ export async function eraseVisitorsFromHistory(siteId: mongo.ObjectId, vids: rea
         );
       }
     }
-  }
-  for (const day of await historyDays('visits')) {
     removed.visits += (await visitsOf(day).deleteMany({ siteId, vid: { $in: [...vids] } })).deletedCount;
   }
   return removed;
@@ -390,11 +402,15 @@ export async function dropHistoryBefore(day: string): Promise<number> {
   let dropped = 0;
   for (const kind of ['events', 'visits'] as const) {
     for (const old of (await historyDays(kind)).filter((d) => d < day)) {
-      const collection = kind === 'events' ? eventsOf(old) : visitsOf(old);
-      await collection.drop().catch(() => undefined);
-      indexed.delete(collection.collectionName);
+      await dropPartition(kind === 'events' ? eventsOf(old) : visitsOf(old));
       dropped += 1;
     }
   }
   return dropped;
+}
+
+/** Drops a partition whole (retention); its indexes are created again if it is ever written to. */
+export async function dropPartition(collection: Pick<mongo.Collection, 'collectionName' | 'drop'>): Promise<void> {
+  await collection.drop().catch(() => undefined);
+  indexed.delete(collection.collectionName);
 }

@@ -5,11 +5,16 @@ import { forgetSiteClaims } from './claims';
 import { deleteSiteHistory, deleteSiteVisits } from './history';
 import { forgetRetentionMark } from './retention';
 import { deleteRollups } from './rollups';
+import { deleteSiteIndex } from './visitor-index';
 
-/** Deletes a site's closed visits and rollups (rebuild); its open state is left to the caller's journal entry. */
+/**
+ * Deletes a site's closed visits, the user links indexed from them, and its
+ * rollups (rebuild); its open state is left to the caller's journal entry.
+ */
 export async function deleteDerivedData(siteId: mongo.ObjectId): Promise<void> {
   await deleteRollups(siteId);
   await deleteSiteVisits(siteId);
+  await deleteSiteIndex(siteId, null, 'users');
 }
 
 /**
@@ -25,6 +30,7 @@ export async function purgeSiteAggregates(siteId: mongo.ObjectId): Promise<void>
   );
   await deleteDerivedData(siteId);
   await deleteSiteHistory(siteId, null);
+  await deleteSiteIndex(siteId, null);
   await forgetSiteClaims(siteId);
   await forgetRetentionMark(siteId);
 }

@@ -51,7 +51,7 @@ export async function rebuildRollups(
       const result = computeBatch(batch, await loadSites(batch), rebuilt, clock);
       // Days the live clock still keeps open go to open documents, as the live aggregator would write them.
       const rollups = await rollupWrites(batchId, result.rollups, { clock: live.state.clock, foldScan: false });
-      await writeBatch(rollups, result, stats);
+      await writeBatch(batchId, rollups, result, stats);
       applyDelta(rebuilt, result.delta);
       for (const [visitId, ids] of result.eventsByVisit) for (const id of ids) visitOf.set(id, visitId);
       stats.batches += 1;

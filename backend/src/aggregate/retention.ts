@@ -3,6 +3,7 @@ import mongoose, { type mongo } from 'mongoose';
 
 import type { Job } from '../lib/scheduler';
 import { deleteSiteHistory, dropHistoryBefore } from './history';
+import { deleteSiteIndex, dropIndexBefore } from './visitor-index';
 import { pruneEventClaims } from './claims';
 import { deleteRollups, dropRollupsBefore, monthOf } from './rollups';
 
@@ -61,7 +62,9 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
     const previous = known.get(String(site._id));
     if (previous === undefined || previous < firstKeptDay) {
       const lastExpired = DateTime.fromISO(firstKeptDay).minus({ days: 1 }).toISODate()!;
-      const removed = await deleteSiteHistory(site._id, { from: previous ?? '0000-01-01', to: lastExpired });
+      const expired = { from: previous ?? '0000-01-01', to: lastExpired };
+      const removed = await deleteSiteHistory(site._id, expired);
+      await deleteSiteIndex(site._id, expired);
       total.events += removed.events;
       total.visits += removed.visits;
       await marks.updateOne({ _id: String(site._id) }, { $set: { firstKept: firstKeptDay } }, { upsert: true });
@@ -80,7 +83,10 @@ export async function applyRetention(now = new Date()): Promise<RetentionResult>
       );
     }
   }
-  if (oldestKept !== undefined) await dropHistoryBefore(oldestKept);
+  if (oldestKept !== undefined) {
+    await dropHistoryBefore(oldestKept);
+    await dropIndexBefore(oldestKept);
+  }
   if (oldestKeptMonth !== undefined) await dropRollupsBefore(oldestKeptMonth);
   return total;
 }

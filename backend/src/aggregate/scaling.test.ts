@@ -4,6 +4,7 @@ import { at, clearAggregateData, insertEvents, type RawEventInput } from '../../
 import { createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
 import { processPendingEvents } from './aggregator';
 import { historyEvents } from '../../test/support/history';
+import { monitorCommands, recordCommands, type Command } from '../../test/support/commands';
 
 /**
  * The aggregator's cost per event must not grow with stored history
@@ -19,10 +20,7 @@ let t: TestApp;
 let user: TestUser;
 beforeAll(async () => {
   t = await startTestApp();
-  // Reconnect to the same database with command monitoring on (it is fixed per connection).
-  await mongoose.disconnect();
-  await mongoose.connect(`${process.env.CLICKPATH_TEST_DB_BASE}/${t.db.databaseName}?monitorCommands=true`);
-  t.db = mongoose.connection.db!;
+  t.db = await monitorCommands(t.db.databaseName);
   user = await signUp(t.app);
 });
 afterAll(async () => {
@@ -30,45 +28,6 @@ afterAll(async () => {
   await mongoose.disconnect();
 });
 beforeEach(() => clearAggregateData());
-
-interface Command {
-  name: string;
-  collection: string;
-  /** The filter of a find, or of each update/delete statement. */
-  filters: unknown[];
-}
-
-/** Collections named per day or per epoch count as one family. */
-const family = (collection: string) =>
-  collection
-    .replace(/^event_claims_\d+$/, 'event_claims_<day>')
-    .replace(/^(events|visits)_\d{8}$/, '$1_<day>')
-    .replace(/^inbox_\d+$/, 'inbox_<slot>')
-    .replace(/^aggstate_\w+_(visits|days)$/, 'aggstate_<epoch>_$1');
-
-/** Records the commands the driver sends while `work` runs. */
-async function recordCommands(work: () => Promise<unknown>): Promise<Command[]> {
-  const client = mongoose.connection.getClient();
-  const commands: Command[] = [];
-  const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
-    const c = event.command;
-    const name = event.commandName;
-    const collection = String(c[name] ?? '');
-    const statements = (c.updates ?? c.deletes ?? []) as Array<{ q: unknown }>;
-    commands.push({
-      name,
-      collection: family(collection),
-      filters: name === 'find' ? [c.filter] : statements.map((s) => s.q),
-    });
-  };
-  client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    client.off('commandStarted', listener);
-  }
-  return commands;
-}
 
 /** `count` pageviews and events by `visitors` visitors over 20 minutes from `start`. */
 function workload(prefix: string, start: string, count: number, visitors: number): RawEventInput[] {
@@ -103,6 +62,7 @@ const GROWS_WITH_HISTORY = [
   'event_claims_<day>',
   'aggstate_<epoch>_visits',
   'aggstate_<epoch>_days',
+  'visitor_index_<month>',
 ];
 
 describe('aggregation cost and stored history', () => {
@@ -123,7 +83,11 @@ describe('aggregation cost and stored history', () => {
     const large = await run('w2', '2026-03-12T08:00:00Z', 200);
 
     // 200 events in batches of 50: four batches, each storing its events as one chunk.
-    expect(tally(small)).toMatchObject({ 'events_<day> insert': 4, 'event_claims_<day> insert': 4 });
+    expect(tally(small)).toMatchObject({
+      'events_<day> insert': 4,
+      'event_claims_<day> insert': 4,
+      'visitor_index_<month> insert': 4,
+    });
     expect(tally(large)).toEqual(tally(small));
     const onHistory = [...small, ...large].filter((c) => GROWS_WITH_HISTORY.includes(c.collection));
     // Besides inserts, only the indexes of a day's new partition, once.

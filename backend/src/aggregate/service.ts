@@ -1,9 +1,10 @@
 import mongoose, { type mongo } from 'mongoose';
 
 import { checkDeadline } from '../lib/deadline';
-import { nextDay, readEvents, readVisits, type DaySpan } from './history';
+import { nextDay, readEventsOfDays, readVisits, type DaySpan } from './history';
 import type { RawEvent, VisitDoc } from './model';
 import { readOpenVisits } from './state-store';
+import { daysOfVisitors, visitorsOfUser } from './visitor-index';
 
 const oid = (id: string | mongo.ObjectId) => (typeof id === 'string' ? new mongoose.Types.ObjectId(id) : id);
 
@@ -28,27 +29,35 @@ export interface VisitorSummary {
 const byStart = (a: VisitDoc, b: VisitDoc) =>
   a.start.getTime() - b.start.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
-/** Which visits to read: start days (every stored day when absent), and one visitor or user. */
+/** Which visits to read: start days (every stored day when absent), and visitors. */
 export interface VisitQuery {
   days?: DaySpan;
   vids?: readonly string[];
-  userId?: string;
+}
+
+/** The days the visitor index names for `vids`, within `span` when given. */
+async function visitorDays(siteId: mongo.ObjectId, vids: readonly string[], span?: DaySpan): Promise<string[]> {
+  const days = await daysOfVisitors(siteId, vids);
+  return span ? days.filter((day) => day >= span.from && day <= span.to) : days;
 }
 
 /**
  * A site's visits matching `query`: closed ones from the history partitions of
- * its days, open ones from the aggregator's state, in start order.
+ * their start days, open ones from the aggregator's state, in start order.
+ * Visits of given visitors are read only from the days the visitor index names.
  */
 export async function findVisits(siteId: string | mongo.ObjectId, query: VisitQuery = {}): Promise<VisitDoc[]> {
   const site = oid(siteId);
-  const filter: mongo.Filter<VisitDoc> = {};
-  if (query.vids) filter.vid = { $in: [...query.vids] };
-  if (query.userId !== undefined) filter.userId = query.userId;
+  const filter: mongo.Filter<VisitDoc> = query.vids ? { vid: { $in: [...query.vids] } } : {};
   const keep = (v: VisitDoc) =>
     (!query.days || (v.day >= query.days.from && v.day <= query.days.to)) &&
-    (!query.vids || query.vids.includes(v.vid)) &&
-    (query.userId === undefined || v.userId === query.userId);
-  const [closed, open] = await Promise.all([readVisits(site, query.days ?? null, filter), readOpenVisits(site)]);
+    (!query.vids || query.vids.includes(v.vid));
+  const readClosed = async (): Promise<VisitDoc[]> => {
+    if (!query.vids) return readVisits(site, query.days ?? null, filter);
+    const days = await visitorDays(site, query.vids, query.days);
+    return (await Promise.all(days.map((day) => readVisits(site, { from: day, to: day }, filter)))).flat();
+  };
+  const [closed, open] = await Promise.all([readClosed(), readOpenVisits(site)]);
   const ids = new Set(closed.map((v) => v._id));
   return [...closed, ...open.filter((v) => keep(v) && !ids.has(v._id))].sort(byStart);
 }
@@ -127,7 +136,8 @@ export function summariseVisitors(visits: readonly VisitDoc[]): VisitorSummary[]
 /**
  * A visitor's clickpath over the start days in `days` (every day when absent):
  * their visits in order, each with its events in order. Events are read only
- * from the days the visits touched, as far back as raw-event retention.
+ * from the days the visitor index names for them, from the first visit's start
+ * day to the day after the last one's (a visit's events may run into it).
  */
 export async function getVisitorClickstream(
   siteId: string | mongo.ObjectId,
@@ -139,7 +149,7 @@ export async function getVisitorClickstream(
   if (visits.length === 0) return [];
   // A visit's events may run into the next site-local day.
   const span = { from: visits[0]!.day, to: nextDay(visits.reduce((last, v) => (v.day > last ? v.day : last), '')) };
-  const events = await readEvents(site, span, (e) => e.vid === vid, vid);
+  const events = await readEventsOfDays(site, await visitorDays(site, [vid], span), (e) => e.vid === vid, vid);
   const byVisit = new Map<string, RawEvent[]>(visits.map((v) => [v._id, []]));
   for (const event of events) byVisit.get(event.visitId)?.push(event);
   return visits.map((visit) => ({ ...visit, clickstream: byVisit.get(visit._id) ?? [] }));
@@ -156,6 +166,7 @@ export async function getVisitor(
 
 /** Every visitor id the site linked to this user id (one per browser or device they identified on). */
 export async function visitorIdsOfUser(siteId: string | mongo.ObjectId, userId: string): Promise<string[]> {
-  const visits = await findVisits(siteId, { userId });
-  return [...new Set(visits.map((v) => v.vid))];
+  const site = oid(siteId);
+  const [closed, open] = await Promise.all([visitorsOfUser(site, userId), readOpenVisits(site)]);
+  return [...new Set([...closed, ...open.filter((v) => v.userId === userId).map((v) => v.vid)])];
 }

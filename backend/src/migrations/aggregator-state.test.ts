@@ -8,6 +8,7 @@ import { allVisits, getVisitor } from '../aggregate/service';
 import { loadState } from '../aggregate/state-store';
 import { aggregatorState } from './aggregator-state';
 import { historyPartitions } from './history-partitions';
+import { visitorIndex } from './visitor-index';
 import { historyVisits } from '../../test/support/history';
 
 /**
@@ -133,6 +134,7 @@ describe('migration 4: aggregator state', () => {
     await aggregatorState.up(db);
     await aggregatorState.up(db);
     await historyPartitions.up(db);
+    await visitorIndex.up(db);
 
     const lock = await collections.locks().findOne({ _id: 'aggregator' });
     expect(lock?.epoch).toEqual(expect.any(String));

@@ -6,6 +6,7 @@ import { historyEvents, historyVisits } from '../../test/support/history';
 import { processPendingEvents } from '../aggregate/aggregator';
 import { allVisits, getVisitorClickstream } from '../aggregate/service';
 import { historyPartitions } from './history-partitions';
+import { visitorIndex } from './visitor-index';
 
 /** Migration 5 on data as the aggregator before decision 0006 wrote it: one document per event in `events`, closed visits in `visits`. */
 
@@ -74,6 +75,8 @@ describe('migration 5: history partitions', () => {
 
     await historyPartitions.up(t.db);
     await historyPartitions.up(t.db);
+    // Lookups by visitor go through the index that a later migration builds from the partitions.
+    await visitorIndex.up(t.db);
 
     const names = (await t.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
     expect(names.filter((n) => /^(events|visits)(_\d{8})?$/.test(n))).toEqual([

@@ -7,6 +7,7 @@ import { aggregatorState } from './aggregator-state';
 import { historyPartitions } from './history-partitions';
 import { rollupMonthCollections } from './rollup-month-collections';
 import { rollupsByMonth } from './rollups-by-month';
+import { visitorIndex } from './visitor-index';
 
 export interface Migration {
   /** Strictly increasing; never renumber a migration that has shipped. */
@@ -53,4 +54,5 @@ export const migrations: readonly Migration[] = [
   historyPartitions,
   rollupMonthCollections,
   accountsVerified,
+  visitorIndex,
 ];

@@ -6,6 +6,7 @@ import { changeState } from '../aggregate/aggregator';
 import { eraseVisitorsFromHistory } from '../aggregate/history';
 import { findVisits, visitorIdsOfUser } from '../aggregate/service';
 import { visitorKey } from '../aggregate/state';
+import { daysOfVisitors, forgetIndexedVisitors } from '../aggregate/visitor-index';
 import { hasChunksAcceptedBefore } from '../collect/inbox';
 import { visitorProfile } from '../reports/visitors';
 
@@ -52,13 +53,16 @@ export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Pro
 
 async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Omit<Erased, 'complete'>> {
   if (vids.length === 0) return { visitors: 0, visits: 0, events: 0 };
+  // Read before anything is erased: the index names the days that hold their events and visits.
+  const days = await daysOfVisitors(siteId, vids);
   const known = await findVisits(siteId, { vids });
   const erased = vids.map((vid) => visitorKey(siteId, vid));
   await changeState(
     (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropVisitors: erased }),
     { forget: true },
   );
-  const { events } = await eraseVisitorsFromHistory(siteId, vids);
+  const { events } = await eraseVisitorsFromHistory(siteId, vids, days);
+  await forgetIndexedVisitors(siteId, vids);
   return { visitors: new Set(known.map((v) => v.vid)).size, visits: known.length, events };
 }
 
