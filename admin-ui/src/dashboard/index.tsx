@@ -20,6 +20,7 @@ import { OutboxPage } from './components/outbox-page';
 import { ForgotPasswordForm, ResetPasswordForm } from './components/password-reset';
 import { SiteSettings } from './components/site-settings';
 import { SitesPage } from './components/sites-page';
+import { TwoFactorRequired } from './components/two-factor-policy';
 import { VerificationNotice, VerifyEmailPage } from './components/verify-email';
 import { api, parseHash, routeHash, trackingSnippet } from './query';
 import type { Route, Session, Site } from './types';
@@ -211,11 +212,15 @@ export function Dashboard() {
             {__('This site does not exist or you have no access to it.', 'clickpath')}
           </Notice>
         );
+    // The site would answer every request 403 two_factor_required: say why once, instead.
+    else if (site.requireTwoFactor === true && account.twoFactorEnabled !== true)
+      page = <TwoFactorRequired site={site} />;
     else if (route.name === 'report') page = <SiteReport site={site} />;
     else
       page = (
         <SiteSettings
           site={site}
+          ownTwoFactor={account.twoFactorEnabled === true}
           onChanged={refresh}
           onDeleted={() => {
             go({ name: 'sites' });

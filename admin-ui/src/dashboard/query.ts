@@ -12,10 +12,14 @@ import type {
   Role,
   Route,
   Scope,
+  SecondFactor,
   Session,
   Site,
   SiteInvitation,
   SiteSettings,
+  TwoFactorChallenge,
+  TwoFactorSetup,
+  TwoFactorStatus,
 } from './types';
 
 const API = '/api/v1';
@@ -31,7 +35,10 @@ export const api = {
   /** Answers alike whether or not the address was free, and starts no session: log in next. */
   signup: (body: { email: string; password: string; name: string }) =>
     call<{ status: 'accepted'; message: string }>('/auth/signup', 'POST', body),
-  login: (body: { email: string; password: string }) => call<Profile>('/auth/login', 'POST', body),
+  /** Signs in, or, with two-factor sign-in on, answers the challenge for `loginSecondFactor` (no session yet). */
+  login: (body: { email: string; password: string }) => call<Profile | TwoFactorChallenge>('/auth/login', 'POST', body),
+  loginSecondFactor: (challenge: string, factor: SecondFactor) =>
+    call<Profile>('/auth/login/two-factor', 'POST', { challenge, ...factor }),
   logout: () => call<void>('/auth/logout', 'POST'),
   /** Answers alike whether or not an account uses the address. */
   requestPasswordReset: (email: string) =>
@@ -46,6 +53,15 @@ export const api = {
   changePassword: (body: { currentPassword: string; newPassword: string }) =>
     call<void>('/account/password', 'PUT', body),
   deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password }),
+  twoFactor: () => call<TwoFactorStatus>('/account/two-factor'),
+  startTwoFactorSetup: (password: string) => call<TwoFactorSetup>('/account/two-factor/setup', 'POST', { password }),
+  /** Turns it on; the recovery codes come back this once. */
+  confirmTwoFactorSetup: (code: string) =>
+    call<{ recoveryCodes: string[] }>('/account/two-factor/confirm', 'POST', { code }),
+  regenerateRecoveryCodes: (code: string) =>
+    call<{ recoveryCodes: string[] }>('/account/two-factor/recovery-codes', 'POST', { code }),
+  disableTwoFactor: (password: string, factor: SecondFactor) =>
+    call<void>('/account/two-factor', 'DELETE', { password, ...factor }),
   sites: async () => (await call<{ sites: Site[] }>('/sites')).sites,
   createSite: (body: { name: string; domain: string; timezone: string }) => call<Site>('/sites', 'POST', body),
   updateSite: (
@@ -79,6 +95,8 @@ export const api = {
     call<Site>(`/invitations/${encodeURIComponent(invitationId)}/accept`, 'POST'),
   declineInvitation: (invitationId: string) =>
     call<void>(`/invitations/${encodeURIComponent(invitationId)}/decline`, 'POST'),
+  setTwoFactorPolicy: (id: string, required: boolean) =>
+    call<Site>(`${site(id)}/two-factor-policy`, 'PUT', { required }),
   /** Hands the site to a member; you become an admin. */
   transferOwnership: (id: string, accountId: string) => call<Site>(`${site(id)}/owner`, 'POST', { accountId }),
   setMemberRole: (id: string, accountId: string, role: Exclude<Role, 'owner'>) =>

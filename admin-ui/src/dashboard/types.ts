@@ -9,7 +9,36 @@ export interface Profile {
   emailVerified: boolean;
   /** A new address waiting for its confirmation link; `email` applies until then. */
   pendingEmail: string | null;
+  /** Whether signing in asks for a code after the password (absent from fixtures: off). */
+  twoFactorEnabled?: boolean;
   createdAt: string;
+}
+
+/** The password step's answer when the account has two-factor sign-in on: no session yet. */
+export interface TwoFactorChallenge {
+  status: 'two_factor_required';
+  /** Sent back with the code; works once, for 5 minutes. */
+  challenge: string;
+  expiresAt: string;
+}
+
+/** The second factor a person offers: a code from their app, or one of their recovery codes. */
+export type SecondFactor = { code: string } | { recoveryCode: string };
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  enabledAt: string | null;
+  recoveryCodesLeft: number;
+}
+
+/** A secret waiting for its first code (15 minutes), to add to an authenticator app. */
+export interface TwoFactorSetup {
+  secret: string;
+  /** The otpauth:// URI the QR code holds. */
+  uri: string;
+  /** The QR code as a data: URL (SVG). */
+  qrCode: string;
+  expiresAt: string;
 }
 
 /** A message the instance kept instead of sending (no SMTP_URL). */
@@ -45,6 +74,8 @@ export interface Site {
   publicId: string;
   role: Role;
   settings: SiteSettings;
+  /** Whether every member must sign in with a second factor to open the site (absent: no). */
+  requireTwoFactor?: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -55,6 +86,7 @@ export interface Member {
   name: string;
   role: Role;
   since: string;
+  twoFactorEnabled?: boolean;
 }
 
 export interface ApiKey {

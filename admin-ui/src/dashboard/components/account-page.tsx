@@ -13,13 +13,14 @@ import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
 import { Feedback } from './feedback';
+import { TwoFactorSettings } from './two-factor-settings';
 import type { Profile } from '../types';
 
 /** A wrong current password is a 403 without details: it belongs to the password field. */
 const wrongPassword = (field: string) => (error: unknown) =>
   isApiError(error) && error.code === 'forbidden' ? field : undefined;
 
-/** Profile, password and account deletion. */
+/** Profile, password, two-factor sign-in and account deletion. */
 export function AccountPage({
   profile,
   onChanged,
@@ -179,6 +180,7 @@ export function AccountPage({
           </form>
         </CardBody>
       </Card>
+      <TwoFactorSettings email={profile.email} onChanged={onChanged} />
       <Card className="clickpath-report__card">
         <CardHeader>
           <h2 className="clickpath-report__card-title">{__('Delete account', 'clickpath')}</h2>

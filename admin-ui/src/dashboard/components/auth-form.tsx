@@ -11,19 +11,27 @@ import { __ } from '@wordpress/i18n';
 import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
+import { SecondFactorForm } from './second-factor';
 
-/** Log in or sign up; `onDone` reloads who the user is. */
+/** Log in or sign up (then the second factor, when the account has one); `onDone` reloads who the user is. */
 export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [restarted, setRestarted] = useState('');
   const signup = mode === 'signup';
   const { busy, error, submit, fieldError } = useSubmit(
     async () => {
+      setRestarted('');
       // Signup answers alike for a new and a registered address and starts no session, so log in next.
       if (signup) await api.signup({ email, password, name });
       try {
-        await api.login({ email, password });
+        const answer = await api.login({ email, password });
+        if ('challenge' in answer) {
+          setChallenge(answer.challenge);
+          return;
+        }
       } catch (e) {
         if (!signup) throw e;
         throw new Error(
@@ -39,6 +47,19 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
     { fields: ['name', 'email', 'password'] },
   );
 
+  if (challenge) {
+    return (
+      <SecondFactorForm
+        challenge={challenge}
+        onDone={onDone}
+        onRestart={(message) => {
+          setChallenge(null);
+          setPassword('');
+          setRestarted(message);
+        }}
+      />
+    );
+  }
   return (
     <Card className="clickpath-dashboard__auth">
       <CardHeader>
@@ -46,6 +67,11 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'signup'; onDone: (
       </CardHeader>
       <CardBody>
         <form onSubmit={submit} className="clickpath-dashboard__form">
+          {restarted && !error && (
+            <Notice status="warning" isDismissible={false}>
+              {restarted}
+            </Notice>
+          )}
           {error && (
             <Notice status="error" isDismissible={false}>
               {error}

@@ -29,6 +29,7 @@ import { CollectionOptions } from './collection-options';
 import { CopyButton } from './copy-button';
 import { SiteData } from './site-data';
 import { SiteForm } from './sites-page';
+import { TwoFactorPolicy } from './two-factor-policy';
 
 const failure = (e: unknown) => (e as ApiError).message;
 
@@ -36,10 +37,13 @@ export function SiteSettings({
   site,
   onChanged,
   onDeleted,
+  ownTwoFactor = false,
 }: {
   site: Site;
   onChanged: () => void;
   onDeleted: () => void;
+  /** Whether your own account has two-factor sign-in on (the owner needs it to require it of members). */
+  ownTwoFactor?: boolean;
 }) {
   return (
     <div className="clickpath-dashboard__site-settings">
@@ -50,6 +54,7 @@ export function SiteSettings({
       {site.role !== 'viewer' && <SiteData site={site} />}
       <Keys siteId={site.id} />
       <Members siteId={site.id} role={site.role} onOwnerChanged={onChanged} />
+      {site.role === 'owner' && <TwoFactorPolicy site={site} ownTwoFactor={ownTwoFactor} onSaved={onChanged} />}
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
     </div>
   );

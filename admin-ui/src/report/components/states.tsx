@@ -57,6 +57,13 @@ export function errorHint(error: ApiError, host: 'wordpress' | 'standalone'): st
     case 'forbidden':
     case 'rest_forbidden':
       return __('Your account may not see this site; ask its owner for access.', 'clickpath');
+    case 'two_factor_required':
+      return host === 'wordpress'
+        ? __(
+            'The site requires two-factor sign-in: whoever created the API key in Settings → Clickpath must turn it on in their Clickpath account.',
+            'clickpath',
+          )
+        : __('The site requires two-factor sign-in: turn it on under Your account, then try again.', 'clickpath');
     case 'rest_cookie_invalid_nonce':
     case 'csrf_rejected':
       return __('The page’s security token has expired: reload the page.', 'clickpath');
