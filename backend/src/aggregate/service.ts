@@ -33,13 +33,12 @@ const byStart = (a: VisitDoc, b: VisitDoc) =>
 export interface VisitQuery {
   days?: DaySpan;
   vids?: readonly string[];
+  /** The days the visitor index names for `vids`, when the caller has already read them. */
+  indexedDays?: readonly string[];
 }
 
-/** The days the visitor index names for `vids`, within `span` when given. */
-async function visitorDays(siteId: mongo.ObjectId, vids: readonly string[], span?: DaySpan): Promise<string[]> {
-  const days = await daysOfVisitors(siteId, vids);
-  return span ? days.filter((day) => day >= span.from && day <= span.to) : days;
-}
+const within = (days: readonly string[], span?: DaySpan) =>
+  span ? days.filter((day) => day >= span.from && day <= span.to) : [...days];
 
 /**
  * A site's visits matching `query`: closed ones from the history partitions of
@@ -54,7 +53,7 @@ export async function findVisits(siteId: string | mongo.ObjectId, query: VisitQu
     (!query.vids || query.vids.includes(v.vid));
   const readClosed = async (): Promise<VisitDoc[]> => {
     if (!query.vids) return readVisits(site, query.days ?? null, filter);
-    const days = await visitorDays(site, query.vids, query.days);
+    const days = within(query.indexedDays ?? (await daysOfVisitors(site, query.vids)), query.days);
     return (await Promise.all(days.map((day) => readVisits(site, { from: day, to: day }, filter)))).flat();
   };
   const [closed, open] = await Promise.all([readClosed(), readOpenVisits(site)]);
@@ -145,11 +144,12 @@ export async function getVisitorClickstream(
   days?: DaySpan,
 ): Promise<Array<VisitDoc & { clickstream: RawEvent[] }>> {
   const site = oid(siteId);
-  const visits = await findVisits(site, { vids: [vid], ...(days ? { days } : {}) });
+  const indexedDays = await daysOfVisitors(site, [vid]);
+  const visits = await findVisits(site, { vids: [vid], indexedDays, ...(days ? { days } : {}) });
   if (visits.length === 0) return [];
   // A visit's events may run into the next site-local day.
   const span = { from: visits[0]!.day, to: nextDay(visits.reduce((last, v) => (v.day > last ? v.day : last), '')) };
-  const events = await readEventsOfDays(site, await visitorDays(site, [vid], span), (e) => e.vid === vid, vid);
+  const events = await readEventsOfDays(site, within(indexedDays, span), (e) => e.vid === vid, vid);
   const byVisit = new Map<string, RawEvent[]>(visits.map((v) => [v._id, []]));
   for (const event of events) byVisit.get(event.visitId)?.push(event);
   return visits.map((visit) => ({ ...visit, clickstream: byVisit.get(visit._id) ?? [] }));

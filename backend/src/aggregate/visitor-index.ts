@@ -141,11 +141,19 @@ export async function visitorsOfUser(siteId: mongo.ObjectId, userId: string): Pr
   return [...new Set(vids)];
 }
 
-/** Takes erased visitors out of the index: documents naming them are rewritten without them, or deleted when empty. */
-export async function forgetIndexedVisitors(siteId: mongo.ObjectId, vids: readonly string[]): Promise<void> {
+/**
+ * Takes erased visitors out of the index: documents naming them are rewritten
+ * without them, or deleted when empty. `days` are theirs (`daysOfVisitors`):
+ * every document naming them is in those days' months.
+ */
+export async function forgetIndexedVisitors(
+  siteId: mongo.ObjectId,
+  vids: readonly string[],
+  days: readonly string[],
+): Promise<void> {
   if (vids.length === 0) return;
   const erased = new Set(vids);
-  for (const month of await indexMonths()) {
+  for (const month of new Set(days.map(monthOf))) {
     const collection = indexOf(month);
     for (const doc of await collection.find({ siteId, vids: { $in: [...vids] } }, deadlineOptions()).toArray()) {
       const links = doc.links.filter((link) => !erased.has(link.vid));

@@ -55,14 +55,14 @@ async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<O
   if (vids.length === 0) return { visitors: 0, visits: 0, events: 0 };
   // Read before anything is erased: the index names the days that hold their events and visits.
   const days = await daysOfVisitors(siteId, vids);
-  const known = await findVisits(siteId, { vids });
+  const known = await findVisits(siteId, { vids, indexedDays: days });
   const erased = vids.map((vid) => visitorKey(siteId, vid));
   await changeState(
     (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropVisitors: erased }),
     { forget: true },
   );
   const { events } = await eraseVisitorsFromHistory(siteId, vids, days);
-  await forgetIndexedVisitors(siteId, vids);
+  await forgetIndexedVisitors(siteId, vids, days);
   return { visitors: new Set(known.map((v) => v.vid)).size, visits: known.length, events };
 }
 
