@@ -103,10 +103,17 @@ function SetupSteps({
           />
         </li>
         <li>
-          <p>{__('Cannot scan it? Type this key into the app instead:', 'clickpath')}</p>
-          <code className="clickpath-dashboard__totp-secret" aria-label={__('Key for the app', 'clickpath')}>
-            {grouped(setup.secret)}
-          </code>
+          <TextControl
+            __nextHasNoMarginBottom
+            __next40pxDefaultSize
+            className="clickpath-dashboard__secret"
+            label={__('Key for the app', 'clickpath')}
+            help={__('Cannot scan the code? Type this key into the app instead.', 'clickpath')}
+            value={grouped(setup.secret)}
+            readOnly
+            onChange={() => undefined}
+            onFocus={(event: { target: HTMLInputElement }) => event.target.select()}
+          />
           <CopyButton text={setup.secret} label={__('Copy key', 'clickpath')} />
         </li>
         <li>

@@ -148,7 +148,7 @@ describe('Account › Two-factor sign-in', () => {
 
     const qr = await screen.findByRole('img', { name: 'QR code that adds Clickpath to an authenticator app' });
     expect(qr).toHaveAttribute('src', SETUP.qrCode);
-    expect(screen.getByLabelText('Key for the app')).toHaveTextContent('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP');
+    expect(screen.getByLabelText('Key for the app')).toHaveValue('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP');
     expect(screen.getByRole('button', { name: 'Copy key' })).toBeInTheDocument();
     expect(calls.find((c) => c.key === 'POST /api/v1/account/two-factor/setup')?.body).toEqual({
       password: 'secret pw',
