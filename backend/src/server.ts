@@ -6,7 +6,7 @@ import { startAggregator, stopAggregator } from './aggregate/aggregator';
 import { aggregateJobs } from './aggregate/retention';
 import { pruneExpiredSessions } from './accounts/service';
 import { pruneExpiredTokens } from './accounts/tokens';
-import { pruneExpiredChallenges } from './accounts/two-factor';
+import { pruneTwoFactorRecords } from './accounts/two-factor';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
 import { warmGeo } from './collect/enrich';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     [
       { name: 'prune-sessions', everyMs: HOUR, run: () => pruneExpiredSessions() },
       { name: 'prune-account-tokens', everyMs: HOUR, run: () => pruneExpiredTokens() },
-      { name: 'prune-login-challenges', everyMs: HOUR, run: () => pruneExpiredChallenges() },
+      { name: 'prune-two-factor', everyMs: HOUR, run: () => pruneTwoFactorRecords() },
       { name: 'prune-outbox', everyMs: HOUR, run: () => pruneOutbox() },
       { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
       { name: 'prune-salts', everyMs: HOUR, run: () => pruneSalts() },

@@ -6,7 +6,7 @@ import { AppError } from '../lib/errors';
 import { Account, Session, type AccountDoc } from './model';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { revokeTokens } from './tokens';
-import { LoginChallenge, RecoveryCode } from './two-factor-model';
+import { LoginChallenge, RecoveryCode, SpentFactor } from './two-factor-model';
 
 export interface Profile {
   id: string;
@@ -163,6 +163,7 @@ export async function deleteAccount(accountId: Types.ObjectId): Promise<void> {
   await revokeTokens(accountId);
   await RecoveryCode.deleteMany({ accountId });
   await LoginChallenge.deleteMany({ accountId });
+  await SpentFactor.deleteMany({ accountId });
   await Account.deleteOne({ _id: accountId });
 }
 

@@ -105,7 +105,7 @@ export function registerTwoFactorRoutes(api: ApiRouter, config: Config, mailer: 
       const accountIp = `${account._id.toHexString()}|${ip}`;
       await hit(CODE_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
       const checked = await requireSecondFactor(account, factorOf(body));
-      await consumeLoginChallenge(challenge._id);
+      await consumeLoginChallenge(challenge);
       await reset(CODE_ATTEMPTS_PER_ACCOUNT_IP, accountIp);
       const session = await startSession(account._id, sessionTtlMs);
       cookie.set(res, session.token, session.expiresAt);

@@ -4,9 +4,9 @@ import { trusted, type Types } from 'mongoose';
 
 import { AppError } from '../lib/errors';
 import { Account, Session, type AccountDoc } from './model';
-import { findAccount } from './service';
+import { findAccount, isDuplicateKey } from './service';
 import { matchTotp, newTotpSecret, qrCodeDataUrl, totpUri } from './totp';
-import { LoginChallenge, RecoveryCode, type LoginChallengeDoc } from './two-factor-model';
+import { LoginChallenge, RecoveryCode, SpentFactor, type LoginChallengeDoc } from './two-factor-model';
 
 /**
  * Two-factor sign-in (docs/security.md › Two-factor sign-in): a TOTP secret confirmed by a
@@ -21,6 +21,25 @@ export const CHALLENGE_TTL_MS = 5 * MINUTE;
 export const RECOVERY_CODE_COUNT = 10;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+/**
+ * Spends `key` for the account, once: true for the one request that does, false for every
+ * other, however they race (a unique insert; see SpentFactor). `ttlMs`: how long the thing
+ * spent could still be presented.
+ */
+async function spendOnce(key: string, accountId: Types.ObjectId, ttlMs: number, now = new Date()): Promise<boolean> {
+  try {
+    await SpentFactor.create({ key, accountId, expiresAt: new Date(now.getTime() + ttlMs) });
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+// A code is good for its step and the ones either side: 90 seconds, kept a little longer.
+const CODE_LIFETIME_MS = 5 * MINUTE;
+const RECOVERY_LOOKUP_MS = 60 * MINUTE;
 
 /** What a person offers as their second factor: a code from the app, or one of their recovery codes. */
 export type SecondFactor = { code: string } | { recoveryCode: string };
@@ -93,7 +112,11 @@ export async function confirmEnrolment(
   }
   const step = await matchTotp(secret, code, null, now.getTime());
   if (step === null) throw invalidCode();
-  // Conditional, so two confirmations racing turn it on once (and hand out one set of codes).
+  // Two confirmations racing turn it on once, and hand out one set of recovery codes.
+  if (!(await spendOnce(`enrol:${accountId.toHexString()}:${sha256(secret)}`, accountId, SETUP_TTL_MS, now))) {
+    throw alreadyOn();
+  }
+  await spendOnce(`totp:${accountId.toHexString()}:${step}`, accountId, CODE_LIFETIME_MS, now);
   const { modifiedCount } = await Account.updateOne(
     { _id: accountId, totpEnabledAt: null, totpPendingSecret: secret },
     {
@@ -156,8 +179,8 @@ export async function replaceRecoveryCodes(accountId: Types.ObjectId): Promise<s
 
 /**
  * Checks a second factor of an account with two-factor sign-in on: a TOTP code newer than the
- * last one accepted (its step is then stored, so it never works again), or a recovery code,
- * which is deleted as it is used. Null when neither holds.
+ * last one accepted whose time step was never spent (it is then, so the code never works
+ * again), or a recovery code, spent and deleted as it is used. Null when neither holds.
  */
 export async function checkSecondFactor(
   account: AccountDoc,
@@ -165,22 +188,20 @@ export async function checkSecondFactor(
   now = new Date(),
 ): Promise<{ method: 'totp' | 'recovery'; recoveryCodesLeft?: number } | null> {
   if (!isTwoFactorOn(account) || !account.totpSecret) return null;
+  const id = account._id.toHexString();
   if ('recoveryCode' in factor) {
-    const used = await RecoveryCode.findOneAndDelete({
-      accountId: account._id,
-      codeHash: sha256(normaliseRecoveryCode(factor.recoveryCode)),
-    });
-    if (!used) return null;
+    const codeHash = sha256(normaliseRecoveryCode(factor.recoveryCode));
+    const found = await RecoveryCode.findOne({ accountId: account._id, codeHash }).lean();
+    if (!found || !(await spendOnce(`recovery:${id}:${codeHash}`, account._id, RECOVERY_LOOKUP_MS, now))) return null;
+    await RecoveryCode.deleteOne({ _id: found._id });
     return { method: 'recovery', recoveryCodesLeft: await RecoveryCode.countDocuments({ accountId: account._id }) };
   }
   const step = await matchTotp(account.totpSecret, factor.code, account.totpLastStep ?? null, now.getTime());
-  if (step === null) return null;
-  // Only one request can move the step forward: the same code sent twice at once works once.
-  const { modifiedCount } = await Account.updateOne(
-    { _id: account._id, totpSecret: account.totpSecret, totpLastStep: trusted({ $lt: step }) },
-    { $set: { totpLastStep: step } },
-  );
-  return modifiedCount === 1 ? { method: 'totp' } : null;
+  // The same code sent twice at once: both match, one spends its step.
+  if (step === null || !(await spendOnce(`totp:${id}:${step}`, account._id, CODE_LIFETIME_MS, now))) return null;
+  // Older codes are refused by this (a racing older code may lower it again: its step is spent all the same).
+  await Account.updateOne({ _id: account._id, totpLastStep: trusted({ $lt: step }) }, { $set: { totpLastStep: step } });
+  return { method: 'totp' };
 }
 
 // ---- the pending second factor at login -----------------------------------------
@@ -214,12 +235,17 @@ export async function findLoginChallenge(
   return { challenge: found, account };
 }
 
-/** Takes the challenge out of the store, so it completes one sign-in even when two requests race. */
-export async function consumeLoginChallenge(challengeId: Types.ObjectId): Promise<void> {
-  if (!(await LoginChallenge.findOneAndDelete({ _id: challengeId }))) throw expiredChallenge();
+/** Spends the challenge and takes it out of the store: it completes one sign-in, even when two requests race. */
+export async function consumeLoginChallenge(challenge: LoginChallengeDoc): Promise<void> {
+  if (!(await spendOnce(`challenge:${challenge.tokenHash}`, challenge.accountId, CHALLENGE_TTL_MS))) {
+    throw expiredChallenge();
+  }
+  await LoginChallenge.deleteOne({ _id: challenge._id });
 }
 
-/** Deletes expired challenges; run by the scheduler. */
-export async function pruneExpiredChallenges(now = new Date()): Promise<number> {
-  return (await LoginChallenge.deleteMany({ expiresAt: trusted({ $lte: now }) })).deletedCount;
+/** Deletes expired challenges and spent factors nobody could present again; run by the scheduler. */
+export async function pruneTwoFactorRecords(now = new Date()): Promise<number> {
+  const challenges = await LoginChallenge.deleteMany({ expiresAt: trusted({ $lte: now }) });
+  const spent = await SpentFactor.deleteMany({ expiresAt: trusted({ $lte: now }) });
+  return challenges.deletedCount + spent.deletedCount;
 }
