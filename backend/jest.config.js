@@ -9,6 +9,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/site-audit-setup.ts'],
   maxWorkers: 2,
   testTimeout: 30_000,
 };

@@ -12,6 +12,7 @@ import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } fro
 import { createLogger } from '../../src/lib/logger';
 import type { Mailer } from '../../src/mail/mailer';
 import { resetSecretCache } from '../../src/lib/secrets';
+import { auditSiteKeys } from './site-audit';
 
 /** Browsers send this Origin in tests; the test config trusts it. */
 export const TEST_ORIGIN = 'http://dashboard.clickpath.test';
@@ -48,7 +49,9 @@ export async function startTestApp(
   });
   const logger = createLogger(config.LOG_LEVEL);
   resetSecretCache();
-  await connectDatabase(`${base}/${dbName}`);
+  // Monitored: the shard-key audit sees every command (test/support/site-audit.ts).
+  await connectDatabase(`${base}/${dbName}?monitorCommands=true`);
+  auditSiteKeys();
   await runMigrations(logger);
   await ensureIndexes();
   const db = mongoose.connection.db;

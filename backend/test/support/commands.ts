@@ -1,5 +1,7 @@
 import mongoose from 'mongoose';
 
+import { auditSiteKeys } from './site-audit';
+
 /**
  * Records the commands the driver sends, for tests that assert what a piece of
  * work reads and writes. The connection must have been opened with
@@ -29,6 +31,7 @@ export const family = (collection: string) =>
 export async function monitorCommands(databaseName: string): Promise<mongoose.mongo.Db> {
   await mongoose.disconnect();
   await mongoose.connect(`${process.env.CLICKPATH_TEST_DB_BASE}/${databaseName}?monitorCommands=true`);
+  auditSiteKeys();
   return mongoose.connection.db!;
 }
 
