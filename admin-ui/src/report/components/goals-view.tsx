@@ -16,6 +16,7 @@ import { fieldProps } from '../../lib/field-errors';
 import { useSubmit } from '../../lib/use-submit';
 import { useReport } from '../context';
 import { EmptyState, ErrorState, FormError, Loading } from './states';
+import { TableScroll } from './table-scroll';
 
 interface GoalRow {
   goal: Goal;
@@ -94,68 +95,70 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
     );
   else
     body = (
-      <table className="clickpath-report__table clickpath-report__table--goals">
-        <caption className="clickpath-visually-hidden">
-          {__('Goals and their conversions in the range', 'clickpath')}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">{__('Goal', 'clickpath')}</th>
-            <th scope="col">{__('Converted visits', 'clickpath')}</th>
-            <th scope="col">{__('Conversion rate', 'clickpath')}</th>
-            <th scope="col">
-              <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {state.data.map(({ goal, visits, rate }) => (
-            <tr key={goal.id}>
-              <th scope="row">
-                {goal.name}
-                <span className="clickpath-report__muted">
-                  {' '}
-                  {goal.kind === 'page'
-                    ? sprintf(/* translators: %s: path pattern */ __('page %s', 'clickpath'), goal.match)
-                    : sprintf(/* translators: %s: event name */ __('event %s', 'clickpath'), goal.match)}
-                </span>
+      <TableScroll label={__('Goals', 'clickpath')}>
+        <table className="clickpath-report__table clickpath-report__table--goals">
+          <caption className="clickpath-visually-hidden">
+            {__('Goals and their conversions in the range', 'clickpath')}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">{__('Goal', 'clickpath')}</th>
+              <th scope="col">{__('Converted visits', 'clickpath')}</th>
+              <th scope="col">{__('Conversion rate', 'clickpath')}</th>
+              <th scope="col">
+                <span className="clickpath-visually-hidden">{__('Actions', 'clickpath')}</span>
               </th>
-              <td>{formatNumber(visits)}</td>
-              <td>
-                <span className="clickpath-report__rate">
-                  <span
-                    className="clickpath-report__rate-bar"
-                    style={{ width: `${Math.min(100, rate)}%` }}
-                    aria-hidden="true"
-                  />
-                  <span className="clickpath-report__rate-text">{formatPercent(rate)}</span>
-                </span>
-              </td>
-              <td>
-                <span className="clickpath-report__actions">
-                  {canEdit && (
+            </tr>
+          </thead>
+          <tbody>
+            {state.data.map(({ goal, visits, rate }) => (
+              <tr key={goal.id}>
+                <th scope="row">
+                  {goal.name}
+                  <span className="clickpath-report__muted">
+                    {' '}
+                    {goal.kind === 'page'
+                      ? sprintf(/* translators: %s: path pattern */ __('page %s', 'clickpath'), goal.match)
+                      : sprintf(/* translators: %s: event name */ __('event %s', 'clickpath'), goal.match)}
+                  </span>
+                </th>
+                <td>{formatNumber(visits)}</td>
+                <td>
+                  <span className="clickpath-report__rate">
+                    <span
+                      className="clickpath-report__rate-bar"
+                      style={{ width: `${Math.min(100, rate)}%` }}
+                      aria-hidden="true"
+                    />
+                    <span className="clickpath-report__rate-text">{formatPercent(rate)}</span>
+                  </span>
+                </td>
+                <td>
+                  <span className="clickpath-report__actions">
+                    {canEdit && (
+                      <Button
+                        variant="tertiary"
+                        onClick={() => setEditing(goal)}
+                        aria-label={sprintf(__('Edit goal %s', 'clickpath'), goal.name)}
+                      >
+                        {__('Edit', 'clickpath')}
+                      </Button>
+                    )}
                     <Button
                       variant="tertiary"
-                      onClick={() => setEditing(goal)}
-                      aria-label={sprintf(__('Edit goal %s', 'clickpath'), goal.name)}
+                      isDestructive
+                      onClick={() => void remove(goal)}
+                      aria-label={sprintf(__('Delete goal %s', 'clickpath'), goal.name)}
                     >
-                      {__('Edit', 'clickpath')}
+                      {__('Delete', 'clickpath')}
                     </Button>
-                  )}
-                  <Button
-                    variant="tertiary"
-                    isDestructive
-                    onClick={() => void remove(goal)}
-                    aria-label={sprintf(__('Delete goal %s', 'clickpath'), goal.name)}
-                  >
-                    {__('Delete', 'clickpath')}
-                  </Button>
-                </span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                  </span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
     );
 
   return (
