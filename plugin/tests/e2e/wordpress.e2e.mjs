@@ -4,7 +4,8 @@
 // in the dashboard widget, the stats page and the visitor's clickpath. Hostile titles,
 // referrers and UTM values must stay inert in every admin view. WordPress runs with WP_DEBUG and
 // SCRIPT_DEBUG (React's development build): any PHP notice from the plugin, and any console
-// warning or error on the plugin's screens, fails the run. Run by `npm test`
+// warning or error on the plugin's screens, fails the run. Every plugin screen is also checked at
+// 390×844: no horizontal overflow and no axe violation. Run by `npm test`
 // (scripts/test.mjs) with `node --test`; needs `npm run build` first.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,6 +29,8 @@ import {
 const SHOTS = join(repoRoot, 'test-artifacts', 'screenshots', 'wordpress');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ZIP = join(repoRoot, 'dist', 'clickpath.zip');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
 const DESKTOP_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 /** Sets `window.__clickpathXss` if it ever runs; every admin view is checked for it. */
@@ -63,6 +66,20 @@ async function accessibilityViolations(page, selector) {
 async function shot(page, name) {
   step += 1;
   await page.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+/**
+ * The plugin screen `selector` at phone width (390×844) once `ready` shows: the page no wider
+ * than the window, no axe violation inside the screen, and a screenshot; then back to desktop width.
+ */
+async function atPhoneWidth(page, name, selector, ready = page.locator(selector)) {
+  await page.setViewportSize(PHONE);
+  await ready.waitFor();
+  const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `${name}: the page is ${width} px wide in a ${PHONE.width} px window`);
+  assert.deepEqual(await accessibilityViolations(page, selector), []);
+  await shot(page, `${name}-phone`);
+  await page.setViewportSize(DESKTOP);
 }
 
 /**
@@ -144,6 +161,10 @@ async function createSiteAndKey() {
   };
   const site = await call('/sites', { name: 'E2E Blog', domain: 'localhost', timezone: 'UTC' });
   const created = await call(`/sites/${site.id}/keys`, { name: 'WordPress', scopes: ['stats:read', 'sites:manage'] });
+  // Goals the visit below reaches, and a funnel through them, so the Goals and Funnels sections have rows.
+  const hello = await call(`/sites/${site.id}/goals`, { name: 'Read hello', kind: 'page', match: '/hello-world/' });
+  const sample = await call(`/sites/${site.id}/goals`, { name: 'Saw sample', kind: 'page', match: '/sample-page/' });
+  await call(`/sites/${site.id}/funnels`, { name: 'Hello to sample', steps: [hello.id, sample.id] });
   return { site, secret: created.secret, cookie };
 }
 
@@ -175,7 +196,7 @@ before(async () => {
       `--user-agent=${DESKTOP_UA}`,
     ],
   });
-  admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  admin = await browser.newContext({ viewport: DESKTOP });
 });
 
 after(async () => {
@@ -227,6 +248,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     assert.ok(!(await page.content()).includes(key.secret), 'the key is in the reloaded settings page');
     assert.deepEqual(await accessibilityViolations(page, '#clickpath-settings'), []);
     await shot(page, 'connected');
+    await atPhoneWidth(page, 'connected', '#clickpath-settings');
   });
 
   await t.test('an anonymous visitor views three pages (and a hostile referrer and UTM value)', async () => {
@@ -261,6 +283,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     assert.match(await page.locator('.clickpath-widget__count').innerText(), /^1$/);
     assert.deepEqual(await accessibilityViolations(page, '#clickpath-widget'), []);
     await shot(page, 'dashboard-widget');
+    await atPhoneWidth(page, 'dashboard-widget', '#clickpath-widget');
   });
 
   await t.test('the stats page lists the pages, and the visitor’s clickpath shows them in order', async () => {
@@ -276,7 +299,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     await page.getByLabel('To', { exact: true }).waitFor();
     await page.getByLabel('Date range').selectOption('7d');
     // A phone: nothing sticks out sideways, tab rows stay one row, and the range bar stays on screen.
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     await pages.getByRole('button', { name: '/hello-world/' }).waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'the page is wider than 390 px');
     const tabRows = await page.evaluate(() =>
@@ -292,7 +315,7 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     assert.ok(bar && bar.y >= 0 && bar.y < 100, `the range bar scrolled away: ${JSON.stringify(bar)}`);
     assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
     await shot(page, 'stats-page-phone');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize(DESKTOP);
     const sections = page.getByRole('navigation', { name: 'Report sections' });
     await sections.getByRole('button', { name: 'Visitors' }).click();
     const visitors = page.getByRole('table', { name: /^Visitors/ });
@@ -311,6 +334,26 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
     );
     assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
     await shot(page, 'visitor-clickpath');
+    await atPhoneWidth(page, 'visitor-clickpath', '#clickpath-stats', clickpath);
+  });
+
+  await t.test('the Goals and Funnels sections show the visit’s conversions, at desktop and phone width', async () => {
+    const sections = page.getByRole('navigation', { name: 'Report sections' });
+    await sections.getByRole('button', { name: 'Goals' }).click();
+    const goals = page.getByRole('table', { name: /^Goals and their conversions/ });
+    const sample = goals.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /^Saw sample/ }) });
+    await sample.waitFor();
+    // The one visit reached both goals.
+    assert.deepEqual((await sample.getByRole('cell').allInnerTexts()).slice(0, 2), ['1', '100%']);
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
+    await shot(page, 'goals');
+    await atPhoneWidth(page, 'goals', '#clickpath-stats', goals);
+    await sections.getByRole('button', { name: 'Funnels' }).click();
+    const deleteFunnel = page.getByRole('button', { name: 'Delete funnel Hello to sample' });
+    await deleteFunnel.waitFor();
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-stats'), []);
+    await shot(page, 'funnels');
+    await atPhoneWidth(page, 'funnels', '#clickpath-stats', deleteFunnel);
   });
 
   await t.test('hostile titles, referrers and UTM values stay inert in every admin view', async () => {
