@@ -148,8 +148,8 @@ export interface PendingBatch {
 
 export interface LockDoc {
   _id: string;
+  /** Who holds the lease (lease.ts): every write to this document must name them. */
   holder: string;
-  expiresAt: Date;
   /** The batch being applied: replayed as-is by the next holder if this one died mid-way. */
   pending: PendingBatch | null;
   /** The aggregator state's current epoch (state.ts); absent before the first batch. */
@@ -178,6 +178,8 @@ export const collections = {
   /** One part's open days (rollups.ts): one document per site × recent day, until it is folded into its month. */
   openRollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}_open`),
   locks: () => db().collection<LockDoc>('locks'),
+  /** The aggregator lease's terms (lease.ts): the newest one's holder holds the lease. */
+  leaseTerms: () => db().collection<{ _id: number; holder: string; expiresAt: Date }>('lease_terms'),
   /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */
   eventClaims: (day: string) => db().collection<EventClaimDoc>(`event_claims_${day.replaceAll('-', '')}`),
   deadLetters: () => db().collection<DeadLetterDoc>('dead_letters'),

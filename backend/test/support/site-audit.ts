@@ -28,7 +28,8 @@ export const CROSS_SITE: Record<string, string> = {
   outbox: 'the mail queue of the installation',
   ratelimits: 'rate limits count per client address or account, not per site',
   retention_marks: 'one small document per site, read all at once by the daily retention job',
-  locks: 'the aggregator lease',
+  locks: "the aggregator lease's working document (pending batch, state epoch)",
+  lease_terms: 'the aggregator lease: who holds it, taken by inserting the next term',
   inbox: "the collector's landing zone before decision 0006, read until empty",
   'inbox_<slot>': "the collector's landing zone: one document per group commit, holding events of any sites",
   'event_claims_<day>': 'event ids are claimed in a batch that holds events of any sites',
@@ -44,6 +45,10 @@ export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }>
     reason: "the aggregator's search for open rollup days due to be folded: every site's, once per day of its clock",
   },
   { from: /[/\\]src[/\\]migrations[/\\]/, reason: 'a migration passes over all stored data once' },
+  {
+    from: /\bsitesWithPendingGoalRollups \(/,
+    reason: "the goal backfill job's search for sites whose goal conversions are due: one small document per site",
+  },
 ];
 
 export interface Violation {
