@@ -6,7 +6,7 @@ import { startAggregator, stopAggregator } from './aggregate/aggregator';
 import { aggregateJobs } from './aggregate/retention';
 import { pruneExpiredSessions } from './accounts/service';
 import { pruneExpiredTokens } from './accounts/tokens';
-import { pruneTwoFactorRecords } from './accounts/two-factor';
+import { pruneLoginChallenges } from './accounts/two-factor';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
 import { warmGeo } from './collect/enrich';
@@ -16,6 +16,7 @@ import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/e
 import { createLogger } from './lib/logger';
 import { pruneRateCounters, setRateLimitsEnabled } from './lib/rate-limit';
 import { startScheduler } from './lib/scheduler';
+import { pruneSpentKeys } from './lib/spend-once';
 import { pruneOutbox } from './mail/mailer';
 
 const HOUR = 3_600_000;
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
     [
       { name: 'prune-sessions', everyMs: HOUR, run: () => pruneExpiredSessions() },
       { name: 'prune-account-tokens', everyMs: HOUR, run: () => pruneExpiredTokens() },
-      { name: 'prune-two-factor', everyMs: HOUR, run: () => pruneTwoFactorRecords() },
+      { name: 'prune-login-challenges', everyMs: HOUR, run: () => pruneLoginChallenges() },
+      { name: 'prune-spent-keys', everyMs: HOUR, run: () => pruneSpentKeys() },
       { name: 'prune-outbox', everyMs: HOUR, run: () => pruneOutbox() },
       { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
       { name: 'prune-salts', everyMs: HOUR, run: () => pruneSalts() },

@@ -3,10 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Types, trusted } from 'mongoose';
 
 import { AppError } from '../lib/errors';
+import { forgetSpentKeys } from '../lib/spend-once';
 import { Account, Session, type AccountDoc } from './model';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { revokeTokens } from './tokens';
-import { LoginChallenge, RecoveryCode, SpentFactor } from './two-factor-model';
+import { LoginChallenge, RecoveryCode } from './two-factor-model';
 
 export interface Profile {
   id: string;
@@ -163,7 +164,7 @@ export async function deleteAccount(accountId: Types.ObjectId): Promise<void> {
   await revokeTokens(accountId);
   await RecoveryCode.deleteMany({ accountId });
   await LoginChallenge.deleteMany({ accountId });
-  await SpentFactor.deleteMany({ accountId });
+  await forgetSpentKeys(accountId);
   await Account.deleteOne({ _id: accountId });
 }
 

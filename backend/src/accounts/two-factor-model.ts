@@ -27,20 +27,3 @@ const loginChallengeSchema = new Schema(
 
 export type LoginChallengeDoc = InferSchemaType<typeof loginChallengeSchema> & { _id: Types.ObjectId };
 export const LoginChallenge = model('LoginChallenge', loginChallengeSchema, 'login_challenges');
-
-/**
- * Second factors already spent: a TOTP time step, a recovery code, a login challenge, an
- * enrolment. The unique key is what makes each single-use: a unique insert is the one write
- * FerretDB keeps atomic when requests race (its conditional updates and findOneAndDelete let
- * every racer through). Kept only while the thing spent could still be presented.
- */
-const spentFactorSchema = new Schema(
-  {
-    key: { type: String, required: true, unique: true },
-    accountId: { type: Schema.Types.ObjectId, required: true, index: true },
-    expiresAt: { type: Date, required: true, index: true },
-  },
-  { versionKey: false, strict: 'throw' },
-);
-
-export const SpentFactor = model('SpentFactor', spentFactorSchema, 'two_factor_spent');

@@ -562,17 +562,18 @@ describe('turning it off and new recovery codes', () => {
     );
   });
 
-  it('when the account is deleted, then its recovery codes and pending sign-ins go with it', async () => {
+  it('when the account is deleted, then its recovery codes, pending sign-ins and spent codes go with it', async () => {
     const user = await signUp(t.app);
     await enrol(user);
     await passwordStep(user);
     const accountId = new Types.ObjectId(user.id);
+    expect(await t.db.collection('spent_keys').countDocuments({ accountId })).toBeGreaterThan(0);
 
     await user.agent.delete(`${API}/account`).send({ password: user.password }).expect(204);
 
     expect(await t.db.collection('recovery_codes').countDocuments({ accountId })).toBe(0);
     expect(await t.db.collection('login_challenges').countDocuments({ accountId })).toBe(0);
-    expect(await t.db.collection('two_factor_spent').countDocuments({ accountId })).toBe(0);
+    expect(await t.db.collection('spent_keys').countDocuments({ accountId })).toBe(0);
   });
 });
 

@@ -3,10 +3,11 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 
 import { AppError } from '../lib/errors';
+import { spendOnce } from '../lib/spend-once';
 import { Account, Session, type AccountDoc } from './model';
-import { findAccount, isDuplicateKey } from './service';
+import { findAccount } from './service';
 import { matchTotp, newTotpSecret, qrCodeDataUrl, totpUri } from './totp';
-import { LoginChallenge, RecoveryCode, SpentFactor, type LoginChallengeDoc } from './two-factor-model';
+import { LoginChallenge, RecoveryCode, type LoginChallengeDoc } from './two-factor-model';
 
 /**
  * Two-factor sign-in (docs/security.md › Two-factor sign-in): a TOTP secret confirmed by a
@@ -22,20 +23,9 @@ export const RECOVERY_CODE_COUNT = 10;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-/**
- * Spends `key` for the account, once: true for the one request that does, false for every
- * other, however they race (a unique insert; see SpentFactor). `ttlMs`: how long the thing
- * spent could still be presented.
- */
-async function spendOnce(key: string, accountId: Types.ObjectId, ttlMs: number, now = new Date()): Promise<boolean> {
-  try {
-    await SpentFactor.create({ key, accountId, expiresAt: new Date(now.getTime() + ttlMs) });
-    return true;
-  } catch (error) {
-    if (isDuplicateKey(error)) return false;
-    throw error;
-  }
-}
+/** Spends `key` for the account (see lib/spend-once.ts); `ttlMs`: how long the thing spent could still be presented. */
+const spend = (key: string, accountId: Types.ObjectId, ttlMs: number, now = new Date()): Promise<boolean> =>
+  spendOnce(key, { accountId, until: new Date(now.getTime() + ttlMs) });
 
 // A code is good for its step and the ones either side: 90 seconds, kept a little longer.
 const CODE_LIFETIME_MS = 5 * MINUTE;
@@ -113,10 +103,10 @@ export async function confirmEnrolment(
   const step = await matchTotp(secret, code, null, now.getTime());
   if (step === null) throw invalidCode();
   // Two confirmations racing turn it on once, and hand out one set of recovery codes.
-  if (!(await spendOnce(`enrol:${accountId.toHexString()}:${sha256(secret)}`, accountId, SETUP_TTL_MS, now))) {
+  if (!(await spend(`enrol:${accountId.toHexString()}:${sha256(secret)}`, accountId, SETUP_TTL_MS, now))) {
     throw alreadyOn();
   }
-  await spendOnce(`totp:${accountId.toHexString()}:${step}`, accountId, CODE_LIFETIME_MS, now);
+  await spend(`totp:${accountId.toHexString()}:${step}`, accountId, CODE_LIFETIME_MS, now);
   const { modifiedCount } = await Account.updateOne(
     { _id: accountId, totpEnabledAt: null, totpPendingSecret: secret },
     {
@@ -192,13 +182,13 @@ export async function checkSecondFactor(
   if ('recoveryCode' in factor) {
     const codeHash = sha256(normaliseRecoveryCode(factor.recoveryCode));
     const found = await RecoveryCode.findOne({ accountId: account._id, codeHash }).lean();
-    if (!found || !(await spendOnce(`recovery:${id}:${codeHash}`, account._id, RECOVERY_LOOKUP_MS, now))) return null;
+    if (!found || !(await spend(`recovery:${id}:${codeHash}`, account._id, RECOVERY_LOOKUP_MS, now))) return null;
     await RecoveryCode.deleteOne({ _id: found._id });
     return { method: 'recovery', recoveryCodesLeft: await RecoveryCode.countDocuments({ accountId: account._id }) };
   }
   const step = await matchTotp(account.totpSecret, factor.code, account.totpLastStep ?? null, now.getTime());
   // The same code sent twice at once: both match, one spends its step.
-  if (step === null || !(await spendOnce(`totp:${id}:${step}`, account._id, CODE_LIFETIME_MS, now))) return null;
+  if (step === null || !(await spend(`totp:${id}:${step}`, account._id, CODE_LIFETIME_MS, now))) return null;
   // Older codes are refused by this (a racing older code may lower it again: its step is spent all the same).
   await Account.updateOne({ _id: account._id, totpLastStep: trusted({ $lt: step }) }, { $set: { totpLastStep: step } });
   return { method: 'totp' };
@@ -237,15 +227,13 @@ export async function findLoginChallenge(
 
 /** Spends the challenge and takes it out of the store: it completes one sign-in, even when two requests race. */
 export async function consumeLoginChallenge(challenge: LoginChallengeDoc): Promise<void> {
-  if (!(await spendOnce(`challenge:${challenge.tokenHash}`, challenge.accountId, CHALLENGE_TTL_MS))) {
+  if (!(await spend(`challenge:${challenge.tokenHash}`, challenge.accountId, CHALLENGE_TTL_MS))) {
     throw expiredChallenge();
   }
   await LoginChallenge.deleteOne({ _id: challenge._id });
 }
 
-/** Deletes expired challenges and spent factors nobody could present again; run by the scheduler. */
-export async function pruneTwoFactorRecords(now = new Date()): Promise<number> {
-  const challenges = await LoginChallenge.deleteMany({ expiresAt: trusted({ $lte: now }) });
-  const spent = await SpentFactor.deleteMany({ expiresAt: trusted({ $lte: now }) });
-  return challenges.deletedCount + spent.deletedCount;
+/** Deletes expired challenges; run by the scheduler. */
+export async function pruneLoginChallenges(now = new Date()): Promise<number> {
+  return (await LoginChallenge.deleteMany({ expiresAt: trusted({ $lte: now }) })).deletedCount;
 }
