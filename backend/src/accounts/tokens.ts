@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { trusted, type Types } from 'mongoose';
 
+import { spendOnce } from '../lib/spend-once';
 import { z } from '../lib/zod';
 import { AccountToken, type AccountTokenDoc, type TokenPurpose } from './model';
 
@@ -34,19 +35,27 @@ export async function issueToken(
 }
 
 /**
- * Takes a live token out of the store, so it works once even when two requests race with it;
- * null when it is unknown, used, superseded, expired or for another purpose.
+ * Spends a live token, so it works once even when requests race with it (a unique insert:
+ * lib/spend-once.ts), and takes it out of the store; null when it is unknown, used,
+ * superseded, expired or for another purpose.
  */
 export async function consumeToken(
   token: string,
   purpose: TokenPurpose,
   now = new Date(),
 ): Promise<AccountTokenDoc | null> {
-  return AccountToken.findOneAndDelete({
-    tokenHash: hashToken(token),
+  const tokenHash = hashToken(token);
+  const link = await AccountToken.findOne({
+    tokenHash,
     purpose,
     expiresAt: trusted({ $gt: now }),
   }).lean<AccountTokenDoc>();
+  if (!link || !(await spendOnce(`link:${tokenHash}`, { accountId: link.accountId, until: link.expiresAt }))) {
+    return null;
+  }
+  // Withdrawn since it was read (a newer mail, a cancelled change of address): it no longer works.
+  const { deletedCount } = await AccountToken.deleteOne({ _id: link._id });
+  return deletedCount === 1 ? link : null;
 }
 
 /** Withdraws the account's tokens (all, or of one purpose). */

@@ -75,6 +75,21 @@ describe('verification at signup', () => {
     expect(notice?.Text).not.toMatch(/token=/);
   });
 
+  // FerretDB lets racing conditional updates and findOneAndDelete all through; only a unique insert picks one.
+  it('when the same confirmation link is followed four times at once, then one confirms and the others get 400 invalid_token', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const user = await signUp(t.app, { verified: false });
+      const token = await tokenFrom(user.email, CONFIRM);
+
+      const results = await Promise.all([1, 2, 3, 4].map(() => verify(token)));
+
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400]);
+      results.filter((r) => r.status !== 200).forEach((r) => expectError(r, 400, 'invalid_token'));
+      expect(await profile(user)).toMatchObject({ emailVerified: true });
+      expect(await t.db.collection('account_tokens').countDocuments({ tokenHash: sha256(token) })).toBe(0);
+    }
+  });
+
   it('when a confirmation link has expired, then 400 invalid_token and the account stays unconfirmed; a new link works', async () => {
     const user = await signUp(t.app, { verified: false });
     const token = await tokenFrom(user.email, CONFIRM);

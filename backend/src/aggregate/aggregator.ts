@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import mongoose, { type mongo } from 'mongoose';
 
 import { chunkRef, chunksByRef, consumeChunks, forgetReadAhead, oldestChunks, type InboxChunk } from '../collect/inbox';
+import { goalsOfSites } from '../reports/goals';
 import type { Logger } from 'pino';
 
 import { claimNewEvents, duplicateIndexes } from './claims';
@@ -373,7 +374,7 @@ async function storeEvents(batchId: string, events: RawEvent[], result: BatchRes
   time(stats, 'storeEvents', started);
 }
 
-/** Site settings for the batch in one query; read every batch so setting changes apply from the next one. */
+/** Site settings and goals for the batch; read every batch so changes apply from the next one. */
 export async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteConfig>> {
   const ids = [...new Set(events.map((e) => String(e.siteId)))].map((id) => new mongoose.Types.ObjectId(id));
   if (ids.length === 0) return new Map();
@@ -383,12 +384,14 @@ export async function loadSites(events: readonly RawEvent[]): Promise<Map<string
     .collection<{ _id: mongo.ObjectId; settings?: { visitTimeoutMinutes?: number; identityMode?: string } }>('sites')
     .find({ _id: { $in: ids } }, { projection: { settings: 1 } })
     .toArray();
+  const goals = await goalsOfSites(ids);
   return new Map(
     sites.map((site) => [
       String(site._id),
       {
         timeoutMs: (site.settings?.visitTimeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) * 60_000,
         firstParty: site.settings?.identityMode === 'first-party',
+        goals: goals.get(String(site._id)) ?? [],
       },
     ]),
   );

@@ -1,9 +1,11 @@
 import type { mongo } from 'mongoose';
 
+import { ANY_GOAL, conversionLag, goalRowKey, goalVisitorKey, GOAL_VISITOR_PREFIX } from './goal-keys';
 import { add as hllAdd, createRegisters, type Registers } from './hll';
 import { MAX_KEYS_PER_VISITOR_DAY, cutKey } from './limits';
 import {
   VISIT_ATTRIBUTES,
+  type Conversion,
   type Counter,
   type KeyDimension,
   type RawEvent,
@@ -13,10 +15,18 @@ import {
 } from './model';
 import { visitHasClosed, visitorDayKey, visitorKey, type AggregatorState, type StateDelta } from './state';
 
+/** A goal as a batch evaluates it; reports/goals.ts defines goals and their matching. */
+export interface SiteGoal {
+  id: string;
+  matches: (event: RawEvent) => boolean;
+}
+
 /** What the aggregator needs to know about a site, read once per batch. */
 export interface SiteConfig {
   timeoutMs: number;
   firstParty: boolean;
+  /** The site's goals, whose conversions the batch counts (decision 0010). */
+  goals?: readonly SiteGoal[];
 }
 
 export type CounterDelta = Partial<Record<Counter, number>>;
@@ -30,6 +40,8 @@ export interface RollupDelta {
   hours: Map<string, CounterDelta>;
   hll: Registers | undefined;
   dims: Map<KeyDimension, Map<string, CounterDelta>>;
+  /** Converted visits and visitors by goal row key (goal-keys.ts), on the visits' start day. */
+  goals: Map<string, CounterDelta>;
 }
 
 export interface BatchResult {
@@ -65,15 +77,21 @@ const VISIT_DIMS: ReadonlyArray<readonly [KeyDimension, (v: VisitAttributes) => 
 ];
 
 export function visitState(v: VisitState): VisitState {
-  const { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce } = v;
-  return { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce };
+  const { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce, conversions } = v;
+  const state = { lastSeen, entryPage, exitPage, pageviews, events, engagedMs, duration, bounce };
+  return conversions ? { ...state, conversions } : state;
 }
 
-/** A row of counters: the day's totals (`all`), a local hour (`hour`), or a key of a dimension. */
-type Target = { kind: 'all' } | { kind: 'hour'; hour: string } | { kind: 'dim'; dim: KeyDimension; key: string };
+/** A row of counters: the day's totals (`all`), a local hour (`hour`), a key of a dimension, or a goal row. */
+type Target =
+  | { kind: 'all' }
+  | { kind: 'hour'; hour: string }
+  | { kind: 'dim'; dim: KeyDimension; key: string }
+  | { kind: 'goal'; key: string };
 const ALL: Target = { kind: 'all' };
 const hourRow = (hour: string): Target => ({ kind: 'hour', hour });
 const keyRow = (dim: KeyDimension, key: string): Target => ({ kind: 'dim', dim, key: cutKey(key) });
+const goalRow = (goal: string, lag: number): Target => ({ kind: 'goal', key: goalRowKey(goal, lag) });
 
 class RollupAccumulator {
   private readonly days = new Map<string, RollupDelta>();
@@ -101,7 +119,7 @@ class RollupAccumulator {
     const id = `${String(siteId)}:${day}`;
     let delta = this.days.get(id);
     if (!delta) {
-      delta = { siteId, day, totals: {}, hours: new Map(), hll: undefined, dims: new Map() };
+      delta = { siteId, day, totals: {}, hours: new Map(), hll: undefined, dims: new Map(), goals: new Map() };
       this.days.set(id, delta);
     }
     this.last = { siteId, day, delta };
@@ -110,7 +128,7 @@ class RollupAccumulator {
 
   private row(day: RollupDelta, target: Target): CounterDelta {
     if (target.kind === 'all') return day.totals;
-    let rows = day.hours;
+    let rows = target.kind === 'goal' ? day.goals : day.hours;
     if (target.kind === 'dim') {
       rows = day.dims.get(target.dim) ?? new Map<string, CounterDelta>();
       day.dims.set(target.dim, rows);
@@ -147,6 +165,30 @@ function contribute(visit: VisitDoc, state: VisitState, sign: 1 | -1, out: Rollu
     out.add(siteId, day, keyRow('exit_page', state.exitPage), 'exits', sign);
     out.add(siteId, day, keyRow('page', state.exitPage), 'exits', sign);
   }
+  // A converted visit counts once per goal and once for any goal, under the lag of its first matching hit.
+  if (!state.conversions?.length) return;
+  for (const [goal, lag] of firstConversions(state.conversions))
+    out.add(siteId, day, goalRow(goal, lag), 'visits', sign);
+}
+
+/** The lag of each goal a visit reached and, under ANY_GOAL, of the first of them. */
+function firstConversions(conversions: readonly Conversion[] | undefined): Map<string, number> {
+  const lags = new Map<string, number>(conversions ?? []);
+  if (lags.size > 0) lags.set(ANY_GOAL, Math.min(...lags.values()));
+  return lags;
+}
+
+/** Records that a pageview or custom event of `visit` matched its site's goals; the visit's list is replaced, never changed in place. */
+function convert(visit: VisitDoc, goals: readonly SiteGoal[], event: RawEvent): void {
+  let lag: number | undefined;
+  for (const goal of goals) {
+    if (!goal.matches(event)) continue;
+    lag ??= conversionLag(visit.day, event.day);
+    const list = visit.conversions ?? [];
+    const known = list.find(([id]) => id === goal.id);
+    if (known && known[1] <= lag) continue;
+    visit.conversions = [...list.filter(([id]) => id !== goal.id), [goal.id, lag]];
+  }
 }
 
 /** At most one interaction, a pageview or a custom event, as Plausible counts it (docs/metrics.md). */
@@ -175,6 +217,13 @@ function newVisit(event: RawEvent): VisitDoc {
     userId: '',
     traits: null,
   };
+}
+
+/** A visit as stored (and shown): its conversions stay behind, since a goal edit would leave them stale. */
+export function storedVisit(visit: VisitDoc): VisitDoc {
+  if (!visit.conversions) return visit;
+  const { conversions: _conversions, ...stored } = visit;
+  return stored;
 }
 
 /** A copy a batch may change without touching the state it was read from. */
@@ -250,6 +299,29 @@ export function computeBatch(
   const uniqueDaily = (siteId: mongo.ObjectId, day: string, vid: string, dim: KeyDimension, key: string) => {
     if (countVisitor(siteId, day, vid, `${dim}|${cutKey(key)}`))
       rollups.add(siteId, day, keyRow(dim, key), 'visitors', 1);
+  };
+  /**
+   * A visitor counts once per start day and goal, under the smallest lag of their visits'
+   * conversions (remembered as `goal|<goal>|<lag>`), so every range that holds one of
+   * those conversions counts them once. Bounded by the site's goals, not MAX_KEYS_PER_VISITOR_DAY.
+   */
+  const countConverted = (visit: VisitDoc, before: readonly Conversion[] | undefined) => {
+    const was = firstConversions(before);
+    for (const [goal, lag] of firstConversions(visit.conversions)) {
+      if ((was.get(goal) ?? Infinity) <= lag) continue;
+      const keys = dayKeys(visit.siteId, visit.day, visit.vid);
+      const prefix = `${GOAL_VISITOR_PREFIX}${goal}|`;
+      const i = keys.findIndex((k) => k.startsWith(prefix));
+      if (i >= 0) {
+        const counted = Number(keys[i]!.slice(prefix.length));
+        if (counted <= lag) continue;
+        rollups.add(visit.siteId, visit.day, goalRow(goal, counted), 'visitors', -1);
+        keys[i] = goalVisitorKey(goal, lag);
+      } else {
+        keys.push(goalVisitorKey(goal, lag));
+      }
+      rollups.add(visit.siteId, visit.day, goalRow(goal, lag), 'visitors', 1);
+    }
   };
 
   for (const event of events) {
@@ -359,6 +431,7 @@ export function computeBatch(
         break;
       }
     }
+    if ((event.kind === 'pv' || event.kind === 'ev') && site.goals?.length) convert(visit, site.goals, event);
     visit.duration = visit.lastSeen.getTime() - visit.start.getTime();
     visit.bounce = isBounce(visit);
   }
@@ -369,6 +442,7 @@ export function computeBatch(
     if (prior) contribute(visit, prior, -1, rollups);
     contribute(visit, visitState(visit), 1, rollups);
     if ((prior?.exitPage ?? '') !== visit.exitPage) moveExit(visit, prior?.exitPage ?? '', visit.exitPage);
+    if (visit.conversions !== prior?.conversions) countConverted(visit, prior?.conversions);
     changed.push(visit);
   }
   const closedVisits: VisitDoc[] = [];
@@ -380,7 +454,7 @@ export function computeBatch(
   return {
     rollups: rollups.result(),
     delta: { clock, visits: open, closed: closedVisits.map((v) => v._id), days: [...days] },
-    closedVisits,
+    closedVisits: closedVisits.map(storedVisit),
     eventsByVisit,
   };
 }

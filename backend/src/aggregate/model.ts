@@ -40,7 +40,16 @@ export interface VisitState {
   engagedMs: number;
   duration: number;
   bounce: boolean;
+  /**
+   * The goals the visit reached so far, each with the days from the visit's start day to
+   * its first matching hit (compute.ts); only while the visit is open (closed visits are
+   * stored without them: a goal edit would leave them stale).
+   */
+  conversions?: Conversion[];
 }
+
+/** A goal a visit reached: the goal's id and the days from the visit's start day to its first matching hit. */
+export type Conversion = [goalId: string, lag: number];
 
 /**
  * One visit. While it can still grow it lives in the aggregator's state (see
@@ -108,12 +117,16 @@ export type Granularity = 'day' | 'hour';
 /** Dimensions whose rows are keyed (everything but the day's totals). */
 export type KeyDimension = Exclude<Dimension, 'all'>;
 
-/** What one rollup collection holds: the days' totals, their local hours, their visitor sketches, or one dimension's keyed rows. */
-export type RollupPart = 'totals' | 'hours' | 'sketches' | KeyDimension;
+/**
+ * What one rollup collection holds: the days' totals, their local hours, their visitor
+ * sketches, their goal conversions (decision 0010), or one dimension's keyed rows.
+ */
+export type RollupPart = 'totals' | 'hours' | 'sketches' | 'goals' | KeyDimension;
 export const ROLLUP_PARTS: readonly RollupPart[] = [
   'totals',
   'hours',
   'sketches',
+  'goals',
   ...DIMENSIONS.filter((d): d is KeyDimension => d !== 'all'),
 ];
 

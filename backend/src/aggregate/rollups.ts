@@ -37,15 +37,19 @@ export type TotalsData = Record<string, Row>;
 export type SketchData = Record<string, string>;
 /**
  * `data` of a `rollup_hours` document (keys: the local hours of each local day's
- * events and visits, lib/local-hour.ts) or of a dimension's: every key once in
- * `k`, and per day its rows as `[index in k, ...row]`, so a path appears once
- * a month rather than once a day.
+ * events and visits, lib/local-hour.ts), of a `rollup_goals` one (keys:
+ * goal-keys.ts) or of a dimension's: every key once in `k`, and per day its
+ * rows as `[index in k, ...row]`, so a path appears once a month rather than
+ * once a day.
  */
 export interface KeyedData {
   k: string[];
   d: Record<string, number[][]>;
 }
-export type KeyedPart = 'hours' | KeyDimension;
+export type KeyedPart = 'hours' | 'goals' | KeyDimension;
+
+/** Keyed parts whose keys are bounded by what writes them (local hours, the site's goals), not by MAX_KEYS_PER_DAY. */
+const unbounded = (part: RollupPart) => part === 'hours' || part === 'goals';
 
 export const monthOf = (day: string) => day.slice(0, 7);
 export const monthId = (siteId: mongo.ObjectId | string, month: string) => `${String(siteId)}:${month}`;
@@ -226,7 +230,13 @@ export async function rollupWrites(
     const open = isOpenDay(delta.day, clock);
     const month = open ? null : monthOf(delta.day);
     const id = open ? openDayId(delta.siteId, delta.day) : monthId(delta.siteId, month!);
-    const parts: RollupPart[] = ['totals', 'hours', ...(delta.hll ? ['sketches' as const] : []), ...delta.dims.keys()];
+    const parts: RollupPart[] = [
+      'totals',
+      'hours',
+      ...(delta.hll ? ['sketches' as const] : []),
+      ...(delta.goals.size > 0 ? ['goals' as const] : []),
+      ...delta.dims.keys(),
+    ];
     for (const part of parts) target({ part, month }, id, delta.siteId).days.push(delta);
   }
   const due = await dueOpenDays(deltas, clock, foldScan);
@@ -321,7 +331,7 @@ function foldDay(part: RollupPart, data: unknown, open: RollupMonthDoc): boolean
   }
   const keyed = data as KeyedData;
   const deltas = new Map(keyedRows(rows as KeyedData, day).map(([key, row]) => [key, counters(row)]));
-  const bounded = part === 'hours' ? deltas : boundKeys(deltas, new Map(), new Set(keyed.k));
+  const bounded = unbounded(part) ? deltas : boundKeys(deltas, new Map(), new Set(keyed.k));
   const folded = new Map<string, Row>();
   if (!applyRows(folded, bounded)) return false;
   setKeyedRows(keyed, day, folded);
@@ -346,9 +356,13 @@ function apply(part: RollupPart, data: unknown, delta: RollupDelta): boolean {
   }
   const keyed = data as KeyedData;
   const rows = new Map(keyedRows(keyed, delta.day));
-  const deltas = (part === 'hours' ? delta.hours : delta.dims.get(part)) ?? new Map<string, CounterDelta>();
-  const bounded = part === 'hours' ? deltas : boundKeys(deltas, rows, new Set(keyed.k));
+  const deltas =
+    (part === 'hours' ? delta.hours : part === 'goals' ? delta.goals : delta.dims.get(part)) ??
+    new Map<string, CounterDelta>();
+  const bounded = unbounded(part) ? deltas : boundKeys(deltas, rows, new Set(keyed.k));
   if (!applyRows(rows, bounded)) return false;
+  // A goal row at zero is a conversion withdrawn, or a deleted or changed goal's (goal-backfill.ts): no row at all.
+  if (part === 'goals') for (const [key, row] of rows) if (row.length === 0) rows.delete(key);
   setKeyedRows(keyed, delta.day, rows);
   return true;
 }
@@ -435,6 +449,18 @@ export async function readKeyed(
   return days.flatMap((day) => months.filter((data) => data.d[day]).map((data) => keyedRows(data, day)));
 }
 
+/** Like `readKeyed`, each stored day's pairs with the day. */
+export async function readKeyedDays(
+  part: KeyedPart,
+  siteId: mongo.ObjectId,
+  days: readonly string[],
+): Promise<Array<[string, Array<[string, Row]>]>> {
+  const months = await readMonths<KeyedData>(part, siteId, days);
+  return days.flatMap((day) =>
+    months.filter((data) => data.d[day]).map((data): [string, Array<[string, Row]>] => [day, keyedRows(data, day)]),
+  );
+}
+
 /**
  * Unique visitors of stored days: exact for one day (its `visitors` counter),
  * otherwise the union of the days' HyperLogLog sketches, so a visitor seen on
@@ -451,7 +477,8 @@ export function uniqueVisitors(days: readonly DayRollup[]): { visitors: number; 
 export type RollupRow = {
   period: string;
   granularity: Granularity;
-  dim: 'all' | KeyDimension;
+  /** `goals`: a goal row (goal-keys.ts). */
+  dim: 'all' | 'goals' | KeyDimension;
   key: string;
   /** The day's visitor sketch (`hll.encode`d), on daily totals. */
   hll?: string;
@@ -481,6 +508,15 @@ async function siteData(part: RollupPart, siteId: mongo.ObjectId): Promise<unkno
     if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data));
   }
   return parsed;
+}
+
+/** Every stored day of a keyed part for a site, with its rows by key (a goal backfill compares them with its own). */
+export async function siteKeyedDays(part: KeyedPart, siteId: mongo.ObjectId): Promise<Map<string, Map<string, Row>>> {
+  const days = new Map<string, Map<string, Row>>();
+  for (const data of (await siteData(part, siteId)) as KeyedData[]) {
+    for (const day of Object.keys(data.d)) days.set(day, new Map(keyedRows(data, day)));
+  }
+  return days;
 }
 
 /** Every rollup row of a site, part by part, sketches with their days (site export; tests). */

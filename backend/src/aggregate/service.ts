@@ -1,6 +1,7 @@
 import mongoose, { type mongo } from 'mongoose';
 
 import { checkDeadline } from '../lib/deadline';
+import { storedVisit } from './compute';
 import { nextDay, readEventsOfDays, readVisits, type DaySpan } from './history';
 import type { RawEvent, VisitDoc } from './model';
 import { readOpenVisits } from './state-store';
@@ -58,7 +59,7 @@ export async function findVisits(siteId: string | mongo.ObjectId, query: VisitQu
   };
   const [closed, open] = await Promise.all([readClosed(), readOpenVisits(site)]);
   const ids = new Set(closed.map((v) => v._id));
-  return [...closed, ...open.filter((v) => keep(v) && !ids.has(v._id))].sort(byStart);
+  return [...closed, ...open.filter((v) => keep(v) && !ids.has(v._id)).map(storedVisit)].sort(byStart);
 }
 
 /**
@@ -80,7 +81,7 @@ export async function findEarlierVisits(
   const take = (visits: readonly VisitDoc[]) => {
     for (const visit of visits) if (visit.day < day && wanted.delete(visit._id)) found.push(visit);
   };
-  if (wanted.size > 0) take(await readOpenVisits(site));
+  if (wanted.size > 0) take((await readOpenVisits(site)).map(storedVisit));
   for (let back = 1; back <= maxDays && wanted.size > 0; back += 1) {
     checkDeadline();
     const earlier = previousDay(day, back);

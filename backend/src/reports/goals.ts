@@ -1,5 +1,6 @@
 import { Schema, model, trusted, type InferSchemaType, type Types } from 'mongoose';
 
+import type { SiteGoal } from '../aggregate/compute';
 import type { RawEvent } from '../aggregate/model';
 import { AppError } from '../lib/errors';
 import { globMatcher } from './glob';
@@ -17,11 +18,39 @@ const goalSchema = new Schema(
     match: { type: String, required: true },
     propKey: { type: String, default: '' },
     propValue: { type: String, default: '' },
+    /**
+     * Conversions in the rollups (decision 0010): `revision` moves whenever what the site's
+     * conversions mean changes (this goal's definition, or the site's set of goals), and
+     * `rollupsPending` stays true until a backfill has written that revision's conversions;
+     * reports read the raw history meanwhile. `rollupsMatch` is the definition the rollups
+     * hold for the days before the raw history (retention), which a backfill cannot recompute.
+     */
+    revision: { type: Number, default: 1 },
+    rollupsPending: { type: Boolean, default: true },
+    rollupsMatch: { type: String, default: '' },
   },
   { timestamps: true, strict: 'throw' },
 );
 export type GoalDoc = InferSchemaType<typeof goalSchema> & { _id: Types.ObjectId };
 export const Goal = model('Goal', goalSchema, 'goals');
+
+/**
+ * Per site that has had goals (`_id` the site id): the revision of its goal set that the
+ * goals rollup part must reflect and whether a backfill is due, also when no goal is left
+ * (a deleted goal's rows are dropped by one); `claimedUntil` keeps two processes from
+ * running the same backfill.
+ */
+const goalBackfillSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    siteId: { type: Schema.Types.ObjectId, required: true },
+    revision: { type: Number, required: true },
+    pending: { type: Boolean, required: true, index: true },
+    claimedUntil: { type: Date, default: () => new Date(0) },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+const GoalBackfill = model('GoalBackfill', goalBackfillSchema, 'goal_backfills');
 
 const funnelSchema = new Schema(
   {
@@ -57,13 +86,132 @@ export async function goalMatchers(siteId: Types.ObjectId): Promise<Map<string, 
   return new Map((await listGoals(siteId)).map((g) => [g._id.toHexString(), goalMatcher(g)]));
 }
 
+/** What a goal counts, as one string: a backfill keeps older rollups only of goals whose definition it equals. */
+export const goalDefinition = (g: Pick<GoalDoc, 'kind' | 'match' | 'propKey' | 'propValue'>) =>
+  JSON.stringify([g.kind, g.match, g.propKey, g.propValue]);
+
+/** Whether the goals rollup part holds the conversions of every one of these goals (a site's, all of them). */
+export const goalRollupsCurrent = (goals: ReadonlyArray<Pick<GoalDoc, 'rollupsPending'>>) =>
+  goals.every((g) => g.rollupsPending === false);
+
+/** The goals of these sites as the aggregator evaluates them, by site id (one query per batch). */
+export async function goalsOfSites(siteIds: readonly Types.ObjectId[]): Promise<Map<string, SiteGoal[]>> {
+  const out = new Map<string, SiteGoal[]>();
+  if (siteIds.length === 0) return out;
+  const goals = await Goal.find({ siteId: trusted({ $in: [...siteIds] }) })
+    .sort({ createdAt: 1 })
+    .lean<GoalDoc[]>();
+  for (const goal of goals) {
+    const site = String(goal.siteId);
+    const list = out.get(site) ?? [];
+    list.push({ id: goal._id.toHexString(), matches: goalMatcher(goal) });
+    out.set(site, list);
+  }
+  return out;
+}
+
+/**
+ * Records that what the site's conversions mean changed: every goal of the site and the
+ * site's backfill move to a new revision, pending until a backfill has written it.
+ * The goals first: a backfill reads the site's revision before the goals, so it never
+ * marks a revision built with goals older than it.
+ */
+async function goalsChanged(siteId: Types.ObjectId): Promise<void> {
+  await Goal.updateMany({ siteId }, { $inc: { revision: 1 }, $set: { rollupsPending: true } });
+  await GoalBackfill.updateOne(
+    { _id: String(siteId) },
+    { $inc: { revision: 1 }, $set: { siteId, pending: true } },
+    { upsert: true },
+  );
+}
+
+/**
+ * Has a site's goal conversions recounted although no goal changed: a rebuild rewrote its
+ * events' visits, which a backfill reading the history meanwhile may have missed.
+ */
+export async function recountGoalConversions(siteId: Types.ObjectId): Promise<void> {
+  const known = (await Goal.exists({ siteId })) ?? (await GoalBackfill.exists({ _id: String(siteId) }));
+  if (known) await goalsChanged(siteId);
+}
+
+/** Sites with a goal backfill due, for the scheduled job (a query across sites: one small document per site). */
+export async function sitesWithPendingGoalRollups(): Promise<Types.ObjectId[]> {
+  const due = await GoalBackfill.find({ pending: true }, { siteId: 1 }).lean();
+  return due.map((d) => d.siteId);
+}
+
+/** A site's goal set at one revision, claimed for a backfill. */
+export interface GoalBackfillClaim {
+  revision: number;
+  goals: GoalDoc[];
+}
+
+/**
+ * Claims a site's due backfill for `ms` (again, to extend it), or null when none is due or
+ * another process holds it. The revision is read before the goals (see goalsChanged). On
+ * FerretDB two racing claims may both win: both backfills are exact, one is wasted.
+ */
+export async function claimGoalBackfill(
+  siteId: Types.ObjectId,
+  ms: number,
+  renew = false,
+): Promise<GoalBackfillClaim | null> {
+  const now = new Date();
+  const claim = await GoalBackfill.findOneAndUpdate(
+    renew
+      ? { _id: String(siteId), pending: true }
+      : { _id: String(siteId), pending: true, claimedUntil: trusted({ $lt: now }) },
+    { $set: { claimedUntil: new Date(now.getTime() + ms) } },
+    { returnDocument: 'after' },
+  ).lean();
+  if (!claim) return null;
+  return { revision: claim.revision, goals: await listGoals(siteId) };
+}
+
+/**
+ * Marks the goals of a claim built, each only if it is still at the revision the backfill
+ * read (a goal changed meanwhile stays pending), then the site's backfill done if no change
+ * came in since, and releases the claim. FerretDB lets a conditional update race a
+ * concurrent one through (see aggregate/lease.ts), so each mark is read back and undone
+ * when a change got in: a goal may be recounted once more, never marked current when stale.
+ */
+export async function goalBackfillDone(siteId: Types.ObjectId, claim: GoalBackfillClaim): Promise<void> {
+  for (const goal of claim.goals) {
+    await Goal.updateOne(
+      { _id: goal._id, siteId, revision: goal.revision },
+      { $set: { rollupsPending: false, rollupsMatch: goalDefinition(goal) } },
+    );
+  }
+  await GoalBackfill.updateOne({ _id: String(siteId), revision: claim.revision }, { $set: { pending: false } });
+  const moved = await Goal.find(
+    { siteId, _id: trusted({ $in: claim.goals.map((g) => g._id) }) },
+    { revision: 1 },
+  ).lean();
+  const read = new Map(claim.goals.map((g) => [g._id.toHexString(), g.revision]));
+  const stale = moved.filter((g) => g.revision !== read.get(g._id.toHexString())).map((g) => g._id);
+  if (stale.length > 0)
+    await Goal.updateMany({ siteId, _id: trusted({ $in: stale }) }, { $set: { rollupsPending: true } });
+  const site = await GoalBackfill.findOne({ _id: String(siteId) }, { revision: 1 }).lean();
+  if (site && site.revision !== claim.revision) {
+    await GoalBackfill.updateOne({ _id: String(siteId) }, { $set: { pending: true } });
+  }
+  await releaseGoalBackfill(siteId);
+}
+
+/** Lets another process take the site's backfill at once (after a failure, or when done). */
+export async function releaseGoalBackfill(siteId: Types.ObjectId): Promise<void> {
+  await GoalBackfill.updateOne({ _id: String(siteId) }, { $set: { claimedUntil: new Date(0) } });
+}
+
 export async function createGoal(
   siteId: Types.ObjectId,
   input: { name: string; kind: 'page' | 'event'; match: string; propKey: string; propValue: string },
 ): Promise<GoalDoc> {
   if ((await Goal.countDocuments({ siteId })) >= 100)
     throw new AppError('conflict', 'A site may have at most 100 goals');
-  return (await Goal.create({ siteId, ...input })).toObject() as GoalDoc;
+  const goal = (await Goal.create({ siteId, ...input })).toObject() as GoalDoc;
+  await goalsChanged(siteId);
+  return goal;
 }
 
 export async function updateGoal(
@@ -77,19 +225,25 @@ export async function updateGoal(
   },
 ): Promise<GoalDoc> {
   const $set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-  const goal = await Goal.findOneAndUpdate(
+  const before = await Goal.findOneAndUpdate(
     { _id: goalId, siteId },
     { $set },
-    { returnDocument: 'after' },
+    { returnDocument: 'before' },
   ).lean<GoalDoc>();
-  if (!goal) throw new AppError('not_found', 'Goal not found');
-  return goal;
+  if (!before) throw new AppError('not_found', 'Goal not found');
+  const after = { ...before, ...$set } as GoalDoc;
+  // A new name counts the same visits; a new pattern or property needs its conversions recounted.
+  if (goalDefinition(after) === goalDefinition(before)) return after;
+  await goalsChanged(siteId);
+  return { ...after, revision: before.revision + 1, rollupsPending: true };
 }
 
 export async function deleteGoal(siteId: Types.ObjectId, goalId: string): Promise<void> {
   const { deletedCount } = await Goal.deleteOne({ _id: goalId, siteId });
   if (!deletedCount) throw new AppError('not_found', 'Goal not found');
   await Funnel.deleteMany({ siteId, steps: goalId });
+  // "Any goal" loses this goal's conversions, and its rows are dropped.
+  await goalsChanged(siteId);
 }
 
 export async function listFunnels(siteId: Types.ObjectId): Promise<FunnelDoc[]> {
@@ -118,4 +272,5 @@ export async function deleteFunnel(siteId: Types.ObjectId, funnelId: string): Pr
 export async function deleteGoalsForSite(siteId: Types.ObjectId): Promise<void> {
   await Funnel.deleteMany({ siteId });
   await Goal.deleteMany({ siteId });
+  await GoalBackfill.deleteOne({ _id: String(siteId) });
 }
