@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
 
+import { recountGoalConversions } from '../reports/goals';
 import { changeState, loadSites, processPendingEvents, writeBatch, type DrainStats } from './aggregator';
 import { computeBatch } from './compute';
 import { rollupWrites } from './rollups';
@@ -17,6 +18,9 @@ import { applyDelta, emptyState, type StateDelta } from './state';
  * and hands the visits still open at the end back to the live state. Events
  * whose visit changed (e.g. after a new visit timeout) get their new visit id.
  * History whose raw events retention already deleted is lost by a rebuild.
+ * The site's goal conversions are recounted after it (goal-backfill.ts): a
+ * backfill that read the history while the rebuild moved events to new visits
+ * must not be taken as current.
  */
 export async function rebuildRollups(
   siteId: string | mongo.ObjectId,
@@ -77,5 +81,6 @@ export async function rebuildRollups(
       dropSites: [String(site)],
     };
   });
+  await recountGoalConversions(site);
   return stats;
 }

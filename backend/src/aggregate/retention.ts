@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import mongoose, { type mongo } from 'mongoose';
 
 import type { Job } from '../lib/scheduler';
+import { runGoalBackfills } from './goal-backfill';
 import { deleteSiteHistory, dropHistoryBefore } from './history';
 import { deleteSiteIndex, dropIndexBefore } from './visitor-index';
 import { pruneEventClaims } from './claims';
@@ -103,5 +104,7 @@ export function aggregateJobs(): Job[] {
   return [
     { name: 'retention', everyMs: 6 * 3_600_000, run: () => applyRetention() },
     { name: 'prune-event-claims', everyMs: 3_600_000, run: () => pruneEventClaims() },
+    // A goal change is recounted within seconds; reports read the raw history until then (decision 0010).
+    { name: 'goal-backfills', everyMs: 5_000, run: () => runGoalBackfills() },
   ];
 }

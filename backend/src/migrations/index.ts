@@ -4,6 +4,7 @@ import type { mongo } from 'mongoose';
 
 import { accountsVerified } from './accounts-verified';
 import { aggregatorState } from './aggregator-state';
+import { goalRollups } from './goal-rollups';
 import { historyPartitions } from './history-partitions';
 import { rollupMonthCollections } from './rollup-month-collections';
 import { rollupsByMonth } from './rollups-by-month';
@@ -55,4 +56,5 @@ export const migrations: readonly Migration[] = [
   rollupMonthCollections,
   accountsVerified,
   visitorIndex,
+  goalRollups,
 ];
