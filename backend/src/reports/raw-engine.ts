@@ -171,6 +171,28 @@ export function rawTotals(selection: RawSelection): Counters {
   };
 }
 
+/**
+ * Per goal, the visits of the selection that started in the range and reached it with a
+ * hit of the range, and their visitors once per start day (docs/metrics.md).
+ */
+export function rawConversions(
+  selection: RawSelection,
+  goals: ReadonlyMap<string, GoalMatcher>,
+): Map<string, { visits: number; visitors: number }> {
+  const visits = new Map(selection.visits.map((v) => [v._id, v]));
+  const converted = new Map<string, Set<string>>([...goals.keys()].map((id) => [id, new Set()]));
+  for (const event of selection.visitEvents) {
+    checkDeadline();
+    for (const [id, matches] of goals) if (matches(event)) converted.get(id)!.add(event.visitId);
+  }
+  return new Map(
+    [...converted].map(([id, ids]) => {
+      const visitors = new Set([...ids].map((visitId) => visits.get(visitId)).map((v) => `${v?.day}|${v?.vid}`));
+      return [id, { visits: ids.size, visitors: visitors.size }];
+    }),
+  );
+}
+
 /** All visitors of the selection counted as breakdown rows count them: once per day they were seen. */
 export function rawVisitorDays(selection: RawSelection): number {
   return uniqueVisitors([...selection.visits, ...selection.events].map((r) => `${r.day}|${r.vid}`));

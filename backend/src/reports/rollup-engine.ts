@@ -1,6 +1,7 @@
 import type { mongo } from 'mongoose';
 
-import { counters, readDays, readKeyed, uniqueVisitors, type DayRollup } from '../aggregate/rollups';
+import { convertedBy, parseGoalRowKey } from '../aggregate/goal-keys';
+import { counters, readDays, readKeyed, readKeyedDays, uniqueVisitors, type DayRollup } from '../aggregate/rollups';
 import type { BreakdownDimension } from './dimensions';
 import { emptyCounters, addCounters, type Counters } from './metrics';
 import { bucketOf, daysOf, type DayRange, type Interval, hoursOf } from './range';
@@ -84,4 +85,35 @@ export async function rollupBreakdown(
 export async function rollupVisitorDays(siteId: mongo.ObjectId, range: DayRange): Promise<number> {
   const days = await readDays(siteId, daysOf(range), false);
   return days.reduce((sum, day) => sum + day.totals.visitors, 0);
+}
+
+/** Visits of the range, without the visitor sketches a multi-day total needs (a conversion rate's denominator). */
+export async function rollupVisits(siteId: mongo.ObjectId, range: DayRange): Promise<number> {
+  const days = await readDays(siteId, daysOf(range), false);
+  return days.reduce((sum, day) => sum + day.totals.visits, 0);
+}
+
+/**
+ * Converted visits and their visitors per goal id (and ANY_GOAL) over the range: rows of
+ * the visits' start days whose first matching hit falls inside the range too, as the raw
+ * engine counts only hits of the range (aggregate/goal-keys.ts). Visitors count once per
+ * start day, as breakdown rows count them.
+ */
+export async function rollupConversions(
+  siteId: mongo.ObjectId,
+  range: DayRange,
+): Promise<Map<string, { visits: number; visitors: number }>> {
+  const out = new Map<string, { visits: number; visitors: number }>();
+  for (const [day, rows] of await readKeyedDays('goals', siteId, daysOf(range))) {
+    for (const [key, row] of rows) {
+      const parsed = parseGoalRowKey(key);
+      if (!parsed || !convertedBy(day, parsed.lag, range.to)) continue;
+      const { visits, visitors } = counters(row);
+      const sums = out.get(parsed.goal) ?? { visits: 0, visitors: 0 };
+      sums.visits += visits;
+      sums.visitors += visitors;
+      out.set(parsed.goal, sums);
+    }
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { z } from '../lib/zod';
 import { createAnnotation, deleteAnnotation, listAnnotations, toAnnotationView } from './annotations';
 import { rowMetrics } from './dimensions';
 import { EVENT_COLUMNS, rawEvents, sendRows, sendSiteExport } from './export';
+import { goalConversions } from './goal-conversions';
 import { createFunnel, createGoal, deleteFunnel, deleteGoal, listFunnels, listGoals, updateGoal } from './goals';
 import { resolveRange } from './range';
 import {
@@ -19,9 +20,11 @@ import {
   EventsExportQuery,
   ExportQuery,
   FunnelQuery,
+  GoalConversionsResponse,
   ItemParams,
   OverviewQuery,
   OverviewResponse,
+  RangeQuery,
   RealtimeQuery,
   TimeseriesQuery,
   TimeseriesResponse,
@@ -111,6 +114,23 @@ export function registerReportRoutes(api: ApiRouter): void {
     },
     async ({ params, query, req, res }) => {
       res.json(await breakdown((await site(req, params.siteId)).site, params.dimension, query));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sites/:siteId/stats/goals',
+      operationId: 'getGoalConversions',
+      summary: 'Every goal of the site with its converted visits, visitors and conversion rate in the range',
+      tag: TAG,
+      auth: 'session-or-key',
+      params: SiteIdParams,
+      query: RangeQuery,
+      responses: { 200: { description: 'Goal conversions', schema: GoalConversionsResponse } },
+    },
+    async ({ params, query, req, res }) => {
+      res.json(await goalConversions((await site(req, params.siteId)).site, query));
     },
   );
 

@@ -155,6 +155,33 @@ export const BreakdownResponse = z
   })
   .openapi('Breakdown');
 
+export const GoalConversionsResponse = z
+  .object({
+    range: Range,
+    visits: z
+      .number()
+      .openapi({ description: "Visits of the range (of the filters' selection): what the rates divide by" }),
+    goals: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        kind: z.enum(['page', 'event']),
+        match: z.string(),
+        propKey: z.string(),
+        propValue: z.string(),
+        visits: z
+          .number()
+          .openapi({ description: 'Visits that started in the range and reached the goal with a hit of the range' }),
+        visitors: z
+          .number()
+          .openapi({ description: 'Their visitors, counted once per day a converted visit of theirs started' }),
+        conversionRate: z.number().openapi({ description: 'Percent of the range’s visits' }),
+      }),
+    ),
+    source: z.enum(['rollups', 'raw']),
+  })
+  .openapi('GoalConversions');
+
 const goalMatch = () =>
   text(500).openapi({
     description:

@@ -4,11 +4,21 @@ import type { SiteDoc } from '../sites/model';
 import { listAnnotations, toAnnotationView } from './annotations';
 import type { BreakdownDimension } from './dimensions';
 import { parseFilters, type Filter } from './filters';
-import { goalMatchers, getFunnel, Goal, goalMatcher, type GoalMatcher } from './goals';
+import { ANY_GOAL } from '../aggregate/goal-keys';
+import {
+  goalMatchers,
+  getFunnel,
+  Goal,
+  goalMatcher,
+  goalRollupsCurrent,
+  listGoals,
+  type GoalDoc,
+  type GoalMatcher,
+} from './goals';
 import { change, toMetrics, type Counters, type Metrics } from './metrics';
 import { rawBreakdown, rawSeries, rawTotals, rawVisitorDays, selectRaw, type RawSelection } from './raw-engine';
 import { previousRange, resolveRange, type DayRange, type Interval } from './range';
-import { rollupBreakdown, rollupSeries, rollupTotals, rollupVisitorDays } from './rollup-engine';
+import { rollupBreakdown, rollupConversions, rollupSeries, rollupTotals, rollupVisitorDays } from './rollup-engine';
 import { AppError } from '../lib/errors';
 
 export interface ReportQuery {
@@ -46,7 +56,12 @@ function convertedVisits(selection: RawSelection, goals: GoalMatcher[]): Set<str
   return converted;
 }
 
-async function totalsFor(p: Prepared, range: DayRange, withConversions: boolean) {
+/**
+ * The totals of a range and its conversions when the site has goals: from the rollups
+ * when unfiltered and its goals' rollups are current (decision 0010), else counted from
+ * the range's visits and events, which is also what the rollups must equal.
+ */
+async function totalsFor(p: Prepared, range: DayRange, goals: readonly GoalDoc[]) {
   let counters: Counters;
   let visitorsExact: boolean;
   let selection: RawSelection | undefined;
@@ -59,12 +74,11 @@ async function totalsFor(p: Prepared, range: DayRange, withConversions: boolean)
     ({ visitorsExact, ...counters } = totals);
   }
   let conversions = 0;
-  if (withConversions) {
-    const goals = [...(await goalMatchers(p.siteId)).values()];
-    if (goals.length > 0) {
-      selection ??= await selectRaw(p.siteId, range, p.filters, p.goals);
-      conversions = convertedVisits(selection, goals).size;
-    }
+  if (goals.length > 0 && p.filters.length === 0 && goalRollupsCurrent(goals)) {
+    conversions = (await rollupConversions(p.siteId, range)).get(ANY_GOAL)?.visits ?? 0;
+  } else if (goals.length > 0) {
+    selection ??= await selectRaw(p.siteId, range, p.filters, p.goals);
+    conversions = convertedVisits(selection, goals.map(goalMatcher)).size;
   }
   const metrics = toMetrics(counters);
   return { metrics: { ...metrics, conversions, conversionRate: pct(conversions, metrics.visits) }, visitorsExact };
@@ -89,10 +103,10 @@ export async function overview(
       fields: { from: 'compareFrom', to: 'compareTo' },
     });
   }
-  const hasGoals = (await Goal.countDocuments({ siteId: p.siteId })) > 0;
+  const goals = await listGoals(p.siteId);
   const [current, previous] = await Promise.all([
-    totalsFor(p, p.range, hasGoals),
-    compareRange ? totalsFor(p, compareRange, hasGoals) : null,
+    totalsFor(p, p.range, goals),
+    compareRange ? totalsFor(p, compareRange, goals) : null,
   ]);
   const changes = previous
     ? Object.fromEntries(
