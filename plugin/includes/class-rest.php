@@ -112,6 +112,7 @@ final class Rest {
 			)
 		);
 		$this->proxy( "stats/breakdown/$dim", 'GET', $range + $paging + $sorting + $goal_arg );
+		$this->proxy( 'stats/goals', 'GET', $range );
 		$this->proxy( 'stats/realtime', 'GET', array( 'after' => $this->string_arg( '^\d{13}:[\w:-]{1,180}\z' ) ) );
 		$this->proxy( 'visitors', 'GET', $range + $paging );
 		$this->proxy( 'visitors/(?P<visitor>[cf]:[A-Za-z0-9_-]{10,40})', 'GET', array( 'to' => $this->string_arg( self::DAY, false ) ) );

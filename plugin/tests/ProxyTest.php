@@ -304,6 +304,9 @@ final class ProxyTest extends TestCase {
 		$this->assertSame( self::BACKEND . '/api/v1/sites/' . self::SITE_ID . '/visitors/f%3AAbCdEfGhIj12_-', end( $this->backend->calls )['url'] );
 		$this->rest( 'GET', '/clickpath/v1/funnels/65a1b2c3d4e5f60718293a4c/report', self::RANGE );
 		$this->assertSame( self::BACKEND . '/api/v1/sites/' . self::SITE_ID . '/funnels/65a1b2c3d4e5f60718293a4c/report?from=2024-01-01&to=2024-01-31', end( $this->backend->calls )['url'] );
+		// Every goal's conversions in one request.
+		$this->rest( 'GET', '/clickpath/v1/stats/goals', self::RANGE + array( 'filter' => 'country:is:FR' ) );
+		$this->assertSame( self::BACKEND . '/api/v1/sites/' . self::SITE_ID . '/stats/goals?from=2024-01-01&to=2024-01-31&filter=country%3Ais%3AFR', end( $this->backend->calls )['url'] );
 	}
 
 	public function test_exports_are_files_and_not_cached(): void {

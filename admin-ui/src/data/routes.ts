@@ -45,6 +45,7 @@ export const routes = {
   visitors: (q: VisitorsQuery) => get(withQuery('visitors', reportParams(q, { limit: q.limit, page: q.page }))),
   visitor: (id: string, to: string) => get(withQuery(`visitors/${seg(id)}`, { to })),
   goals: () => get('goals'),
+  goalConversions: (q: RangeQuery) => get(withQuery('stats/goals', reportParams(q))),
   createGoal: (input: GoalInput) => post('goals', input),
   updateGoal: (id: string, changes: GoalChanges) => patch(`goals/${seg(id)}`, changes),
   deleteGoal: (id: string) => del(`goals/${seg(id)}`),

@@ -19,6 +19,7 @@ export function createDataSource(call: Transport, exportUrl: (route: RouteReques
     visitors: (q, o) => call(routes.visitors(q), o),
     visitor: (id, to, o) => call(routes.visitor(id, to), o),
     goals: async (o) => (await call<{ goals: Goal[] }>(routes.goals(), o)).goals,
+    goalConversions: (q, o) => call(routes.goalConversions(q), o),
     createGoal: (input) => call(routes.createGoal(input)),
     deleteGoal: (id) => call(routes.deleteGoal(id)),
     funnels: async (o) => (await call<{ funnels: Funnel[] }>(routes.funnels(), o)).funnels,

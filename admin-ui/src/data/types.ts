@@ -255,6 +255,24 @@ export interface GoalInput {
   propValue?: string;
 }
 
+/** A goal with its conversions in a range (`stats/goals`). */
+export interface GoalConversionsRow extends Goal {
+  /** Visits of the range that reached the goal. */
+  visits: number;
+  /** Their visitors, once per day a converted visit of theirs started. */
+  visitors: number;
+  /** Percent of the range's visits. */
+  conversionRate: number;
+}
+
+export interface GoalConversions {
+  range: DayRange;
+  /** Visits of the range (of the filters' selection): what the rates divide by. */
+  visits: number;
+  goals: GoalConversionsRow[];
+  source: 'rollups' | 'raw';
+}
+
 /** What an edit may change: a goal's kind stays as it was created. */
 export type GoalChanges = Partial<Pick<GoalInput, 'name' | 'match' | 'propKey' | 'propValue'>>;
 
@@ -318,6 +336,8 @@ export interface DataSource {
   /** A visitor's profile over the 90 days up to `to` (the report range's last day). */
   visitor(id: string, to: string, options?: RequestOptions): Promise<VisitorProfile>;
   goals(options?: RequestOptions): Promise<Goal[]>;
+  /** Every goal with its conversions in the range, in one request. */
+  goalConversions(q: RangeQuery, options?: RequestOptions): Promise<GoalConversions>;
   createGoal(input: GoalInput): Promise<Goal>;
   deleteGoal(id: string): Promise<void>;
   funnels(options?: RequestOptions): Promise<Funnel[]>;

@@ -10,6 +10,7 @@
  *   GET    clickpath/v1/stats/timeseries?…&interval              → GET    /api/v1/sites/:siteId/stats/timeseries
  *   GET    clickpath/v1/stats/breakdown/<dimension>?…            → GET    /api/v1/sites/:siteId/stats/breakdown/<dimension>
  *   GET    clickpath/v1/stats/realtime?after                     → GET    /api/v1/sites/:siteId/stats/realtime
+ *   GET    clickpath/v1/stats/goals?from&to&filter…              → GET    /api/v1/sites/:siteId/stats/goals
  *   GET    clickpath/v1/visitors?…  |  visitors/<visitorId>      → GET    /api/v1/sites/:siteId/visitors[/<visitorId>]
  *   GET    clickpath/v1/goals  |  POST goals  |  PATCH goals/<id>  |  DELETE goals/<id>
  *   GET    clickpath/v1/funnels  |  POST funnels  |  DELETE funnels/<id>  |  GET funnels/<id>/report?from&to&filter…

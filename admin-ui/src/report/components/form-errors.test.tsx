@@ -40,6 +40,7 @@ describe('report forms', () => {
         init.method === 'POST'
           ? invalid([{ path: 'body.match', message: 'must start with /' }])
           : { body: { goals: [] } },
+      'stats/goals': { body: { range: query, visits: 0, goals: [], source: 'rollups' } },
     });
     render(withReport(source, <GoalsView query={query} />));
     await screen.findByText('No goals yet.');

@@ -1,19 +1,10 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { createElement } from '@wordpress/element';
 
-import { apiError, fakeBackend, metrics, withReport } from '../../testing/fake-backend';
+import { apiError, fakeBackend, withReport } from '../../testing/fake-backend';
 import { GoalsView } from './goals-view';
 
 const query = { from: '2026-01-01', to: '2026-01-31', filters: [] };
-const overview = (visits: number) => ({
-  range: { from: query.from, to: query.to },
-  compareRange: null,
-  metrics: { ...metrics({ visits, visitors: visits }), conversions: 0, conversionRate: 0 },
-  previous: null,
-  change: null,
-  visitorsExact: true,
-  source: 'raw',
-});
 const signup = {
   id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
   name: 'Signup',
@@ -23,27 +14,39 @@ const signup = {
   propValue: '',
 };
 
+/** The `stats/goals` answer: every goal with its conversions, as the backend counts them. */
+const conversions = (goals: Array<typeof signup>, visits = 10, converted = 0) => ({
+  range: { from: query.from, to: query.to },
+  visits,
+  goals: goals.map((goal) => ({
+    ...goal,
+    visits: converted,
+    visitors: converted,
+    conversionRate: visits ? Math.round((1000 * converted) / visits) / 10 : 0,
+  })),
+  source: 'rollups',
+});
+
 describe('GoalsView', () => {
   it('when there are no goals, then it explains goals and offers the form', async () => {
-    const { source } = fakeBackend({ goals: { body: { goals: [] } } });
+    const { source } = fakeBackend({ 'stats/goals': { body: conversions([]) } });
     render(withReport(source, <GoalsView query={query} />));
     expect(screen.getByRole('status')).toHaveTextContent('Loading goals…');
     expect(await screen.findByText('No goals yet.')).toBeInTheDocument();
     expect(screen.getByRole('form', { name: 'Add a goal' })).toBeInTheDocument();
   });
 
-  it('lists goals with converted visits and the conversion rate', async () => {
-    const { source, calls } = fakeBackend({
-      goals: { body: { goals: [signup] } },
-      'stats/overview': (url) => ({ body: overview(url.searchParams.getAll('filter').length ? 25 : 200) }),
-    });
-    render(withReport(source, <GoalsView query={query} />));
+  it('lists goals with converted visits and the conversion rate, all from one request', async () => {
+    const { source, calls } = fakeBackend({ 'stats/goals': { body: conversions([signup], 200, 25) } });
+    const filtered = { ...query, filters: [{ dim: 'country' as const, op: 'is' as const, value: 'NL' }] };
+    render(withReport(source, <GoalsView query={filtered} />));
     const row = (await screen.findByText('Signup')).closest('tr')!;
     expect(row).toHaveTextContent('event signup');
     expect(row).toHaveTextContent('25');
     expect(row).toHaveTextContent('12.5%');
-    const goalCall = calls.find((c) => c.url.searchParams.getAll('filter').length > 0)!;
-    expect(goalCall.url.searchParams.getAll('filter')).toEqual([`goal:is:${signup.id}`]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.url.pathname).toBe('/api/v1/sites/0123456789abcdef01234567/stats/goals');
+    expect(calls[0]!.url.searchParams.getAll('filter')).toEqual(['country:is:NL']);
   });
 
   it('creates a goal and reloads the list', async () => {
@@ -56,7 +59,7 @@ describe('GoalsView', () => {
         }
         return { body: { goals: created.length ? [signup] : [] } };
       },
-      'stats/overview': { body: overview(10) },
+      'stats/goals': () => ({ body: conversions(created.length ? [signup] : []) }),
     });
     const onChange = jest.fn();
     render(withReport(source, <GoalsView query={query} onChange={onChange} />));
@@ -76,7 +79,7 @@ describe('GoalsView', () => {
         init.method === 'POST' || init.method === 'DELETE'
           ? apiError(403, 'forbidden', 'This action needs the admin role on this site')
           : { body: { goals: [signup] } },
-      'stats/overview': { body: overview(10) },
+      'stats/goals': { body: conversions([signup]) },
     });
     jest.spyOn(window, 'confirm').mockReturnValue(true);
     render(withReport(source, <GoalsView query={query} />));
@@ -94,7 +97,7 @@ describe('GoalsView', () => {
   });
 
   it('when loading fails, then it names the goals', async () => {
-    const { source } = fakeBackend({ goals: apiError(403, 'forbidden', 'No access to this site') });
+    const { source } = fakeBackend({ 'stats/goals': apiError(403, 'forbidden', 'No access to this site') });
     render(withReport(source, <GoalsView query={query} />));
     expect(await screen.findByText('Could not load the goals.')).toBeInTheDocument();
     expect(
@@ -118,7 +121,7 @@ describe('GoalsView editing', () => {
         }
         return { body: { goals: [current] } };
       },
-      'stats/overview': { body: overview(10) },
+      'stats/goals': () => ({ body: conversions([current]) }),
     });
     render(withReport(source, <GoalsView query={query} />));
     fireEvent.click(await screen.findByRole('button', { name: 'Edit goal Signup' }));
@@ -152,7 +155,7 @@ describe('GoalsView editing', () => {
               },
             }
           : { body: { goals: [signup] } },
-      'stats/overview': { body: overview(10) },
+      'stats/goals': { body: conversions([signup]) },
     });
     render(withReport(source, <GoalsView query={query} />));
     fireEvent.click(await screen.findByRole('button', { name: 'Edit goal Signup' }));
@@ -163,7 +166,7 @@ describe('GoalsView editing', () => {
   });
 
   it('when a host cannot edit goals, then there is no Edit button', async () => {
-    const { source } = fakeBackend({ goals: { body: { goals: [signup] } }, 'stats/overview': { body: overview(10) } });
+    const { source } = fakeBackend({ 'stats/goals': { body: conversions([signup]) } });
     const { updateGoal: _none, ...withoutEdit } = source;
     render(withReport(withoutEdit, <GoalsView query={query} />, 'wordpress'));
     expect(await screen.findByRole('button', { name: 'Delete goal Signup' })).toBeInTheDocument();

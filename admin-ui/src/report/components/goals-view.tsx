@@ -36,24 +36,12 @@ export function GoalsView({ query, onChange }: GoalsViewProps) {
   const [version, setVersion] = useState(0);
   const state = useRequest(
     async (signal): Promise<GoalRow[]> => {
-      const goals = await source.goals({ signal });
-      if (goals.length === 0) return [];
-      const base = { ...query, compare: 'none' as const };
-      const total = await source.overview(base, { signal });
-      return Promise.all(
-        goals.map(async (goal) => {
-          const converted = await source.overview(
-            { ...base, filters: [...query.filters, { dim: 'goal', op: 'is', value: goal.id }] },
-            { signal },
-          );
-          const visits = converted.metrics.visits;
-          return {
-            goal,
-            visits,
-            rate: total.metrics.visits ? Math.round((1000 * visits) / total.metrics.visits) / 10 : 0,
-          };
-        }),
-      );
+      const { goals } = await source.goalConversions(query, { signal });
+      return goals.map(({ visits, visitors: _visitors, conversionRate, ...goal }) => ({
+        goal,
+        visits,
+        rate: conversionRate,
+      }));
     },
     `${JSON.stringify(query)}|${version}`,
   );
