@@ -63,6 +63,9 @@ export async function registerAccount(input: {
   }
 }
 
+/** 409 for a signup through a link whose address already has an account. */
+export const addressInUse = (): AppError => new AppError('conflict', 'An account uses this address: log in to accept');
+
 /**
  * Creates an account whose address is already proven (its holder followed a link mailed to
  * it, e.g. an invitation). 409 when an account uses the address.
@@ -78,7 +81,7 @@ export async function createVerifiedAccount(input: {
     const created = await Account.create({ email, name, passwordHash, emailVerifiedAt: new Date() });
     return created.toObject() as AccountDoc;
   } catch (error) {
-    if (isDuplicateKey(error)) throw new AppError('conflict', 'An account uses this address: log in to accept');
+    if (isDuplicateKey(error)) throw addressInUse();
     throw error;
   }
 }

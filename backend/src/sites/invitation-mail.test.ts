@@ -35,15 +35,21 @@ afterAll(async () => {
 const SUBJECT = 'Olga Owner invited you to Shared shop on Clickpath';
 const anonymous = (path: string, body: Record<string, unknown>) =>
   request(t.app).post(`${API}${path}`).set('Origin', TEST_ORIGIN).set('X-Forwarded-For', nextIp()).send(body);
-const members = () =>
+const members = (site = siteId) =>
   t.db
     .collection('members')
-    .find({ siteId: new Types.ObjectId(siteId) })
+    .find({ siteId: new Types.ObjectId(site) })
     .toArray();
 
+/** An owner and a site like the shared ones, for a test that sends many invitations (20 per site and hour). */
+async function anotherSite(): Promise<{ owner: TestUser; siteId: string }> {
+  const other = await signUp(t.app, { name: 'Olga Owner' });
+  return { owner: other, siteId: (await createSite(other, { name: 'Shared shop', domain: 'shared.example' })).id };
+}
+
 /** Invites `email` and returns the invitation's id and the token of the link that arrived. */
-async function invite(email: string, role: 'admin' | 'viewer' = 'viewer', count = 1) {
-  const res = await owner.agent.post(`${API}/sites/${siteId}/members`).send({ email, role });
+async function invite(email: string, role: 'admin' | 'viewer' = 'viewer', count = 1, from = { owner, siteId }) {
+  const res = await from.owner.agent.post(`${API}/sites/${from.siteId}/members`).send({ email, role });
   expect(res.status).toBe(202);
   const [mail] = await mailpit.waitFor(email, { subject: SUBJECT, count });
   return { id: res.body.id as string, mail: mail!, ...linkIn(mail!, 'invitation') };
@@ -96,6 +102,50 @@ describe('invitation mail', () => {
     expect((await members()).some((m) => String(m.accountId) === invitee.id)).toBe(true);
     expectError(await invitee.agent.post(`${API}/invitations/link/accept`).send({ token }), 400, 'invalid_token');
   });
+
+  // FerretDB lets racing conditional updates and findOneAndDelete all through; only a unique insert picks one.
+  it('when four signed-in people accept the same link at once, then one joins and the others get 400 invalid_token', async () => {
+    const site = await anotherSite();
+    for (let round = 0; round < 5; round += 1) {
+      const { token } = await invite(uniqueEmail('contested'), 'viewer', 1, site);
+      const people: TestUser[] = [];
+      for (let n = 0; n < 4; n += 1) people.push(await signUp(t.app));
+
+      const results = await Promise.all(
+        people.map((person) => person.agent.post(`${API}/invitations/link/accept`).send({ token })),
+      );
+
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400]);
+      results.filter((r) => r.status !== 200).forEach((r) => expectError(r, 400, 'invalid_token'));
+      const winner = people[results.findIndex((r) => r.status === 200)]!;
+      const joined = (await members(site.siteId)).filter((m) => people.some((p) => p.id === String(m.accountId)));
+      expect(joined.map((m) => String(m.accountId))).toEqual([winner.id]);
+    }
+  }, 60_000);
+
+  it('when the same link is used to accept, sign up and decline at once, then one answer counts and nobody else is let in', async () => {
+    const site = await anotherSite();
+    for (let round = 0; round < 5; round += 1) {
+      const email = uniqueEmail('raced');
+      const { token } = await invite(email, 'viewer', 1, site);
+      const people = [await signUp(t.app), await signUp(t.app)];
+      const before = (await members(site.siteId)).length;
+
+      const results = await Promise.all([
+        ...people.map((person) => person.agent.post(`${API}/invitations/link/accept`).send({ token })),
+        anonymous('/invitations/link/signup', { token, name: 'Nina', password: PASSWORD }),
+        anonymous('/invitations/link/decline', { token }),
+      ]);
+
+      expect(results.filter((r) => r.status < 300)).toHaveLength(1);
+      results.filter((r) => r.status >= 300).forEach((r) => expectError(r, 400, 'invalid_token'));
+      const winner = results.findIndex((r) => r.status < 300);
+      expect((await members(site.siteId)).length).toBe(before + (winner === 3 ? 0 : 1));
+      // A losing signup leaves no account behind.
+      expect(await t.db.collection('accounts').countDocuments({ email })).toBe(winner === 2 ? 1 : 0);
+      expect(await t.db.collection('invitations').countDocuments({ email })).toBe(0);
+    }
+  }, 60_000);
 
   it('when the link is opened signed in to an account with another confirmed address, then that account joins (the link proves the mailbox)', async () => {
     const work = uniqueEmail('work');

@@ -142,6 +142,27 @@ describe('answering an invitation', () => {
     expectError(await invitee.agent.post(`${API}/invitations/${sent.body.id}/accept`), 404, 'not_found');
   });
 
+  // FerretDB lets racing conditional updates and findOneAndDelete all through; only a unique insert picks one.
+  it('when the invitee accepts and declines at once, and the owner revokes, then one answer counts and the others get 404', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const invitee = await signUp(t.app);
+      const id = (await invite(owner, siteId, invitee.email)).body.id as string;
+
+      const results = await Promise.all([
+        invitee.agent.post(`${API}/invitations/${id}/accept`),
+        invitee.agent.post(`${API}/invitations/${id}/decline`),
+        invitee.agent.post(`${API}/invitations/${id}/accept`),
+        owner.agent.delete(`${API}/sites/${siteId}/invitations/${id}`),
+      ]);
+
+      expect(results.filter((r) => r.status < 300)).toHaveLength(1);
+      results.filter((r) => r.status >= 300).forEach((r) => expectError(r, 404, 'not_found'));
+      const accepted = results[0]!.status === 200 || results[2]!.status === 200;
+      expect((await members(siteId)).some((m) => String(m.accountId) === invitee.id)).toBe(accepted);
+      expect(await t.db.collection('invitations').countDocuments({ _id: new Types.ObjectId(id) })).toBe(0);
+    }
+  }, 60_000);
+
   it('when someone else answers an invitation addressed to another person, then 404 and nothing changes', async () => {
     const invitee = await signUp(t.app);
     const stranger = await signUp(t.app);

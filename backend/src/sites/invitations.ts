@@ -4,6 +4,7 @@ import type { Types } from 'mongoose';
 import { trusted } from 'mongoose';
 
 import {
+  addressInUse,
   createVerifiedAccount,
   findAccount,
   findAccountByEmail,
@@ -12,6 +13,7 @@ import {
 } from '../accounts/service';
 import { AppError } from '../lib/errors';
 import { hit, type Limit } from '../lib/rate-limit';
+import { spendOnce } from '../lib/spend-once';
 import type { OutgoingMail } from '../mail/mailer';
 import { invitationMail } from './messages';
 import { Invitation, Member, Site, type InvitationDoc, type Role, type SiteDoc } from './model';
@@ -186,18 +188,18 @@ export async function previewInvitationLink(token: string): Promise<InvitationLi
   };
 }
 
-/** Takes the linked invitation out of the store (so it grants once) and makes `accountId` a member. */
-async function joinByLink(
-  invitation: InvitationDoc,
-  accountId: Types.ObjectId,
-): Promise<{ siteId: Types.ObjectId; role: Role }> {
-  const claimed = await Invitation.findOneAndDelete({
-    _id: invitation._id,
-    tokenHash: invitation.tokenHash ?? '',
-    ...pending(),
-  }).lean<InvitationDoc>();
-  if (!claimed) throw invalidInvitationLink();
-  return addMembership(claimed, accountId);
+/**
+ * Settles the invitation as it was read (accepted, declined or revoked): true for the one
+ * request that does, however many race with any of these (a spent key: lib/spend-once.ts),
+ * and only while it is still stored as read, so one revoked, answered or sent again with a
+ * new link a moment earlier settles nothing. It is gone afterwards.
+ */
+async function settle(invitation: InvitationDoc): Promise<boolean> {
+  const tokenHash = invitation.tokenHash ?? null;
+  const key = `invitation:${invitation._id.toHexString()}:${tokenHash ?? ''}`;
+  if (!(await spendOnce(key, { until: invitation.expiresAt }))) return false;
+  const { deletedCount } = await Invitation.deleteOne({ _id: invitation._id, tokenHash });
+  return deletedCount === 1;
 }
 
 /**
@@ -212,19 +214,19 @@ export async function acceptInvitationLink(
   const { invitation } = await linkedInvitation(token);
   const account = await findAccount(accountId);
   if (!account) throw new AppError('unauthenticated', 'Account no longer exists');
-  if (account.emailVerifiedAt == null) {
-    if (account.email !== invitation.email) {
-      throw new AppError('email_unverified', 'Confirm your email address before joining a site with another address');
-    }
-    await markEmailVerified(account._id, account.email);
+  const confirms = account.emailVerifiedAt == null;
+  if (confirms && account.email !== invitation.email) {
+    throw new AppError('email_unverified', 'Confirm your email address before joining a site with another address');
   }
-  return joinByLink(invitation, accountId);
+  if (!(await settle(invitation))) throw invalidInvitationLink();
+  if (confirms) await markEmailVerified(account._id, account.email);
+  return addMembership(invitation, accountId);
 }
 
 /** Declines an invitation by its link (no account needed): it is gone, nothing is shared. */
 export async function declineInvitationLink(token: string): Promise<void> {
-  const { deletedCount } = await Invitation.deleteOne({ tokenHash: hashToken(token), ...pending() });
-  if (deletedCount === 0) throw invalidInvitationLink();
+  const { invitation } = await linkedInvitation(token);
+  if (!(await settle(invitation))) throw invalidInvitationLink();
 }
 
 /**
@@ -236,8 +238,11 @@ export async function signUpWithInvitationLink(
   input: { name: string; password: string },
 ): Promise<{ siteId: Types.ObjectId; role: Role; email: string }> {
   const { invitation } = await linkedInvitation(token);
+  // Before the link is spent, so that it still works for logging in and accepting.
+  if (await findAccountByEmail(invitation.email)) throw addressInUse();
+  if (!(await settle(invitation))) throw invalidInvitationLink();
   const account = await createVerifiedAccount({ email: invitation.email, ...input });
-  return { ...(await joinByLink(invitation, account._id)), email: account.email };
+  return { ...(await addMembership(invitation, account._id)), email: account.email };
 }
 
 /** The site's pending invitations, newest first. */
@@ -249,10 +254,10 @@ export async function listSiteInvitations(siteId: Types.ObjectId): Promise<SiteI
   return invitations.map((i) => toSiteInvitationView(i, inviters));
 }
 
-/** Withdraws a pending invitation; 404 when the site has no such invitation. */
+/** Withdraws an invitation; 404 when the site has no such invitation, or it was answered meanwhile. */
 export async function revokeInvitation(siteId: Types.ObjectId, invitationId: string): Promise<void> {
-  const { deletedCount } = await Invitation.deleteOne({ _id: invitationId, siteId });
-  if (deletedCount === 0) throw new AppError('not_found', 'Invitation not found');
+  const invitation = await Invitation.findOne({ _id: invitationId, siteId }).lean<InvitationDoc>();
+  if (!invitation || !(await settle(invitation))) throw new AppError('not_found', 'Invitation not found');
 }
 
 /** The address the account answers invitations for; null once the account is gone. */
@@ -287,15 +292,15 @@ export async function listMyInvitations(accountId: Types.ObjectId): Promise<MyIn
 }
 
 /**
- * Takes a pending invitation addressed to the account out of the store, so a revocation,
- * a decline or a second accept racing with this one finds nothing. 404 when there is none.
+ * Settles a pending invitation addressed to the account, so a revocation, a decline or a
+ * second accept racing with this one settles nothing. 404 when there is none.
  */
 async function claimInvitation(accountId: Types.ObjectId, invitationId: string): Promise<InvitationDoc> {
   const email = await emailOf(accountId);
   const invitation = email
-    ? await Invitation.findOneAndDelete({ _id: invitationId, email, ...pending() }).lean<InvitationDoc>()
+    ? await Invitation.findOne({ _id: invitationId, email, ...pending() }).lean<InvitationDoc>()
     : null;
-  if (!invitation) throw new AppError('not_found', 'Invitation not found');
+  if (!invitation || !(await settle(invitation))) throw new AppError('not_found', 'Invitation not found');
   return invitation;
 }
 
