@@ -8,10 +8,14 @@ interface IndexDoc {
   siteId: mongo.ObjectId;
   day: string;
   kind: 'seen' | 'users';
-  vids: string[];
-  users: string[];
-  links: Array<{ user: string; vid: string }>;
+  /** Lists: each id between two separators (aggregate/visitor-index.ts `idList`). */
+  vids: string;
+  users: string;
+  links: string;
 }
+
+const SEPARATOR = '\u0001';
+const idList = (ids: readonly string[]) => (ids.length === 0 ? '' : `${SEPARATOR}${ids.join(SEPARATOR)}${SEPARATOR}`);
 
 const MAX_ENTRIES = 5_000;
 const MIGRATED = 'migrated';
@@ -81,9 +85,9 @@ export const visitorIndex: Migration = {
             siteId,
             day,
             kind: 'seen' as const,
-            vids: part,
-            users: [],
-            links: [],
+            vids: idList(part),
+            users: '',
+            links: '',
           })),
         ),
       );
@@ -108,9 +112,9 @@ export const visitorIndex: Migration = {
             siteId,
             day,
             kind: 'users' as const,
-            vids: [...new Set(part.map((link) => link.vid))],
-            users: [...new Set(part.map((link) => link.user))],
-            links: part,
+            vids: idList([...new Set(part.map((link) => link.vid))]),
+            users: idList([...new Set(part.map((link) => link.user))]),
+            links: idList(part.flatMap((link) => [link.user, link.vid])),
           })),
         ),
       );
