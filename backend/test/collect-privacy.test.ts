@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createServer } from '../src/app';
 import { getVisitor } from '../src/aggregate/service';
 import { processPendingEvents } from '../src/aggregate/aggregator';
-import { pruneSalts } from '../src/collect/identity';
+import { pruneSalts, storedSalt } from '../src/collect/identity';
 import {
   createSite,
   signUp,
@@ -158,6 +158,14 @@ describe('cookieless visitor ids', () => {
 
     expect(await pruneSalts(DAY_4_LATE)).toBe(2);
     expect((await salts.find().toArray()).map((s) => s._id)).toEqual(['2026-03-12']);
+  });
+
+  it("when four replicas create a day's salt at the same moment, then all four get the one that was stored", async () => {
+    const day = '2026-04-01';
+    const values = await Promise.all([0, 1, 2, 3].map(() => storedSalt(day, new Date(`${day}T00:00:00Z`))));
+    const stored = await t.db.collection<{ _id: string; value: string }>('salts').find({ _id: day }).toArray();
+    expect(stored).toHaveLength(1);
+    expect(values).toEqual([0, 1, 2, 3].map(() => stored[0]!.value));
   });
 });
 

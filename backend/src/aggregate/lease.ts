@@ -1,9 +1,8 @@
 import { collections, type LockDoc } from './model';
+import { isDuplicateKey } from '../lib/db-errors';
 
 export const LEASE_MS = 30_000;
 const LOCK_ID = 'aggregator';
-
-const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
 /**
  * The aggregator lease. Who holds it is decided by terms: the holder of the

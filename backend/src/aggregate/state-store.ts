@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import mongoose from 'mongoose';
 
+import { isDuplicateKey } from '../lib/db-errors';
 import { collections, type LockDoc, type StateRecord, type VisitDoc } from './model';
 import {
   applyDelta,
@@ -47,11 +48,6 @@ export interface LoadedState {
 export function newEpochId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
-
-const isDuplicateKey = (error: unknown) => {
-  const e = error as { code?: number; writeErrors?: Array<{ code?: number }> };
-  return e.code === 11000 || ((e.writeErrors?.length ?? 0) > 0 && e.writeErrors!.every((w) => w.code === 11000));
-};
 
 /** Inserts records; ones a crashed attempt already wrote (same `_id`, same content) are kept. */
 async function insertRecords(epoch: string, part: 'visits' | 'days', records: StateRecord[]): Promise<void> {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { trusted } from 'mongoose';
 
+import { isDuplicateKey } from '../lib/db-errors';
 import { Salt } from './model';
 
 const SALT_LIFETIME_MS = 48 * 3_600_000;
@@ -14,21 +15,29 @@ export function dailySalt(now: Date): Promise<string> {
   const day = now.toISOString().slice(0, 10);
   let salt = saltCache.get(day);
   if (!salt) {
-    salt = (async () => {
-      const doc = await Salt.findOneAndUpdate(
-        { _id: day },
-        { $setOnInsert: { value: randomBytes(32).toString('base64url'), createdAt: now } },
-        { upsert: true, returnDocument: 'after', lean: true },
-      );
-      if (!doc) throw new Error(`salt for ${day} could not be created`);
-      return doc.value;
-    })();
+    salt = storedSalt(day, now);
     salt.catch(() => saltCache.delete(day));
     // Keep only today's and yesterday's salts in memory.
     for (const cachedDay of saltCache.keys()) if (cachedDay < day) saltCache.delete(cachedDay);
     saltCache.set(day, salt);
   }
   return salt;
+}
+
+/** The day's salt from the database, created when missing; replicas that race to create it all get the first one. */
+export async function storedSalt(day: string, now: Date): Promise<string> {
+  const stored = await Salt.findById(day).lean();
+  if (stored) return stored.value;
+  const value = randomBytes(32).toString('base64url');
+  try {
+    await Salt.create({ _id: day, value, createdAt: now });
+    return value;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
+  const winner = await Salt.findById(day).lean();
+  if (!winner) throw new Error(`salt for ${day} could not be created`);
+  return winner.value;
 }
 
 /** Deletes salts older than 48 h: after that, a day's visitor ids can never be recomputed or linked. */

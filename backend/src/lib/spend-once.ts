@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import { Schema, model, trusted, type Types } from 'mongoose';
 
+import { isDuplicateKey } from './db-errors';
+
 /**
  * Keys spent once: a TOTP time step, a recovery code, a login challenge, a mailed link, an
  * invitation. The unique `_id` is what makes each single-use: an insert into it is the one
@@ -20,8 +22,6 @@ const spentKeySchema = new Schema(
 );
 
 const SpentKey = model('SpentKey', spentKeySchema, 'spent_keys');
-
-const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
 /**
  * Spends `key`: true for the one call that does, false for every other, however they race.

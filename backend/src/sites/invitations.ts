@@ -12,6 +12,7 @@ import {
   markEmailVerified,
 } from '../accounts/service';
 import { AppError } from '../lib/errors';
+import { isDuplicateKey } from '../lib/db-errors';
 import { hit, type Limit } from '../lib/rate-limit';
 import { spendOnce } from '../lib/spend-once';
 import type { OutgoingMail } from '../mail/mailer';
@@ -326,7 +327,7 @@ async function addMembership(
     await Member.create({ siteId: invitation.siteId, accountId, role: invitation.role });
     return { siteId: invitation.siteId, role: invitation.role };
   } catch (error) {
-    if ((error as { code?: number }).code !== 11000) throw error;
+    if (!isDuplicateKey(error)) throw error;
     const existing = await Member.findOne({ siteId: invitation.siteId, accountId }).lean<{ role: Role }>();
     return { siteId: invitation.siteId, role: existing?.role ?? invitation.role };
   }
