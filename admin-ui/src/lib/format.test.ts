@@ -1,6 +1,8 @@
 import {
+  daysBefore,
   formatChange,
   formatDateTime,
+  formatDayTime,
   formatDuration,
   formatNumber,
   formatPercent,
@@ -42,6 +44,21 @@ describe('formatting helpers', () => {
     expect(formatTime(iso, 'America/New_York', 'en-US')).toBe('08:05:09');
     expect(formatDateTime(iso, 'Asia/Kolkata', 'en-US')).toBe('Jan 2, 2026, 18:35');
     expect(todayIn('Pacific/Kiritimati', new Date('2026-01-02T20:00:00Z'))).toEqual(new Date(2026, 0, 3));
+  });
+
+  it('leaves out the seconds or the year where they say nothing', () => {
+    const iso = '2026-01-02T13:05:09.000Z';
+    expect(formatTime(iso, 'Europe/Amsterdam', 'en-US', false)).toBe('14:05');
+    expect(formatDayTime(iso, 'Europe/Amsterdam', 'en-US')).toBe('Jan 2, 14:05');
+  });
+
+  it('counts calendar days back from now in the site’s time zone', () => {
+    const now = new Date('2026-03-01T23:30:00.000Z'); // 2 March, 00:30 in Amsterdam
+    expect(daysBefore('2026-03-01T23:10:00.000Z', 'Europe/Amsterdam', now)).toBe(0);
+    expect(daysBefore('2026-03-01T22:50:00.000Z', 'Europe/Amsterdam', now)).toBe(1);
+    expect(daysBefore('2026-03-01T22:50:00.000Z', 'UTC', now)).toBe(0);
+    expect(daysBefore('2026-02-27T12:00:00.000Z', 'Europe/Amsterdam', now)).toBe(3);
+    expect(daysBefore('not a date', 'UTC', now)).toBeNull();
   });
 
   it('labels hour, day and month periods', () => {

@@ -45,17 +45,45 @@ export function formatChange(change: number | null | undefined, current?: number
  */
 const CLOCK = { hourCycle: 'h23' } as const;
 
-/** An ISO timestamp as a time of day in the site's zone ("14:05:09"). */
-export function formatTime(iso: string, timeZone?: string, locale?: string): string {
+/** An ISO timestamp as a time of day in the site's zone ("14:05:09", or "14:05" without seconds). */
+export function formatTime(iso: string, timeZone?: string, locale?: string, seconds = true): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
   return date.toLocaleTimeString(locale, {
     ...CLOCK,
     hour: '2-digit',
     minute: '2-digit',
-    second: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
     ...(timeZone ? { timeZone } : {}),
   });
+}
+
+/** An ISO timestamp as a day and time in the site's zone, the year left out ("Mar 5, 14:05"). */
+export function formatDayTime(iso: string, timeZone?: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleString(locale, {
+    ...CLOCK,
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(timeZone ? { timeZone } : {}),
+  });
+}
+
+/** The calendar day of an instant in `timeZone` (the browser's when absent), as YYYY-MM-DD. */
+const dayOf = (date: Date, timeZone?: string): string => date.toLocaleDateString('en-CA', timeZone ? { timeZone } : {});
+
+/**
+ * How many calendar days of `timeZone` lie between an ISO timestamp and `now`: 0 for today, 1 for
+ * yesterday, negative for a later day (a clock ahead of ours); null for an invalid timestamp.
+ */
+export function daysBefore(iso: string, timeZone?: string, now: Date = new Date()): number | null {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return null;
+  const utc = (day: string) => Date.parse(`${day}T00:00:00Z`);
+  return Math.round((utc(dayOf(now, timeZone)) - utc(dayOf(date, timeZone))) / 86_400_000);
 }
 
 /** An ISO timestamp as a date and time in the site's zone ("Mar 5, 2026, 14:05"). */

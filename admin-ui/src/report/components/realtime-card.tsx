@@ -10,7 +10,7 @@ import { __, _n, sprintf } from '@wordpress/i18n';
  */
 import { ApiError, isAbort } from '../../data/errors';
 import type { LiveEvent, Realtime } from '../../data/types';
-import { formatNumber, formatTime } from '../../lib/format';
+import { daysBefore, formatDateTime, formatDayTime, formatNumber, formatTime } from '../../lib/format';
 import { useReport } from '../context';
 import { countryName, deviceName } from '../labels';
 import { ErrorState, Loading } from './states';
@@ -34,6 +34,22 @@ export function describeEvent(e: Pick<LiveEvent, 'kind' | 'path' | 'name' | 'pro
       return props ? `${e.name} (${props})` : e.name;
     }
   }
+}
+
+/**
+ * When an event happened, on the site's clock: "14:05:09" today, "Yesterday 23:58" the day before,
+ * "Mar 5, 23:58" earlier (a page left open past midnight keeps older events), so the list reads
+ * in order across days.
+ */
+export function eventTime(iso: string, timeZone?: string, now: Date = new Date()): string {
+  const days = daysBefore(iso, timeZone, now);
+  if (days === null || days <= 0) return formatTime(iso, timeZone);
+  if (days === 1)
+    return sprintf(
+      /* translators: %s: time of day on the site's clock, e.g. 23:58 */ __('Yesterday %s', 'clickpath'),
+      formatTime(iso, timeZone, undefined, false),
+    );
+  return formatDayTime(iso, timeZone);
 }
 
 interface LiveState {
@@ -121,7 +137,10 @@ export function RealtimeCard({ pollMs = POLL_MS }: { pollMs?: number }) {
           >
             {live.events.map((e) => (
               <li key={e.id} className={`clickpath-report__live-event is-${e.kind}`}>
-                <time dateTime={e.ts}>{formatTime(e.ts, timeZone)}</time> <span>{describeEvent(e)}</span>{' '}
+                <time dateTime={e.ts} title={formatDateTime(e.ts, timeZone)}>
+                  {eventTime(e.ts, timeZone)}
+                </time>{' '}
+                <span>{describeEvent(e)}</span>{' '}
                 <span className="clickpath-report__muted">
                   {[e.country && countryName(e.country), e.device && deviceName(e.device), e.source]
                     .filter(Boolean)
