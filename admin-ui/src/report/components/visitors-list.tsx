@@ -2,8 +2,8 @@
  * WordPress dependencies
  */
 import { Button, Card, CardBody, CardHeader } from '@wordpress/components';
-import { createElement, useState } from '@wordpress/element';
-import { __, sprintf } from '@wordpress/i18n';
+import { createElement, Fragment, useState } from '@wordpress/element';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
@@ -25,6 +25,24 @@ interface VisitorsListProps {
   onOpen: (visitorId: string) => void;
 }
 
+/**
+ * A count as the table shows it under its column ("2"), and as the stacked rows of a phone show
+ * it without the column's header ("2 visits"); CSS shows one of the two.
+ */
+function Count({ value, text }: { value: number; text: string }) {
+  return (
+    <>
+      <span className="clickpath-report__in-table">{formatNumber(value)}</span>
+      <span className="clickpath-report__in-stack">{text}</span>
+    </>
+  );
+}
+
+/**
+ * The site's visitors, most recently seen first: a table on wide screens, a stack of rows on a
+ * phone (who and when, visits and pageviews, country, device and source), so nothing needs
+ * scrolling sideways.
+ */
 export function VisitorsList({ query, onOpen }: VisitorsListProps) {
   const { source, timeZone } = useReport();
   const [page, setPage] = useState(1);
@@ -62,8 +80,8 @@ export function VisitorsList({ query, onOpen }: VisitorsListProps) {
             </thead>
             <tbody>
               {visitors.map((v) => (
-                <tr key={v.id}>
-                  <th scope="row">
+                <tr key={v.id} className="clickpath-report__visitor">
+                  <th scope="row" className="clickpath-report__visitor-who">
                     <button
                       type="button"
                       className="clickpath-report__filter-link"
@@ -73,12 +91,31 @@ export function VisitorsList({ query, onOpen }: VisitorsListProps) {
                       {visitorLabel(v)}
                     </button>
                   </th>
-                  <td>{formatDateTime(v.lastSeen, timeZone)}</td>
-                  <td>{formatNumber(v.visits)}</td>
-                  <td>{formatNumber(v.pageviews)}</td>
-                  <td>{countryName(v.country)}</td>
-                  <td>{deviceName(v.device)}</td>
-                  <td>{v.source || __('Direct', 'clickpath')}</td>
+                  <td className="clickpath-report__visitor-when">{formatDateTime(v.lastSeen, timeZone)}</td>
+                  <td className="clickpath-report__visitor-visits">
+                    <Count
+                      value={v.visits}
+                      text={sprintf(_n('%s visit', '%s visits', v.visits, 'clickpath'), formatNumber(v.visits))}
+                    />
+                  </td>
+                  <td className="clickpath-report__visitor-pageviews">
+                    <Count
+                      value={v.pageviews}
+                      text={sprintf(
+                        _n('%s pageview', '%s pageviews', v.pageviews, 'clickpath'),
+                        formatNumber(v.pageviews),
+                      )}
+                    />
+                  </td>
+                  <td className="clickpath-report__visitor-country" data-label={__('Country', 'clickpath')}>
+                    {countryName(v.country)}
+                  </td>
+                  <td className="clickpath-report__visitor-device" data-label={__('Device', 'clickpath')}>
+                    {deviceName(v.device)}
+                  </td>
+                  <td className="clickpath-report__visitor-source" data-label={__('Source', 'clickpath')}>
+                    {v.source || __('Direct', 'clickpath')}
+                  </td>
                 </tr>
               ))}
             </tbody>
