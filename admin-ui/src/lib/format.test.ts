@@ -2,6 +2,7 @@ import {
   daysBefore,
   formatChange,
   formatDateTime,
+  formatDayRange,
   formatDayTime,
   formatDuration,
   formatNumber,
@@ -59,6 +60,15 @@ describe('formatting helpers', () => {
     expect(daysBefore('2026-03-01T22:50:00.000Z', 'UTC', now)).toBe(0);
     expect(daysBefore('2026-02-27T12:00:00.000Z', 'Europe/Amsterdam', now)).toBe(3);
     expect(daysBefore('not a date', 'UTC', now)).toBeNull();
+  });
+
+  it('writes a range of days with the shared month and year said once', () => {
+    const range = (from: string, to: string) => formatDayRange(from, to, 'en-US').replace(/\s/g, ' ');
+    expect(range('2026-11-17', '2026-12-07')).toBe('Nov 17 – Dec 7, 2026');
+    expect(range('2026-03-09', '2026-03-15')).toBe('Mar 9 – 15, 2026');
+    expect(range('2025-12-30', '2026-01-02')).toBe('Dec 30, 2025 – Jan 2, 2026');
+    expect(range('2026-03-15', '2026-03-15')).toBe('Mar 15, 2026');
+    expect(formatDayRange('2026-03-15', 'later')).toBe('2026-03-15 – later');
   });
 
   it('labels hour, day and month periods', () => {

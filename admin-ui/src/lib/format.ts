@@ -108,6 +108,24 @@ export function todayIn(timeZone?: string, now: Date = new Date()): Date {
   return new Date(y!, m! - 1, d!);
 }
 
+/**
+ * An inclusive range of days (YYYY-MM-DD) as people write it, the shared parts said once:
+ * "Nov 17 – Dec 7, 2026", "Dec 1 – 7, 2026", "Dec 7, 2026" for one day.
+ */
+export function formatDayRange(from: string, to: string, locale?: string): string {
+  const parse = (day: string) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+    return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  };
+  const start = parse(from);
+  const end = parse(to);
+  if (!start || !end) return `${from} – ${to}`;
+  const format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  // formatRange is missing from browsers before 2021.
+  if (typeof format.formatRange === 'function') return format.formatRange(start, end);
+  return from === to ? format.format(start) : `${format.format(start)} – ${format.format(end)}`;
+}
+
 /** A period label from the time series ("2026-01-31", "2026-01-31T14", "2026-01") for an axis or table. */
 export function formatPeriod(period: string, locale?: string): string {
   const hour = /^(\d{4}-\d{2}-\d{2})[T ](\d{2})/.exec(period);

@@ -151,6 +151,13 @@ describe('ReportPanel', () => {
       expect(currentSection()).toBe('Visitors');
       expect(screen.getByLabelText('Date range')).toHaveValue('custom');
       expect(screen.getByRole('group', { name: 'Active filters' })).toHaveTextContent('Country is Netherlands');
+      // The row that stays on a phone's screen: the range in a line, next to the chips; it leads back to the fields.
+      const summary = screen.getByRole('button', { name: /^Change the date range: Mar 1\s–\s5, 2026$/ });
+      expect(summary.closest('.clickpath-report__sticky-row')).toContainElement(
+        screen.getByRole('group', { name: 'Active filters' }),
+      );
+      fireEvent.click(summary);
+      expect(screen.getByLabelText('Date range')).toHaveFocus();
       const profile = calls.find((c) => c.url.pathname.includes('/visitors/'))!;
       expect(profile.url.pathname).toMatch(/\/visitors\/c%3A10WutXaAMZ$/);
       expect(profile.url.searchParams.get('to')).toBe('2026-03-05');

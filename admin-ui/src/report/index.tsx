@@ -2,7 +2,7 @@
  * WordPress dependencies
  */
 import { Button } from '@wordpress/components';
-import { createElement, useMemo, useState } from '@wordpress/element';
+import { createElement, useMemo, useRef, useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
 
 /**
@@ -18,7 +18,7 @@ import { FilterChips } from './components/filter-chips';
 import { FunnelsView } from './components/funnels-view';
 import { GoalsView } from './components/goals-view';
 import { KpiCards } from './components/kpi-cards';
-import { RangePicker } from './components/range-picker';
+import { RangePicker, RangeSummary } from './components/range-picker';
 import { RealtimeCard } from './components/realtime-card';
 import { NoDataYet } from './components/states';
 import { VisitorProfile } from './components/visitor-profile';
@@ -67,6 +67,7 @@ function Report({ defaultPeriod, today, urlPlace }: ReportProps) {
   const { view, visitor: visitorId } = url;
   const [goalsVersion, setGoalsVersion] = useState(0);
   const [chartMetric, setChartMetric] = useState<ChartMetric>('visitors');
+  const rangeFields = useRef<HTMLDivElement>(null);
 
   const range =
     url.period === 'custom' && url.from && url.to
@@ -111,29 +112,39 @@ function Report({ defaultPeriod, today, urlPlace }: ReportProps) {
       </nav>
       {/* The range and the filters stay on screen while the report scrolls: a filter added from a table lower down shows at once. */}
       <div className="clickpath-report__sticky">
-        <RangePicker
-          // Back/Forward can change the range under it: start over from the URL's.
-          key={url.period === 'custom' ? `${range.from}/${range.to}` : url.period}
-          period={url.period}
-          range={range}
-          compare={url.compare}
-          onChange={({ period, range: custom, compare }) => {
-            const { from: _from, to: _to, ...rest } = url;
-            const next: UrlState = { ...rest, period, compare: compare ?? url.compare };
-            if (period === 'custom') {
-              const chosen = custom ?? range;
-              next.from = chosen.from;
-              next.to = chosen.to;
-            }
-            setUrl(next);
-          }}
-        />
-        <FilterChips
-          filters={url.filters}
-          goals={goalList}
-          onRemove={(f) => setUrl({ ...url, filters: removeFilter(url.filters, f) })}
-          onClear={() => setUrl({ ...url, filters: [] })}
-        />
+        <div className="clickpath-report__range-fields" ref={rangeFields}>
+          <RangePicker
+            // Back/Forward can change the range under it: start over from the URL's.
+            key={url.period === 'custom' ? `${range.from}/${range.to}` : url.period}
+            period={url.period}
+            range={range}
+            compare={url.compare}
+            onChange={({ period, range: custom, compare }) => {
+              const { from: _from, to: _to, ...rest } = url;
+              const next: UrlState = { ...rest, period, compare: compare ?? url.compare };
+              if (period === 'custom') {
+                const chosen = custom ?? range;
+                next.from = chosen.from;
+                next.to = chosen.to;
+              }
+              setUrl(next);
+            }}
+          />
+        </div>
+        {/* On a phone only this row stays (the fields scroll away); on a wider screen it is just the chips. */}
+        <div className="clickpath-report__sticky-row">
+          <RangeSummary
+            period={url.period}
+            range={range}
+            onEdit={() => rangeFields.current?.querySelector('select')?.focus()}
+          />
+          <FilterChips
+            filters={url.filters}
+            goals={goalList}
+            onRemove={(f) => setUrl({ ...url, filters: removeFilter(url.filters, f) })}
+            onClear={() => setUrl({ ...url, filters: [] })}
+          />
+        </div>
       </div>
 
       {view === 'overview' && (

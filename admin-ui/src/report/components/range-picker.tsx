@@ -11,6 +11,7 @@ import { __ } from '@wordpress/i18n';
 import { fieldSize } from '../../lib/field-size';
 import type { Compare, DayRange } from '../../data/types';
 import { isValidRange, PRESETS, type Preset } from '../../lib/dates';
+import { formatDayRange } from '../../lib/format';
 
 export const presetLabel = (preset: Preset): string =>
   ({
@@ -97,5 +98,26 @@ export function RangePicker({ period, range, compare, onChange }: RangePickerPro
         onChange={(value: string) => onChange({ period, compare: value as Compare })}
       />
     </div>
+  );
+}
+
+interface RangeSummaryProps {
+  period: Preset;
+  range: DayRange;
+  /** Takes the reader back to the range fields. */
+  onEdit: () => void;
+}
+
+/**
+ * The range in one line ("Last 30 days Nov 8 – Dec 7, 2026"; only the days for a custom range),
+ * for the bar that stays on a phone's screen after the fields have scrolled away.
+ */
+export function RangeSummary({ period, range, onEdit }: RangeSummaryProps) {
+  return (
+    <button type="button" className="clickpath-report__range-summary" onClick={onEdit}>
+      <span className="clickpath-visually-hidden">{__('Change the date range:', 'clickpath')} </span>
+      {period !== 'custom' && <strong>{presetLabel(period)}</strong>}{' '}
+      <span>{formatDayRange(range.from, range.to)}</span>
+    </button>
   );
 }
