@@ -257,11 +257,13 @@ async function outsideItsCard(): Promise<string[]> {
  * Boxes whose content runs off to the side where nobody meant it to scroll: a list that scrolls
  * up and down (which makes the browser scroll it sideways too) with a line too long for it.
  * Sideways scrolling is meant only for labelled regions that take focus (wide tables), rows of
- * tabs and the site links; text fields scroll their own text.
+ * tabs, the site links and the sticky row of filter chips on a phone (each chip's button takes
+ * focus and brings it into view); text fields scroll their own text.
  */
 async function cutOffSideways(): Promise<string[]> {
   return (await page.evaluate(`(() => {
-    const meant = '[role="region"][tabindex], [role="tablist"], nav, .clickpath-report__segmented, input, textarea, select';
+    const meant = '[role="region"][tabindex], [role="tablist"], nav, .clickpath-report__segmented, ' +
+      '.clickpath-report__filters, input, textarea, select';
     return [...document.body.querySelectorAll('*')]
       .filter((el) => {
         const style = getComputedStyle(el);
@@ -276,9 +278,30 @@ async function cutOffSideways(): Promise<string[]> {
 }
 
 /**
+ * Tables a reader has to scroll sideways to see all of (a column that does not fit its card):
+ * on a phone every table must show its columns, or stack its rows, within the screen. Tables
+ * only for screen readers (the chart's data, in a visually hidden box) are not read this way.
+ */
+async function tablesScrollingSideways(): Promise<string[]> {
+  return (await page.evaluate(`(() =>
+    [...document.querySelectorAll('table')]
+      .filter((table) => table.getClientRects().length > 0)
+      .map((table) => {
+        for (let node = table.parentElement; node && node !== document.body; node = node.parentElement) {
+          if (getComputedStyle(node).clip !== 'auto') return null;
+          if (node.scrollWidth > node.clientWidth + 1 && getComputedStyle(node).overflowX !== 'visible')
+            return (node.getAttribute('aria-label') || ${describeElement}(table)) + ': ' + node.scrollWidth +
+              ' px of table in ' + node.clientWidth + ' px';
+        }
+        return null;
+      })
+      .filter(Boolean))()`)) as string[];
+}
+
+/**
  * One screen at each of `viewports` (desktop and phone): waits for `ready` and for loading to
- * end, saves a screenshot, and expects nothing to stick out or be cut off sideways and no axe
- * violation. Ends at desktop width.
+ * end, saves a screenshot, and expects nothing to stick out or be cut off sideways, no table to
+ * need sideways scrolling on a phone, and no axe violation. Ends at desktop width.
  */
 async function checkScreen(name: string, ready: Locator, viewports = VIEWPORTS): Promise<void> {
   const { route, view } = routeOf(page.url());
@@ -295,6 +318,7 @@ async function checkScreen(name: string, ready: Locator, viewports = VIEWPORTS):
     expect({ [where]: await horizontalOverflow() }).toEqual({ [where]: null });
     expect({ [where]: await outsideItsCard() }).toEqual({ [where]: [] });
     expect({ [where]: await cutOffSideways() }).toEqual({ [where]: [] });
+    if (size.width <= PHONE.width) expect({ [where]: await tablesScrollingSideways() }).toEqual({ [where]: [] });
     expect({ [where]: await accessibilityViolations() }).toEqual({ [where]: [] });
   }
   await page.setViewportSize(DESKTOP);
@@ -319,6 +343,37 @@ async function signInAs(user: Pick<TestUser, 'email' | 'password'>): Promise<voi
   expect(value).toBeTruthy();
   await context.addCookies([{ name: 'clickpath_session', value: value!, url: server.origin }]);
 }
+
+/** The report's sticky bars that are stuck to the top of the window now, with their edges. */
+async function stuckBars(): Promise<Array<{ bar: string; top: number; bottom: number }>> {
+  return (await page.evaluate(`(() =>
+    [...document.querySelectorAll('.clickpath-report *')]
+      .filter((el) => getComputedStyle(el).position === 'sticky' && el.getClientRects().length > 0)
+      .map((el) => ({ bar: ${describeElement}(el), top: el.getBoundingClientRect().top, bottom: el.getBoundingClientRect().bottom }))
+      .filter((bar) => bar.top >= -0.5 && bar.top <= 0.5))()`)) as Array<{ bar: string; top: number; bottom: number }>;
+}
+
+/** Whether a click at the middle of `button` (brought into view first) lands on it, not on something over it. */
+async function reachable(button: Locator): Promise<boolean> {
+  await button.scrollIntoViewIfNeeded();
+  const box = await button.boundingBox();
+  if (!box || box.x < 0 || box.x + box.width > page.viewportSize()!.width) return false;
+  const hit = await page.evaluate(
+    `document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2})?.closest('button')?.outerHTML`,
+  );
+  return hit === (await button.evaluate((el) => el.outerHTML));
+}
+
+/** The site's calendar day of an instant (YYYY-MM-DD) and its time of day on the 24-hour clock. */
+const siteDay = (at: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(at);
+const siteClock = (at: Date, seconds: boolean) =>
+  new Intl.DateTimeFormat('en-US', {
+    timeZone: ZONE,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+  }).format(at);
 
 // ---- seeded data ----------------------------------------------------------------------------------
 
@@ -644,6 +699,31 @@ describe('every screen of the standalone dashboard at desktop and phone width', 
     await page.getByRole('list', { name: 'Notes' }).waitFor();
     await checkScreen('report-overview', countries);
 
+    // "Right now" on the site's clock, newest first: today's events by their time of day, the day
+    // before's as "Yesterday 02:23", so yesterday's do not look out of order among today's.
+    const live = await page
+      .getByRole('list', { name: 'Latest events, newest first' })
+      .locator('time')
+      .evaluateAll((times) =>
+        times.map((time) => ({ at: time.getAttribute('datetime') ?? '', label: time.textContent })),
+      );
+    const today = siteDay(new Date());
+    const yesterday = siteDay(new Date(Date.now() - DAY_MS));
+    expect(live.map((event) => event.label)).toEqual(
+      live.map(({ at }) => {
+        const day = siteDay(new Date(at));
+        if (day === today) return siteClock(new Date(at), true);
+        return day === yesterday ? `Yesterday ${siteClock(new Date(at), false)}` : `not today or yesterday: ${at}`;
+      }),
+    );
+    expect(live.filter((event) => event.label?.startsWith('Yesterday ')).length).toBeGreaterThan(0);
+    expect(live.map((event) => event.at)).toEqual(
+      live
+        .map((event) => event.at)
+        .sort()
+        .reverse(),
+    );
+
     // Every other tab of every breakdown card (Entry pages, Channels, Regions, OS…).
     for (let tab = 1; tab < 5; tab += 1) {
       for (const card of await page.locator('.clickpath-report__card--breakdown').all()) {
@@ -663,9 +743,107 @@ describe('every screen of the standalone dashboard at desktop and phone width', 
     await report(`?period=custom&from=${day(20)}&to=${day(0)}&filter=country:is:NL&filter=device:is:desktop`);
     await checkScreen('report-custom-range-filtered', page.getByRole('group', { name: 'Active filters' }));
 
+    // Scrolled down the report, the range and both chips stay in the bar, and on a phone the bar
+    // (a line for the range, a row of chips) covers at most a fifth of the screen.
+    const chips = ['Remove filter: Country is Netherlands', 'Remove filter: Device is Desktop'] as const;
+    const customRange = new Intl.DateTimeFormat('en-US', { day: 'numeric', month: 'short', year: 'numeric' })
+      .formatRange(new Date(`${day(20)}T12:00:00Z`), new Date(`${day(0)}T12:00:00Z`))
+      .replace(/\s/g, ' ');
+    for (const [label, size] of VIEWPORTS) {
+      await page.setViewportSize(size);
+      await page.evaluate('window.scrollTo(0, 1500)');
+      const where = `report-custom-range-filtered, ${label} ${size.width}×${size.height}, scrolled`;
+      const stuck = await stuckBars();
+      expect({ [where]: stuck.length }).toEqual({ [where]: 1 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, `report-custom-range-filtered-scrolled-${label}.png`) });
+      for (const name of chips)
+        expect({ [where]: [name, await reachable(page.getByRole('button', { name }))] }).toEqual({
+          [where]: [name, true],
+        });
+      if (size === PHONE) {
+        expect(stuck[0]!.bottom).toBeLessThanOrEqual(PHONE.height * 0.2);
+        const summary = page.getByRole('button', { name: /^Change the date range:/ });
+        expect((await summary.innerText()).replace(/\s/g, ' ')).toBe(`Change the date range: ${customRange}`);
+        expect(await reachable(summary)).toBe(true);
+      }
+    }
+    // A chip removed from the bar down the page takes its filter out of the report.
+    await page.setViewportSize(PHONE);
+    await page.getByRole('button', { name: chips[1] }).click();
+    await eventually(async () => expect(new URL(page.url()).hash).not.toContain('device'));
+    expect(await page.getByRole('group', { name: 'Active filters' }).getByRole('listitem').count()).toBe(1);
+    expect((await stuckBars()).length).toBe(1);
+    await page.setViewportSize(DESKTOP);
+
     await report('?view=visitors');
     const visitors = page.getByRole('table', { name: /^Visitors/ });
     await checkScreen('report-visitors', visitors.getByRole('rowheader', { name: 'customer-42' }));
+
+    // A table of seven columns at desktop width; on a phone a stack of rows, each visitor's facts
+    // (who, when, visits and pageviews, country, device, source) on screen without scrolling sideways.
+    const customer = visitors.getByRole('row', { name: /customer-42/ });
+    const cells = () =>
+      customer.locator('th, td').evaluateAll((all) =>
+        all.map((cell) => {
+          const box = cell.getBoundingClientRect();
+          return {
+            text: (cell as unknown as { innerText: string }).innerText.trim(),
+            left: box.left,
+            right: box.right,
+          };
+        }),
+      );
+    expect(await visitors.getByRole('columnheader').allInnerTexts()).toEqual([
+      'Visitor',
+      'Last seen',
+      'Visits',
+      'Pageviews',
+      'Country',
+      'Device',
+      'Source',
+    ]);
+    await page.setViewportSize(PHONE);
+    const facts = await cells();
+    expect(facts.map((cell) => cell.text)).toEqual([
+      'customer-42',
+      expect.stringMatching(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d$/),
+      '2 visits',
+      expect.stringMatching(/^\d+ pageviews?$/),
+      'Netherlands',
+      'Desktop',
+      expect.stringMatching(/./),
+    ]);
+    // Every visitor's every fact, not only this one's.
+    const offScreen = await visitors
+      .locator('tbody th, tbody td')
+      .evaluateAll(
+        (all, width) =>
+          all
+            .filter((cell) => cell.getBoundingClientRect().left < 0 || cell.getBoundingClientRect().right > width)
+            .map((cell) => (cell as unknown as { innerText: string }).innerText),
+        PHONE.width,
+      );
+    expect(offScreen).toEqual([]);
+    expect(facts.every((cell) => cell.left >= 0 && cell.right <= PHONE.width)).toBe(true);
+    // Stacked by CSS, still a table to a screen reader: Chromium's own accessibility tree, not Playwright's reading of the DOM.
+    const cdp = await context.newCDPSession(page);
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
+      nodes: Array<{ ignored: boolean; role?: { value: string }; name?: { value: string } }>;
+    };
+    await cdp.detach();
+    const named = (role: string) =>
+      nodes.filter((node) => !node.ignored && node.role?.value === role).map((node) => node.name?.value);
+    expect(named('columnheader')).toEqual([
+      'Visitor',
+      'Last seen',
+      'Visits',
+      'Pageviews',
+      'Country',
+      'Device',
+      'Source',
+    ]);
+    expect(named('rowheader')).toContain('customer-42');
+    await page.setViewportSize(DESKTOP);
 
     await visitors.getByRole('button', { name: 'customer-42' }).click();
     await checkScreen('report-visitor-profile', page.getByRole('list', { name: /^Pages and events of visit 1/ }));
