@@ -8,6 +8,14 @@
 // like with like. Prints one JSON line. Every run is bounded: at most
 // BENCH_REPORT_REQUESTS requests per report and size, and no new request once
 // a report has used BENCH_REPORT_BUDGET_S seconds (at least BENCH_REPORT_MIN).
+//
+// The measured site has 5 goals and 2 funnels, and the goals report (every goal
+// in one request) is timed too. Tenants: the largest size is set up a second
+// time among BENCH_REPORT_TENANTS - 1 other sites with data (default 1,000
+// sites in all; power-law sizes from 1M events down to 1, rollups seeded
+// directly, no site documents: reports read only the rollups), and its reports
+// are timed interleaved with the same site alone; tenantGrowth = its 30-day
+// overview p95 among them ÷ alone.
 import mongoose from 'mongoose';
 
 import { createAccountAndSite, startBackend, startDatabase } from './support.mjs';
@@ -22,7 +30,15 @@ const BUDGET_MS = Number(process.env.BENCH_REPORT_BUDGET_S ?? 40) * 1000;
 const MIN_REQUESTS = Number(process.env.BENCH_REPORT_MIN ?? 3);
 const TIMEOUT_MS = Number(process.env.BENCH_REPORT_TIMEOUT_S ?? 60) * 1000;
 const DAYS = 365;
-const REPORTS = ['overview', 'timeseries', 'breakdown'];
+const TENANTS = Number(process.env.BENCH_REPORT_TENANTS ?? 1000);
+const REPORTS = ['overview', 'timeseries', 'breakdown', 'goals'];
+const GOALS = [
+  { name: 'Pricing', kind: 'page', match: '/pricing' },
+  { name: 'Docs', kind: 'page', match: '/docs/*' },
+  { name: 'Blog', kind: 'page', match: '/blog/*' },
+  { name: 'Signup', kind: 'event', match: 'signup' },
+  { name: 'Download', kind: 'event', match: 'download' },
+];
 
 const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const label = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
@@ -52,9 +68,59 @@ async function timed(url, key) {
   return { ms, body };
 }
 
-/** A fresh database with a backend and a seeded site of `events` events. */
-async function setUp(database, events) {
-  const dbName = `clickpath_bench_reports_${events}_${Date.now()}`;
+/** Other sites' rollups: `count` sites of 1M / (rank + 1)² events each (1M down to 1), one after another. */
+async function seedTenants(db, count, lastDay) {
+  let events = 0;
+  for (let rank = 1; rank <= count; rank += 1) {
+    const size = Math.max(1, Math.round(1_000_000 / rank ** 2));
+    const seeded = await seedReports(db, {
+      siteId: new ObjectId(),
+      events: size,
+      days: DAYS,
+      lastDay,
+      seed: rank,
+      rawSample: 0,
+    });
+    events += seeded.events;
+  }
+  return events;
+}
+
+/** The measured site's 5 goals and 2 funnels, made through the API; resolves once the goals report reads rollups. */
+async function addGoals(backend, cookie, siteId, key) {
+  const headers = { 'Content-Type': 'application/json', Origin: backend.base, Cookie: cookie };
+  const ids = [];
+  for (const goal of GOALS) {
+    const res = await fetch(`${backend.base}/api/v1/sites/${siteId}/goals`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(goal),
+    });
+    if (res.status !== 201) throw new Error(`goal: ${res.status} ${await res.text()}`);
+    ids.push((await res.json()).id);
+  }
+  for (const steps of [ids.slice(0, 3), [ids[0], ids[3]]]) {
+    const res = await fetch(`${backend.base}/api/v1/sites/${siteId}/funnels`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: `Funnel ${steps.length}`, steps }),
+    });
+    if (res.status !== 201) throw new Error(`funnel: ${res.status} ${await res.text()}`);
+  }
+  // New goals are counted from stored events by a background job; until then reports take the raw path.
+  const deadline = Date.now() + 120_000;
+  const today = new Date().toISOString().slice(0, 10);
+  for (;;) {
+    const { body } = await timed(`${backend.base}/api/v1/sites/${siteId}/stats/goals?from=${today}&to=${today}`, key);
+    if (JSON.parse(body).source === 'rollups') return;
+    if (Date.now() > deadline) throw new Error('goal counts were not backfilled within 2 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** A fresh database with a backend and a seeded site of `events` events, among `tenants` other sites. */
+async function setUp(database, events, tenants = 0) {
+  const dbName = `clickpath_bench_reports_${events}_${tenants}_${Date.now()}`;
   const client = new MongoClient(database.uri);
   await client.connect();
   const db = client.db(dbName);
@@ -67,10 +133,12 @@ async function setUp(database, events) {
   try {
     // The backend created the rollup collections and their indexes at start; the
     // seeder only inserts (a few hundred month documents) and reads nothing back.
-    const { site, key } = await createAccountAndSite(backend.base, { timezone: 'UTC' });
+    const { site, key, cookie } = await createAccountAndSite(backend.base, { timezone: 'UTC' });
     const lastDay = new Date().toISOString().slice(0, 10);
     const seedStart = Date.now();
     const seeded = await seedReports(db, { siteId: new ObjectId(site.id), events, days: DAYS, lastDay });
+    const tenantEvents = tenants > 0 ? await seedTenants(db, tenants, lastDay) : 0;
+    await addGoals(backend, cookie, site.id, key);
     const base = `${backend.base}/api/v1/sites/${site.id}/stats`;
     const from30 = addDays(lastDay, -29);
     const from365 = addDays(lastDay, -(DAYS - 1));
@@ -78,9 +146,10 @@ async function setUp(database, events) {
       overview: `${base}/overview?from=${from30}&to=${lastDay}`,
       timeseries: `${base}/timeseries?from=${from365}&to=${lastDay}&interval=day`,
       breakdown: `${base}/breakdown/page?from=${from30}&to=${lastDay}&limit=10`,
+      goals: `${base}/goals?from=${from30}&to=${lastDay}`,
       check: `${base}/overview?from=${from365}&to=${lastDay}&compare=none`,
     };
-    return { events, key, urls, seeded, seedMs: Date.now() - seedStart, tearDown };
+    return { events, tenants, tenantEvents, key, urls, seeded, seedMs: Date.now() - seedStart, tearDown };
   } catch (error) {
     await tearDown();
     throw error;
@@ -128,7 +197,14 @@ const database = await startDatabase();
 const runs = [];
 try {
   for (const size of SIZES) runs.push(await setUp(database, size));
-  const results = runs.map((run) => ({ events: run.events, seeded: run.seeded, seedMs: run.seedMs }));
+  if (TENANTS > 1) runs.push(await setUp(database, SIZES.at(-1), TENANTS - 1));
+  const results = runs.map((run) => ({
+    events: run.events,
+    tenants: run.tenants,
+    tenantEvents: run.tenantEvents,
+    seeded: run.seeded,
+    seedMs: run.seedMs,
+  }));
   for (const report of REPORTS) {
     (await measure(runs, report)).forEach((stats, i) => (results[i][report] = stats));
   }
@@ -143,8 +219,10 @@ try {
   }
   if (process.env.BENCH_VERBOSE) for (const result of results) console.error(JSON.stringify(result));
 
-  const small = results[0];
-  const large = results[results.length - 1];
+  const tenanted = TENANTS > 1 ? results.at(-1) : null;
+  const sized = results.filter((r) => r !== tenanted);
+  const small = sized[0];
+  const large = sized.at(-1);
   const ratios = Object.fromEntries(
     REPORTS.map((r) => [
       r,
@@ -157,13 +235,23 @@ try {
   // breakdown's own ratio is printed with the others in growthByReport.
   const targeted = [ratios.overview, ratios.timeseries];
   const growth = targeted.includes(null) ? null : Math.max(...targeted);
-  const perSize = (pick) => Object.fromEntries(results.map((r) => [label(r.events), pick(r)]));
+  const perSize = (pick) => Object.fromEntries(sized.map((r) => [label(r.events), pick(r)]));
+  const ratio = (a, b) =>
+    a === null || b === null || a === undefined ? null : Number((a / Math.max(1, b)).toFixed(2));
   console.log(
     JSON.stringify({
       events: large.events,
       overview30dP95Ms: large.overview.p95,
       timeseries365dP95Ms: large.timeseries.p95,
       breakdown30dP95Ms: large.breakdown.p95,
+      goals30dP95Ms: large.goals.p95,
+      overview30dP95MsTenants: tenanted?.overview.p95 ?? null,
+      goals30dP95MsTenants: tenanted?.goals.p95 ?? null,
+      tenantGrowth: tenanted ? ratio(tenanted.overview.p95, large.overview.p95) : null,
+      tenantGrowthByReport: tenanted
+        ? Object.fromEntries(REPORTS.map((r) => [r, ratio(tenanted[r].p95, large[r].p95)]))
+        : null,
+      tenants: tenanted ? { sites: TENANTS, otherSitesEvents: tenanted.tenantEvents } : null,
       growth,
       growthByReport: ratios,
       timeoutMs: TIMEOUT_MS,
