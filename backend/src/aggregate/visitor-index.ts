@@ -155,9 +155,11 @@ export async function visitorsOfUser(siteId: mongo.ObjectId, userId: string): Pr
         .toArray(),
     ),
   );
-  const vids = perMonth
-    .flat()
-    .flatMap((doc) => linksOf(doc).filter((link) => link.user === userId).map((link) => link.vid));
+  const vids = perMonth.flat().flatMap((doc) =>
+    linksOf(doc)
+      .filter((link) => link.user === userId)
+      .map((link) => link.vid),
+  );
   return [...new Set(vids)];
 }
 
