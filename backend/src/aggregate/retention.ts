@@ -4,6 +4,7 @@ import mongoose, { type mongo } from 'mongoose';
 import type { Job } from '../lib/scheduler';
 import { runGoalBackfills } from './goal-backfill';
 import { deleteSiteHistory, dropHistoryBefore } from './history';
+import { sweepOrphans } from './orphans';
 import { deleteSiteIndex, dropIndexBefore } from './visitor-index';
 import { pruneEventClaims } from './claims';
 import { deleteRollups, dropRollupsBefore, monthOf } from './rollups';
@@ -106,5 +107,6 @@ export function aggregateJobs(): Job[] {
     { name: 'prune-event-claims', everyMs: 3_600_000, run: () => pruneEventClaims() },
     // A goal change is recounted within seconds; reports read the raw history until then (decision 0010).
     { name: 'goal-backfills', everyMs: 5_000, run: () => runGoalBackfills() },
+    { name: 'sweep-orphans', everyMs: 10 * 60_000, run: () => sweepOrphans() },
   ];
 }

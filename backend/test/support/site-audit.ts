@@ -28,6 +28,7 @@ export const CROSS_SITE: Record<string, string> = {
   outbox: 'the mail queue of the installation',
   ratelimits: 'rate limits count per client address or account, not per site',
   retention_marks: 'one small document per site, read all at once by the daily retention job',
+  sweep_marks: "where the orphan sweep's next run starts",
   locks: "the aggregator lease's working document (pending batch, state epoch)",
   lease_terms: 'the aggregator lease: who holds it, taken by inserting the next term',
   inbox: "the collector's landing zone before decision 0006, read until empty",
@@ -45,6 +46,10 @@ export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }>
     reason: "the aggregator's search for open rollup days due to be folded: every site's, once per day of its clock",
   },
   { from: /[/\\]src[/\\]migrations[/\\]/, reason: 'a migration passes over all stored data once' },
+  {
+    from: /\bsweepOrphans \(/,
+    reason: 'the orphan sweep looks for data of sites that no longer exist, a few collections a run',
+  },
   {
     from: /\bsitesWithPendingGoalRollups \(/,
     reason: "the goal backfill job's search for sites whose goal conversions are due: one small document per site",
