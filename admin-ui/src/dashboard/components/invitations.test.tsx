@@ -202,4 +202,31 @@ describe('API keys', () => {
     expect(adam).toHaveTextContent('Adam Admin');
     expect(screen.getByText('key 2').closest('tr')).toHaveTextContent('deleted account');
   });
+
+  it("when a key was last used, then the time is on the site's clock", async () => {
+    dashboardBackend({
+      [`GET /api/v1/sites/${SITE_ID}/keys`]: () => ({
+        body: {
+          keys: [
+            {
+              id: '1',
+              name: 'key 1',
+              prefix: 'cpk_abcdefgh',
+              scopes: ['stats:read'],
+              createdBy: null,
+              createdAt: invitation.createdAt,
+              lastUsedAt: '2026-03-05T23:30:00.000Z',
+              revokedAt: null,
+              rotatedFrom: null,
+            },
+          ],
+        },
+      }),
+    });
+    render(<Keys siteId={SITE_ID} timeZone="Asia/Tokyo" />);
+
+    // 23:30 UTC on March 5th is 08:30 on March 6th in Tokyo.
+    const row = (await screen.findByText('key 1')).closest('tr')!;
+    expect(row).toHaveTextContent(/Mar 6, 2026,? 08:30/);
+  });
 });

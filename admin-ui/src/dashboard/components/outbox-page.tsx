@@ -8,6 +8,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import { formatDateTime } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { api } from '../query';
 
@@ -68,7 +69,7 @@ export function OutboxPage() {
                     /* translators: 1: recipient address, 2: date and time */
                     __('To %1$s, %2$s', 'clickpath'),
                     m.to,
-                    new Date(m.createdAt).toLocaleString(),
+                    formatDateTime(m.createdAt),
                   )}
                 </p>
                 <pre className="clickpath-dashboard__mail">

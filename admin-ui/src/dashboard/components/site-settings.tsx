@@ -52,8 +52,8 @@ export function SiteSettings({
       <SiteForm site={site} onSaved={onChanged} />
       {site.role !== 'viewer' && <CollectionOptions site={site} onSaved={onChanged} />}
       {site.role !== 'viewer' && <SiteData site={site} />}
-      <Keys siteId={site.id} />
-      <Members siteId={site.id} role={site.role} onOwnerChanged={onChanged} />
+      <Keys siteId={site.id} timeZone={site.timezone} />
+      <Members siteId={site.id} role={site.role} timeZone={site.timezone} onOwnerChanged={onChanged} />
       {site.role === 'owner' && <TwoFactorPolicy site={site} ownTwoFactor={ownTwoFactor} onSaved={onChanged} />}
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
     </div>
@@ -109,7 +109,8 @@ const SCOPES: Array<{ scope: Scope; label: string }> = [
   { scope: 'sites:manage', label: 'sites:manage' },
 ];
 
-export function Keys({ siteId }: { siteId: string }) {
+/** `timeZone`: the site's, for when keys were last used (one clock on every screen). */
+export function Keys({ siteId, timeZone }: { siteId: string; timeZone?: string }) {
   const [version, setVersion] = useState(0);
   const state = useRequest(() => api.keys(siteId), `${siteId}|${version}`);
   const [secret, setSecret] = useState<ApiKeyWithSecret | null>(null);
@@ -188,7 +189,7 @@ export function Keys({ siteId }: { siteId: string }) {
                       {k.revokedAt
                         ? __('revoked', 'clickpath')
                         : k.lastUsedAt
-                          ? formatDateTime(k.lastUsedAt)
+                          ? formatDateTime(k.lastUsedAt, timeZone)
                           : __('never', 'clickpath')}
                     </td>
                     <td>
@@ -280,10 +281,13 @@ type Assignable = Exclude<Role, 'owner'>;
 export function Members({
   siteId,
   role: myRole,
+  timeZone,
   onOwnerChanged,
 }: {
   siteId: string;
   role: Role;
+  /** The site's, for when invitations expire. */
+  timeZone?: string;
   /** The site now belongs to someone else (you are an admin of it): reload what depends on your role. */
   onOwnerChanged?: () => void;
 }) {
@@ -434,7 +438,7 @@ export function Members({
                       {sprintf(
                         __('%1$s, until %2$s', 'clickpath'),
                         invitation.role,
-                        formatDateTime(invitation.expiresAt),
+                        formatDateTime(invitation.expiresAt, timeZone),
                       )}
                     </span>
                   </span>
