@@ -46,8 +46,7 @@ export interface VisitorIndexDoc {
 }
 
 /** Ids as one string, each between two separators. */
-export const idList = (ids: readonly string[]) =>
-  ids.length === 0 ? '' : `${SEPARATOR}${ids.join(SEPARATOR)}${SEPARATOR}`;
+const idList = (ids: readonly string[]) => (ids.length === 0 ? '' : `${SEPARATOR}${ids.join(SEPARATOR)}${SEPARATOR}`);
 const idsOf = (list: string) => (list === '' ? [] : list.slice(1, -1).split(SEPARATOR));
 /** A filter for lists holding any of `ids`. */
 const holdsAny = (ids: readonly string[]) => ({
