@@ -89,7 +89,7 @@ function parse(doc: InboxDoc, partition: string, lastOfPartition: boolean): Inbo
  * Bytes of event JSON one aggregation batch takes at most (whole chunks, at least one): parsing
  * and computing a batch runs on the event loop, so a batch of large events must stay small.
  */
-export const MAX_BATCH_JSON_BYTES = 8 * 1024 * 1024;
+export const MAX_BATCH_JSON_BYTES = 4 * 1024 * 1024;
 
 /**
  * What the last read of a partition held beyond the batch it served, and the
