@@ -88,6 +88,18 @@ describe('the visitor index', () => {
     expect(await count()).toBe(before + 1);
   });
 
+  it('when one batch holds more than 5,000 visitors of a site and day, then their ids are split over documents and all found', async () => {
+    const day = '2026-03-20';
+    const events = Array.from({ length: 5_001 }, (_, i) => ({ siteId: site(), day, vid: `f:many${i}` })) as RawEvent[];
+    await indexEventVisitors('many-visitors', events);
+    const docs = await t.db
+      .collection<{ vids: string }>('visitor_index_202603')
+      .find({ _id: { $regex: `^${siteId}:${day}:seen:` } as never })
+      .toArray();
+    expect(docs.map((doc) => doc.vids.split('\u0001').filter(Boolean).length).sort()).toEqual([1, 5_000]);
+    expect(await daysOfVisitors(site(), ['f:many0', 'f:many5000'])).toEqual([day]);
+  });
+
   it("when a person's data is exported, then only their days' partitions are read", async () => {
     let res: request.Response | undefined;
     const commands = await recordCommands(async () => {
