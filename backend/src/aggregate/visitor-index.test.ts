@@ -98,6 +98,9 @@ describe('the visitor index', () => {
       .toArray();
     expect(docs.map((doc) => doc.vids.split('\u0001').filter(Boolean).length).sort()).toEqual([1, 5_000]);
     expect(await daysOfVisitors(site(), ['f:many0', 'f:many5000'])).toEqual([day]);
+    // Searched 100 ids at a time: an id after the first hundred is found too.
+    const unknown = Array.from({ length: 150 }, (_, i) => `f:nobody${i}`);
+    expect(await daysOfVisitors(site(), [...unknown, 'f:many4999'])).toEqual([day]);
   });
 
   it("when a person's data is exported, then only their days' partitions are read", async () => {

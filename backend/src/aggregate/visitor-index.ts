@@ -48,10 +48,13 @@ export interface VisitorIndexDoc {
 /** Ids as one string, each between two separators. */
 const idList = (ids: readonly string[]) => (ids.length === 0 ? '' : `${SEPARATOR}${ids.join(SEPARATOR)}${SEPARATOR}`);
 const idsOf = (list: string) => (list === '' ? [] : list.slice(1, -1).split(SEPARATOR));
-/** A filter for lists holding any of `ids`. */
-const holdsAny = (ids: readonly string[]) => ({
-  $regex: `${SEPARATOR}(${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})${SEPARATOR}`,
-});
+/** Ids one search names at most: a person may have many visitor ids, and a pattern must stay small. */
+const IDS_PER_SEARCH = 100;
+/** Filters for lists holding any of `ids`, one per group of IDS_PER_SEARCH ids. */
+const holdingAny = (ids: readonly string[]) =>
+  chunked(ids, IDS_PER_SEARCH).map((group) => ({
+    $regex: `${SEPARATOR}(${group.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})${SEPARATOR}`,
+  }));
 const linksOf = (doc: Pick<VisitorIndexDoc, 'links'>) => {
   const flat = idsOf(doc.links);
   return Array.from({ length: flat.length / 2 }, (_, i) => ({ user: flat[2 * i]!, vid: flat[2 * i + 1]! }));
@@ -74,9 +77,9 @@ async function monthsIn(span: DaySpan | null): Promise<string[]> {
   return span ? months.filter((m) => m >= monthOf(span.from) && m <= monthOf(span.to)) : months;
 }
 
-function chunked<T>(items: readonly T[]): T[][] {
+function chunked<T>(items: readonly T[], size = MAX_ENTRIES): T[][] {
   const parts: T[][] = [];
-  for (let i = 0; i < items.length; i += MAX_ENTRIES) parts.push(items.slice(i, i + MAX_ENTRIES));
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
   return parts;
 }
 
@@ -135,14 +138,17 @@ export async function indexUserLinks(batchId: string, visits: readonly VisitDoc[
 /** The site-local days (sorted) on which any of `vids` had events or started a visit. */
 export async function daysOfVisitors(siteId: mongo.ObjectId, vids: readonly string[]): Promise<string[]> {
   if (vids.length === 0) return [];
-  const perMonth = await Promise.all(
-    (await indexMonths()).map((month) =>
-      indexOf(month)
-        .find({ siteId, vids: holdsAny(vids) }, { ...deadlineOptions(), projection: { day: 1 } })
-        .toArray(),
+  const months = await indexMonths();
+  const found = await Promise.all(
+    months.flatMap((month) =>
+      holdingAny(vids).map((filter) =>
+        indexOf(month)
+          .find({ siteId, vids: filter }, { ...deadlineOptions(), projection: { day: 1 } })
+          .toArray(),
+      ),
     ),
   );
-  return [...new Set(perMonth.flat().map((doc) => doc.day))].sort();
+  return [...new Set(found.flat().map((doc) => doc.day))].sort();
 }
 
 /** Every visitor id whose closed visits a user id identified. */
@@ -150,7 +156,7 @@ export async function visitorsOfUser(siteId: mongo.ObjectId, userId: string): Pr
   const perMonth = await Promise.all(
     (await indexMonths()).map((month) =>
       indexOf(month)
-        .find({ siteId, users: holdsAny([userId]) }, { ...deadlineOptions(), projection: { links: 1 } })
+        .find({ siteId, users: holdingAny([userId])[0]! }, { ...deadlineOptions(), projection: { links: 1 } })
         .toArray(),
     ),
   );
@@ -176,7 +182,12 @@ export async function forgetIndexedVisitors(
   const erased = new Set(vids);
   for (const month of new Set(days.map(monthOf))) {
     const collection = indexOf(month);
-    for (const doc of await collection.find({ siteId, vids: holdsAny(vids) }, deadlineOptions()).toArray()) {
+    const docs = new Map<string, VisitorIndexDoc>();
+    for (const filter of holdingAny(vids)) {
+      for (const doc of await collection.find({ siteId, vids: filter }, deadlineOptions()).toArray())
+        docs.set(doc._id, doc);
+    }
+    for (const doc of docs.values()) {
       const links = linksOf(doc).filter((link) => !erased.has(link.vid));
       const kept = idsOf(doc.vids).filter((vid) => !erased.has(vid));
       if (kept.length === 0) await collection.deleteOne({ _id: doc._id });

@@ -1,5 +1,6 @@
 import type { mongo } from 'mongoose';
 
+import { isDuplicateKey } from '../lib/db-errors';
 import type { Migration } from './index';
 
 /** As of this migration (aggregate/visitor-index.ts writes the same from then on). */
@@ -44,9 +45,7 @@ async function insertIgnoringDuplicates(db: mongo.Db, docs: IndexDoc[]): Promise
     try {
       await collection.insertMany(list, { ordered: false });
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: Array<{ code?: number }> | { code?: number } }).writeErrors;
-      const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
   }
 }
