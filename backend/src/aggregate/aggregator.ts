@@ -87,7 +87,8 @@ export async function withLease<T extends { leased: boolean }>(
   }
 }
 
-function emptyStats(): DrainStats {
+/** Stats of a drain that has done nothing yet (rebuilds and backfills count their own batches into it). */
+export function emptyStats(): DrainStats {
   return { batches: 0, events: 0, rollupWrites: 0, roundTrips: 0, leased: true, phases: {}, deadLettered: 0 };
 }
 

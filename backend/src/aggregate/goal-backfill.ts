@@ -11,7 +11,7 @@ import {
   sitesWithPendingGoalRollups,
   type GoalBackfillClaim,
 } from '../reports/goals';
-import { changeState, writeBatch, type DrainStats } from './aggregator';
+import { changeState, emptyStats, writeBatch } from './aggregator';
 import type { CounterDelta, RollupDelta, SiteGoal } from './compute';
 import { ANY_GOAL, conversionLag, goalRowKey, goalVisitorKey, GOAL_VISITOR_PREFIX, parseGoalRowKey } from './goal-keys';
 import { siteEventsByDay } from './history';
@@ -269,15 +269,7 @@ async function writeGoalRows(
   if (deltas.length === 0) return;
   const batchId = `goals-${String(siteId)}-${claim.revision}-${randomUUID()}`;
   const writes = await rollupWrites(batchId, deltas, { clock, foldScan: false });
-  const stats: DrainStats = {
-    batches: 0,
-    events: 0,
-    rollupWrites: 0,
-    roundTrips: 0,
-    leased: true,
-    phases: {},
-    deadLettered: 0,
-  };
+  const stats = emptyStats();
   const nothing = { clock, visits: [], closed: [], days: [] };
   await writeBatch(batchId, writes, { rollups: [], delta: nothing, closedVisits: [], eventsByVisit: new Map() }, stats);
 }

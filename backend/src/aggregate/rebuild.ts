@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { type mongo } from 'mongoose';
 
 import { recountGoalConversions } from '../reports/goals';
-import { changeState, loadSites, processPendingEvents, writeBatch, type DrainStats } from './aggregator';
+import { changeState, emptyStats, loadSites, processPendingEvents, writeBatch, type DrainStats } from './aggregator';
 import { computeBatch } from './compute';
 import { rollupWrites } from './rollups';
 import { moveEvents, siteEventsByDay } from './history';
@@ -30,15 +30,7 @@ export async function rebuildRollups(
   const batchSize = options.batchSize ?? 2000;
   // Aggregate what is waiting first, so the rebuild sees every accepted event.
   await processPendingEvents(options);
-  const stats: DrainStats = {
-    batches: 0,
-    events: 0,
-    rollupWrites: 0,
-    roundTrips: 0,
-    leased: true,
-    phases: {},
-    deadLettered: 0,
-  };
+  const stats = emptyStats();
   await changeState(async (live): Promise<StateDelta> => {
     await deleteDerivedData(site);
     // Its own clock follows the replayed events, as the live one followed them when they arrived.
