@@ -179,7 +179,13 @@ describe('collector across a restart', () => {
     expect(restart).toBeDefined();
     expect(output).toMatch(/INFO: stopped$/m);
 
-    const stored = await historyEvents(client.db());
+    // Accepted means durable in the inbox; the restarted server aggregates what it still holds, after
+    // waiting out the old server's lease if that one could not hand it back in time (30 s): wait for that.
+    let stored = await historyEvents(client.db());
+    for (const until = Date.now() + 60_000; stored.length < acknowledged.size && Date.now() < until;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      stored = await historyEvents(client.db());
+    }
     const storedIds = new Set(stored.map((d) => d._id));
     const missing = [...acknowledged].filter((i) => !storedIds.has(`${site.id}:${i}`));
 
