@@ -16,6 +16,7 @@ import { COLLECT_PATH, createCollector } from './collect/collector';
 import { describeCollector } from './collect/openapi';
 import { createTrackerRouter } from './collect/routes';
 import { registerAccessRoutes } from './access/routes';
+import { registerAuditRoutes } from './audit/routes';
 import { createHealthRouter } from './health/routes';
 import { registerKeyRoutes } from './keys/routes';
 import { publicUrl, type Config } from './lib/config';
@@ -106,6 +107,7 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   registerKeyRoutes(api);
   registerReportRoutes(api);
   registerPeopleRoutes(api);
+  registerAuditRoutes(api, { retentionDays: config.AUDIT_RETENTION_DAYS });
 
   describeCollector(registry);
   const openApiDocument = buildOpenApiDocument(registry, VERSION, config.PUBLIC_URL);

@@ -7,6 +7,7 @@ import { aggregateJobs } from './aggregate/retention';
 import { pruneExpiredSessions } from './accounts/service';
 import { pruneExpiredTokens } from './accounts/tokens';
 import { pruneLoginChallenges } from './accounts/two-factor';
+import { pruneAuditLog } from './audit/service';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
 import { warmGeo } from './collect/enrich';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       { name: 'prune-outbox', everyMs: HOUR, run: () => pruneOutbox() },
       { name: 'prune-rate-counters', everyMs: 15 * 60_000, run: () => pruneRateCounters() },
       { name: 'prune-salts', everyMs: HOUR, run: () => pruneSalts() },
+      { name: 'prune-audit-log', everyMs: 6 * HOUR, run: () => pruneAuditLog(config.AUDIT_RETENTION_DAYS) },
       ...aggregateJobs(),
     ],
     logger,

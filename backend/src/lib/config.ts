@@ -40,6 +40,8 @@ const ConfigSchema = z.object({
   /** Events one site may send per minute to one backend process (a burst of a minute's worth, then this rate). */
   COLLECT_SITE_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(60_000),
   AGGREGATOR: booleanFromEnv.default(true),
+  /** Days a site's audit log keeps its entries (deleted with their month once all of it is older). */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(365),
   /** Where mail goes out (`smtp://user:pass@host:587`, `smtps://…:465`); unset → the local outbox. */
   SMTP_URL: z
     .url({
