@@ -41,6 +41,9 @@ const ERROR_CODES = [
 ];
 // Counters and sessions legitimately change on any request; everything else must not.
 const VOLATILE = new Set(['ratelimits', 'sessions']);
+/** The audit log's months: a data-subject request for a literal id is answered, and audited, even when it finds nobody. */
+const AUDIT_PARTITION = /^audit_\d{6}$/;
+const LITERAL_ID_ACTIONS = ['person.exported', 'person.erased'];
 
 const HOSTILE_VALUES: Array<[string, unknown]> = [
   ['{$ne:""}', { $ne: '' }],
@@ -167,9 +170,24 @@ const validBodies = (): Record<string, unknown> => ({
 async function counts(): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
   for (const { name } of await t.db.listCollections().toArray()) {
-    if (!VOLATILE.has(name)) result[name] = await t.db.collection(name).countDocuments();
+    if (!VOLATILE.has(name) && !AUDIT_PARTITION.test(name)) result[name] = await t.db.collection(name).countDocuments();
   }
   return result;
+}
+
+async function auditEntries(): Promise<Array<{ _id: unknown; action: string }>> {
+  const names = (await t.db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((name) => AUDIT_PARTITION.test(name));
+  const perMonth = await Promise.all(
+    names.map((name) =>
+      t.db
+        .collection<{ _id: unknown; action: string }>(name)
+        .find({}, { projection: { action: 1 } })
+        .toArray(),
+    ),
+  );
+  return perMonth.flat();
 }
 
 /** Problems with one answer: anything but a 4xx carrying exactly `{ error: { code, message, details? } }`. */
@@ -264,6 +282,7 @@ describe('hostile input', () => {
   it('when every field and parameter of every route gets hostile values, then each answer is a 4xx error and nothing is stored', async () => {
     const bodies = validBodies();
     const before = await counts();
+    const auditedBefore = new Set((await auditEntries()).map((e) => String(e._id)));
     const problems: string[] = [];
     let sent = 0;
     // Near-miss ids go to object-id parameters only: the document must still mark them as such.
@@ -294,6 +313,8 @@ describe('hostile input', () => {
     expect(problems).toEqual([]);
     expect(sent).toBeGreaterThan(500);
     expect(await counts()).toEqual(before);
+    const audited = (await auditEntries()).filter((e) => !auditedBefore.has(String(e._id)));
+    expect(audited.filter((e) => !LITERAL_ID_ACTIONS.includes(e.action))).toEqual([]);
     // A lost session would turn later refusals into 401s and hide real failures.
     expect((await owner.agent.get('/api/v1/account')).status).toBe(200);
     expect(await t.db.collection('sites').countDocuments({ _id: new Types.ObjectId(validIds.siteId) })).toBe(1);

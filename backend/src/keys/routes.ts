@@ -1,5 +1,6 @@
 import { requireSession } from '../access/auth';
 import { requireSiteAccess } from '../access/site-access';
+import { actorOf } from '../audit/actor';
 import type { ApiRouter } from '../lib/http';
 import { SiteIdParams } from '../sites/schemas';
 import { CreateKeyBody, KeyList, KeyParams, KeyResponse, KeyWithSecret } from './schemas';
@@ -66,8 +67,9 @@ export function registerKeyRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'Revoked key', schema: KeyResponse } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'admin');
-      res.json(await keyView(await revokeKey(siteId, params.keyId)));
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'admin');
+      res.json(await keyView(await revokeKey(siteId, params.keyId, actorOf(auth))));
     },
   );
 

@@ -3,6 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 
 import { findAccountsByIds } from '../accounts/service';
+import { accountActor, type Actor } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import { AppError } from '../lib/errors';
 import { ApiKey, type ApiKeyDoc, type Scope } from './model';
 
@@ -55,7 +57,10 @@ export async function toKeyViews(keys: ApiKeyDoc[]): Promise<KeyView[]> {
   return keys.map((key) => toKeyView(key, creators.get(key.createdBy.toHexString())));
 }
 
-export async function createKey(input: {
+/** What the audit log keeps of a key: never its secret or hash. */
+const keyRef = (key: ApiKeyDoc) => ({ id: key._id.toHexString(), name: key.name, prefix: key.prefix });
+
+async function insertKey(input: {
   siteId: Types.ObjectId;
   createdBy: Types.ObjectId;
   name: string;
@@ -75,6 +80,20 @@ export async function createKey(input: {
   return { key: created.toObject() as ApiKeyDoc, secret };
 }
 
+/** Creates a key for the person `createdBy` (its secret is returned this once), and audits it. */
+export async function createKey(input: {
+  siteId: Types.ObjectId;
+  createdBy: Types.ObjectId;
+  name: string;
+  scopes: Scope[];
+}): Promise<{ key: ApiKeyDoc; secret: string }> {
+  const created = await insertKey(input);
+  await recordAudit(input.siteId, accountActor(input.createdBy), 'key.created', {
+    key: { ...keyRef(created.key), scopes: created.key.scopes },
+  });
+  return created;
+}
+
 export async function listKeys(siteId: Types.ObjectId): Promise<ApiKeyDoc[]> {
   return ApiKey.find({ siteId }).sort({ createdAt: -1 }).lean<ApiKeyDoc[]>();
 }
@@ -85,7 +104,7 @@ async function requireKey(siteId: Types.ObjectId, keyId: string): Promise<ApiKey
   return key;
 }
 
-export async function revokeKey(siteId: Types.ObjectId, keyId: string): Promise<ApiKeyDoc> {
+export async function revokeKey(siteId: Types.ObjectId, keyId: string, actor: Actor): Promise<ApiKeyDoc> {
   const key = await requireKey(siteId, keyId);
   if (key.revokedAt) return key;
   const revoked = await ApiKey.findOneAndUpdate(
@@ -93,6 +112,8 @@ export async function revokeKey(siteId: Types.ObjectId, keyId: string): Promise<
     { $set: { revokedAt: new Date() } },
     { returnDocument: 'after' },
   ).lean<ApiKeyDoc>();
+  // A request that found the key already revoked changed nothing, and is not audited.
+  if (revoked) await recordAudit(siteId, actor, 'key.revoked', { key: keyRef(key) });
   return revoked ?? (await requireKey(siteId, keyId));
 }
 
@@ -104,7 +125,12 @@ export async function rotateKey(
 ): Promise<{ key: ApiKeyDoc; secret: string }> {
   const old = await requireKey(siteId, keyId);
   if (old.revokedAt) throw new AppError('conflict', 'A revoked key cannot be rotated; create a new key');
-  return createKey({ siteId, createdBy, name: old.name, scopes: old.scopes, rotatedFrom: old._id });
+  const rotated = await insertKey({ siteId, createdBy, name: old.name, scopes: old.scopes, rotatedFrom: old._id });
+  await recordAudit(siteId, accountActor(createdBy), 'key.rotated', {
+    key: { ...keyRef(rotated.key), scopes: rotated.key.scopes },
+    replaces: keyRef(old),
+  });
+  return rotated;
 }
 
 export interface KeyPrincipal {

@@ -1,5 +1,7 @@
 import { requireAuth } from '../access/auth';
 import { requireSiteAccess } from '../access/site-access';
+import { actorOf } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import type { ApiRouter } from '../lib/http';
 import { z } from '../lib/zod';
 import { VisitorParams } from '../reports/schemas';
@@ -10,7 +12,9 @@ const TAG = 'Privacy';
 
 /**
  * Data-subject requests: a site owner (or their WordPress plugin, with a key) exports
- * or erases what is stored about one visitor or one identified person.
+ * or erases what is stored about one visitor or one identified person. Each request is
+ * audited, also one that found nobody, with counts but never the person's id: keeping
+ * it would keep what the erasure removed.
  */
 export function registerPeopleRoutes(api: ApiRouter): void {
   api.route(
@@ -25,8 +29,11 @@ export function registerPeopleRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'The person’s data', schema: z.record(z.string(), z.unknown()) } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'viewer');
-      res.json(await exportPerson(siteId, params.userId));
+      const auth = requireAuth(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'viewer');
+      const exported = await exportPerson(siteId, params.userId);
+      await recordAudit(siteId, actorOf(auth), 'person.exported', { visitors: exported.visitors.length });
+      res.json(exported);
     },
   );
 
@@ -42,8 +49,11 @@ export function registerPeopleRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'What was erased', schema: ErasedResponse } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
-      res.json(await erasePerson(siteId, params.userId));
+      const auth = requireAuth(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'admin');
+      const erased = await erasePerson(siteId, params.userId);
+      await recordAudit(siteId, actorOf(auth), 'person.erased', { ...erased });
+      res.json(erased);
     },
   );
 
@@ -59,8 +69,11 @@ export function registerPeopleRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'What was erased', schema: ErasedResponse } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
-      res.json(await eraseVisitors(siteId, [params.visitorId]));
+      const auth = requireAuth(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'admin');
+      const erased = await eraseVisitors(siteId, [params.visitorId]);
+      await recordAudit(siteId, actorOf(auth), 'visitor.erased', { ...erased });
+      res.json(erased);
     },
   );
 }

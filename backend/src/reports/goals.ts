@@ -2,6 +2,8 @@ import { Schema, model, trusted, type InferSchemaType, type Types } from 'mongoo
 
 import type { SiteGoal } from '../aggregate/compute';
 import type { RawEvent } from '../aggregate/model';
+import type { Actor } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import { AppError } from '../lib/errors';
 import { globMatcher } from './glob';
 
@@ -203,14 +205,25 @@ export async function releaseGoalBackfill(siteId: Types.ObjectId): Promise<void>
   await GoalBackfill.updateOne({ _id: String(siteId) }, { $set: { claimedUntil: new Date(0) } });
 }
 
+/** A goal as the audit log names it: its id and definition. */
+const goalRef = (goal: Pick<GoalDoc, '_id' | 'name' | 'kind' | 'match' | 'propKey' | 'propValue'>) => ({
+  id: goal._id.toHexString(),
+  name: goal.name,
+  kind: goal.kind,
+  match: goal.match,
+  ...(goal.propKey ? { propKey: goal.propKey, propValue: goal.propValue } : {}),
+});
+
 export async function createGoal(
   siteId: Types.ObjectId,
   input: { name: string; kind: 'page' | 'event'; match: string; propKey: string; propValue: string },
+  actor: Actor,
 ): Promise<GoalDoc> {
   if ((await Goal.countDocuments({ siteId })) >= 100)
     throw new AppError('conflict', 'A site may have at most 100 goals');
   const goal = (await Goal.create({ siteId, ...input })).toObject() as GoalDoc;
   await goalsChanged(siteId);
+  await recordAudit(siteId, actor, 'goal.created', { goal: goalRef(goal) });
   return goal;
 }
 
@@ -223,6 +236,7 @@ export async function updateGoal(
     propKey?: string | undefined;
     propValue?: string | undefined;
   },
+  actor: Actor,
 ): Promise<GoalDoc> {
   const $set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
   const before = await Goal.findOneAndUpdate(
@@ -232,18 +246,31 @@ export async function updateGoal(
   ).lean<GoalDoc>();
   if (!before) throw new AppError('not_found', 'Goal not found');
   const after = { ...before, ...$set } as GoalDoc;
+  const changed = Object.keys($set).filter((field) => before[field as keyof GoalDoc] !== after[field as keyof GoalDoc]);
+  if (changed.length > 0) {
+    await recordAudit(siteId, actor, 'goal.updated', {
+      goal: goalRef(after),
+      changes: changed.map((field) => ({
+        field,
+        from: String(before[field as keyof GoalDoc] ?? ''),
+        to: String(after[field as keyof GoalDoc] ?? ''),
+      })),
+    });
+  }
   // A new name counts the same visits; a new pattern or property needs its conversions recounted.
   if (goalDefinition(after) === goalDefinition(before)) return after;
   await goalsChanged(siteId);
   return { ...after, revision: before.revision + 1, rollupsPending: true };
 }
 
-export async function deleteGoal(siteId: Types.ObjectId, goalId: string): Promise<void> {
-  const { deletedCount } = await Goal.deleteOne({ _id: goalId, siteId });
-  if (!deletedCount) throw new AppError('not_found', 'Goal not found');
-  await Funnel.deleteMany({ siteId, steps: goalId });
+export async function deleteGoal(siteId: Types.ObjectId, goalId: string, actor: Actor): Promise<void> {
+  const goal = await Goal.findOne({ _id: goalId, siteId }).lean<GoalDoc>();
+  const { deletedCount } = goal ? await Goal.deleteOne({ _id: goal._id, siteId }) : { deletedCount: 0 };
+  if (!goal || !deletedCount) throw new AppError('not_found', 'Goal not found');
+  const funnels = await Funnel.deleteMany({ siteId, steps: goalId });
   // "Any goal" loses this goal's conversions, and its rows are dropped.
   await goalsChanged(siteId);
+  await recordAudit(siteId, actor, 'goal.deleted', { goal: goalRef(goal), funnelsDeleted: funnels.deletedCount });
 }
 
 export async function listFunnels(siteId: Types.ObjectId): Promise<FunnelDoc[]> {
@@ -256,16 +283,31 @@ export async function getFunnel(siteId: Types.ObjectId, funnelId: string): Promi
   return funnel;
 }
 
-export async function createFunnel(siteId: Types.ObjectId, name: string, steps: string[]): Promise<FunnelDoc> {
+const funnelRef = (funnel: FunnelDoc) => ({
+  id: funnel._id.toHexString(),
+  name: funnel.name,
+  steps: funnel.steps.map((step) => step.toHexString()),
+});
+
+export async function createFunnel(
+  siteId: Types.ObjectId,
+  name: string,
+  steps: string[],
+  actor: Actor,
+): Promise<FunnelDoc> {
   const known = await Goal.countDocuments({ siteId, _id: trusted({ $in: steps }) });
   if (known !== new Set(steps).size)
     throw new AppError('validation_failed', 'Every funnel step must be a goal of this site');
-  return (await Funnel.create({ siteId, name, steps })).toObject() as FunnelDoc;
+  const funnel = (await Funnel.create({ siteId, name, steps })).toObject() as FunnelDoc;
+  await recordAudit(siteId, actor, 'funnel.created', { funnel: funnelRef(funnel) });
+  return funnel;
 }
 
-export async function deleteFunnel(siteId: Types.ObjectId, funnelId: string): Promise<void> {
-  const { deletedCount } = await Funnel.deleteOne({ _id: funnelId, siteId });
-  if (!deletedCount) throw new AppError('not_found', 'Funnel not found');
+export async function deleteFunnel(siteId: Types.ObjectId, funnelId: string, actor: Actor): Promise<void> {
+  const funnel = await Funnel.findOne({ _id: funnelId, siteId }).lean<FunnelDoc>();
+  const { deletedCount } = funnel ? await Funnel.deleteOne({ _id: funnel._id, siteId }) : { deletedCount: 0 };
+  if (!funnel || !deletedCount) throw new AppError('not_found', 'Funnel not found');
+  await recordAudit(siteId, actor, 'funnel.deleted', { funnel: funnelRef(funnel) });
 }
 
 /** Removes a site's goals and funnels (site deletion). */

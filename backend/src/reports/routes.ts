@@ -1,5 +1,7 @@
 import { requireAuth } from '../access/auth';
 import { requireSiteAccess } from '../access/site-access';
+import { actorOf } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import type { ApiRouter } from '../lib/http';
 import { SiteIdParams } from '../sites/schemas';
 import { z } from '../lib/zod';
@@ -64,6 +66,8 @@ const funnelView = (f: { _id: { toHexString(): string }; name: string; steps: Ar
 export function registerReportRoutes(api: ApiRouter): void {
   const site = (req: Parameters<typeof requireAuth>[0], siteId: string, role: 'viewer' | 'admin' = 'viewer') =>
     requireSiteAccess(requireAuth(req), siteId, role);
+  /** Who the audit log names for a change made by this request. */
+  const actor = (req: Parameters<typeof requireAuth>[0]) => actorOf(requireAuth(req));
 
   api.route(
     {
@@ -219,7 +223,8 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 201: { description: 'Goal', schema: Json } },
     },
     async ({ params, body, req, res }) => {
-      res.status(201).json(goalView(await createGoal((await site(req, params.siteId, 'admin')).siteId, body)));
+      const { siteId } = await site(req, params.siteId, 'admin');
+      res.status(201).json(goalView(await createGoal(siteId, body, actor(req))));
     },
   );
 
@@ -236,7 +241,8 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'Goal', schema: Json } },
     },
     async ({ params, body, req, res }) => {
-      res.json(goalView(await updateGoal((await site(req, params.siteId, 'admin')).siteId, params.id, body)));
+      const { siteId } = await site(req, params.siteId, 'admin');
+      res.json(goalView(await updateGoal(siteId, params.id, body, actor(req))));
     },
   );
 
@@ -252,7 +258,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 204: { description: 'Deleted' } },
     },
     async ({ params, req, res }) => {
-      await deleteGoal((await site(req, params.siteId, 'admin')).siteId, params.id);
+      await deleteGoal((await site(req, params.siteId, 'admin')).siteId, params.id, actor(req));
       res.status(204).end();
     },
   );
@@ -286,9 +292,8 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 201: { description: 'Funnel', schema: Json } },
     },
     async ({ params, body, req, res }) => {
-      res
-        .status(201)
-        .json(funnelView(await createFunnel((await site(req, params.siteId, 'admin')).siteId, body.name, body.steps)));
+      const { siteId } = await site(req, params.siteId, 'admin');
+      res.status(201).json(funnelView(await createFunnel(siteId, body.name, body.steps, actor(req))));
     },
   );
 
@@ -304,7 +309,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 204: { description: 'Deleted' } },
     },
     async ({ params, req, res }) => {
-      await deleteFunnel((await site(req, params.siteId, 'admin')).siteId, params.id);
+      await deleteFunnel((await site(req, params.siteId, 'admin')).siteId, params.id, actor(req));
       res.status(204).end();
     },
   );
@@ -423,6 +428,8 @@ export function registerReportRoutes(api: ApiRouter): void {
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
       const range = resolveRange(query.from, query.to, s.timezone);
+      // Raw events leave the service with their visitor ids: audited before the file starts.
+      await recordAudit(s._id, actor(req), 'export.events', { from: range.from, to: range.to, format: query.format });
       await sendRows(
         res,
         `${s.domain}-events-${range.from}-${range.to}`,
@@ -445,7 +452,9 @@ export function registerReportRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'JSON file' } },
     },
     async ({ params, req, res }) => {
-      await sendSiteExport(res, (await site(req, params.siteId, 'admin')).site);
+      const { site: s } = await site(req, params.siteId, 'admin');
+      await recordAudit(s._id, actor(req), 'export.site');
+      await sendSiteExport(res, s);
     },
   );
 }

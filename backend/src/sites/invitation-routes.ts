@@ -1,6 +1,7 @@
 import { requireSession } from '../access/auth';
 import { requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess } from '../access/site-access';
+import { actorOf } from '../audit/actor';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
 import { hit, type Limit } from '../lib/rate-limit';
@@ -227,8 +228,9 @@ export function registerInvitationRoutes(api: ApiRouter, { mailer, appUrl }: { m
       responses: { 204: { description: 'Revoked' } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
-      await revokeInvitation(siteId, params.invitationId);
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      await revokeInvitation(siteId, params.invitationId, actorOf(auth));
       res.status(204).end();
     },
   );

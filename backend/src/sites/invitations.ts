@@ -11,6 +11,8 @@ import {
   findAccountsByIds,
   markEmailVerified,
 } from '../accounts/service';
+import { accountActor, type Actor } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import { AppError } from '../lib/errors';
 import { isDuplicateKey } from '../lib/db-errors';
 import { hit, type Limit } from '../lib/rate-limit';
@@ -124,6 +126,7 @@ export async function inviteToSite(
     { upsert: true, returnDocument: 'after' },
   ).lean<InvitationDoc>();
   if (!invitation) throw new Error('invitation upsert returned nothing');
+  await recordAudit(siteId, accountActor(invitedBy), 'invitation.sent', { email, role });
   return {
     invitation: toSiteInvitationView(invitation, await invitersOf([invitation])),
     mail: await mailFor(invitation, token, appUrl),
@@ -149,6 +152,10 @@ export async function resendInvitation(
     { returnDocument: 'after' },
   ).lean<InvitationDoc>();
   if (!invitation) throw new AppError('not_found', 'Invitation not found');
+  await recordAudit(siteId, accountActor(resentBy), 'invitation.resent', {
+    email: invitation.email,
+    role: invitation.role,
+  });
   return {
     invitation: toSiteInvitationView(invitation, await invitersOf([invitation])),
     mail: await mailFor(invitation, token, appUrl),
@@ -256,9 +263,10 @@ export async function listSiteInvitations(siteId: Types.ObjectId): Promise<SiteI
 }
 
 /** Withdraws an invitation; 404 when the site has no such invitation, or it was answered meanwhile. */
-export async function revokeInvitation(siteId: Types.ObjectId, invitationId: string): Promise<void> {
+export async function revokeInvitation(siteId: Types.ObjectId, invitationId: string, actor: Actor): Promise<void> {
   const invitation = await Invitation.findOne({ _id: invitationId, siteId }).lean<InvitationDoc>();
   if (!invitation || !(await settle(invitation))) throw new AppError('not_found', 'Invitation not found');
+  await recordAudit(siteId, actor, 'invitation.revoked', { email: invitation.email, role: invitation.role });
 }
 
 /** The address the account answers invitations for; null once the account is gone. */
@@ -325,12 +333,17 @@ async function addMembership(
   if (!(await Site.exists({ _id: invitation.siteId }))) throw new AppError('not_found', 'Invitation not found');
   try {
     await Member.create({ siteId: invitation.siteId, accountId, role: invitation.role });
-    return { siteId: invitation.siteId, role: invitation.role };
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     const existing = await Member.findOne({ siteId: invitation.siteId, accountId }).lean<{ role: Role }>();
     return { siteId: invitation.siteId, role: existing?.role ?? invitation.role };
   }
+  // The address invited, which the joining account may not use (a link proves the mailbox).
+  await recordAudit(invitation.siteId, accountActor(accountId), 'member.joined', {
+    role: invitation.role,
+    invitedAs: invitation.email,
+  });
+  return { siteId: invitation.siteId, role: invitation.role };
 }
 
 export async function declineInvitation(accountId: Types.ObjectId, invitationId: string): Promise<void> {

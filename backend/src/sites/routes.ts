@@ -1,6 +1,7 @@
 import { requireAuth, requireSession } from '../access/auth';
 import { findAccount, requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess, roleOfKey } from '../access/site-access';
+import { actorOf } from '../audit/actor';
 import type { ApiRouter } from '../lib/http';
 import type { Mailer } from '../mail/mailer';
 import {
@@ -111,8 +112,9 @@ export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer:
       responses: { 200: { description: 'Updated site', schema: SiteResponse } },
     },
     async ({ params, body, req, res }) => {
-      const { siteId, role } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
-      res.json(toSiteView(await updateSite(siteId, body), role));
+      const auth = requireAuth(req);
+      const { siteId, role } = await requireSiteAccess(auth, params.siteId, 'admin');
+      res.json(toSiteView(await updateSite(siteId, body, actorOf(auth)), role));
     },
   );
 
@@ -188,8 +190,9 @@ export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer:
       responses: { 204: { description: 'Role changed' } },
     },
     async ({ params, body, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
-      await changeMemberRole(siteId, params.accountId, body.role);
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      await changeMemberRole(siteId, params.accountId, body.role, actorOf(auth));
       res.status(204).end();
     },
   );
@@ -206,8 +209,9 @@ export function registerSiteRoutes(api: ApiRouter, { mailer, appUrl }: { mailer:
       responses: { 204: { description: 'Member removed' } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'owner');
-      await removeMember(siteId, params.accountId);
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'owner');
+      await removeMember(siteId, params.accountId, actorOf(auth));
       res.status(204).end();
     },
   );

@@ -5,6 +5,9 @@ import { Types, trusted } from 'mongoose';
 import type { AccountDoc } from '../accounts/model';
 import { findAccount, findAccountsByIds } from '../accounts/service';
 import { purgeSiteAggregates } from '../aggregate/purge';
+import { accountActor, type Actor } from '../audit/actor';
+import type { AuditDetails, DetailValue } from '../audit/model';
+import { deleteSiteAuditLog, personRef, recordAudit } from '../audit/service';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
 import { deleteAnnotationsForSite } from '../reports/annotations';
@@ -50,6 +53,11 @@ export async function createSite(
 ): Promise<SiteDoc> {
   const site = (await Site.create({ ...input, ownerId, publicId: newPublicId() })).toObject() as SiteDoc;
   await Member.create({ siteId: site._id, accountId: ownerId, role: 'owner' });
+  await recordAudit(site._id, accountActor(ownerId), 'site.created', {
+    name: site.name,
+    domain: site.domain,
+    timezone: site.timezone,
+  });
   return site;
 }
 
@@ -84,6 +92,28 @@ export async function listSitesFor(accountId: Types.ObjectId): Promise<Array<{ s
   return sites.map((site) => ({ site, role: roleBySite.get(site._id.toHexString()) ?? 'viewer' }));
 }
 
+/** How the audit log shows a field's value: excluded addresses as a count, since it keeps no IP address. */
+const auditedValue = (field: string, value: unknown): DetailValue =>
+  field === 'settings.excludedIps'
+    ? `${Array.isArray(value) ? value.length : 0} addresses or ranges`
+    : ((value ?? null) as DetailValue);
+
+/** The fields `$set` changes on `before`, each with its old and new value. */
+function changedFields(before: SiteDoc, $set: Record<string, unknown>): AuditDetails[] {
+  const valueOf = (field: string): unknown =>
+    field.startsWith('settings.')
+      ? (before.settings as Record<string, unknown> | undefined)?.[field.slice('settings.'.length)]
+      : (before as Record<string, unknown>)[field];
+  return Object.entries($set)
+    .filter(([field, value]) => JSON.stringify(valueOf(field)) !== JSON.stringify(value))
+    .map(([field, value]) => ({
+      field,
+      from: auditedValue(field, valueOf(field)),
+      to: auditedValue(field, value),
+    }));
+}
+
+/** Changes a site's name, domain, zone or settings; the fields that changed are audited. */
 export async function updateSite(
   siteId: Types.ObjectId,
   changes: {
@@ -92,6 +122,7 @@ export async function updateSite(
     timezone?: string | undefined;
     settings?: z.output<typeof SiteSettingsPatch> | undefined;
   },
+  actor: Actor,
 ): Promise<SiteDoc> {
   const $set = Object.fromEntries(
     [
@@ -100,8 +131,11 @@ export async function updateSite(
       ...Object.entries(changes.settings ?? {}).map(([key, value]) => [`settings.${key}`, value] as const),
     ].filter(([, value]) => value !== undefined),
   );
-  const site = await Site.findByIdAndUpdate(siteId, { $set }, { returnDocument: 'after' }).lean<SiteDoc>();
-  if (!site) throw new AppError('not_found', 'Site not found');
+  const before = await Site.findByIdAndUpdate(siteId, { $set }, { returnDocument: 'before' }).lean<SiteDoc>();
+  const site = before ? await getSite(siteId) : null;
+  if (!before || !site) throw new AppError('not_found', 'Site not found');
+  const changed = changedFields(before, $set);
+  if (changed.length > 0) await recordAudit(siteId, actor, 'site.updated', { changes: changed });
   return site;
 }
 
@@ -120,6 +154,8 @@ export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await purgeSiteAggregates(siteId);
   await deleteGoalsForSite(siteId);
   await deleteAnnotationsForSite(siteId);
+  // Last: the site's readers are gone, and so is anything that still names it (an owner alone deletes a site).
+  await deleteSiteAuditLog(siteId);
 }
 
 /** Deletes the sites an account owns and its memberships elsewhere (account deletion). */
@@ -127,7 +163,13 @@ export async function removeAccountFromSites(accountId: Types.ObjectId): Promise
   const owned = await Site.find({ ownerId: accountId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
   for (const site of owned) await deleteSite(site._id);
   for (const membership of await Member.find({ accountId }).lean<MemberDoc[]>()) {
-    await revokeKeysCreatedBy(membership.siteId, accountId);
+    const keysRevoked = await revokeKeysCreatedBy(membership.siteId, accountId);
+    await recordAudit(membership.siteId, accountActor(accountId), 'member.left', {
+      member: await personRef(accountId),
+      role: membership.role,
+      keysRevoked,
+      reason: 'account deleted',
+    });
   }
   await Member.deleteMany({ accountId });
 }
@@ -195,6 +237,10 @@ export async function transferOwnership(
   await Member.updateOne({ _id: target._id }, { $set: { role: 'owner' } });
   await Site.updateOne({ _id: siteId }, { $set: { ownerId: target.accountId } });
   await Member.updateOne({ siteId, accountId: fromAccountId }, { $set: { role: 'admin' } });
+  await recordAudit(siteId, accountActor(fromAccountId), 'site.ownership_transferred', {
+    from: await personRef(fromAccountId),
+    to: { id: account._id.toHexString(), email: account.email },
+  });
   return { newOwner: account };
 }
 
@@ -202,13 +248,25 @@ export async function changeMemberRole(
   siteId: Types.ObjectId,
   accountId: string,
   role: Exclude<Role, 'owner'>,
+  actor: Actor,
 ): Promise<void> {
   const member = await requireNonOwnerMember(siteId, accountId);
+  if (member.role === role) return;
   await Member.updateOne({ _id: member._id }, { $set: { role } });
+  await recordAudit(siteId, actor, 'member.role_changed', {
+    member: await personRef(member.accountId),
+    from: member.role,
+    to: role,
+  });
 }
 
-export async function removeMember(siteId: Types.ObjectId, accountId: string): Promise<void> {
+export async function removeMember(siteId: Types.ObjectId, accountId: string, actor: Actor): Promise<void> {
   const member = await requireNonOwnerMember(siteId, accountId);
-  await revokeKeysCreatedBy(siteId, member.accountId);
+  const keysRevoked = await revokeKeysCreatedBy(siteId, member.accountId);
   await Member.deleteOne({ _id: member._id });
+  await recordAudit(siteId, actor, 'member.removed', {
+    member: await personRef(member.accountId),
+    role: member.role,
+    keysRevoked,
+  });
 }

@@ -1,6 +1,8 @@
 import type { Types } from 'mongoose';
 
 import { twoFactorEnabled } from '../accounts/two-factor';
+import { accountActor } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import { AppError } from '../lib/errors';
 import { Site, type SiteDoc } from './model';
 
@@ -43,11 +45,15 @@ export async function setTwoFactorRequired(
       'Turn on two-factor sign-in for your own account before requiring it of the members',
     );
   }
-  const site = await Site.findByIdAndUpdate(
+  const before = await Site.findByIdAndUpdate(
     siteId,
     { $set: { requireTwoFactor: required } },
-    { returnDocument: 'after' },
+    { returnDocument: 'before' },
   ).lean<SiteDoc>();
-  if (!site) throw new AppError('not_found', 'Site not found');
+  const site = before ? await Site.findById(siteId).lean<SiteDoc>() : null;
+  if (!before || !site) throw new AppError('not_found', 'Site not found');
+  if ((before.requireTwoFactor === true) !== required) {
+    await recordAudit(siteId, accountActor(ownerId), 'site.two_factor_policy', { required });
+  }
   return site;
 }
