@@ -1,8 +1,10 @@
+import { withQuery } from '../data/query-string';
 import { requestJson, type FetchLike } from '../data/standalone';
 import type { Erased } from '../data/types';
 import type {
   ApiKey,
   ApiKeyWithSecret,
+  AuditPage,
   Invitation,
   InvitationLink,
   Me,
@@ -110,6 +112,14 @@ export const api = {
     call<ApiKey>(`${site(id)}/keys/${encodeURIComponent(keyId)}/revoke`, 'POST'),
   rotateKey: (id: string, keyId: string) =>
     call<ApiKeyWithSecret>(`${site(id)}/keys/${encodeURIComponent(keyId)}/rotate`, 'POST'),
+  /** A page of the site's audit log, newest first; `cursor` is the previous page's `nextCursor`. */
+  auditLog: (
+    id: string,
+    query: { cursor?: string | null; actions?: readonly string[] | undefined; limit?: number } = {},
+  ) =>
+    call<AuditPage>(
+      withQuery(`${site(id)}/audit`, { cursor: query.cursor, action: query.actions, limit: query.limit }),
+    ),
 };
 
 /** `#/sites/abc/settings` → a Route; anything unknown is the sites list. The query (`?view=…`) is the report's. */

@@ -139,6 +139,27 @@ export interface InvitationLink {
   hasAccount: boolean;
 }
 
+/** Who did something on a site, as the audit log names them at the time: never an IP address. */
+export type AuditActor =
+  | { type: 'account'; id: string; email: string }
+  | { type: 'key'; id: string; name: string; prefix: string; createdBy: string };
+
+/** One entry of a site's audit log (backend/src/audit/model.ts lists the actions). */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  action: string;
+  actor: AuditActor;
+  details: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Pass back for the older entries; null when there are none. */
+  nextCursor: string | null;
+  retentionDays: number;
+}
+
 export interface ApiKeyWithSecret extends ApiKey {
   secret: string;
 }

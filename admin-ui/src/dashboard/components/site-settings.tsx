@@ -25,6 +25,7 @@ import { useRequest } from '../../lib/use-request';
 import { useSubmit } from '../../lib/use-submit';
 import { api, trackingSnippet } from '../query';
 import type { ApiKeyWithSecret, Role, Scope, Site } from '../types';
+import { AuditLog } from './audit-log';
 import { CollectionOptions } from './collection-options';
 import { CopyButton } from './copy-button';
 import { SiteData } from './site-data';
@@ -55,6 +56,7 @@ export function SiteSettings({
       <Keys siteId={site.id} timeZone={site.timezone} />
       <Members siteId={site.id} role={site.role} timeZone={site.timezone} onOwnerChanged={onChanged} />
       {site.role === 'owner' && <TwoFactorPolicy site={site} ownTwoFactor={ownTwoFactor} onSaved={onChanged} />}
+      {site.role !== 'viewer' && <AuditLog siteId={site.id} timeZone={site.timezone} />}
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
     </div>
   );
