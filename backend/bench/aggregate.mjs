@@ -9,7 +9,10 @@
 // aggregator-only backend timed until the inbox is empty. Then, at the largest
 // size, a freshness run: a steady 500 events/s for 60 s through one backend
 // doing both, timing each sampled event from its 202 to its appearance among
-// the stored events that the realtime report reads. Prints one JSON line.
+// the stored events that the realtime report reads. Then the sharing run: the
+// same workload spread over 100 sites, aggregated once by one aggregator process
+// and once by two on the same database (partitions, decision 0012), each
+// counted to the last event. Prints one JSON line.
 // Loopback only; every loop is bounded in count and time.
 import { readFileSync } from 'node:fs';
 
@@ -28,6 +31,7 @@ const CONCURRENCY = 32;
 const FRESH_RATE = Number(process.env.BENCH_FRESH_RATE ?? 500);
 const FRESH_SECONDS = Number(process.env.BENCH_FRESH_SECONDS ?? 60);
 const DRAIN_TIMEOUT_MS = 20 * 60_000;
+const SHARING_SITES = 100;
 const UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const label = (n) => (n === 0 ? 'Empty' : n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
@@ -64,6 +68,14 @@ async function send(base, { ip, body }) {
   if (res.status !== 202) throw new Error(`collector answered ${res.status}`);
 }
 
+/** The workload with its requests spread over the sites' public ids (a hash of the request number, not round-robin). */
+function spreadOver(requests, publicIds) {
+  return requests.map((request, i) => ({
+    ...request,
+    body: { ...request.body, s: publicIds[((i * 2654435761) % 2 ** 32) % publicIds.length] },
+  }));
+}
+
 /** Sends every request with a fixed number in flight. */
 async function sendAll(base, requests) {
   let next = 0;
@@ -74,15 +86,15 @@ async function sendAll(base, requests) {
   );
 }
 
-/** Inbox partitions (collect/inbox.ts), oldest first. */
-async function inboxPartitions(db) {
+/** Inbox slots (collect/inbox.ts), oldest first. */
+async function inboxSlots(db) {
   const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
   return names.filter((n) => /^inbox_\d+$/.test(n)).sort();
 }
 
 async function backlog(db) {
   let total = 0;
-  for (const name of await inboxPartitions(db)) {
+  for (const name of await inboxSlots(db)) {
     const [row] = await db
       .collection(name)
       .aggregate([{ $group: { _id: null, total: { $sum: '$count' } } }])
@@ -94,7 +106,7 @@ async function backlog(db) {
 
 /** The oldest chunk still in the inbox, or undefined. */
 async function oldestChunk(db) {
-  for (const name of await inboxPartitions(db)) {
+  for (const name of await inboxSlots(db)) {
     const [oldest] = await db
       .collection(name)
       .find({}, { projection: { _id: 1 } })
@@ -149,7 +161,7 @@ async function measureSize(server, size) {
   const queued = await backlog(db);
 
   // The collector is stopped: no partition appears after this listing.
-  const partitions = await inboxPartitions(db);
+  const partitions = await inboxSlots(db);
   const aggregator = await startBackend(env);
   const started = Date.now();
   while (!(await drained(db, partitions))) {
@@ -224,8 +236,78 @@ async function freshness({ aggregator, db, site }) {
   };
 }
 
+/** Events stored in history (aggregated), summed over the day collections. */
+async function storedEvents(db) {
+  let total = 0;
+  for (const { name } of await db
+    .listCollections({ name: { $regex: '^events_\\d{8}$' } }, { nameOnly: true })
+    .toArray()) {
+    const [row] = await db
+      .collection(name)
+      .aggregate([{ $group: { _id: null, total: { $sum: '$count' } } }])
+      .toArray();
+    total += row?.total ?? 0;
+  }
+  return total;
+}
+
+/**
+ * The workload over SHARING_SITES sites, queued by a collector-only backend,
+ * then aggregated by `processes` aggregator-only backends started together,
+ * timed until the inbox is empty; every event must be stored once.
+ */
+async function measureSharing(server, processes) {
+  const dbName = `bench_aggregate_share${processes}_${Date.now()}`;
+  const client = await MongoClient.connect(`${server.uri}/${dbName}`);
+  const db = client.db();
+  const env = {
+    MONGODB_URI: `${server.uri}/${dbName}`,
+    TRUST_PROXY_HOPS: '1',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  };
+  const collector = await startBackend({ ...env, AGGREGATOR: 'false' });
+  const { cookie, site } = await createAccountAndSite(collector.base);
+  const publicIds = [site.publicId];
+  for (let i = 1; i < SHARING_SITES; i += 1) {
+    const res = await fetch(`${collector.base}/api/v1/sites`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: collector.base, Cookie: cookie },
+      body: JSON.stringify({ name: `Bench ${i}`, domain: `bench${i}.example.com`, timezone: 'UTC' }),
+    });
+    if (res.status !== 201) throw new Error(`create site failed: ${res.status}`);
+    publicIds.push((await res.json()).publicId);
+  }
+  await sendAll(collector.base, spreadOver(workload(site.publicId, `share${processes}`), publicIds));
+  await collector.stop();
+  const queued = await backlog(db);
+  const partitions = await inboxSlots(db);
+  const started = Date.now();
+  const aggregators = await Promise.all(Array.from({ length: processes }, () => startBackend(env)));
+  while (!(await drained(db, partitions))) {
+    if (Date.now() - started > DRAIN_TIMEOUT_MS) throw new Error(`aggregation by ${processes} did not finish`);
+    await sleep(200);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await Promise.all(aggregators.map((a) => a.stop()));
+  const stored = await storedEvents(db);
+  if (stored !== queued) throw new Error(`${processes} aggregators stored ${stored} of ${queued} events`);
+  await db.dropDatabase();
+  await client.close();
+  const result = {
+    processes,
+    sites: SHARING_SITES,
+    queued,
+    stored,
+    seconds,
+    eventsPerSec: Math.round(queued / seconds),
+  };
+  process.stderr.write(`sharing ${JSON.stringify(result)}\n`);
+  return result;
+}
+
 const server = await startDatabase();
 const results = [];
+const sharing = [];
 const largestSize = Math.max(...SIZES);
 try {
   for (const size of SIZES) {
@@ -240,6 +322,7 @@ try {
     await measured.db.dropDatabase();
     await measured.client.close();
   }
+  for (const processes of [1, 2]) sharing.push(await measureSharing(server, processes));
 } finally {
   await server.stop();
 }
@@ -258,6 +341,10 @@ const line = {
   rssEmptyMb: emptyRss,
   rssLargestMb: largest.rssMb,
   rssGrowth: Math.round((largest.rssMb / emptyRss) * 100) / 100,
+  eventsPerSec1Aggregator: sharing[0].eventsPerSec,
+  eventsPerSec2Aggregators: sharing[1].eventsPerSec,
+  twoAggregatorRatio: Math.round((sharing[1].eventsPerSec / sharing[0].eventsPerSec) * 100) / 100,
   sizes: results,
+  sharing,
 };
 console.log(JSON.stringify(line));

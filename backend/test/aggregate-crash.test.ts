@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { processPendingEvents } from '../src/aggregate/aggregator';
-import { expireLease } from '../src/aggregate/lease';
+import { expireLeases, lockIdOf } from '../src/aggregate/lease';
 import { collections } from '../src/aggregate/model';
 import { allVisits } from '../src/aggregate/service';
-import { inboxBacklog } from '../src/collect/inbox';
+import { inboxBacklog, partitionOf } from '../src/collect/inbox';
 import { createSite, signUp, startTestApp, type TestApp, type TestSite } from './support/app';
 import { insertEvents, storedRollups, type RawEventInput } from './support/events';
 import { historyEvents } from './support/history';
@@ -120,22 +120,23 @@ describe('aggregator killed inside batches', () => {
     const random = prng(7);
     let killedMidBatch = 0;
     let kills = 0;
+    const lockId = lockIdOf(partitionOf(crashed.id));
     for (; kills < KILLS && (await inboxBacklog()) > 0; kills += 1) {
-      const previousHolder = (await collections.locks().findOne({ _id: 'aggregator' }))?.holder;
+      const previousHolder = (await collections.locks().findOne({ _id: lockId }))?.holder;
       const child = startAggregatorProcess();
       // Wait until it holds the lease inside a batch (the lock names one), then a random moment more.
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && child.exitCode === null) {
-        const lock = await collections.locks().findOne({ _id: 'aggregator' });
+        const lock = await collections.locks().findOne({ _id: lockId });
         if (lock?.pending && lock.holder !== previousHolder) break;
         await sleep(5);
       }
       await sleep(Math.floor(random() * 400));
-      if ((await collections.locks().findOne({ _id: 'aggregator' }))?.pending) killedMidBatch += 1;
+      if ((await collections.locks().findOne({ _id: lockId }))?.pending) killedMidBatch += 1;
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
       // The dead holder's lease would expire after 30 s; the test moves time on instead of waiting.
-      await expireLease();
+      await expireLeases();
     }
     expect(kills).toBe(KILLS);
     expect({ killedMidBatch: killedMidBatch >= KILLS / 2, output: killedMidBatch >= KILLS / 2 ? '' : output }).toEqual({

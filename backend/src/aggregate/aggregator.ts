@@ -2,26 +2,42 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
 
-import { chunkRef, chunksByRef, consumeChunks, forgetReadAhead, oldestChunks, type InboxChunk } from '../collect/inbox';
+import {
+  InboxReader,
+  PARTITIONS,
+  chunkRef,
+  chunksByRef,
+  consumeChunks,
+  partitionOf,
+  type InboxChunk,
+} from '../collect/inbox';
 import { goalsOfSites } from '../reports/goals';
 import type { Logger } from 'pino';
 
 import { claimNewEvents, duplicateIndexes } from './claims';
 import { computeBatch, type BatchResult, type SiteConfig } from './compute';
 import {
-  LeaseLostError,
-  acquireLease,
+  ALL_LOCKS,
+  LEGACY_LOCK,
+  acquireLeases,
   commitBatch,
-  releaseLease,
+  holds,
+  isHeld,
+  joinMembers,
+  leaseTable,
+  leaveMembers,
+  lockIdOf,
+  releaseLeases,
+  renewLeases,
   setEpoch,
   setPendingBatch,
-  waitForLease,
+  waitForLeases,
 } from './lease';
 import { appendEvents, appendVisits, insertIgnoringDuplicates } from './history';
 import { indexEventVisitors, indexUserLinks } from './visitor-index';
 import { collections, type LockDoc, type PendingBatch, type RawEvent } from './model';
 import { rollupWrites, type RollupWrites } from './rollups';
-import { applyDelta, visitHasClosed, type StateDelta } from './state';
+import { applyDelta, visitHasClosed, type AggregatorState, type StateDelta } from './state';
 import {
   appendJournal,
   dropOtherEpochs,
@@ -38,7 +54,7 @@ const DEFAULT_TIMEOUT_MINUTES = 30;
 export interface DrainOptions {
   /** Events per batch (default 2000). */
   batchSize?: number;
-  /** How long to wait for another aggregator's lease (default 60 s; 0 = give up at once). */
+  /** How long to wait for the leases other aggregators hold (default 60 s; 0 = give up at once). */
   waitForLeaseMs?: number;
   /** Checked between batches; true stops the drain after the current batch. */
   shouldStop?: () => boolean;
@@ -51,7 +67,7 @@ export interface DrainStats {
   rollupWrites: number;
   /** Database round trips made by the batches (reads and bulk writes; parallel `_id` lookups count as one). */
   roundTrips: number;
-  /** False when another aggregator held the lease. */
+  /** False when other aggregators held the leases. */
   leased: boolean;
   /** Milliseconds spent per phase, summed over batches. */
   phases: Record<string, number>;
@@ -59,31 +75,43 @@ export interface DrainStats {
   deadLettered: number;
 }
 
+/** The partition a lock stands for; false for the lock of all sites that came before partitions. */
+const partitionOfLock = (lockId: string): number | false =>
+  lockId === LEGACY_LOCK ? false : Number(lockId.slice(lockId.lastIndexOf('.') + 1));
+
 /**
- * Aggregates every event waiting in the inbox now, batch by batch, under the aggregator
- * lease (waiting for it if another aggregator holds it). Tests, the rebuild and
- * the background loop call this.
+ * Aggregates every event waiting in the inbox now, batch by batch, under the
+ * leases of every partition (waiting for the ones other aggregators hold).
+ * Tests, the rebuild and benchmarks call this.
  */
 export async function processPendingEvents(options: DrainOptions = {}): Promise<DrainStats> {
-  return withLease(options.waitForLeaseMs ?? 60_000, (holder, lock) => drain(holder, lock, options));
+  const holder = randomUUID();
+  const waitMs = options.waitForLeaseMs ?? 60_000;
+  const locks = await waitForLeases(holder, ALL_LOCKS, waitMs);
+  if (!locks) {
+    if (waitMs > 0) throw new Error('timed out waiting for the aggregator leases');
+    return { ...emptyStats(), leased: false };
+  }
+  try {
+    const reader = new InboxReader(Array.from({ length: PARTITIONS }, (_, p) => p));
+    return await drain(holder, locks, reader, options, async () => {
+      await renewLeases(holder, ALL_LOCKS);
+      return true;
+    });
+  } finally {
+    await releaseLeases(holder);
+  }
 }
 
-/** Runs `work` while holding the aggregator lease; releases it afterwards. */
-export async function withLease<T extends { leased: boolean }>(
-  waitMs: number,
-  work: (holder: string, lock: LockDoc) => Promise<T>,
-  notLeased: () => T = () => ({ ...emptyStats(), leased: false }) as unknown as T,
-): Promise<T> {
+/** Runs `work` while holding one lock's lease (waiting up to `waitMs` for it); releases it afterwards. */
+async function withLease<T>(lockId: string, waitMs: number, work: (holder: string, lock: LockDoc) => Promise<T>) {
   const holder = randomUUID();
-  const lock = waitMs > 0 ? await waitForLease(holder, waitMs) : await acquireLease(holder);
-  if (!lock) {
-    if (waitMs > 0) throw new Error('timed out waiting for the aggregator lease');
-    return notLeased();
-  }
+  const [lock] = (await waitForLeases(holder, [lockId], waitMs)) ?? [];
+  if (!lock) throw new Error('timed out waiting for the aggregator lease');
   try {
     return await work(holder, lock);
   } finally {
-    await releaseLease(holder);
+    await releaseLeases(holder);
   }
 }
 
@@ -93,20 +121,19 @@ export function emptyStats(): DrainStats {
 }
 
 /**
- * The state as of the last committed batch, kept between drains while this
- * process holds the lease and nobody else advanced the journal.
+ * Each lock's state as of its last committed batch, kept between drains while
+ * this process holds the lock and nobody else advanced its journal.
  */
-let memory: LoadedState | undefined;
+const memory = new Map<string, LoadedState>();
 
 /** The state for `lock`: the one in memory when it is current, else loaded from the store. */
 async function stateFor(holder: string, lock: LockDoc): Promise<LoadedState> {
-  const current = memory && !lock.pending && memory.epoch === lock.epoch && memory.seq === (lock.seq ?? 0);
-  if (current) return memory!;
-  memory = undefined;
-  forgetReadAhead();
-  const loaded = await loadState(lock.epoch);
-  if (!lock.epoch) await setEpoch(holder, loaded.epoch, 0);
-  memory = loaded;
+  const kept = memory.get(lock._id);
+  if (kept && !lock.pending && kept.epoch === lock.epoch && kept.seq === (lock.seq ?? 0)) return kept;
+  memory.delete(lock._id);
+  const loaded = await loadState(lock._id, lock.epoch);
+  if (!lock.epoch) await setEpoch(holder, lock._id, loaded.epoch, 0);
+  memory.set(lock._id, loaded);
   return loaded;
 }
 
@@ -115,20 +142,36 @@ interface DrainRunOptions extends DrainOptions {
   closeIdleVisits?: boolean;
 }
 
-async function drain(holder: string, initial: LockDoc, options: DrainRunOptions): Promise<DrainStats> {
+/**
+ * Finishes the batches previous holders left pending on `locks`, then applies
+ * the reader's batches until the inbox holds nothing more of their partitions.
+ * `renew` runs between batches: it renews the leases, and returns false when
+ * the holder should end its round (another process waits for one of them).
+ */
+async function drain(
+  holder: string,
+  locks: readonly LockDoc[],
+  reader: InboxReader,
+  options: DrainRunOptions,
+  renew: () => Promise<boolean>,
+): Promise<DrainStats> {
   const stats = emptyStats();
-  let lock: LockDoc | null = initial;
-  for (;;) {
-    if (!lock) throw new LeaseLostError();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  for (const lock of locks) {
     const loaded = await stateFor(holder, lock);
-    const processed = await processBatch(holder, lock.pending, loaded, options.batchSize ?? DEFAULT_BATCH_SIZE, stats);
-    if (processed === 0) {
-      if (options.closeIdleVisits) await closeIdleVisits(holder, loaded, stats);
-      return stats;
-    }
-    if (options.shouldStop?.()) return stats;
-    lock = await acquireLease(holder);
+    if (lock.pending) await replayPending(holder, lock._id, lock.pending, loaded, stats);
   }
+  for (;;) {
+    const next = await reader.nextBatch(batchSize);
+    if (!next) break;
+    const lockId = lockIdOf(next.partition);
+    await applyChunks(holder, lockId, next.chunks, memory.get(lockId)!, reader, stats);
+    if (options.shouldStop?.() || !(await renew())) return stats;
+  }
+  if (options.closeIdleVisits) {
+    for (const lock of locks) await closeIdleVisits(holder, lock._id, memory.get(lock._id)!, stats);
+  }
+  return stats;
 }
 
 /** Deterministic: a batch replayed after a crash keeps its id, which the rollup guards recognise. */
@@ -154,52 +197,69 @@ function uniqueEvents(chunks: readonly InboxChunk[]): RawEvent[] {
   return [...unique.values()];
 }
 
-/**
- * One batch: the oldest inbox chunks (or the batch a previous holder left
- * half-done), minus events already aggregated, applied to the state; then the
- * rollups, the visits that closed and the events are written, the state delta
- * journaled (the commit), and the chunks consumed (inbox.ts). Returns the number of events
- * consumed (0 when the inbox is empty).
- */
-async function processBatch(
+/** The batch clock: the newest event's time, never going back. */
+const clockOf = (loaded: LoadedState, chunks: readonly InboxChunk[]) =>
+  Math.max(loaded.state.clock, ...chunks.flatMap((c) => c.events.map((e) => e.ts.getTime())));
+
+/** Records the reader's chunks as the lock's pending batch, then applies them (`apply`). */
+async function applyChunks(
   holder: string,
-  pending: PendingBatch | null,
+  lockId: string,
+  chunks: InboxChunk[],
   loaded: LoadedState,
-  batchSize: number,
+  reader: InboxReader,
   stats: DrainStats,
-): Promise<number> {
-  const readStarted = Date.now();
-  let batch: PendingBatch;
-  let chunks: InboxChunk[];
-  // The batch clock: the newest event's time, never going back.
-  const clockOf = (list: readonly InboxChunk[]) =>
-    Math.max(loaded.state.clock, ...list.flatMap((c) => c.events.map((e) => e.ts.getTime())));
-  if (pending) {
-    chunks = await chunksByRef(pending.chunkIds);
-    // A batch left pending by a version that did not record its clock gets it the same way.
-    batch = { ...pending, clock: pending.clock ?? clockOf(chunks) };
-  } else {
-    chunks = await oldestChunks(batchSize);
-    if (chunks.length === 0) return 0;
-    const chunkIds = chunks.map(chunkRef);
-    batch = { batchId: batchIdOf(chunkIds), chunkIds, clock: clockOf(chunks) };
-    await setPendingBatch(holder, batch);
-  }
+): Promise<void> {
+  const started = Date.now();
+  const chunkIds = chunks.map(chunkRef);
+  const batch: PendingBatch = { batchId: batchIdOf(chunkIds), chunkIds, clock: clockOf(loaded, chunks) };
+  await setPendingBatch(holder, lockId, batch);
   stats.roundTrips += 2;
-  const consumed = chunks.reduce((sum, c) => sum + c.events.length, 0);
+  time(stats, 'readEvents', started);
+  await apply(holder, lockId, batch, chunks, loaded, (consumed) => reader.consume(consumed), stats);
+}
+
+/** Applies the batch a previous holder of the lock left half-done, exactly as it would have. */
+async function replayPending(
+  holder: string,
+  lockId: string,
+  pending: PendingBatch,
+  loaded: LoadedState,
+  stats: DrainStats,
+): Promise<void> {
+  const chunks = await chunksByRef(pending.chunkIds);
+  // A batch left pending by a version that did not record its clock gets it the same way.
+  const batch = { ...pending, clock: pending.clock ?? clockOf(loaded, chunks) };
+  stats.roundTrips += 1;
+  await apply(holder, lockId, batch, chunks, loaded, consumeChunks, stats);
+}
+
+/**
+ * One batch of one lock: its chunks' events, minus those already aggregated,
+ * applied to the state; then the rollups, the visits that closed and the
+ * events are written, the state delta journaled (the commit), and the chunks
+ * consumed (inbox.ts).
+ */
+async function apply(
+  holder: string,
+  lockId: string,
+  batch: PendingBatch,
+  chunks: readonly InboxChunk[],
+  loaded: LoadedState,
+  consume: (chunks: readonly InboxChunk[]) => Promise<void>,
+  stats: DrainStats,
+): Promise<void> {
   if (!loaded.journaled.has(batch.batchId)) {
-    time(stats, 'readEvents', readStarted);
-    stats.events += await aggregateEvents(batch, uniqueEvents(chunks), loaded, stats);
+    stats.events += await aggregateEvents(batch, uniqueEvents(chunks), loaded, partitionOfLock(lockId), stats);
   }
   let started = Date.now();
-  await consumeChunks(chunks);
+  await consume(chunks);
   started = time(stats, 'consumeChunks', started);
-  await commitBatch(holder, loaded.seq);
+  await commitBatch(holder, lockId, loaded.seq);
   stats.roundTrips += 2;
   stats.batches += 1;
-  await maybeStartEpoch(holder, loaded);
+  await maybeStartEpoch(holder, lockId, loaded);
   time(stats, 'commit', started);
-  return Math.max(1, consumed);
 }
 
 /**
@@ -210,6 +270,7 @@ async function aggregateEvents(
   batch: PendingBatch,
   received: RawEvent[],
   loaded: LoadedState,
+  partition: number | false,
   stats: DrainStats,
 ): Promise<number> {
   const started = Date.now();
@@ -221,7 +282,7 @@ async function aggregateEvents(
   events.sort(byTimeThenId);
   stats.roundTrips += 2;
   time(stats, 'claim', started);
-  return applyIsolating(batch.batchId, batch.clock, events, sites, loaded, stats);
+  return applyIsolating(batch.batchId, batch.clock, events, sites, loaded, partition, stats);
 }
 
 /** Limits a batch must stay within; tests lower them to reach the isolation path with small inputs. */
@@ -250,6 +311,7 @@ async function applyIsolating(
   events: RawEvent[],
   sites: ReadonlyMap<string, SiteConfig>,
   loaded: LoadedState,
+  partition: number | false,
   stats: DrainStats,
 ): Promise<number> {
   if (loaded.journaled.has(batchId)) return events.length;
@@ -264,7 +326,7 @@ async function applyIsolating(
       throw new PoisonError(`the computation failed: ${(error as Error).message}`, { cause: error });
     }
     time(stats, 'compute', started);
-    const rollups = await rollupWrites(batchId, result.rollups, { clock, foldScan: true });
+    const rollups = await rollupWrites(batchId, result.rollups, { clock, foldScan: partition });
     const records = encodeJournal(result.delta);
     checkSizes(rollups, records);
     await writeBatch(batchId, rollups, result, stats);
@@ -279,8 +341,9 @@ async function applyIsolating(
       return 0;
     }
     const middle = Math.ceil(events.length / 2);
-    const first = await applyIsolating(`${batchId}.0`, clock, events.slice(0, middle), sites, loaded, stats);
-    return first + (await applyIsolating(`${batchId}.1`, clock, events.slice(middle), sites, loaded, stats));
+    const half = (suffix: string, list: RawEvent[]) =>
+      applyIsolating(`${batchId}.${suffix}`, clock, list, sites, loaded, partition, stats);
+    return (await half('0', events.slice(0, middle))) + (await half('1', events.slice(middle)));
   }
 }
 
@@ -334,15 +397,15 @@ async function journal(
 }
 
 /** Starts a new state epoch when the journal has outgrown the snapshot (state-store.ts). */
-async function maybeStartEpoch(holder: string, loaded: LoadedState): Promise<void> {
-  if (shouldStartEpoch(loaded)) await startEpoch(holder, loaded);
+async function maybeStartEpoch(holder: string, lockId: string, loaded: LoadedState): Promise<void> {
+  if (shouldStartEpoch(loaded)) await startEpoch(holder, lockId, loaded);
 }
 
-async function startEpoch(holder: string, loaded: LoadedState): Promise<void> {
-  const { epoch, bytes } = await writeSnapshot(loaded.state);
-  await setEpoch(holder, epoch, 0);
+async function startEpoch(holder: string, lockId: string, loaded: LoadedState): Promise<void> {
+  const { epoch, bytes } = await writeSnapshot(lockId, loaded.state);
+  await setEpoch(holder, lockId, epoch, 0);
   Object.assign(loaded, { epoch, seq: 0, snapshotBytes: bytes, journalBytes: 0, journaled: new Set() });
-  await dropOtherEpochs(epoch);
+  await dropOtherEpochs(lockId, epoch);
 }
 
 /**
@@ -351,13 +414,13 @@ async function startEpoch(holder: string, loaded: LoadedState): Promise<void> {
  * batch clock. The clock stays a few seconds behind: events still in flight to
  * the inbox are older than it.
  */
-async function closeIdleVisits(holder: string, loaded: LoadedState, stats: DrainStats): Promise<void> {
+async function closeIdleVisits(holder: string, lockId: string, loaded: LoadedState, stats: DrainStats): Promise<void> {
   const clock = Date.now() - 10_000;
   if (![...loaded.state.visits.values()].some((visit) => visitHasClosed(visit, clock))) return;
   const batch: PendingBatch = { batchId: `close-${clock}`, chunkIds: [], clock };
-  await setPendingBatch(holder, batch);
-  await applyIsolating(batch.batchId, clock, [], new Map(), loaded, stats);
-  await commitBatch(holder, loaded.seq);
+  await setPendingBatch(holder, lockId, batch);
+  await applyIsolating(batch.batchId, clock, [], new Map(), loaded, partitionOfLock(lockId), stats);
+  await commitBatch(holder, lockId, loaded.seq);
   stats.batches += 1;
 }
 
@@ -447,23 +510,40 @@ async function bulkWriteIgnoringDuplicates<T extends mongo.Document>(
 }
 
 /**
- * Changes the state outside a batch (erasure, site deletion, rebuild) under the
- * aggregator lease: journaled like a batch, so every holder after this one sees
- * it. With `forget`, a new epoch starts right after, so no record that held the
- * dropped data (nor the drop itself) stays behind.
+ * Changes a site's state outside a batch (erasure, site deletion, rebuild)
+ * under the lease of the site's partition: journaled like a batch, so every
+ * holder after this one sees it. With `forget`, a new epoch starts right
+ * after, so no record that held the dropped data (nor the drop itself) stays
+ * behind.
  */
 export async function changeState(
+  siteId: mongo.ObjectId,
   change: (loaded: LoadedState) => StateDelta | Promise<StateDelta>,
   options: { forget?: boolean; waitMs?: number } = {},
 ): Promise<void> {
-  await withLease(options.waitMs ?? 60_000, async (holder, lock) => {
+  const lockId = lockIdOf(partitionOf(siteId));
+  await withLease(lockId, options.waitMs ?? 60_000, async (holder, lock) => {
     const loaded = await stateFor(holder, lock);
-    if (lock.pending) await processBatch(holder, lock.pending, loaded, DEFAULT_BATCH_SIZE, emptyStats());
+    if (lock.pending) await replayPending(holder, lockId, lock.pending, loaded, emptyStats());
     const delta = await change(loaded);
     await journal(`change-${randomUUID()}`, encodeJournal(delta), delta, loaded, emptyStats());
-    await commitBatch(holder, loaded.seq);
-    if (options.forget) await startEpoch(holder, loaded);
-    return { leased: true };
+    await commitBatch(holder, lockId, loaded.seq);
+    if (options.forget) await startEpoch(holder, lockId, loaded);
+  });
+}
+
+/**
+ * Takes over the state of the aggregator that came before partitions (one
+ * lock for all sites) for migration 10: finishes the batch it left pending,
+ * then returns its state, to be split by partition. Null when there is none.
+ */
+export async function finishLegacyAggregator(waitMs: number): Promise<AggregatorState | null> {
+  if (!(await collections.locks().findOne({ _id: LEGACY_LOCK }))) return null;
+  return withLease(LEGACY_LOCK, waitMs, async (holder, lock) => {
+    const loaded = await stateFor(holder, lock);
+    if (lock.pending) await replayPending(holder, LEGACY_LOCK, lock.pending, loaded, emptyStats());
+    memory.delete(LEGACY_LOCK);
+    return loaded.state;
   });
 }
 
@@ -476,21 +556,35 @@ export interface AggregatorOptions {
 }
 
 /**
- * Starts the background loop in this process: drain, sleep `intervalMs`, repeat.
- * Replicas may all start it; the lease lets one of them work at a time.
+ * Starts the background loop in this process: a round, a sleep of
+ * `intervalMs`, repeat. Replicas may all start it: each round takes this
+ * process's share of the partitions (an equal share of the live aggregator
+ * processes), drains them, and keeps their leases for the next round unless
+ * another process waits for one.
  */
 export function startAggregator(options: AggregatorOptions = {}): void {
   if (loop) return;
   const intervalMs = options.intervalMs ?? 1000;
+  const holder = randomUUID();
+  let reader: InboxReader | undefined;
   let running = true;
   let wake: (() => void) | undefined;
   const run = async () => {
     while (running) {
       try {
-        const stats = await withLease(0, (holder, lock) =>
-          drain(holder, lock, { ...optional(options.batchSize), shouldStop: () => !running, closeIdleVisits: true }),
+        const locks = await takeShare(holder);
+        const partitions = locks.map((lock) => partitionOfLock(lock._id) as number);
+        if (reader?.partitions.join() !== [...partitions].sort((a, b) => a - b).join()) {
+          reader = new InboxReader(partitions);
+        }
+        const stats = await drain(
+          holder,
+          locks,
+          reader,
+          { ...optional(options.batchSize), shouldStop: () => !running, closeIdleVisits: true },
+          () => keepShare(holder, locks),
         );
-        if (stats.events > 0) options.logger?.debug({ ...stats }, 'aggregated events');
+        if (stats.events > 0) options.logger?.debug({ ...stats, partitions }, 'aggregated events');
         if (stats.deadLettered > 0) {
           options.logger?.warn(
             { deadLettered: stats.deadLettered },
@@ -498,6 +592,8 @@ export function startAggregator(options: AggregatorOptions = {}): void {
           );
         }
       } catch (error) {
+        // What the reader served may not have been applied: the next round reads it again.
+        reader = undefined;
         options.logger?.warn({ err: error }, 'aggregator batch failed');
       }
       if (!running) break;
@@ -509,6 +605,8 @@ export function startAggregator(options: AggregatorOptions = {}): void {
         };
       });
     }
+    await releaseLeases(holder).catch(() => undefined);
+    await leaveMembers(holder).catch(() => undefined);
   };
   const done = run();
   loop = {
@@ -520,7 +618,45 @@ export function startAggregator(options: AggregatorOptions = {}): void {
   };
 }
 
-/** Stops the loop after the batch in progress has been written. */
+/**
+ * The partitions this process aggregates this round: the ones it held, minus
+ * those another caller waits for and those beyond its share, plus free ones
+ * up to its share. Returns their lock documents.
+ */
+async function takeShare(holder: string): Promise<LockDoc[]> {
+  const now = new Date();
+  await joinMembers(holder, now);
+  const table = await leaseTable(now);
+  const share = Math.ceil(PARTITIONS / Math.max(1, table.members.size));
+  const held = ALL_LOCKS.filter((id) => holds(table, id, holder, now));
+  const keep = held.filter((id) => !table.awaited.has(id)).slice(0, share);
+  await releaseLeases(
+    holder,
+    held.filter((id) => !keep.includes(id)),
+  );
+  // From a random place in the list, so that processes starting together rarely race for the same ones.
+  const offset = Math.floor(Math.random() * PARTITIONS);
+  const free = [...ALL_LOCKS.slice(offset), ...ALL_LOCKS.slice(0, offset)].filter(
+    (id) => !isHeld(table, id, now) && !table.awaited.has(id),
+  );
+  const locks = await acquireLeases(holder, [...keep, ...free.slice(0, Math.max(0, share - keep.length))], now, table);
+  // The state of partitions another process now holds would be stale when they come back: memory holds the share only.
+  const mine = new Set(locks.map((lock) => lock._id));
+  for (const lockId of memory.keys()) if (!mine.has(lockId)) memory.delete(lockId);
+  return locks;
+}
+
+/** Between batches: renews the round's leases; false ends the round when one is awaited or more processes joined. */
+async function keepShare(holder: string, locks: readonly LockDoc[]): Promise<boolean> {
+  const now = new Date();
+  const table = await leaseTable(now);
+  const ids = locks.map((lock) => lock._id);
+  await renewLeases(holder, ids, now, table);
+  const share = Math.ceil(PARTITIONS / Math.max(1, table.members.size));
+  return ids.length <= share && !ids.some((id) => table.awaited.has(id));
+}
+
+/** Stops the loop after the batch in progress has been written, and hands its leases back. */
 export async function stopAggregator(): Promise<void> {
   const current = loop;
   loop = undefined;

@@ -219,7 +219,7 @@ export async function backfillGoalRollups(siteId: mongo.ObjectId, options: Backf
       if (!(await claimGoalBackfill(siteId, CLAIM_MS, true))) return false;
       renewed = Date.now();
     }
-    await changeState(async (live) => {
+    await changeState(siteId, async (live) => {
       for await (const { day, events } of siteEventsByDay(siteId, { from: leasedFrom, to: LATEST })) {
         replay.add(day, events);
       }

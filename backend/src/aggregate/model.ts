@@ -159,6 +159,13 @@ export interface PendingBatch {
   clock: number;
 }
 
+/** A lease term (`<lock>#<term>`), a live aggregator process (`member:<holder>`) or a caller waiting for a lock (`wait:<lock>:<holder>`). */
+export interface LeaseDoc {
+  _id: string;
+  holder: string;
+  expiresAt: Date;
+}
+
 export interface LockDoc {
   _id: string;
   /** Who holds the lease (lease.ts): every write to this document must name them. */
@@ -191,8 +198,8 @@ export const collections = {
   /** One part's open days (rollups.ts): one document per site × recent day, until it is folded into its month. */
   openRollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}_open`),
   locks: () => db().collection<LockDoc>('locks'),
-  /** The aggregator lease's terms (lease.ts): the newest one's holder holds the lease. */
-  leaseTerms: () => db().collection<{ _id: number; holder: string; expiresAt: Date }>('lease_terms'),
+  /** The aggregator leases' terms, members and waiters (lease.ts). */
+  leaseTerms: () => db().collection<LeaseDoc>('lease_terms'),
   /** Event-id claims of one UTC day (claims.ts): whole days are dropped, never scanned for deletes. */
   eventClaims: (day: string) => db().collection<EventClaimDoc>(`event_claims_${day.replaceAll('-', '')}`),
   deadLetters: () => db().collection<DeadLetterDoc>('dead_letters'),

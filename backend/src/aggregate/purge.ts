@@ -25,6 +25,7 @@ export async function deleteDerivedData(siteId: mongo.ObjectId): Promise<void> {
  */
 export async function purgeSiteAggregates(siteId: mongo.ObjectId): Promise<void> {
   await changeState(
+    siteId,
     (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropSites: [String(siteId)] }),
     { forget: true },
   );

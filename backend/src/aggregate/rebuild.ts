@@ -31,7 +31,7 @@ export async function rebuildRollups(
   // Aggregate what is waiting first, so the rebuild sees every accepted event.
   await processPendingEvents(options);
   const stats = emptyStats();
-  await changeState(async (live): Promise<StateDelta> => {
+  await changeState(site, async (live): Promise<StateDelta> => {
     await deleteDerivedData(site);
     // Its own clock follows the replayed events, as the live one followed them when they arrived.
     const rebuilt = emptyState();

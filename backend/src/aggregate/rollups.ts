@@ -1,5 +1,6 @@
 import mongoose, { type mongo } from 'mongoose';
 
+import { partitionOf } from '../collect/inbox';
 import type { CounterDelta, RollupDelta } from './compute';
 import { createRegisters, encode, estimate, mergeEncoded } from './hll';
 import { MAX_KEYS_PER_DAY, MAX_KEYS_PER_MONTH, OTHER_KEY, cutKey } from './limits';
@@ -173,15 +174,17 @@ const emptyData = (part: RollupPart): unknown => (part === 'totals' || part === 
 
 /**
  * Open days the batch must fold (`clock` past their fold time): those its own
- * deltas touch, and, when `scan`, up to MAX_FOLDS_PER_BATCH more found in the
- * open collections. The scan reads only small collections, and only until one
- * finds nothing due on the clock's UTC day (a new day makes more due).
+ * deltas touch, and, with `scan` (a partition), up to MAX_FOLDS_PER_BATCH more
+ * of that partition's sites found in the open collections: only the holder of
+ * a site's partition writes its documents. The scan reads only small
+ * collections, and only until one finds nothing due on the clock's UTC day (a
+ * new day makes more due).
  */
-async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: boolean) {
+async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: number | false) {
   const due = new Map<string, { siteId: mongo.ObjectId; day: string }>();
   for (const { siteId, day } of deltas) if (!isOpenDay(day, clock)) due.set(openDayId(siteId, day), { siteId, day });
   const clockDay = new Date(clock).toISOString().slice(0, 10);
-  if (!scan || nothingDueOn === clockDay) return due;
+  if (scan === false || nothingDueOn.get(scan) === clockDay) return due;
   let found = 0;
   let added = 0;
   for (const part of ROLLUP_PARTS) {
@@ -190,18 +193,18 @@ async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: 
       .find({}, { projection: { siteId: 1, day: 1 } })
       .toArray();
     for (const { _id, siteId, day } of open) {
-      if (!day || isOpenDay(day, clock)) continue;
+      if (!day || isOpenDay(day, clock) || partitionOf(siteId) !== scan) continue;
       found += 1;
       if (due.has(_id) || added >= MAX_FOLDS_PER_BATCH) continue;
       due.set(_id, { siteId, day });
       added += 1;
     }
   }
-  if (found === 0) nothingDueOn = clockDay;
+  if (found === 0) nothingDueOn.set(scan, clockDay);
   return due;
 }
-/** The clock's UTC day on which a scan last found no open day due. */
-let nothingDueOn: string | undefined;
+/** By partition, the clock's UTC day on which a scan last found no open day of its sites due. */
+const nothingDueOn = new Map<number, string>();
 
 /**
  * The writes that apply a batch's deltas, with `clock` the batch clock: an open
@@ -211,13 +214,14 @@ let nothingDueOn: string | undefined;
  * is the single writer under its lease, and FerretDB loses parallel `$inc`s on
  * one document). A document whose `lastBatch` is already this batch was written
  * by an earlier attempt of the same batch and is left alone, which makes a
- * replay exact. `foldScan` also folds open days that no delta touches (the live
- * aggregator; a rebuild leaves that to it).
+ * replay exact. `foldScan` (a partition) also folds open days of the
+ * partition's sites that no delta touches (the live aggregator; a rebuild
+ * leaves that to it).
  */
 export async function rollupWrites(
   batchId: string,
   deltas: readonly RollupDelta[],
-  { clock, foldScan }: { clock: number; foldScan: boolean },
+  { clock, foldScan }: { clock: number; foldScan: number | false },
 ): Promise<RollupWrites> {
   const targets = new Map<string, Target>();
   const keyOf = (place: DocPlace, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;

@@ -5,6 +5,7 @@ import { clearAggregateData } from '../../test/support/events';
 import type { VisitDoc } from './model';
 import { applyDelta, emptyState } from './state';
 import { appendJournal, encodeJournal, loadState, writeSnapshot } from './state-store';
+import { lockIdOf } from './lease';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -34,13 +35,13 @@ describe('state store', () => {
     const clock = Date.parse('2026-03-10T10:05:00Z');
     const dayKey = `${String(siteId)}:2026-03-10:v`;
     applyDelta(state, { clock, visits: [visit(1)], closed: [], days: [[dayKey, ['all|']]] });
-    const { epoch } = await writeSnapshot(state);
+    const { epoch } = await writeSnapshot(lockIdOf(0), state);
     for (let seq = 1; seq <= 11; seq += 1) {
       const days: Array<[string, string[]]> = [[dayKey, ['all|', `page|/${seq}`]]];
       await appendJournal(epoch, seq, `b${seq}`, encodeJournal({ clock, visits: [visit(1 + seq)], closed: [], days }));
     }
 
-    const loaded = await loadState(epoch);
+    const loaded = await loadState(lockIdOf(0), epoch);
     expect(loaded.seq).toBe(11);
     expect(loaded.journaled.has('b11')).toBe(true);
     expect(loaded.state.visits.get(`${String(siteId)}:v:e1`)).toMatchObject({ pageviews: 12 });

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 
 import { isDuplicateKey } from '../lib/db-errors';
+import { LEGACY_LOCK, lockIdOf } from './lease';
 import { collections, type LockDoc, type StateRecord, type VisitDoc } from './model';
+import { partitionOf } from '../collect/inbox';
 import {
   applyDelta,
   decodeDelta,
@@ -45,8 +47,15 @@ export interface LoadedState {
   journalBytes: number;
 }
 
-export function newEpochId(): string {
-  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+/**
+ * An epoch's id starts with its lock's: each partition's aggregator drops its
+ * own old epochs, never another partition's (whose new snapshot its lock may
+ * not name yet).
+ */
+const epochPrefix = (lockId: string) => (lockId === LEGACY_LOCK ? 'L' : `p${lockId.slice(-2)}`);
+
+export function newEpochId(lockId: string): string {
+  return `${epochPrefix(lockId)}x${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
 
 /** Inserts records; ones a crashed attempt already wrote (same `_id`, same content) are kept. */
@@ -71,10 +80,10 @@ async function readRecords(epoch: string, part: 'visits' | 'days'): Promise<Stat
  * record whose visits record is missing belongs to a batch that died before it
  * committed (the visits record is the commit) and is left out.
  */
-export async function loadState(epoch: string | undefined): Promise<LoadedState> {
+export async function loadState(lockId: string, epoch: string | undefined): Promise<LoadedState> {
   if (!epoch) {
     return {
-      epoch: newEpochId(),
+      epoch: newEpochId(lockId),
       seq: 0,
       journaled: new Set(),
       state: emptyState(),
@@ -129,8 +138,8 @@ export const shouldStartEpoch = (loaded: Pick<LoadedState, 'snapshotBytes' | 'jo
   loaded.journalBytes > Math.max(loaded.snapshotBytes, MIN_JOURNAL_BYTES);
 
 /** Writes a snapshot of `state` as a new epoch's first records; returns the epoch and the snapshot's bytes. */
-export async function writeSnapshot(state: AggregatorState): Promise<{ epoch: string; bytes: number }> {
-  const epoch = newEpochId();
+export async function writeSnapshot(lockId: string, state: AggregatorState): Promise<{ epoch: string; bytes: number }> {
+  const epoch = newEpochId(lockId);
   const chunks = snapshotChunks(state, SNAPSHOT_CHUNK_BYTES);
   const records = (list: string[]) => list.map((data, i) => ({ _id: `s${pad(i)}`, batchId: '', data }));
   await insertRecords(epoch, 'days', records(chunks.days));
@@ -139,27 +148,35 @@ export async function writeSnapshot(state: AggregatorState): Promise<{ epoch: st
   return { epoch, bytes };
 }
 
-/** Drops every state collection but those of `keep` (old epochs, and snapshots a crash left unreferenced). */
-export async function dropOtherEpochs(keep: string): Promise<void> {
+/**
+ * Drops the lock's state collections but those of `keep` (old epochs, and
+ * snapshots a crash left unreferenced); `keep` null drops them all.
+ */
+export async function dropOtherEpochs(lockId: string, keep: string | null): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('database not connected');
   const names = await db.listCollections({}, { nameOnly: true }).toArray();
+  const mine = `${PREFIX}${epochPrefix(lockId)}x`;
   for (const { name } of names) {
-    if (name.startsWith(PREFIX) && !name.startsWith(`${PREFIX}${keep}_`)) await db.dropCollection(name).catch(() => {});
+    if (name.startsWith(mine) && (keep === null || !name.startsWith(`${PREFIX}${keep}_`))) {
+      await db.dropCollection(name).catch(() => {});
+    }
   }
 }
 
 /**
  * The open visits of a site, as of the last committed batch: for readers
  * (profiles, visitor lists, exports, erasure) in any process. Reads the current
- * epoch's visits records only; retries when a new epoch replaced it meanwhile.
+ * epoch's visits records of the site's partition only; retries when a new
+ * epoch replaced it meanwhile.
  */
 export async function readOpenVisits(siteId: mongoose.Types.ObjectId): Promise<VisitDoc[]> {
+  const lockId = lockIdOf(partitionOf(siteId));
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const lock = (await collections.locks().findOne({ _id: 'aggregator' })) as LockDoc | null;
+    const lock = (await collections.locks().findOne({ _id: lockId })) as LockDoc | null;
     if (!lock?.epoch) return [];
     const records = await readRecords(lock.epoch, 'visits');
-    const after = (await collections.locks().findOne({ _id: 'aggregator' })) as LockDoc | null;
+    const after = (await collections.locks().findOne({ _id: lockId })) as LockDoc | null;
     if (records.length === 0 && after?.epoch !== lock.epoch) continue;
     const state = emptyState();
     for (const record of records) applyDelta(state, decodeDelta(record.data));

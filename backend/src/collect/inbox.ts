@@ -1,14 +1,18 @@
+import { createHash } from 'node:crypto';
+
 import mongoose, { Types, type mongo } from 'mongoose';
 
 import type { StoredEvent } from './model';
 
 /**
- * The collector's landing zone: one document per group commit, holding its events
- * as one JSON string, in a collection per 10 seconds of arrival (`inbox_<slot>`,
- * decision 0006). The aggregator consumes chunks in order, partition by
- * partition, and drops a partition whole once it is consumed and old enough that
- * no insert into it can still be in flight: so reading and deleting what it
- * consumes costs what one partition holds, never the whole backlog.
+ * The collector's landing zone: one document per group commit and partition
+ * of the sites, holding its events as one JSON string, in a collection per 10
+ * seconds of arrival (`inbox_<slot>`, decision 0006). An aggregator process
+ * consumes the chunks of the partitions it holds (decision 0012), slot by slot
+ * in order, and a slot is dropped whole once every partition has consumed it
+ * and it is old enough that no insert into it can still be in flight: so
+ * reading and deleting what it consumes costs what one slot holds, never the
+ * whole backlog.
  *
  * Why a string: FerretDB converts every BSON field of every document, capping
  * per-event inserts at ~4-8k documents/s on these machines, while one string per
@@ -16,34 +20,48 @@ import type { StoredEvent } from './model';
  * the collector: FerretDB 1.24 scans a whole collection for every update, so
  * marking stored events as processed cost more than everything else together.
  */
+
+/**
+ * Sites are spread over this many partitions, each aggregated by one holder
+ * at a time (aggregate/lease.ts): at most this many aggregator processes share
+ * the work. Fixed: a site's partition must not change while its events wait.
+ */
+export const PARTITIONS = 16;
+
+/** The partition of a site: a hash of its id, so that sites created together spread evenly. */
+export function partitionOf(siteId: Types.ObjectId | string): number {
+  return createHash('sha1').update(String(siteId)).digest().readUInt32BE(0) % PARTITIONS;
+}
+
 const PREFIX = 'inbox_';
-/** Chunks written before partitions existed; read first, as the oldest partition. */
+/** Chunks written before slots existed; read first, as the oldest slot. */
 const LEGACY = 'inbox';
 const SLOT_MS = 10_000;
 /** The collector gives up on an inbox insert after this long (and answers 503: the event was not accepted). */
 const INSERT_TIMEOUT_MS = 60_000;
-/** A consumed partition is dropped no sooner than this after its slot ended: room for clocks that disagree. */
+/** A consumed slot is dropped no sooner than this after it ended: room for clocks that disagree. */
 const DROP_AFTER_MS = 5 * 60_000;
 
 interface InboxDoc {
   _id: Types.ObjectId;
+  /** The partition of every event in it; absent on chunks written before partitions (migration 10 tags them). */
+  p?: number;
   count: number;
   events: string;
 }
 
 const slotOf = (ms: number) => String(Math.floor(ms / SLOT_MS)).padStart(11, '0');
-const slotEnd = (partition: string) =>
-  partition === LEGACY ? 0 : (Number(partition.slice(PREFIX.length)) + 1) * SLOT_MS;
+const slotEnd = (slot: string) => (slot === LEGACY ? 0 : (Number(slot.slice(PREFIX.length)) + 1) * SLOT_MS);
 
 function db(): mongo.Db {
   const database = mongoose.connection.db;
   if (!database) throw new Error('database not connected');
   return database;
 }
-const partitionCollection = (name: string) => db().collection<InboxDoc>(name);
+const slotCollection = (name: string) => db().collection<InboxDoc>(name);
 
-/** Inbox partitions, oldest first (the legacy collection before every slot). */
-async function partitions(): Promise<string[]> {
+/** Inbox slots, oldest first (the legacy collection before every slot). */
+async function slots(): Promise<string[]> {
   const names = await db()
     .listCollections({ name: { $regex: `^(${LEGACY}|${PREFIX}\\d{11})$` } }, { nameOnly: true })
     .toArray();
@@ -54,35 +72,51 @@ type SerialisedEvent = Omit<StoredEvent, 'siteId' | 'ts'> & { siteId: string; ts
 
 export interface InboxChunk {
   id: Types.ObjectId;
-  partition: string;
-  /** True when it was the partition's last chunk and the partition was already sealed when read: nothing can follow it. */
-  lastOfPartition: boolean;
+  slot: string;
+  partition: number;
+  /** True when the read that found it had nothing of the reader's partitions after it in a slot already sealed. */
+  lastOfSlot: boolean;
   events: StoredEvent[];
 }
 
-/** A chunk as the aggregator's pending batch records it: `<partition>/<id>`. */
-export const chunkRef = (chunk: Pick<InboxChunk, 'id' | 'partition'>) => `${chunk.partition}/${chunk.id.toHexString()}`;
+/** A chunk as the aggregator's pending batch records it: `<slot>/<id>`. */
+export const chunkRef = (chunk: Pick<InboxChunk, 'id' | 'slot'>) => `${chunk.slot}/${chunk.id.toHexString()}`;
 
-/** Writes events durably as one inbox document; resolves once the database acknowledged it. */
-export async function appendToInbox(events: StoredEvent[]): Promise<void> {
-  await appendSerialised(JSON.stringify(events), events.length);
+/** One partition's share of a group commit, its events already serialised as one JSON array. */
+export interface SerialisedChunk {
+  partition: number;
+  json: string;
+  count: number;
 }
 
-/** Writes `count` events already serialised as one JSON array (the writer measures their bytes first). */
-export async function appendSerialised(json: string, count: number): Promise<void> {
-  await partitionCollection(`${PREFIX}${slotOf(Date.now())}`).insertOne(
-    { _id: new Types.ObjectId(), count, events: json },
+/** Writes events durably, one inbox document per partition; resolves once the database acknowledged them. */
+export async function appendToInbox(events: StoredEvent[]): Promise<void> {
+  const byPartition = new Map<number, StoredEvent[]>();
+  for (const event of events) {
+    const partition = partitionOf(event.siteId);
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), event]);
+  }
+  await appendSerialised(
+    [...byPartition].map(([partition, list]) => ({ partition, json: JSON.stringify(list), count: list.length })),
+  );
+}
+
+/** Writes a group commit's chunks (the writer serialised and measured them) as one insert. */
+export async function appendSerialised(chunks: readonly SerialisedChunk[]): Promise<void> {
+  if (chunks.length === 0) return;
+  await slotCollection(`${PREFIX}${slotOf(Date.now())}`).insertMany(
+    chunks.map((c) => ({ _id: new Types.ObjectId(), p: c.partition, count: c.count, events: c.json })),
     { timeoutMS: INSERT_TIMEOUT_MS },
   );
 }
 
-function parse(doc: InboxDoc, partition: string, lastOfPartition: boolean): InboxChunk {
+function parse(doc: InboxDoc, slot: string, lastOfSlot: boolean): InboxChunk {
   const events = (JSON.parse(doc.events) as SerialisedEvent[]).map((e): StoredEvent => ({
     ...e,
     siteId: new Types.ObjectId(e.siteId),
     ts: new Date(e.ts),
   }));
-  return { id: doc._id, partition, lastOfPartition, events };
+  return { id: doc._id, slot, partition: doc.p ?? -1, lastOfSlot, events };
 }
 
 /**
@@ -90,160 +124,219 @@ function parse(doc: InboxDoc, partition: string, lastOfPartition: boolean): Inbo
  * and computing a batch runs on the event loop, so a batch of large events must stay small.
  */
 export const MAX_BATCH_JSON_BYTES = 4 * 1024 * 1024;
+/** A slot's consumed chunks are deleted by the time this many wait, whatever else. */
+const MAX_DEFERRED_PER_SLOT = 10_000;
 
 /**
- * What the last read of a partition held beyond the batch it served, and the
- * partitions listed after it: the next batch starts there instead of reading
- * the partition and listing the collections again (listing costs more the more
- * collections the database has). Only the lease holder consumes chunks; it
- * forgets this whenever another holder may have consumed some since
- * (`forgetReadAhead`).
+ * Reads the inbox for one aggregator process: the chunks of the partitions it
+ * holds, slot by slot, oldest first, and serves them as batches of one
+ * partition each (a batch is applied under its partition's lease).
+ *
+ * A slot is read once for all those partitions and what the read held beyond
+ * the batch it served waits in memory (`readAhead`), with the slots listed
+ * after it: the next batches are served from there instead of reading the
+ * slot and listing the collections again (listing costs more the more
+ * collections the database has). A reader belongs to one set of partitions
+ * and one holder; a holder whose set changes starts a new reader.
+ *
+ * Chunks consumed (their batch committed) but not yet deleted wait by slot: on
+ * FerretDB a delete scans its slot, so while a backlog waits, a slot's chunks
+ * are deleted together once it is read to its end, not batch by batch
+ * (decision 0006). Reads never return to them: while the backlog waits each
+ * batch continues from the rest of the last read, and a batch that has
+ * nothing behind it deletes them all. If the process dies first, the next
+ * holder reads them again and the event claims drop every event in them as
+ * already aggregated (aggregate/claims.ts).
  */
-let readAhead: { partition: string; docs: InboxDoc[]; readAt: number; later: string[] } | undefined;
+export class InboxReader {
+  private readAhead: { slot: string; docs: InboxDoc[]; readAt: number; later: string[] } | undefined;
+  private readonly consumed = new Map<string, Set<string>>();
+  /**
+   * Slots read once they were sealed: nothing more of these partitions can
+   * come in them, so later rounds skip them instead of scanning what other
+   * holders' partitions still have there.
+   */
+  private readonly passed = new Set<string>();
+  readonly partitions: readonly number[];
 
-/**
- * Chunks consumed (their batch committed) but not yet deleted, by partition:
- * on FerretDB a delete scans its partition, so while a backlog waits, a
- * partition's chunks are deleted together once it is read to its end, not
- * batch by batch (decision 0006). Reads never return to them: while the
- * backlog waits each batch continues from the rest of the last read, and a
- * batch that has nothing behind it deletes them all. If the process dies first,
- * the next holder reads them again and the event claims drop every event in
- * them as already aggregated (aggregate/claims.ts).
- */
-const consumedIds = new Map<string, Set<string>>();
-/** A partition's consumed chunks are deleted by the time this many wait, whatever else. */
-const MAX_DEFERRED_PER_PARTITION = 10_000;
+  constructor(partitions: Iterable<number>) {
+    this.partitions = [...new Set(partitions)].sort((a, b) => a - b);
+  }
 
-/** Drops what this process remembers of the inbox: the rest of the last read and the chunks awaiting deletion. */
-export function forgetReadAhead(): void {
-  readAhead = undefined;
-  consumedIds.clear();
-}
-
-/**
- * The oldest chunks holding up to about `maxEvents` events and `maxBytes` of JSON
- * (at least one chunk), reading one partition after another; empty partitions
- * old enough are dropped on the way.
- */
-export async function oldestChunks(maxEvents: number, maxBytes = MAX_BATCH_JSON_BYTES): Promise<InboxChunk[]> {
-  const chunks: InboxChunk[] = [];
-  const taken = new Set<string>();
-  let total = 0;
-  let bytes = 0;
-  /** Takes docs read at `readAt` in order until the batch is full; remembers the rest and returns false when it is. */
-  const take = (partition: string, docs: InboxDoc[], readAt: number, later: string[]): boolean => {
-    // Only a read made once no insert could still land in the partition saw all it will ever hold.
-    const complete = sealed(partition, readAt);
-    for (const [i, doc] of docs.entries()) {
-      if (chunks.length > 0 && (total + doc.count > maxEvents || bytes + doc.events.length > maxBytes)) {
-        readAhead = { partition, docs: docs.slice(i), readAt, later };
-        return false;
+  /**
+   * The oldest chunks of one partition holding up to about `maxEvents` events
+   * and `maxBytes` of JSON (at least one chunk), from one slot; empty slots old
+   * enough are dropped on the way. Null when nothing of the partitions waits.
+   */
+  async nextBatch(
+    maxEvents: number,
+    maxBytes = MAX_BATCH_JSON_BYTES,
+  ): Promise<{ partition: number; chunks: InboxChunk[] } | null> {
+    if (this.partitions.length === 0) return null;
+    let relisted = false;
+    for (;;) {
+      const ahead = this.readAhead;
+      if (ahead && ahead.docs.length > 0) return this.take(ahead, maxEvents, maxBytes);
+      let names = ahead?.later ?? [];
+      if (names.length === 0) {
+        // At the end of the list, one more pass from the oldest slot not passed: chunks that came late, new slots.
+        if (relisted) {
+          this.readAhead = undefined;
+          return null;
+        }
+        relisted = true;
+        await this.deleteConsumed();
+        names = await this.unpassedSlots();
+        if (names.length === 0) return null;
       }
-      chunks.push(parse(doc, partition, complete && i === docs.length - 1));
-      taken.add(doc._id.toHexString());
+      const [slot, ...later] = names as [string, ...string[]];
+      const readAt = Date.now();
+      const docs = await slotCollection(slot)
+        .find({ p: { $in: [...this.partitions] } })
+        .sort({ _id: 1 })
+        .toArray();
+      this.readAhead = { slot, docs, readAt, later };
+      if (sealed(slot, readAt)) this.passed.add(slot);
+      if (docs.length === 0 && droppable(slot) && !this.consumed.has(slot)) await dropIfEmpty(slot);
+    }
+  }
+
+  private async unpassedSlots(): Promise<string[]> {
+    const names = await slots();
+    const listed = new Set(names);
+    for (const slot of this.passed) if (!listed.has(slot)) this.passed.delete(slot);
+    return names.filter((name) => !this.passed.has(name));
+  }
+
+  /** Takes the first waiting chunk's partition's chunks from the slot read, in order, until the batch is full. */
+  private take(
+    ahead: NonNullable<InboxReader['readAhead']>,
+    maxEvents: number,
+    maxBytes: number,
+  ): { partition: number; chunks: InboxChunk[] } {
+    const partition = ahead.docs[0]!.p!;
+    const chunks: InboxDoc[] = [];
+    const rest: InboxDoc[] = [];
+    let total = 0;
+    let bytes = 0;
+    let full = false;
+    for (const doc of ahead.docs) {
+      full ||= chunks.length > 0 && (total + doc.count > maxEvents || bytes + doc.events.length > maxBytes);
+      // The partition's later chunks wait with the first one that did not fit: their order is kept.
+      if (doc.p !== partition || full) {
+        rest.push(doc);
+        continue;
+      }
+      chunks.push(doc);
       total += doc.count;
       bytes += doc.events.length;
     }
-    return true;
-  };
-  /** Reads the partitions in order; false once the batch is full. */
-  const readAll = async (names: readonly string[]): Promise<boolean> => {
-    for (const [i, partition] of names.entries()) {
-      const readAt = Date.now();
-      // Chunks taken from the remembered rest are still stored until the batch is committed.
-      const docs = (await partitionCollection(partition).find({}).sort({ _id: 1 }).toArray()).filter(
-        (doc) => !taken.has(doc._id.toHexString()),
-      );
-      if (docs.length === 0) {
-        if (droppable(partition) && !chunks.some((c) => c.partition === partition)) await dropPartition(partition);
-        continue;
-      }
-      if (!take(partition, docs, readAt, names.slice(i + 1))) return false;
-    }
-    return true;
-  };
-  const remembered = readAhead;
-  readAhead = undefined;
-  let visited: string | undefined;
-  if (remembered) {
-    if (!take(remembered.partition, remembered.docs, remembered.readAt, remembered.later)) return chunks;
-    if (!(await readAll(remembered.later))) return chunks;
-    visited = remembered.later.at(-1) ?? remembered.partition;
+    ahead.docs = rest;
+    // Only a read made once no insert could still land in the slot saw all it will ever hold.
+    const finished = rest.length === 0 && sealed(ahead.slot, ahead.readAt);
+    return {
+      partition,
+      chunks: chunks.map((doc, i) => parse(doc, ahead.slot, finished && i === chunks.length - 1)),
+    };
   }
-  // Partitions up to the last one visited get their late chunks in a later batch.
-  await readAll((await partitions()).filter((p) => visited === undefined || p > visited));
-  return chunks;
+
+  /**
+   * Records chunks as consumed (their batch is committed) and deletes what may
+   * go: a slot read to its end and old enough is dropped whole once no other
+   * partition's chunks remain in it; otherwise consumed chunks are deleted (a
+   * scan of their slot) once their slot has been read to its end, or at once
+   * when the inbox holds nothing of the reader's partitions beyond this batch
+   * (so a caught-up inbox is empty, and an erasure waiting for it is not held
+   * up), or when too many wait.
+   */
+  async consume(chunks: readonly InboxChunk[]): Promise<void> {
+    const backlogWaits = (this.readAhead?.docs.length ?? 0) > 0 || (this.readAhead?.later.length ?? 0) > 0;
+    const finished = new Set<string>();
+    for (const chunk of chunks) {
+      const ids = this.consumed.get(chunk.slot) ?? new Set<string>();
+      this.consumed.set(chunk.slot, ids);
+      ids.add(chunk.id.toHexString());
+      if (chunk.lastOfSlot) finished.add(chunk.slot);
+    }
+    await this.deleteConsumed(
+      (slot, ids) =>
+        !backlogWaits || finished.has(slot) || this.readAhead?.slot !== slot || ids.size >= MAX_DEFERRED_PER_SLOT,
+    );
+  }
+
+  /** Deletes the consumed chunks of the slots `due` accepts (all by default), dropping a finished slot whole when it may go. */
+  private async deleteConsumed(due: (slot: string, ids: ReadonlySet<string>) => boolean = () => true): Promise<void> {
+    // One at a time: parallel writes wait on each other's locks on FerretDB (aggregator.ts `writeBatch`).
+    for (const [slot, ids] of this.consumed) {
+      if (!due(slot, ids)) continue;
+      if (!(this.passed.has(slot) && droppable(slot) && (await dropIfOnly(slot, ids)))) {
+        await slotCollection(slot).deleteMany({ _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) } });
+      }
+      this.consumed.delete(slot);
+    }
+  }
+}
+
+/** Consumes chunks outside a reader (a pending batch replayed by a new holder): deleted at once. */
+export async function consumeChunks(chunks: readonly InboxChunk[]): Promise<void> {
+  await new InboxReader([]).consume(chunks);
 }
 
 /** Chunks by `chunkRef` (a bare id names a chunk of the legacy collection), in order; consumed ones are absent. */
 export async function chunksByRef(refs: readonly string[]): Promise<InboxChunk[]> {
-  const byPartition = new Map<string, Types.ObjectId[]>();
+  const bySlot = new Map<string, Types.ObjectId[]>();
   for (const ref of refs) {
-    const [partition, id] = ref.includes('/') ? ref.split('/') : [LEGACY, ref];
-    const ids = byPartition.get(partition!) ?? [];
+    const [slot, id] = ref.includes('/') ? ref.split('/') : [LEGACY, ref];
+    const ids = bySlot.get(slot!) ?? [];
     ids.push(new Types.ObjectId(id));
-    byPartition.set(partition!, ids);
+    bySlot.set(slot!, ids);
   }
   const found = await Promise.all(
-    [...byPartition].map(async ([partition, ids]) =>
+    [...bySlot].map(async ([slot, ids]) =>
       (
-        await partitionCollection(partition)
+        await slotCollection(slot)
           .find({ _id: { $in: ids } })
           .sort({ _id: 1 })
           .toArray()
-      ).map((doc) => parse(doc, partition, false)),
+      ).map((doc) => parse(doc, slot, false)),
     ),
   );
   return found
     .flat()
-    .sort((a, b) => a.partition.localeCompare(b.partition) || a.id.toHexString().localeCompare(b.id.toHexString()));
+    .sort((a, b) => a.slot.localeCompare(b.slot) || a.id.toHexString().localeCompare(b.id.toHexString()));
 }
 
-/** Whether no insert into the partition can land after `at`: its slot ended longer ago than an insert may take. */
-const sealed = (partition: string, at: number) => partition !== LEGACY && slotEnd(partition) + INSERT_TIMEOUT_MS < at;
-/** A partition read to its end while sealed may go once it is also past the clock-skew margin. */
-const droppable = (partition: string) =>
-  sealed(partition, Date.now()) && slotEnd(partition) + DROP_AFTER_MS < Date.now();
+/** Whether no insert into the slot can land after `at`: it ended longer ago than an insert may take. */
+const sealed = (slot: string, at: number) => slot !== LEGACY && slotEnd(slot) + INSERT_TIMEOUT_MS < at;
+/** A slot read to its end while sealed may go once it is also past the clock-skew margin. */
+const droppable = (slot: string) => sealed(slot, Date.now()) && slotEnd(slot) + DROP_AFTER_MS < Date.now();
 
-async function dropPartition(partition: string): Promise<void> {
-  await partitionCollection(partition)
+/** Drops a slot that holds no chunk at all. */
+async function dropIfEmpty(slot: string): Promise<void> {
+  if ((await slotCollection(slot).findOne({}, { projection: { _id: 1 } })) === null) await drop(slot);
+}
+
+/** Drops a slot when it holds nothing but the chunks `ids`; false when others remain. */
+async function dropIfOnly(slot: string, ids: ReadonlySet<string>): Promise<boolean> {
+  const others = await slotCollection(slot)
+    .find({}, { projection: { _id: 1 } })
+    .toArray();
+  if (others.some((doc) => !ids.has(doc._id.toHexString()))) return false;
+  await drop(slot);
+  return true;
+}
+
+async function drop(slot: string): Promise<void> {
+  await slotCollection(slot)
     .drop()
     .catch(() => undefined);
-}
-
-/**
- * Records chunks as consumed (their batch is committed) and deletes what may
- * go: a partition read to its end and old enough is dropped whole; otherwise
- * consumed chunks are deleted (a scan of their partition) once their partition
- * has been read to its end, or at once when the inbox holds nothing beyond this
- * batch (so a caught-up inbox is empty, and an erasure waiting for it is not
- * held up), or when too many wait.
- */
-export async function consumeChunks(chunks: readonly InboxChunk[]): Promise<void> {
-  const backlogWaits = readAhead !== undefined;
-  const finished = new Set<string>();
-  for (const chunk of chunks) {
-    const ids = consumedIds.get(chunk.partition) ?? new Set<string>();
-    consumedIds.set(chunk.partition, ids);
-    ids.add(chunk.id.toHexString());
-    if (chunk.lastOfPartition) finished.add(chunk.partition);
-  }
-  // One at a time: parallel writes wait on each other's locks on FerretDB (aggregator.ts `writeBatch`).
-  for (const [partition, ids] of consumedIds) {
-    if (backlogWaits && !finished.has(partition) && ids.size < MAX_DEFERRED_PER_PARTITION) continue;
-    if (finished.has(partition) && droppable(partition)) await dropPartition(partition);
-    else
-      await partitionCollection(partition).deleteMany({ _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) } });
-    consumedIds.delete(partition);
-  }
 }
 
 /** Events accepted but not yet aggregated (monitoring, tests, benchmarks). */
 export async function inboxBacklog(): Promise<number> {
   let total = 0;
-  for (const partition of await partitions()) {
-    const [row] = await partitionCollection(partition)
+  for (const slot of await slots()) {
+    const [row] = await slotCollection(slot)
       .aggregate<{ total: number }>([{ $group: { _id: null, total: { $sum: '$count' } } }])
       .toArray();
     total += row?.total ?? 0;
@@ -251,13 +344,49 @@ export async function inboxBacklog(): Promise<number> {
   return total;
 }
 
-/** Whether chunks accepted before `time` (to the second) still wait for the aggregator. */
-export async function hasChunksAcceptedBefore(time: Date): Promise<boolean> {
+/** Whether chunks (of `partition`, or any) accepted before `time` (to the second) still wait for the aggregator. */
+export async function hasChunksAcceptedBefore(time: Date, partition?: number): Promise<boolean> {
   const cutoff = Types.ObjectId.createFromTime(Math.floor(time.getTime() / 1000) + 1);
-  const older = (await partitions()).filter((p) => p === LEGACY || slotEnd(p) - SLOT_MS <= time.getTime());
-  for (const partition of older) {
-    if ((await partitionCollection(partition).findOne({ _id: { $lt: cutoff } }, { projection: { _id: 1 } })) !== null)
-      return true;
+  const older = (await slots()).filter((s) => s === LEGACY || slotEnd(s) - SLOT_MS <= time.getTime());
+  for (const slot of older) {
+    const filter =
+      partition === undefined
+        ? { _id: { $lt: cutoff } }
+        : { _id: { $lt: cutoff }, $or: [{ p: partition }, { p: { $exists: false } }] };
+    if ((await slotCollection(slot).findOne(filter, { projection: { _id: 1 } })) !== null) return true;
   }
   return false;
+}
+
+/**
+ * Splits chunks written before partitions (no `p`) into one tagged chunk per
+ * partition in the same slot, then deletes the original (migration 10). If it
+ * is interrupted between the two, the events are in the inbox twice and the
+ * event claims drop the second copy (aggregate/claims.ts).
+ */
+export async function tagLegacyChunks(): Promise<number> {
+  let tagged = 0;
+  for (const slot of await slots()) {
+    const legacy = await slotCollection(slot)
+      .find({ p: { $exists: false } })
+      .sort({ _id: 1 })
+      .toArray();
+    for (const doc of legacy) {
+      const byPartition = new Map<number, SerialisedEvent[]>();
+      for (const event of JSON.parse(doc.events) as SerialisedEvent[]) {
+        const partition = partitionOf(event.siteId);
+        byPartition.set(partition, [...(byPartition.get(partition) ?? []), event]);
+      }
+      const parts = [...byPartition].map(([p, events]) => ({
+        _id: new Types.ObjectId(),
+        p,
+        count: events.length,
+        events: JSON.stringify(events),
+      }));
+      if (parts.length > 0) await slotCollection(slot).insertMany(parts);
+      await slotCollection(slot).deleteOne({ _id: doc._id });
+      tagged += 1;
+    }
+  }
+  return tagged;
 }

@@ -1,10 +1,10 @@
-import { appendSerialised } from './inbox';
+import { appendSerialised, partitionOf, type SerialisedChunk } from './inbox';
 import { scrubControl } from './event-schema';
 import type { StoredEvent } from './model';
 
 interface Pending {
-  /** The request's events as JSON array elements, without the brackets. */
-  json: string;
+  /** The request's events by partition of their site, as JSON array elements without the brackets. */
+  parts: Map<number, { json: string; count: number }>;
   bytes: number;
   count: number;
   resolve: () => void;
@@ -12,9 +12,9 @@ interface Pending {
 }
 
 export interface WriterOptions {
-  /** Largest number of events in one inbox document. */
+  /** Largest number of events in one commit (one inbox document per partition of the sites in it). */
   maxBatch: number;
-  /** Largest serialised size of one inbox document (the database refuses documents over 16 MiB). */
+  /** Largest serialised size of one commit, so of each of its inbox documents (the database refuses documents over 16 MiB). */
   maxBatchBytes: number;
   /** Serialised bytes waiting for a commit beyond which new writes are refused (WriterOverloaded). */
   maxQueuedBytes: number;
@@ -67,13 +67,25 @@ export class EventWriter {
   write(docs: StoredEvent[]): Promise<void> {
     if (docs.length === 0) return Promise.resolve();
     // Serialised now, once: the byte bound needs the size, and the commit reuses the text.
-    const json = serialise(docs).slice(1, -1);
-    const bytes = Buffer.byteLength(json);
+    const byPartition = new Map<number, StoredEvent[]>();
+    for (const doc of docs) {
+      const partition = partitionOf(doc.siteId);
+      const list = byPartition.get(partition);
+      if (list) list.push(doc);
+      else byPartition.set(partition, [doc]);
+    }
+    const parts = new Map(
+      [...byPartition].map(([partition, list]) => [
+        partition,
+        { json: serialise(list).slice(1, -1), count: list.length },
+      ]),
+    );
+    const bytes = [...parts.values()].reduce((sum, part) => sum + Buffer.byteLength(part.json), 0);
     if (this.queue.length > 0 && this.queuedBytes + bytes > this.limits.maxQueuedBytes) {
       return Promise.reject(new WriterOverloaded());
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ json, bytes, count: docs.length, resolve, reject });
+      this.queue.push({ parts, bytes, count: docs.length, resolve, reject });
       this.queuedBytes += bytes;
       if (!this.flushing) this.flushing = this.drain();
     });
@@ -102,7 +114,7 @@ export class EventWriter {
         bytes += next.bytes + 1;
       }
       try {
-        await appendSerialised(`[${batch.map((p) => p.json).join(',')}]`, count);
+        await appendSerialised(chunksOf(batch));
         batch.forEach((p) => p.resolve());
       } catch (error) {
         batch.forEach((p) => p.reject(error));
@@ -112,4 +124,18 @@ export class EventWriter {
     }
     this.flushing = null;
   }
+}
+
+/** A commit's events as one chunk per partition. */
+function chunksOf(batch: readonly Pending[]): SerialisedChunk[] {
+  const parts = new Map<number, { json: string[]; count: number }>();
+  for (const pending of batch) {
+    for (const [partition, { json, count }] of pending.parts) {
+      const part = parts.get(partition) ?? { json: [], count: 0 };
+      part.json.push(json);
+      part.count += count;
+      parts.set(partition, part);
+    }
+  }
+  return [...parts].map(([partition, part]) => ({ partition, json: `[${part.json.join(',')}]`, count: part.count }));
 }

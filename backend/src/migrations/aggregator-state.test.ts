@@ -5,7 +5,9 @@ import { clearAggregateData, insertEvents, storedRollups } from '../../test/supp
 import { processPendingEvents } from '../aggregate/aggregator';
 import { collections } from '../aggregate/model';
 import { allVisits, getVisitor } from '../aggregate/service';
+import { LEGACY_LOCK } from '../aggregate/lease';
 import { loadState } from '../aggregate/state-store';
+import { aggregatorPartitions } from './aggregator-partitions';
 import { aggregatorState } from './aggregator-state';
 import { historyPartitions } from './history-partitions';
 import { visitorIndex } from './visitor-index';
@@ -138,7 +140,7 @@ describe('migration 4: aggregator state', () => {
 
     const lock = await collections.locks().findOne({ _id: 'aggregator' });
     expect(lock?.epoch).toEqual(expect.any(String));
-    const { state } = await loadState(lock!.epoch);
+    const { state } = await loadState(LEGACY_LOCK, lock!.epoch);
     // The half-done batch is rolled back, as the old aggregator's replay would have done.
     expect([...state.visits.values()]).toEqual([
       expect.objectContaining({ _id: open._id, pageviews: 1, exitPage: '/', userId: 'u-1', traits: { plan: 'pro' } }),
@@ -153,6 +155,8 @@ describe('migration 4: aggregator state', () => {
     const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
     expect(names.filter((n) => ['visitors', 'visitor_days', 'event_claims'].includes(n))).toEqual([]);
 
+    // Migration 10 hands the state over to the site's partition.
+    await aggregatorPartitions.up(db);
     // The replayed batch and a later pageview continue the migrated visit; the visitor was already counted that day.
     await insertEvents(site.id, [{ ts: minutes(5), vid: 'vA', path: '/signup' }]);
     await processPendingEvents();

@@ -1,5 +1,6 @@
 import type { mongo } from 'mongoose';
 
+import { LEGACY_LOCK } from '../aggregate/lease';
 import type { LockDoc, VisitDoc, VisitState } from '../aggregate/model';
 import { applyDelta, emptyState, firstKeptDay, VISIT_OPEN_MS, type AggregatorState } from '../aggregate/state';
 import { loadState, writeSnapshot } from '../aggregate/state-store';
@@ -43,10 +44,10 @@ export const aggregatorState: Migration = {
     const lock = await locks.findOne({ _id: 'aggregator' });
     let state: AggregatorState;
     if (lock?.epoch) {
-      state = (await loadState(lock.epoch)).state;
+      state = (await loadState(LEGACY_LOCK, lock.epoch)).state;
     } else {
       state = await legacyState(db, lock?.pending?.batchId ?? '');
-      const { epoch } = await writeSnapshot(state);
+      const { epoch } = await writeSnapshot(LEGACY_LOCK, state);
       await locks.updateOne(
         { _id: 'aggregator' },
         { $set: { epoch, seq: 0 }, $setOnInsert: { holder: '', expiresAt: new Date(0), pending: null } },

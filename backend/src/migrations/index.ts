@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { mongo } from 'mongoose';
 
 import { accountsVerified } from './accounts-verified';
+import { aggregatorPartitions } from './aggregator-partitions';
 import { aggregatorState } from './aggregator-state';
 import { goalRollups } from './goal-rollups';
 import { historyPartitions } from './history-partitions';
@@ -57,4 +58,5 @@ export const migrations: readonly Migration[] = [
   accountsVerified,
   visitorIndex,
   goalRollups,
+  aggregatorPartitions,
 ];

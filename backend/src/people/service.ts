@@ -7,7 +7,7 @@ import { eraseVisitorsFromHistory } from '../aggregate/history';
 import { findVisits, visitorIdsOfUser } from '../aggregate/service';
 import { visitorKey } from '../aggregate/state';
 import { daysOfVisitors, forgetIndexedVisitors } from '../aggregate/visitor-index';
-import { hasChunksAcceptedBefore } from '../collect/inbox';
+import { hasChunksAcceptedBefore, partitionOf } from '../collect/inbox';
 import { visitorProfile } from '../reports/visitors';
 
 export interface Erased {
@@ -25,10 +25,10 @@ const SETTLE_TIMEOUT_MS = 15_000;
  * Waits until the events accepted before now have been aggregated: otherwise a visit
  * still in the inbox would bring an erased visitor back moments later.
  */
-async function settleAcceptedEvents(): Promise<boolean> {
+async function settleAcceptedEvents(siteId: Types.ObjectId): Promise<boolean> {
   const now = new Date();
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  while (await hasChunksAcceptedBefore(now)) {
+  while (await hasChunksAcceptedBefore(now, partitionOf(siteId))) {
     if (Date.now() > deadline) return false;
     await sleep(200);
   }
@@ -47,7 +47,7 @@ export async function exportPerson(siteId: Types.ObjectId, userId: string) {
  * Aggregate counts (rollups) stay: they hold no visitor id.
  */
 export async function eraseVisitors(siteId: Types.ObjectId, vids: string[]): Promise<Erased> {
-  const complete = await settleAcceptedEvents();
+  const complete = await settleAcceptedEvents(siteId);
   return { ...(await deleteVisitors(siteId, vids)), complete };
 }
 
@@ -58,6 +58,7 @@ async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<O
   const known = await findVisits(siteId, { vids, indexedDays: days });
   const erased = vids.map((vid) => visitorKey(siteId, vid));
   await changeState(
+    siteId,
     (loaded) => ({ clock: loaded.state.clock, visits: [], closed: [], days: [], dropVisitors: erased }),
     { forget: true },
   );
@@ -67,7 +68,7 @@ async function deleteVisitors(siteId: Types.ObjectId, vids: string[]): Promise<O
 }
 
 export async function erasePerson(siteId: Types.ObjectId, userId: string): Promise<Erased> {
-  const complete = await settleAcceptedEvents();
+  const complete = await settleAcceptedEvents(siteId);
   // Looked up after settling: a visit still in the inbox may be the one that identified them.
   return { ...(await deleteVisitors(siteId, await visitorIdsOfUser(siteId, userId))), complete };
 }

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import mongoose, { Types } from 'mongoose';
 
 import { rollupRows, type RollupRow } from '../../src/aggregate/rollups';
-import { appendToInbox, forgetReadAhead } from '../../src/collect/inbox';
+import { appendToInbox } from '../../src/collect/inbox';
 import { localHourKey } from '../../src/lib/local-hour';
 import type { StoredEvent } from '../../src/collect/model';
 
@@ -52,7 +52,6 @@ export const at = (base: string, minutes: number) => new Date(new Date(base).get
 export async function clearAggregateData(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');
-  forgetReadAhead();
   for (const name of ['locks', 'dead_letters', 'retention_marks']) {
     await db.collection(name).deleteMany({});
   }
