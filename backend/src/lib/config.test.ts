@@ -43,3 +43,21 @@ describe('loadConfig mail', () => {
     );
   });
 });
+
+describe('loadConfig webhooks', () => {
+  it('when nothing is set, then webhooks go to public addresses only, with a 10-second deadline', () => {
+    const config = loadConfig({});
+    expect(config.WEBHOOKS_ALLOW_PRIVATE).toBe(false);
+    expect(config.WEBHOOKS_TIMEOUT_MS).toBe(10_000);
+    expect(loadConfig({ WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOKS_TIMEOUT_MS: '2500' })).toMatchObject({
+      WEBHOOKS_ALLOW_PRIVATE: true,
+      WEBHOOKS_TIMEOUT_MS: 2500,
+    });
+  });
+
+  it('when the webhook variables are malformed, then startup stops naming each of them', () => {
+    expect(() => loadConfig({ WEBHOOKS_ALLOW_PRIVATE: 'yes', WEBHOOKS_TIMEOUT_MS: '60000' })).toThrow(
+      /WEBHOOKS_ALLOW_PRIVATE: [^\n]*\n {2}WEBHOOKS_TIMEOUT_MS: /,
+    );
+  });
+});

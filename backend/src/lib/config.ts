@@ -69,6 +69,13 @@ const ConfigSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.email())),
+  /**
+   * Whether webhooks may target loopback, private, link-local and other non-public addresses
+   * (a receiver on the operator's own network). Off: no request into the server's network.
+   */
+  WEBHOOKS_ALLOW_PRIVATE: booleanFromEnv.default(false),
+  /** Milliseconds one webhook delivery may take, connecting and answering together. */
+  WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
 });
 
 export type Config = Readonly<
