@@ -30,6 +30,7 @@ import { registerPeopleRoutes } from './people/routes';
 import { registerReportRoutes } from './reports/routes';
 import { registerInvitationRoutes } from './sites/invitation-routes';
 import { registerSiteRoutes } from './sites/routes';
+import { registerWebhookRoutes } from './webhooks/routes';
 
 export const API_PREFIX = '/api/v1';
 const VERSION = '0.1.0';
@@ -107,6 +108,7 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   registerKeyRoutes(api);
   registerReportRoutes(api);
   registerPeopleRoutes(api);
+  registerWebhookRoutes(api, { allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
   registerAuditRoutes(api, { retentionDays: config.AUDIT_RETENTION_DAYS });
 
   describeCollector(registry);

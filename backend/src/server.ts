@@ -19,6 +19,7 @@ import { pruneRateCounters, setRateLimitsEnabled } from './lib/rate-limit';
 import { startScheduler } from './lib/scheduler';
 import { pruneSpentKeys } from './lib/spend-once';
 import { pruneOutbox } from './mail/mailer';
+import { webhookJobs } from './webhooks/jobs';
 
 const HOUR = 3_600_000;
 
@@ -68,6 +69,13 @@ async function main(): Promise<void> {
   if (config.AGGREGATOR) startAggregator({ logger });
 
   const { listener, collector, mailer } = createServer({ config, logger });
+  // Notifications need the mailer: webhook deliveries, weekly summaries and the alert check.
+  const stopNotifications = startScheduler(
+    [
+      ...webhookJobs({ allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE, timeoutMs: config.WEBHOOKS_TIMEOUT_MS }),
+    ],
+    logger,
+  );
   if (mailer.mode === 'outbox') {
     logger.info(`SMTP_URL is not set: mail is kept in the local outbox, readable at ${publicUrl(config)}/#/outbox`);
   }
@@ -83,6 +91,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     stopJobs();
+    stopNotifications();
     // Stop accepting connections, let in-flight requests finish, then close the database.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

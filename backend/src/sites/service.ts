@@ -12,6 +12,7 @@ import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { AppError } from '../lib/errors';
 import { deleteAnnotationsForSite } from '../reports/annotations';
 import { deleteGoalsForSite } from '../reports/goals';
+import { deleteWebhooksForSite } from '../webhooks/service';
 import { Invitation, Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
 import type { SiteSettings, SiteSettingsPatch } from './schemas';
 import type { z } from 'zod';
@@ -154,6 +155,7 @@ export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await purgeSiteAggregates(siteId);
   await deleteGoalsForSite(siteId);
   await deleteAnnotationsForSite(siteId);
+  await deleteWebhooksForSite(siteId);
   // Last: the site's readers are gone, and so is anything that still names it (an owner alone deletes a site).
   await deleteSiteAuditLog(siteId);
 }

@@ -54,6 +54,15 @@ export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }>
     from: /\bsitesWithPendingGoalRollups \(/,
     reason: "the goal backfill job's search for sites whose goal conversions are due: one small document per site",
   },
+  {
+    from: /\bdueDeliveries \(/,
+    reason: "the webhook delivery job's search for due deliveries: the queue holds only pending ones, of any sites",
+  },
+  { from: /\bpruneWebhookClaims \(/, reason: 'expired delivery claims are pruned by date, whatever their site' },
+  {
+    from: /\bsitesListeningFor \(/,
+    reason: "the weekly summary job's search for sites with a webhook that wants it: at most 10 per site",
+  },
 ];
 
 export interface Violation {

@@ -1,0 +1,57 @@
+import { DateTime } from 'luxon';
+
+import { spendOnce } from '../lib/spend-once';
+import { breakdown, overview } from '../reports/service';
+import type { SiteDoc } from '../sites/model';
+import { getSite } from '../sites/service';
+import { queueEvent, sitesListeningFor } from './service';
+
+/** Rows of each top list in the summary. */
+const TOP = 5;
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * The `summary.weekly` payload: a site-local week (Monday to Sunday) from the report service —
+ * the overview with its change on the week before, and the top pages and sources.
+ */
+export async function weeklySummary(site: SiteDoc, from: string, to: string) {
+  const range = { from, to };
+  const [totals, pages, sources] = await Promise.all([
+    overview(site, { ...range, compare: 'previous' }),
+    breakdown(site, 'page', { ...range, sort: 'visitors', order: 'desc', limit: TOP, page: 1 }),
+    breakdown(site, 'source', { ...range, sort: 'visitors', order: 'desc', limit: TOP, page: 1 }),
+  ]);
+  return {
+    period: totals.range,
+    metrics: totals.metrics,
+    previous: totals.previous,
+    change: totals.change,
+    topPages: pages.rows.map((r) => ({ path: r.key, visitors: r.visitors, pageviews: r.pageviews })),
+    topSources: sources.rows.map((r) => ({ source: r.key, visitors: r.visitors, visits: r.visits })),
+  };
+}
+
+/**
+ * Queues last week's summary for each site with a webhook that wants it, on the Monday that
+ * follows in the site's zone. Once per site and week whatever the processes: the week is
+ * spent by a unique insert before the numbers are read (a failure then skips that week).
+ * Returns the deliveries queued.
+ */
+export async function queueWeeklySummaries(now = new Date()): Promise<number> {
+  let queued = 0;
+  for (const siteId of await sitesListeningFor('summary.weekly')) {
+    const site = await getSite(siteId);
+    if (!site) continue;
+    const local = DateTime.fromJSDate(now, { zone: site.timezone });
+    if (local.weekday !== 1) continue;
+    const monday = local.startOf('week').minus({ weeks: 1 });
+    const from = monday.toISODate()!;
+    const to = monday.plus({ days: 6 }).toISODate()!;
+    if (
+      !(await spendOnce(`summary.weekly:${siteId.toHexString()}:${from}`, { until: new Date(now.getTime() + WEEK_MS) }))
+    )
+      continue;
+    queued += await queueEvent(site, 'summary.weekly', await weeklySummary(site, from, to), now);
+  }
+  return queued;
+}
