@@ -10,6 +10,7 @@ import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 
 import { registerAccountRoutes } from './accounts/routes';
+import { registerAlertRoutes } from './alerts/routes';
 import { registerTwoFactorRoutes } from './accounts/two-factor-routes';
 import { authenticate } from './access/auth';
 import { COLLECT_PATH, createCollector } from './collect/collector';
@@ -109,6 +110,7 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   registerReportRoutes(api);
   registerPeopleRoutes(api);
   registerWebhookRoutes(api, { allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
+  registerAlertRoutes(api);
   registerAuditRoutes(api, { retentionDays: config.AUDIT_RETENTION_DAYS });
 
   describeCollector(registry);

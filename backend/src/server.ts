@@ -7,6 +7,7 @@ import { aggregateJobs } from './aggregate/retention';
 import { pruneExpiredSessions } from './accounts/service';
 import { pruneExpiredTokens } from './accounts/tokens';
 import { pruneLoginChallenges } from './accounts/two-factor';
+import { alertJobs } from './alerts/jobs';
 import { pruneAuditLog } from './audit/service';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   const stopNotifications = startScheduler(
     [
       ...webhookJobs({ allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE, timeoutMs: config.WEBHOOKS_TIMEOUT_MS }),
+      ...alertJobs({ mailer, appUrl: publicUrl(config), logger }),
     ],
     logger,
   );

@@ -5,6 +5,7 @@ import { Types, trusted } from 'mongoose';
 import type { AccountDoc } from '../accounts/model';
 import { findAccount, findAccountsByIds } from '../accounts/service';
 import { purgeSiteAggregates } from '../aggregate/purge';
+import { deleteAlertsForSite } from '../alerts/service';
 import { accountActor, type Actor } from '../audit/actor';
 import type { AuditDetails, DetailValue } from '../audit/model';
 import { deleteSiteAuditLog, personRef, recordAudit } from '../audit/service';
@@ -156,6 +157,7 @@ export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
   await deleteGoalsForSite(siteId);
   await deleteAnnotationsForSite(siteId);
   await deleteWebhooksForSite(siteId);
+  await deleteAlertsForSite(siteId);
   // Last: the site's readers are gone, and so is anything that still names it (an owner alone deletes a site).
   await deleteSiteAuditLog(siteId);
 }

@@ -63,6 +63,11 @@ export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }>
     from: /\bsitesListeningFor \(/,
     reason: "the weekly summary job's search for sites with a webhook that wants it: at most 10 per site",
   },
+  {
+    from: /\bsitesWithAlerts \(/,
+    reason: "the alert check's search for sites with an alert on: one small document per site",
+  },
+  { from: /\bpruneAlertEvents \(/, reason: 'alerts older than 30 days are pruned by date, whatever their site' },
 ];
 
 export interface Violation {

@@ -1,0 +1,248 @@
+import { DateTime } from 'luxon';
+import { trusted, Types } from 'mongoose';
+import type { Logger } from 'pino';
+
+import { isDuplicateKey } from '../lib/db-errors';
+import { AppError } from '../lib/errors';
+import type { Mailer } from '../mail/mailer';
+import { timeseries } from '../reports/service';
+import type { SiteDoc } from '../sites/model';
+import { getSite, listMembers } from '../sites/service';
+import { queueEvent } from '../webhooks/service';
+import { dropMail, spikeMail, type DropData, type SpikeData } from './messages';
+import { AlertEvent, AlertSettings, type AlertEventDoc, type AlertKind, type AlertSettingsDoc } from './model';
+
+export interface AlertSettingsInput {
+  spike: { enabled: boolean; threshold: number };
+  drop: { enabled: boolean; percent: number };
+  email: boolean;
+  recipients: string[];
+}
+
+/** What a site has before anyone saved its alerts: both off. */
+const DEFAULTS: AlertSettingsInput = {
+  spike: { enabled: false, threshold: 100 },
+  drop: { enabled: false, percent: 50 },
+  email: true,
+  recipients: [],
+};
+
+/** Alerts are kept this long as the site's recent alerts, then pruned. */
+const KEPT_MS = 30 * 86_400_000;
+/** Recent alerts the settings show. */
+const RECENT = 20;
+/** A drop is looked for once the site-local day after is this many hours old (late events have arrived). */
+const DROP_CHECK_HOUR = 1;
+
+const toInput = (doc: AlertSettingsDoc): AlertSettingsInput => ({
+  spike: { enabled: doc.spike.enabled, threshold: doc.spike.threshold },
+  drop: { enabled: doc.drop.enabled, percent: doc.drop.percent },
+  email: doc.email,
+  recipients: doc.recipients.map((id) => id.toHexString()),
+});
+
+export async function getAlertSettings(siteId: Types.ObjectId): Promise<AlertSettingsInput> {
+  const doc = await AlertSettings.findOne({ _id: siteId.toHexString() }).lean<AlertSettingsDoc>();
+  return doc ? toInput(doc) : structuredClone(DEFAULTS);
+}
+
+/** Saves a site's alerts; recipients must be members of the site (400 naming each one that is not). */
+export async function saveAlertSettings(
+  siteId: Types.ObjectId,
+  input: AlertSettingsInput,
+): Promise<AlertSettingsInput> {
+  const recipients = [...new Set(input.recipients.map((id) => id.toLowerCase()))];
+  const members = new Set((await listMembers(siteId)).map((m) => m.accountId));
+  const strangers = input.recipients
+    .map((id, index) => ({ id, index }))
+    .filter(({ id }) => !members.has(id.toLowerCase()));
+  if (strangers.length > 0) {
+    throw new AppError(
+      'validation_failed',
+      'Alerts go to members of the site only; invite someone first',
+      strangers.map(({ index }) => ({ path: `body.recipients.${index}`, message: 'is not a member of this site' })),
+    );
+  }
+  const doc = {
+    siteId,
+    active: input.spike.enabled || input.drop.enabled,
+    spike: input.spike,
+    drop: input.drop,
+    email: input.email,
+    recipients: recipients.map((id) => new Types.ObjectId(id)),
+  };
+  await AlertSettings.updateOne({ _id: siteId.toHexString() }, { $set: doc }, { upsert: true });
+  return getAlertSettings(siteId);
+}
+
+export async function recentAlerts(siteId: Types.ObjectId) {
+  const events = await AlertEvent.find({ siteId }).sort({ at: -1 }).limit(RECENT).lean<AlertEventDoc[]>();
+  return events.map((e) => ({
+    kind: e.kind,
+    period: e.period,
+    at: e.at.toISOString(),
+    data: e.data as Record<string, unknown>,
+  }));
+}
+
+export async function deleteAlertsForSite(siteId: Types.ObjectId): Promise<void> {
+  await AlertSettings.deleteMany({ _id: siteId.toHexString() });
+  await AlertEvent.deleteMany({ siteId });
+}
+
+/** Sites with an alert on, for the scheduled check (a query across sites: one small document per site). */
+async function sitesWithAlerts(): Promise<AlertSettingsDoc[]> {
+  const active = await AlertSettings.find({ active: true }).lean<AlertSettingsDoc[]>();
+  return active;
+}
+
+export interface AlertDeps {
+  mailer: Mailer;
+  appUrl: string;
+  logger?: Logger;
+}
+
+export interface FiredAlert {
+  siteId: string;
+  kind: AlertKind;
+  period: string;
+}
+
+/** The members an alert is mailed to: those the settings name, else the owner and the admins. */
+async function recipientsOf(siteId: Types.ObjectId, settings: AlertSettingsDoc): Promise<string[]> {
+  const members = await listMembers(siteId);
+  const named = new Set(settings.recipients.map((id) => id.toHexString()));
+  return members
+    .filter((m) => (named.size > 0 ? named.has(m.accountId) : m.role === 'owner' || m.role === 'admin'))
+    .map((m) => m.email);
+}
+
+/**
+ * Fires an alert for its period unless it already fired: the insert of `${site}:${kind}:${period}`
+ * succeeds once, whichever process checks. Then the subscribed webhooks get it (queued, with
+ * retries) and the recipients a mail.
+ */
+async function fire(
+  site: SiteDoc,
+  settings: AlertSettingsDoc,
+  kind: AlertKind,
+  period: string,
+  data: SpikeData | DropData,
+  now: Date,
+  deps: AlertDeps,
+): Promise<boolean> {
+  try {
+    await AlertEvent.create({
+      _id: `${site._id.toHexString()}:${kind}:${period}`,
+      siteId: site._id,
+      kind,
+      period,
+      at: now,
+      data,
+      expiresAt: new Date(now.getTime() + KEPT_MS),
+    });
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+  await queueEvent(site, kind === 'spike' ? 'alert.traffic_spike' : 'alert.traffic_drop', data, now);
+  if (settings.email) {
+    const view = { id: site._id.toHexString(), name: site.name, domain: site.domain };
+    for (const to of await recipientsOf(site._id, settings)) {
+      deps.mailer.queue(
+        kind === 'spike'
+          ? spikeMail(deps.appUrl, to, view, data as SpikeData)
+          : dropMail(deps.appUrl, to, view, data as DropData),
+      );
+    }
+  }
+  deps.logger?.info({ siteId: site._id.toHexString(), kind, period }, 'alert fired');
+  return true;
+}
+
+/**
+ * Spikes: the visitors of the current site-local clock hour, and of the one before (whose last
+ * minutes the previous check may not have seen), from the hourly rollups. Each hour over the
+ * threshold fires once.
+ */
+async function checkSpike(site: SiteDoc, settings: AlertSettingsDoc, now: Date, deps: AlertDeps) {
+  const current = DateTime.fromJSDate(now, { zone: site.timezone }).startOf('hour');
+  const previous = current.minus({ hours: 1 });
+  const series = await timeseries(site, { from: previous.toISODate()!, to: current.toISODate()!, interval: 'hour' });
+  const visitorsBy = new Map(series.points.map((p) => [p.period, p.visitors]));
+  const fired: string[] = [];
+  for (const hour of [previous, current]) {
+    const label = hour.toISO({ suppressMilliseconds: true })!;
+    const visitors = visitorsBy.get(label) ?? 0;
+    if (visitors <= settings.spike.threshold) continue;
+    const data: SpikeData = { hour: label, timezone: site.timezone, visitors, threshold: settings.spike.threshold };
+    if (await fire(site, settings, 'spike', label, data, now, deps)) fired.push(label);
+  }
+  return fired;
+}
+
+/** The median of a few numbers: the middle one, or the mean of the middle two. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return 0;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Drops: yesterday's visitors (site-local) against the median of the same weekday in the four
+ * weeks before, from the daily rollups; looked for from DROP_CHECK_HOUR on the day after.
+ * Days before the site had traffic count as 0, so a new site alerts less readily, never more.
+ */
+async function checkDrop(site: SiteDoc, settings: AlertSettingsDoc, now: Date, deps: AlertDeps) {
+  const local = DateTime.fromJSDate(now, { zone: site.timezone });
+  if (local.hour < DROP_CHECK_HOUR) return [];
+  const yesterday = local.startOf('day').minus({ days: 1 });
+  const weeks = [1, 2, 3, 4].map((w) => yesterday.minus({ weeks: w }).toISODate()!);
+  const day = yesterday.toISODate()!;
+  const series = await timeseries(site, { from: weeks[3]!, to: day, interval: 'day' });
+  const visitorsOn = new Map(series.points.map((p) => [p.period, p.visitors]));
+  const sameWeekdays = weeks.map((d) => ({ day: d, visitors: visitorsOn.get(d) ?? 0 }));
+  const usual = median(sameWeekdays.map((d) => d.visitors));
+  const visitors = visitorsOn.get(day) ?? 0;
+  if (usual <= 0 || visitors * 100 >= usual * settings.drop.percent) return [];
+  const data: DropData = {
+    day,
+    timezone: site.timezone,
+    visitors,
+    usual,
+    percent: settings.drop.percent,
+    sameWeekdays,
+  };
+  return (await fire(site, settings, 'drop', day, data, now, deps)) ? [day] : [];
+}
+
+/**
+ * The alert check, run every few minutes by every process: for each site with an alert on, the
+ * spike and drop rules against the report service's numbers. Returns the alerts that fired.
+ */
+export async function checkAlerts(deps: AlertDeps, now = new Date()): Promise<FiredAlert[]> {
+  const fired: FiredAlert[] = [];
+  for (const settings of await sitesWithAlerts()) {
+    const site = await getSite(settings.siteId);
+    if (!site) continue;
+    const siteId = site._id.toHexString();
+    try {
+      if (settings.spike.enabled) {
+        for (const period of await checkSpike(site, settings, now, deps)) fired.push({ siteId, kind: 'spike', period });
+      }
+      if (settings.drop.enabled) {
+        for (const period of await checkDrop(site, settings, now, deps)) fired.push({ siteId, kind: 'drop', period });
+      }
+    } catch (error) {
+      // One site's failure (its zone, its rollups) does not keep the others from their alerts.
+      deps.logger?.warn({ err: error, siteId }, 'alert check failed');
+    }
+  }
+  return fired;
+}
+
+/** Deletes alerts older than KEPT_MS; run by the scheduler. */
+export async function pruneAlertEvents(now = new Date()): Promise<number> {
+  return (await AlertEvent.deleteMany({ expiresAt: trusted({ $lte: now }) })).deletedCount;
+}
