@@ -7,7 +7,9 @@ import {
   fieldPaths,
   fillPath,
   listOperations,
+  resolveSchema,
   withField,
+  type JsonSchema,
   type OpenApiDocument,
   type Operation,
 } from './support/openapi';
@@ -99,6 +101,11 @@ beforeAll(async () => {
     invitationId: (
       await owner.agent.post(`/api/v1/sites/${site.id}/members`).send({ email: 'pending@example.com', role: 'viewer' })
     ).body.id,
+    webhookId: (
+      await owner.agent
+        .post(`/api/v1/sites/${site.id}/webhooks`)
+        .send({ url: 'https://93.184.215.14/hooks/clickpath', events: ['summary.weekly'] })
+    ).body.id,
   };
 });
 afterAll(() => t.close());
@@ -165,6 +172,17 @@ const validBodies = (): Record<string, unknown> => ({
   'patch /api/v1/sites/{siteId}/goals/{id}': { name: 'Renamed', match: '/pricing*', propKey: '', propValue: '' },
   'post /api/v1/sites/{siteId}/funnels': { name: 'Pricing to signup', steps: [validIds.id, validIds.secondGoalId] },
   'post /api/v1/sites/{siteId}/annotations': { day: '2026-03-01', text: 'Launched' },
+  'post /api/v1/sites/{siteId}/webhooks': {
+    url: 'https://93.184.215.14/hooks/new',
+    events: ['alert.traffic_spike', 'alert.traffic_drop'],
+    description: 'Relay',
+  },
+  'put /api/v1/sites/{siteId}/alerts': {
+    spike: { enabled: true, threshold: 500 },
+    drop: { enabled: true, percent: 50 },
+    email: true,
+    recipients: [],
+  },
 });
 
 async function counts(): Promise<Record<string, number>> {
@@ -225,6 +243,18 @@ interface Attempt {
 /** Path parameters that accept any text (issue 17, item 7): a hostile value is a legal id there, matching nobody. */
 const FREE_TEXT_PARAMS = new Set(['userId']);
 
+/** The schema of the property at `path` of a body schema. */
+function fieldSchema(schema: JsonSchema, path: string[]): JsonSchema {
+  return path.reduce((s, name) => resolveSchema(doc, resolveSchema(doc, s).properties?.[name] ?? {}), schema);
+}
+
+/** Whether a "hostile" value is simply a valid one for the field: a number in range for a numeric field. */
+function acceptsValue(schema: JsonSchema, value: unknown): boolean {
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (typeof value !== 'number' || (type !== 'integer' && type !== 'number')) return false;
+  return value >= (schema.minimum ?? -Infinity) && value <= (schema.maximum ?? Infinity);
+}
+
 /** Every hostile variant of one route. */
 function attemptsFor(op: Operation, validBody: unknown): Attempt[] {
   const url = fillPath(op.path, validIds);
@@ -233,8 +263,10 @@ function attemptsFor(op: Operation, validBody: unknown): Attempt[] {
 
   if (op.body) {
     for (const path of fieldPaths(doc, op.body)) {
-      for (const [name, value] of HOSTILE_VALUES)
+      for (const [name, value] of HOSTILE_VALUES) {
+        if (acceptsValue(fieldSchema(op.body, path), value)) continue;
         withBody(`body.${path.join('.')} = ${name}`, withField(validBody, path, value));
+      }
       const parent = path.slice(0, -1);
       withBody(`unknown field beside body.${path.join('.')}`, withField(validBody, [...parent, 'unexpected'], 1));
       withBody(`$where beside body.${path.join('.')}`, withField(validBody, [...parent, '$where'], 'sleep(100)'));

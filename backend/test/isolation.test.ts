@@ -25,11 +25,13 @@ let bobKeyId: string;
 let bobInvitationId: string;
 /** B's goal, funnel, annotation, visitor and identified person, named by the routes' :id, :visitorId and :userId. */
 let bobItems: { goalId: string; funnelId: string; annotationId: string };
+/** B's webhook, named by the routes' :webhookId. */
+let bobWebhookId: string;
 const REPORT_PARAMS = { dimension: 'page', visitorId: 'f:bobvisitor0001', userId: 'bob-user-1' };
 /** Strings that identify B's data; none may appear in any answer to A. */
 let bobSecrets: string[];
 
-const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId', 'invitationId']);
+const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId', 'invitationId', 'webhookId']);
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -66,6 +68,18 @@ beforeAll(async () => {
     .post(`/api/v1/sites/${bobSite}/annotations`)
     .send({ day: '2026-03-01', text: 'Bravo note' });
   bobItems = { goalId, funnelId: funnel.body.id, annotationId: note.body.id };
+  const webhook = await bob.agent
+    .post(`/api/v1/sites/${bobSite}/webhooks`)
+    .send({ url: 'https://93.184.215.14/bravo-hook', events: ['summary.weekly'], description: 'Bravo relay' });
+  expect(webhook.status).toBe(201);
+  bobWebhookId = webhook.body.id;
+  const alerts = await bob.agent.put(`/api/v1/sites/${bobSite}/alerts`).send({
+    spike: { enabled: true, threshold: 4321 },
+    drop: { enabled: false, percent: 50 },
+    email: true,
+    recipients: [carol.id],
+  });
+  expect(alerts.status).toBe(200);
   bobSecrets = [
     'Bravo Secret Shop',
     'bravo-secret.example',
@@ -78,6 +92,10 @@ beforeAll(async () => {
     'Bravo /checkout',
     'Bravo funnel',
     'Bravo note',
+    'bravo-hook',
+    'Bravo relay',
+    webhook.body.secret.slice(0, 10),
+    '4321',
   ];
 });
 afterAll(() => t.close());
@@ -93,31 +111,66 @@ const attackBodies = (): Record<string, unknown> => ({
   'patch /api/v1/sites/{siteId}/goals/{id}': { name: 'Hijacked' },
   'post /api/v1/sites/{siteId}/funnels': { name: 'planted', steps: [bobItems.goalId, bobItems.goalId] },
   'post /api/v1/sites/{siteId}/annotations': { day: '2026-03-01', text: 'planted' },
+  'post /api/v1/sites/{siteId}/webhooks': { url: 'https://93.184.215.14/planted', events: ['summary.weekly'] },
+  'put /api/v1/sites/{siteId}/alerts': {
+    spike: { enabled: true, threshold: 1 },
+    drop: { enabled: true, percent: 99 },
+    email: true,
+    recipients: [alice.id],
+  },
 });
 
 /** Everything of B's, and how much of everything exists, as plain data to compare. */
 async function snapshot(): Promise<unknown> {
   const siteId = new Types.ObjectId(bobSite);
-  const [sites, members, invitations, apikeys, accounts, goals, funnels, annotations] = await Promise.all([
-    t.db.collection('sites').find({ _id: siteId }).toArray(),
-    t.db.collection('members').find({ siteId }).sort({ _id: 1 }).toArray(),
-    t.db.collection('invitations').find({ siteId }).sort({ _id: 1 }).toArray(),
-    t.db.collection('apikeys').find({ siteId }).sort({ _id: 1 }).toArray(),
-    t.db
-      .collection('accounts')
-      .find({ _id: { $in: [new Types.ObjectId(bob.id), new Types.ObjectId(carol.id)] } })
-      .sort({ _id: 1 })
-      .toArray(),
-    t.db.collection('goals').find({ siteId }).sort({ _id: 1 }).toArray(),
-    t.db.collection('funnels').find({ siteId }).sort({ _id: 1 }).toArray(),
-    t.db.collection('annotations').find({ siteId }).sort({ _id: 1 }).toArray(),
-  ]);
+  const [sites, members, invitations, apikeys, accounts, goals, funnels, annotations, webhooks, alerts] =
+    await Promise.all([
+      t.db.collection('sites').find({ _id: siteId }).toArray(),
+      t.db.collection('members').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db.collection('invitations').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db.collection('apikeys').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db
+        .collection('accounts')
+        .find({ _id: { $in: [new Types.ObjectId(bob.id), new Types.ObjectId(carol.id)] } })
+        .sort({ _id: 1 })
+        .toArray(),
+      t.db.collection('goals').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db.collection('funnels').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db.collection('annotations').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db.collection('webhooks').find({ siteId }).sort({ _id: 1 }).toArray(),
+      t.db.collection('alert_settings').find({ siteId }).toArray(),
+    ]);
   const counts: Record<string, number> = {};
-  for (const name of ['sites', 'members', 'invitations', 'apikeys', 'accounts', 'goals', 'funnels', 'annotations']) {
+  for (const name of [
+    'sites',
+    'members',
+    'invitations',
+    'apikeys',
+    'accounts',
+    'goals',
+    'funnels',
+    'annotations',
+    'webhooks',
+    'webhook_deliveries',
+    'webhook_log',
+    'alert_settings',
+  ]) {
     counts[name] = await t.db.collection(name).countDocuments();
   }
   return JSON.parse(
-    JSON.stringify({ sites, members, invitations, apikeys, accounts, goals, funnels, annotations, counts }),
+    JSON.stringify({
+      sites,
+      members,
+      invitations,
+      apikeys,
+      accounts,
+      goals,
+      funnels,
+      annotations,
+      webhooks,
+      alerts,
+      counts,
+    }),
   );
 }
 
@@ -165,17 +218,37 @@ function targets(op: Operation): Array<{ label: string; ids: Record<string, stri
   const list = [
     {
       label: "B's ids",
-      ids: { siteId: bobSite, keyId: bobKeyId, accountId: carol.id, invitationId: bobInvitationId, ...itemIds(op) },
+      ids: {
+        siteId: bobSite,
+        keyId: bobKeyId,
+        accountId: carol.id,
+        invitationId: bobInvitationId,
+        webhookId: bobWebhookId,
+        ...itemIds(op),
+      },
     },
     {
       label: "B's ids (B as the member)",
-      ids: { siteId: bobSite, keyId: bobKeyId, accountId: bob.id, invitationId: bobInvitationId, ...itemIds(op) },
+      ids: {
+        siteId: bobSite,
+        keyId: bobKeyId,
+        accountId: bob.id,
+        invitationId: bobInvitationId,
+        webhookId: bobWebhookId,
+        ...itemIds(op),
+      },
     },
   ];
   if (op.pathParams.some((p) => p !== 'siteId' && ID_PARAMS.has(p))) {
     list.push({
       label: "A's site with B's child id",
-      ids: { siteId: aliceSite, keyId: bobKeyId, accountId: carol.id, invitationId: bobInvitationId },
+      ids: {
+        siteId: aliceSite,
+        keyId: bobKeyId,
+        accountId: carol.id,
+        invitationId: bobInvitationId,
+        webhookId: bobWebhookId,
+      },
     });
   }
   // Without an accountId the second combination is the same request as the first.
@@ -212,6 +285,13 @@ describe('tenant isolation', () => {
         'get /api/v1/sites/{siteId}/funnels/{id}/report',
         'delete /api/v1/sites/{siteId}/annotations/{id}',
         'get /api/v1/sites/{siteId}/export/site',
+        'get /api/v1/sites/{siteId}/webhooks',
+        'post /api/v1/sites/{siteId}/webhooks',
+        'delete /api/v1/sites/{siteId}/webhooks/{webhookId}',
+        'post /api/v1/sites/{siteId}/webhooks/{webhookId}/test',
+        'get /api/v1/sites/{siteId}/webhooks/{webhookId}/deliveries',
+        'get /api/v1/sites/{siteId}/alerts',
+        'put /api/v1/sites/{siteId}/alerts',
       ]),
     );
   });

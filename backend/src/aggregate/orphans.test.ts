@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const PER_SITE =
-  /^((events|visits)_\d{8}|visitor_index_\d{6}|rollup_\w+_(\d{6}|open)|goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters)$/;
+  /^((events|visits)_\d{8}|visitor_index_\d{6}|rollup_\w+_(\d{6}|open)|goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters|webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events)$/;
 
 describe('the orphan sweep', () => {
   it('when a site document is gone but its data is not, then a pass of bounded runs deletes that data and keeps the others', async () => {
@@ -33,6 +33,19 @@ describe('the orphan sweep', () => {
         .post(`/api/v1/sites/${site.id}/goals`)
         .send({ name: 'Pricing', kind: 'page', match: '/pricing' })
         .expect(201);
+      await owner.agent
+        .post(`/api/v1/sites/${site.id}/webhooks`)
+        .send({ url: 'https://93.184.215.14/hooks/clickpath', events: ['summary.weekly'] })
+        .expect(201);
+      await owner.agent
+        .put(`/api/v1/sites/${site.id}/alerts`)
+        .send({
+          spike: { enabled: true, threshold: 100 },
+          drop: { enabled: false, percent: 50 },
+          email: true,
+          recipients: [],
+        })
+        .expect(200);
       for (const day of ['2026-01-30', '2026-02-02', '2026-03-05']) {
         await insertEvents(site.id, [
           { ts: at(`${day}T10:00:00Z`, 0), vid: 'v1', path: '/' },

@@ -15,6 +15,7 @@ export interface JsonSchema {
   format?: string;
   minLength?: number;
   minimum?: number;
+  maximum?: number;
   minItems?: number;
   default?: unknown;
 }
