@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { type Types, trusted } from 'mongoose';
 
+import { isDuplicateKey } from '../lib/db-errors';
 import { AppError } from '../lib/errors';
 import { forgetSpentKeys } from '../lib/spend-once';
 import { Account, Session, type AccountDoc } from './model';
@@ -33,12 +34,6 @@ export function toProfile(account: AccountDoc): Profile {
     createdAt: account.createdAt.toISOString(),
   };
 }
-
-// FerretDB reports a unique-index clash on an update as InternalError with SQLite's message, not E11000.
-export const isDuplicateKey = (error: unknown): boolean => {
-  const { code, message } = error as { code?: number; message?: string };
-  return code === 11000 || /UNIQUE constraint failed/.test(message ?? '');
-};
 
 /**
  * Creates an account unless the address already has one; the password is hashed either way,

@@ -4,7 +4,8 @@ import { AppError } from '../lib/errors';
 import type { OutgoingMail } from '../mail/mailer';
 import { emailChangeNoticeMail, verifyEmailMail } from './messages';
 import { Account, type AccountDoc } from './model';
-import { findAccount, findAccountByEmail, isDuplicateKey } from './service';
+import { isDuplicateKey } from '../lib/db-errors';
+import { findAccount, findAccountByEmail } from './service';
 import { consumeToken, issueToken, revokeTokens } from './tokens';
 
 /**

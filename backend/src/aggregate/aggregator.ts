@@ -14,7 +14,8 @@ import {
 import { goalsOfSites } from '../reports/goals';
 import type { Logger } from 'pino';
 
-import { claimNewEvents, duplicateIndexes } from './claims';
+import { duplicateKeyIndexes } from '../lib/db-errors';
+import { claimNewEvents } from './claims';
 import { computeBatch, type BatchResult, type SiteConfig } from './compute';
 import {
   ALL_LOCKS,
@@ -505,7 +506,7 @@ async function bulkWriteIgnoringDuplicates<T extends mongo.Document>(
   try {
     await collection.bulkWrite(ops, { ordered: false });
   } catch (error) {
-    duplicateIndexes(error);
+    duplicateKeyIndexes(error);
   }
 }
 

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 
+import { duplicateKeyIndexes } from '../lib/db-errors';
 import { collections, type RawEvent } from './model';
 
 /**
@@ -17,22 +18,6 @@ const CROSS_DAY_MS = 30 * 60_000;
 export const CLAIM_RETENTION_DAYS = 2;
 
 const utcDay = (date: Date) => date.toISOString().slice(0, 10);
-
-/** Indexes of duplicate-key failures in a bulk insert; rethrows anything else. */
-export function duplicateIndexes(error: unknown): number[] {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }>;
-  // A lost connection also surfaces as a bulk error, with no write errors listed.
-  if (list.length === 0) throw error;
-  return list.map((e) => {
-    if ((e.code ?? e.err?.code) !== 11000) throw error;
-    return e.index ?? e.err?.index ?? -1;
-  });
-}
 
 /**
  * Which batch claimed each of `ids`, in one query: on FerretDB 1.24 every read
@@ -69,7 +54,7 @@ export async function claimNewEvents(batchId: string, events: RawEvent[]): Promi
         { ordered: false },
       );
     } catch (error) {
-      duplicates = duplicateIndexes(error).map((i) => list[i]!._id);
+      duplicates = duplicateKeyIndexes(error).map((i) => list[i]!._id);
     }
     for (const [id, batch] of await claimants(day, duplicates)) if (batch !== batchId) resent.add(id);
 

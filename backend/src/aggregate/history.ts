@@ -1,7 +1,7 @@
 import mongoose, { type mongo } from 'mongoose';
 
 import { deadlineOptions } from '../lib/deadline';
-import { duplicateIndexes } from './claims';
+import { duplicateKeyIndexes } from '../lib/db-errors';
 import type { RawEvent, VisitDoc } from './model';
 
 /**
@@ -76,7 +76,7 @@ export async function insertIgnoringDuplicates<T extends mongo.Document>(
   try {
     await collection.insertMany(docs, { ordered: false });
   } catch (error) {
-    duplicateIndexes(error);
+    duplicateKeyIndexes(error);
   }
 }
 

@@ -1,6 +1,5 @@
-import { duplicateIndexes } from './claims';
 import { collections, type LeaseDoc, type LockDoc } from './model';
-import { isDuplicateKey } from '../lib/db-errors';
+import { duplicateKeyIndexes, isDuplicateKey } from '../lib/db-errors';
 import { PARTITIONS } from '../collect/inbox';
 
 export const LEASE_MS = 30_000;
@@ -105,7 +104,7 @@ export async function acquireLeases(
       await leases().insertMany(terms, { ordered: false });
       taken.push(...free);
     } catch (error) {
-      const lost = new Set(duplicateIndexes(error));
+      const lost = new Set(duplicateKeyIndexes(error));
       taken.push(...free.filter((_, i) => !lost.has(i)));
     }
   }

@@ -9,6 +9,7 @@ import type { SiteSettings } from '../sites/schemas';
 import { EventBatch, TrackerEvent } from './event-schema';
 import type { z } from '../lib/zod';
 import { localHourKey } from '../lib/local-hour';
+import { isDatabaseUnavailable } from '../lib/db-errors';
 import { acquisition, isBotRequest, locate, normaliseLanguage, pagePath, parseUserAgent, screenClass } from './enrich';
 import { clientAddress, dailySalt, identifyClient } from './identity';
 import type { StoredEvent } from './model';
@@ -127,11 +128,6 @@ const SHED_AFTER_MS = 500;
 let lastTick = performance.now();
 setInterval(() => (lastTick = performance.now()), 50).unref();
 const overloaded = (): boolean => performance.now() - lastTick > SHED_AFTER_MS;
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const name = (error as { name?: string })?.name ?? '';
-  return /^Mongo|^Mongoose/.test(name);
-}
 
 /**
  * The collector: `POST /api/event`, served before Express because the framework

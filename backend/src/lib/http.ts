@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from './zod';
 
 import { AppError } from './errors';
+import { isDatabaseUnavailable } from './db-errors';
 import { deadlineExceeded, isDeadlineError } from './deadline';
 import { parseInput } from './validate';
 
@@ -158,13 +159,6 @@ function toAppError(error: unknown): AppError | undefined {
       }
       return undefined;
   }
-}
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const name = (error as { name?: string })?.name ?? '';
-  return /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongooseServerSelectionError|MongoTopologyClosedError/.test(
-    name,
-  );
 }
 
 /** The one place errors become responses: known errors keep their shape, the rest hide their internals. */

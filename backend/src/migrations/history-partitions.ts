@@ -1,5 +1,6 @@
 import type { mongo } from 'mongoose';
 
+import { duplicateKeyIndexes } from '../lib/db-errors';
 import type { Migration } from './index';
 
 /** A stored event as the aggregator wrote it before decision 0006: one document each in `events`. */
@@ -22,9 +23,7 @@ async function insertIgnoringDuplicates(collection: mongo.Collection, docs: mong
   try {
     await collection.insertMany(docs, { ordered: false });
   } catch (error) {
-    const writeErrors = (error as { writeErrors?: Array<{ code?: number }> | { code?: number } }).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+    duplicateKeyIndexes(error);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { mongo } from 'mongoose';
 
+import { isDuplicateKey } from '../lib/db-errors';
 import type { Migration } from './index';
 
 /** The rollup parts as of this migration (aggregate/model.ts `ROLLUP_PARTS`). */
@@ -48,8 +49,8 @@ export const rollupMonthCollections: Migration = {
       for await (const doc of db.collection<{ _id: string; month: string }>(`rollup_${part}`).find({})) {
         const { _id, ...fields } = doc;
         const target = db.collection<mongo.Document>(`rollup_${part}_${doc.month.replace('-', '')}`);
-        await target.insertOne({ _id, ...fields } as mongo.Document).catch((error: { code?: number }) => {
-          if (error.code !== 11000) throw error;
+        await target.insertOne({ _id, ...fields } as mongo.Document).catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
         });
       }
       await db.dropCollection(`rollup_${part}`);
