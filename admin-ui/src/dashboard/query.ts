@@ -2,6 +2,8 @@ import { withQuery } from '../data/query-string';
 import { requestJson, type FetchLike } from '../data/standalone';
 import type { Erased } from '../data/types';
 import type {
+  AlertEvent,
+  AlertSettings,
   ApiKey,
   ApiKeyWithSecret,
   AuditPage,
@@ -22,6 +24,11 @@ import type {
   TwoFactorChallenge,
   TwoFactorSetup,
   TwoFactorStatus,
+  DeliveryAttempt,
+  DeliveryLog,
+  Webhook,
+  WebhookEvent,
+  WebhookWithSecret,
 } from './types';
 
 const API = '/api/v1';
@@ -120,6 +127,20 @@ export const api = {
     call<AuditPage>(
       withQuery(`${site(id)}/audit`, { cursor: query.cursor, action: query.actions, limit: query.limit }),
     ),
+  webhooks: async (id: string) => (await call<{ webhooks: Webhook[] }>(`${site(id)}/webhooks`)).webhooks,
+  /** The signing secret comes back this once. */
+  createWebhook: (id: string, body: { url: string; events: WebhookEvent[]; description: string }) =>
+    call<WebhookWithSecret>(`${site(id)}/webhooks`, 'POST', body),
+  deleteWebhook: (id: string, webhookId: string) =>
+    call<void>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}`, 'DELETE'),
+  /** Sends a webhook.test event now and answers what the receiver said. */
+  testWebhook: (id: string, webhookId: string) =>
+    call<DeliveryAttempt>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}/test`, 'POST'),
+  webhookDeliveries: (id: string, webhookId: string) =>
+    call<DeliveryLog>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}/deliveries`),
+  alerts: (id: string) => call<AlertSettings & { recent: AlertEvent[] }>(`${site(id)}/alerts`),
+  saveAlerts: (id: string, body: AlertSettings) =>
+    call<AlertSettings & { recent: AlertEvent[] }>(`${site(id)}/alerts`, 'PUT', body),
 };
 
 /** `#/sites/abc/settings` → a Route; anything unknown is the sites list. The query (`?view=…`) is the report's. */

@@ -164,6 +164,64 @@ export interface ApiKeyWithSecret extends ApiKey {
   secret: string;
 }
 
+/** What a webhook can subscribe to (backend/src/webhooks/model.ts). */
+export type WebhookEvent = 'alert.traffic_spike' | 'alert.traffic_drop' | 'summary.weekly';
+
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string;
+  events: WebhookEvent[];
+  /** The signing secret's first characters, to tell secrets apart. */
+  secretHint: string;
+  createdAt: string;
+}
+
+export interface WebhookWithSecret extends Webhook {
+  /** Shown once, at creation. */
+  secret: string;
+}
+
+/** One attempt to deliver an event, as the webhook's log keeps it. */
+export interface DeliveryAttempt {
+  id: string;
+  deliveryId: string;
+  event: string;
+  attempt: number;
+  at: string;
+  /** The receiver's status; null when no answer came. */
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  outcome: 'delivered' | 'retrying' | 'failed' | 'dropped';
+  nextAttemptAt: string | null;
+  response: string;
+}
+
+export interface DeliveryLog {
+  /** Newest first, the last 100. */
+  attempts: DeliveryAttempt[];
+  /** Deliveries waiting for their next attempt. */
+  pending: Array<{ deliveryId: string; event: string; attempts: number; nextAttemptAt: string }>;
+}
+
+/** A site's traffic alerts (backend/src/alerts/schemas.ts). */
+export interface AlertSettings {
+  spike: { enabled: boolean; threshold: number };
+  drop: { enabled: boolean; percent: number };
+  email: boolean;
+  /** Account ids of members to mail; empty: the owner and the admins. */
+  recipients: string[];
+}
+
+/** An alert that fired: a spike's hour or a drop's day, with the numbers it was sent with. */
+export interface AlertEvent {
+  kind: 'spike' | 'drop';
+  period: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
 export type Me =
   | {
       type: 'session';

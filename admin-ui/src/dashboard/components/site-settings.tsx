@@ -26,11 +26,13 @@ import { useSubmit } from '../../lib/use-submit';
 import { api, trackingSnippet } from '../query';
 import type { ApiKeyWithSecret, Role, Scope, Site } from '../types';
 import { AuditLog } from './audit-log';
+import { Alerts } from './alerts';
 import { CollectionOptions } from './collection-options';
 import { CopyButton } from './copy-button';
 import { SiteData } from './site-data';
 import { SiteForm } from './sites-page';
 import { TwoFactorPolicy } from './two-factor-policy';
+import { Webhooks } from './webhooks';
 
 const failure = (e: unknown) => (e as ApiError).message;
 
@@ -56,6 +58,8 @@ export function SiteSettings({
       <Keys siteId={site.id} timeZone={site.timezone} />
       <Members siteId={site.id} role={site.role} timeZone={site.timezone} onOwnerChanged={onChanged} />
       {site.role === 'owner' && <TwoFactorPolicy site={site} ownTwoFactor={ownTwoFactor} onSaved={onChanged} />}
+      {site.role !== 'viewer' && <Alerts siteId={site.id} timeZone={site.timezone} />}
+      {site.role !== 'viewer' && <Webhooks siteId={site.id} timeZone={site.timezone} />}
       {site.role !== 'viewer' && <AuditLog siteId={site.id} timeZone={site.timezone} />}
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
     </div>
