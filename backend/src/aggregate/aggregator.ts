@@ -12,6 +12,7 @@ import {
   type InboxChunk,
 } from '../collect/inbox';
 import { goalsOfSites } from '../reports/goals';
+import { siteConfigurations } from '../sites/settings';
 import type { Logger } from 'pino';
 
 import { duplicateKeyIndexes } from '../lib/db-errors';
@@ -50,7 +51,6 @@ import {
 } from './state-store';
 
 export const DEFAULT_BATCH_SIZE = 2000;
-const DEFAULT_TIMEOUT_MINUTES = 30;
 
 export interface DrainOptions {
   /** Events per batch (default 2000). */
@@ -443,20 +443,15 @@ async function storeEvents(batchId: string, events: RawEvent[], result: BatchRes
 export async function loadSites(events: readonly RawEvent[]): Promise<Map<string, SiteConfig>> {
   const ids = [...new Set(events.map((e) => String(e.siteId)))].map((id) => new mongoose.Types.ObjectId(id));
   if (ids.length === 0) return new Map();
-  const db = mongoose.connection.db;
-  if (!db) throw new Error('database not connected');
-  const sites = await db
-    .collection<{ _id: mongo.ObjectId; settings?: { visitTimeoutMinutes?: number; identityMode?: string } }>('sites')
-    .find({ _id: { $in: ids } }, { projection: { settings: 1 } })
-    .toArray();
+  const sites = await siteConfigurations(ids);
   const goals = await goalsOfSites(ids);
   return new Map(
-    sites.map((site) => [
-      String(site._id),
+    sites.map(({ siteId, settings }) => [
+      String(siteId),
       {
-        timeoutMs: (site.settings?.visitTimeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) * 60_000,
-        firstParty: site.settings?.identityMode === 'first-party',
-        goals: goals.get(String(site._id)) ?? [],
+        timeoutMs: settings.visitTimeoutMinutes * 60_000,
+        firstParty: settings.identityMode === 'first-party',
+        goals: goals.get(String(siteId)) ?? [],
       },
     ]),
   );

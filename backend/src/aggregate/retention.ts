@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import mongoose, { type mongo } from 'mongoose';
 
 import type { Job } from '../lib/scheduler';
+import { siteConfigurations } from '../sites/settings';
 import { runGoalBackfills } from './goal-backfill';
 import { deleteSiteHistory, dropHistoryBefore } from './history';
 import { sweepOrphans } from './orphans';
@@ -10,12 +11,6 @@ import { pruneEventClaims } from './claims';
 import { deleteRollups, dropRollupsBefore, monthOf } from './rollups';
 
 export const ROLLUP_RETENTION_MONTHS = 25;
-
-interface SiteRetention {
-  _id: mongo.ObjectId;
-  timezone?: string;
-  settings?: { rawEventRetentionDays?: number };
-}
 
 export interface RetentionResult {
   events: number;
@@ -47,39 +42,36 @@ interface RetentionMark {
 export async function applyRetention(now = new Date()): Promise<RetentionResult> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('database not connected');
-  const sites = await db
-    .collection<SiteRetention>('sites')
-    .find({}, { projection: { timezone: 1, 'settings.rawEventRetentionDays': 1 } })
-    .toArray();
+  const sites = await siteConfigurations();
   const marks = db.collection<RetentionMark>('retention_marks');
   const known = new Map((await marks.find({}).toArray()).map((m) => [m._id, m.firstKept]));
   const total: RetentionResult = { events: 0, visits: 0, rollups: 0 };
   let oldestKept: string | undefined;
   let oldestKeptMonth: string | undefined;
   for (const site of sites) {
-    const local = DateTime.fromJSDate(now, { zone: site.timezone ?? 'UTC' });
-    const firstKeptDay = local.minus({ days: site.settings?.rawEventRetentionDays ?? 760 }).toISODate();
+    const local = DateTime.fromJSDate(now, { zone: site.timezone });
+    const firstKeptDay = local.minus({ days: site.settings.rawEventRetentionDays }).toISODate();
     if (!firstKeptDay) continue;
     if (oldestKept === undefined || firstKeptDay < oldestKept) oldestKept = firstKeptDay;
-    const previous = known.get(String(site._id));
+    const previous = known.get(String(site.siteId));
     if (previous === undefined || previous < firstKeptDay) {
       const lastExpired = DateTime.fromISO(firstKeptDay).minus({ days: 1 }).toISODate()!;
       const expired = { from: previous ?? '0000-01-01', to: lastExpired };
-      const removed = await deleteSiteHistory(site._id, expired);
-      await deleteSiteIndex(site._id, expired);
+      const removed = await deleteSiteHistory(site.siteId, expired);
+      await deleteSiteIndex(site.siteId, expired);
       total.events += removed.events;
       total.visits += removed.visits;
-      await marks.updateOne({ _id: String(site._id) }, { $set: { firstKept: firstKeptDay } }, { upsert: true });
+      await marks.updateOne({ _id: String(site.siteId) }, { $set: { firstKept: firstKeptDay } }, { upsert: true });
     }
     const firstKeptRollupDay = local.minus({ months: ROLLUP_RETENTION_MONTHS }).toISODate();
     if (!firstKeptRollupDay) continue;
     const firstKeptMonth = monthOf(firstKeptRollupDay);
     if (oldestKeptMonth === undefined || firstKeptMonth < oldestKeptMonth) oldestKeptMonth = firstKeptMonth;
-    const previousMonth = known.get(`rollups:${String(site._id)}`);
+    const previousMonth = known.get(`rollups:${String(site.siteId)}`);
     if (previousMonth === undefined || previousMonth < firstKeptMonth) {
-      total.rollups += await deleteRollups(site._id, firstKeptMonth, previousMonth);
+      total.rollups += await deleteRollups(site.siteId, firstKeptMonth, previousMonth);
       await marks.updateOne(
-        { _id: `rollups:${String(site._id)}` },
+        { _id: `rollups:${String(site.siteId)}` },
         { $set: { firstKept: firstKeptMonth } },
         { upsert: true },
       );

@@ -1,0 +1,34 @@
+import { trusted, type Types } from 'mongoose';
+
+import { Site } from './model';
+import { SiteSettings } from './schemas';
+
+/** A site's clock and settings as the aggregator and the jobs need them. */
+export interface SiteConfiguration {
+  siteId: Types.ObjectId;
+  timezone: string;
+  settings: SiteSettings;
+}
+
+const DEFAULTS = SiteSettings.parse({});
+
+/**
+ * The time zones and settings of the sites `ids` (every site without it), with
+ * the defaults of schemas.ts filled in: the one reading of site settings outside
+ * this domain, so no other keeps its own copy of a default. A stored value the
+ * schema no longer accepts falls back to its default rather than stopping the
+ * caller (an aggregation batch, the retention job).
+ */
+export async function siteConfigurations(ids?: readonly Types.ObjectId[]): Promise<SiteConfiguration[]> {
+  const sites = await Site.find(ids ? { _id: trusted({ $in: [...ids] }) } : {}, { timezone: 1, settings: 1 }).lean();
+  return sites.map((site) => {
+    const stored = (site.settings ?? {}) as Record<string, unknown>;
+    const settings = Object.fromEntries(
+      Object.entries(DEFAULTS).map(([field, fallback]) => {
+        const parsed = SiteSettings.shape[field as keyof SiteSettings].safeParse(stored[field]);
+        return [field, parsed.success ? parsed.data : fallback];
+      }),
+    ) as SiteSettings;
+    return { siteId: site._id, timezone: site.timezone, settings };
+  });
+}
