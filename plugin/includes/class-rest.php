@@ -1,7 +1,7 @@
 <?php
 /**
- * REST routes under `clickpath/v1`: the settings screen's endpoints, and a proxy that
- * forwards the report panel's requests to the backend with the API key, server-side.
+ * REST routes under `clickpath/v1`: the settings screen's endpoints (its self-test too), and a
+ * proxy that forwards the report panel's requests to the backend with the API key, server-side.
  *
  * @package Clickpath
  */
@@ -55,6 +55,7 @@ final class Rest {
 			)
 		);
 		$this->route( 'disconnect', WP_REST_Server::CREATABLE, array( $this, 'disconnect' ) );
+		$this->route( 'self-test', WP_REST_Server::READABLE, array( $this, 'self_test' ) );
 
 		$range    = array(
 			'from'   => $this->string_arg( self::DAY, true ),
@@ -246,6 +247,12 @@ final class Rest {
 		Settings::save( $settings );
 		Settings::invalidate_reports();
 		return new WP_REST_Response( self::settings_view( $settings ) );
+	}
+
+	/** What the settings screen's collection self-test runs against (Self_Test::setup()). */
+	public function self_test(): WP_REST_Response|WP_Error {
+		$setup = Self_Test::setup();
+		return is_wp_error( $setup ) ? $setup : new WP_REST_Response( $setup );
 	}
 
 	/**

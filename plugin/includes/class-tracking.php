@@ -27,13 +27,12 @@ final class Tracking {
 		if ( $user->exists() && array_intersect( (array) $user->roles, $settings['excludedRoles'] ) ) {
 			return;
 		}
-		$backend     = $settings['backendUrl'];
 		$from_plugin = 'plugin' === $settings['trackerSource'];
-		$src         = $from_plugin ? plugins_url( 'assets/clickpath.js', CLICKPATH_FILE ) : $backend . '/js/clickpath.js';
+		$urls        = self::urls( $settings );
 
 		self::$attributes = array( 'site' => $settings['publicId'] );
 		if ( $from_plugin ) {
-			self::$attributes['api'] = $backend . '/api/event';
+			self::$attributes['api'] = $urls['api'];
 		}
 		if ( 'first-party' === $settings['identityMode'] ) {
 			self::$attributes['mode'] = 'first-party';
@@ -50,7 +49,7 @@ final class Tracking {
 		 * @param array<string, string> $attributes Name (without `data-`) → value; '' for a bare attribute.
 		 */
 		self::$attributes = (array) apply_filters( 'clickpath_tracker_attributes', self::$attributes );
-		wp_enqueue_script( self::HANDLE, $src, array(), $from_plugin ? CLICKPATH_VERSION : null, true );
+		wp_enqueue_script( self::HANDLE, $urls['src'], array(), $from_plugin ? CLICKPATH_VERSION : null, true );
 		if ( 'first-party' === $settings['identityMode'] && $settings['identifyUsers'] && $user->exists() ) {
 			// Queued before the tracker loads; it replays the queue once it has a visitor id.
 			wp_add_inline_script(
@@ -62,6 +61,22 @@ final class Tracking {
 				'before'
 			);
 		}
+	}
+
+	/**
+	 * Where the tag loads the tracker from (`src`, without the `ver` query) and the connected
+	 * server's collector (`api`): the plugin's copy is told it in `data-api`; the server's own
+	 * script sends to `/api/event` of the origin it was loaded from.
+	 *
+	 * @param array<string, mixed> $settings
+	 * @return array{src: string, api: string}
+	 */
+	public static function urls( array $settings ): array {
+		$backend = (string) $settings['backendUrl'];
+		return array(
+			'src' => 'plugin' === $settings['trackerSource'] ? plugins_url( 'assets/clickpath.js', CLICKPATH_FILE ) : $backend . '/js/clickpath.js',
+			'api' => $backend . '/api/event',
+		);
 	}
 
 	/** WordPress 6.1 has no script strategy API: `defer` and the data attributes go on the tag here. */

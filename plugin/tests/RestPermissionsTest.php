@@ -66,8 +66,8 @@ final class RestPermissionsTest extends TestCase {
 						'method'     => $method,
 						'path'       => $path,
 						'args'       => $args,
-						// Reads need the stats capability; writes and the settings routes manage_options.
-						'capability' => ( '/clickpath/v1/settings' === $route || 'GET' !== $method ) ? 'manage_options' : 'view_clickpath_stats',
+						// Reads need the stats capability; writes, the settings routes and the self-test manage_options.
+						'capability' => ( in_array( $route, array( '/clickpath/v1/settings', '/clickpath/v1/self-test' ), true ) || 'GET' !== $method ) ? 'manage_options' : 'view_clickpath_stats',
 					);
 				}
 			}
@@ -112,6 +112,7 @@ final class RestPermissionsTest extends TestCase {
 			'POST /clickpath/v1/settings',
 			'POST /clickpath/v1/connect',
 			'POST /clickpath/v1/disconnect',
+			'GET /clickpath/v1/self-test',
 			'GET /clickpath/v1/stats/overview',
 			'GET /clickpath/v1/stats/timeseries',
 			'GET /clickpath/v1/stats/realtime',
