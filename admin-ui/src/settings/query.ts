@@ -1,5 +1,5 @@
 import { wpRequest } from '../data/wordpress';
-import type { CollectionSettings, PluginSettings } from './types';
+import type { CollectionSettings, PluginSettings, SelfTestSetup } from './types';
 
 export const loadSettings = (signal?: AbortSignal) =>
   wpRequest<PluginSettings>({ method: 'GET', path: 'settings' }, signal ? { signal } : undefined);
@@ -16,3 +16,13 @@ export const connect = (backendUrl: string, apiKey: string) =>
   });
 
 export const disconnect = () => wpRequest<PluginSettings>({ method: 'POST', path: 'disconnect', body: {} });
+
+/** What the collection self-test runs against; the server checks the stored key on the way. */
+export const loadSelfTestSetup = () => wpRequest<SelfTestSetup>({ method: 'GET', path: 'self-test' });
+
+/** The realtime report through the plugin's proxy: the self-test looks for its event there. */
+export const loadRealtime = (after?: string) =>
+  wpRequest<{ events: Array<{ id: string }>; cursor: string | null }>({
+    method: 'GET',
+    path: after ? `stats/realtime?after=${encodeURIComponent(after)}` : 'stats/realtime',
+  });

@@ -127,6 +127,15 @@ describe('settings screen', () => {
     expect(save?.body).not.toHaveProperty('apiKey');
   });
 
+  it('offers the collection self-test only once connected', () => {
+    const { unmount } = render(<SettingsScreen initial={disconnected} roles={ROLES} />);
+    expect(screen.queryByRole('button', { name: 'Run the self-test' })).not.toBeInTheDocument();
+    unmount();
+    render(<SettingsScreen initial={connected} roles={ROLES} />);
+    expect(screen.getByRole('heading', { name: 'Collection self-test' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Run the self-test' })).toBeEnabled();
+  });
+
   it('disconnects and goes back to the connect form', async () => {
     fetch.mockResolvedValueOnce(fakeResponse(200, { ...disconnected, backendUrl: 'https://stats.example.com' }));
     render(<SettingsScreen initial={connected} roles={ROLES} />);

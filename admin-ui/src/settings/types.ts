@@ -31,3 +31,32 @@ export interface SettingsInitialState {
   roles?: Record<string, string>;
   settings?: PluginSettings;
 }
+
+/** What `GET clickpath/v1/self-test` answers: the tag WordPress prints, and whether the stored key works. */
+export interface SelfTestSetup {
+  /** The front page (`home_url('/')`). */
+  frontPage: string;
+  /** The site's public id, the tag's `data-site`. */
+  site: string;
+  /** The tracker script WordPress links (without its `ver` query). */
+  src: string;
+  /** The connected server's collector. */
+  api: string;
+  trackerSource: 'plugin' | 'backend';
+  honorDoNotTrack: boolean;
+  trackEngagement: boolean;
+  /** The stored key checked with the server (`GET /me`); the plugin's error code and message when it failed. */
+  connection: { ok: true } | { ok: false; code: string; message: string };
+}
+
+export type SelfTestCheckId = 'connection' | 'tag' | 'script' | 'event' | 'realtime';
+
+export type SelfTestStatus = 'waiting' | 'running' | 'pass' | 'warn' | 'fail' | 'skip';
+
+/** One check of the self-test as the settings screen shows it: what was found and, when it failed, how to fix it. */
+export interface SelfTestCheck {
+  id: SelfTestCheckId;
+  status: SelfTestStatus;
+  message: string;
+  fix?: string;
+}

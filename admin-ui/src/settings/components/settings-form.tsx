@@ -23,6 +23,7 @@ import type { ApiError } from '../../data/errors';
 import { saveSettings } from '../query';
 import type { CollectionSettings, PluginSettings } from '../types';
 import { ConnectionCard } from './connection-card';
+import { SelfTestCard } from './self-test-card';
 
 interface SettingsFormProps {
   initial: PluginSettings;
@@ -121,6 +122,7 @@ export function SettingsForm({ initial, roles }: SettingsFormProps) {
         }}
         onMessage={setMessage}
       />
+      {settings.connected && <SelfTestCard keyFromConstant={settings.key?.fromConstant ?? false} />}
       <form onSubmit={save}>
         <Card className="clickpath-settings__card">
           <CardHeader>
