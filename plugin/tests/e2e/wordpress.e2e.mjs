@@ -5,8 +5,11 @@
 // referrers and UTM values must stay inert in every admin view. WordPress runs with WP_DEBUG and
 // SCRIPT_DEBUG (React's development build): any PHP notice from the plugin, and any console
 // warning or error on the plugin's screens, fails the run. Every plugin screen is also checked at
-// 390×844: no horizontal overflow and no axe violation. Run by `npm test`
-// (scripts/test.mjs) with `node --test`; needs `npm run build` first.
+// 390×844: no horizontal overflow and no axe violation. Then the settings screen's collection
+// self-test: all checks pass on the working site, and it finds a tag stripped by a must-use plugin
+// (an optimisation plugin gone wrong), a script an ad blocker blocks (route interception:
+// ERR_BLOCKED_BY_CLIENT), a CSP without the server in connect-src, and a mistyped key. Run by
+// `npm test` (scripts/test.mjs) with `node --test`; needs `npm run build` first.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,22 +95,22 @@ const CORE_CONSOLE_NOISE = [/^JQMIGRATE: Migrate is installed/];
  * Records console errors and warnings and failed requests of an admin page. With SCRIPT_DEBUG,
  * React's development build warns about unknown props and other misuse the minified build hides.
  */
-function watch(page, label) {
+function watch(page, label, sink = consoleErrors) {
   page.on('console', (m) => {
     if ((m.type() === 'error' || m.type() === 'warning') && !CORE_CONSOLE_NOISE.some((re) => re.test(m.text())))
-      consoleErrors.push(`${label}: console ${m.type()}: ${m.text()}`);
+      sink.push(`${label}: console ${m.type()}: ${m.text()}`);
   });
-  page.on('pageerror', (e) => consoleErrors.push(`${label}: page error: ${e.message}`));
+  page.on('pageerror', (e) => sink.push(`${label}: page error: ${e.message}`));
   page.on('dialog', (d) => {
-    consoleErrors.push(`${label}: a dialog opened: ${d.message()}`);
+    sink.push(`${label}: a dialog opened: ${d.message()}`);
     void d.dismiss();
   });
   page.on('requestfailed', (r) => {
     // Requests cancelled by navigating away (ERR_ABORTED) are the test's doing, not failures.
     const reason = r.failure()?.errorText ?? '';
-    if (!reason.includes('ERR_ABORTED')) consoleErrors.push(`${label}: request failed: ${r.url()} ${reason}`);
+    if (!reason.includes('ERR_ABORTED')) sink.push(`${label}: request failed: ${r.url()} ${reason}`);
   });
-  page.on('response', (r) => r.status() >= 400 && consoleErrors.push(`${label}: HTTP ${r.status()} ${r.url()}`));
+  page.on('response', (r) => r.status() >= 400 && sink.push(`${label}: HTTP ${r.status()} ${r.url()}`));
 }
 
 async function startBackend() {
@@ -382,5 +385,148 @@ test('install from a zip, connect with a key, track anonymous visits, and see th
 
   await page.close();
   assert.deepEqual(consoleErrors, [], 'console errors or failed requests in wp-admin');
+  assert.deepEqual(phpWarnings(wp), [], 'PHP warnings from the plugin');
+});
+
+/**
+ * Settings → Clickpath → Run the self-test, on a fresh page; resolves with the checks' statuses
+ * once the summary shows. `prepare` may intercept the page's requests first (an ad blocker).
+ */
+async function runSelfTest(name, prepare = async () => {}) {
+  const page = await admin.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  await prepare(page);
+  await page.goto(`${wp.url}/wp-admin/options-general.php?page=clickpath-settings`);
+  await page.getByRole('button', { name: 'Run the self-test' }).click();
+  const summary = page.locator('.clickpath-self-test__summary');
+  // The realtime check waits up to 30 s for the aggregator.
+  await summary.filter({ hasText: /\S/ }).waitFor({ timeout: 60_000 });
+  const checks = page.getByRole('list', { name: 'Self-test checks' }).getByRole('listitem');
+  const rows = [];
+  for (const row of await checks.all()) {
+    rows.push({
+      title: await row.locator('h3').innerText(),
+      status: await row.locator('.clickpath-self-test__status').innerText(),
+      text: await row.innerText(),
+    });
+  }
+  await shot(page, name);
+  assert.deepEqual(errors, [], `${name}: the settings screen threw`);
+  return { page, rows, summary: await summary.innerText() };
+}
+
+const statuses = (rows) => rows.map((r) => `${r.title}: ${r.status}`);
+const SELF_TEST_CHECKS = [
+  'Connection to the Clickpath server',
+  'Tracker tag on the front page',
+  'Tracker script loads',
+  'Test event reaches the server',
+  'Test event shows in Realtime',
+];
+const expectStatuses = (rows, ...list) =>
+  assert.deepEqual(
+    statuses(rows),
+    SELF_TEST_CHECKS.map((title, i) => `${title}: ${list[i]}`),
+  );
+
+test('the collection self-test passes, then finds a stripped tag, a blocked script, a blocking policy and a wrong key', async (t) => {
+  const muPlugin = (name) => join(wp.dir, 'wp-content', 'mu-plugins', name);
+
+  await t.test('every check passes on a working site, with no console error', async () => {
+    const errors = [];
+    const { page, rows, summary } = await runSelfTest('self-test-pass', async (p) => watch(p, 'self-test', errors));
+    expectStatuses(rows, 'Passed', 'Passed', 'Passed', 'Passed', 'Passed');
+    assert.equal(summary, 'Every check passed: visits to this site are counted.');
+    assert.match(rows[4].text, /The test event showed in Realtime after \d+ seconds?\./);
+    assert.deepEqual(await accessibilityViolations(page, '#clickpath-settings'), []);
+    await atPhoneWidth(page, 'self-test-pass', '#clickpath-settings');
+    assert.deepEqual(errors, [], 'console errors or failed requests during a passing self-test');
+    await page.close();
+  });
+
+  await t.test('a tag stripped from the page by an "optimisation plugin" fails the tag check', async () => {
+    writeFileSync(
+      muPlugin('clickpath-e2e-strip.php'),
+      `<?php
+// An optimisation plugin gone wrong: drops the tracker's tag from every public page it outputs.
+add_action( 'template_redirect', static function () {
+	ob_start( static fn ( $html ) => preg_replace( '#<script[^>]*clickpath\\.js[^>]*></script>\\s*#', '', $html ) );
+} );
+`,
+    );
+    try {
+      const { page, rows, summary } = await runSelfTest('self-test-stripped-tag');
+      expectStatuses(rows, 'Passed', 'Failed', 'Passed', 'Passed', 'Passed');
+      assert.match(rows[1].text, /has no Clickpath tracker tag/);
+      assert.match(
+        rows[1].text,
+        /How to fix: Exclude clickpath\.js from the “combine”, “minify” and “delay JavaScript” options/,
+      );
+      assert.equal(summary, '1 check failed: see below how to fix it.');
+      await page.close();
+    } finally {
+      rmSync(muPlugin('clickpath-e2e-strip.php'));
+    }
+  });
+
+  await t.test('a script an ad blocker blocks fails the script check', async () => {
+    const { page, rows } = await runSelfTest('self-test-blocked-script', (p) =>
+      // What an ad blocker does to a request it blocks: net::ERR_BLOCKED_BY_CLIENT.
+      p.route('**/assets/clickpath.js*', (route) => route.abort('blockedbyclient')),
+    );
+    expectStatuses(rows, 'Passed', 'Passed', 'Failed', 'Passed', 'Passed');
+    assert.match(
+      rows[2].text,
+      /did not load http:\/\/127\.0\.0\.1:\d+\/wp-content\/plugins\/clickpath\/assets\/clickpath\.js/,
+    );
+    assert.match(rows[2].text, /ad or tracker blocker in this browser/);
+    assert.match(rows[2].text, /How to fix: /);
+    await page.close();
+  });
+
+  await t.test('a Content Security Policy without the server in connect-src fails the event check', async () => {
+    writeFileSync(
+      muPlugin('clickpath-e2e-csp.php'),
+      `<?php
+// A security plugin's policy for public pages that forgot the analytics server.
+add_action( 'send_headers', static fn () => header( "Content-Security-Policy: connect-src 'self'; frame-ancestors 'self'" ) );
+`,
+    );
+    try {
+      const { page, rows } = await runSelfTest('self-test-csp');
+      expectStatuses(rows, 'Passed', 'Passed', 'Passed', 'Failed', 'Not run');
+      assert.match(rows[2].text, /runs under the front page’s Content Security Policy/);
+      assert.match(
+        rows[3].text,
+        new RegExp(`\\(connect-src\\) does not allow sending to ${backendUrl.replace(/\./g, '\\.')}`),
+      );
+      assert.match(
+        rows[3].text,
+        new RegExp(`How to fix: Add ${backendUrl.replace(/\./g, '\\.')} to the connect-src directive`),
+      );
+      await page.close();
+    } finally {
+      rmSync(muPlugin('clickpath-e2e-csp.php'));
+    }
+  });
+
+  await t.test('a wrong API key fails the connection check, and Realtime is not read', async () => {
+    await wp.php("update_option( 'clickpath_api_key', 'cp_live_mistyped_0000000000000000', false );");
+    try {
+      const { page, rows } = await runSelfTest('self-test-wrong-key');
+      expectStatuses(rows, 'Failed', 'Passed', 'Passed', 'Passed', 'Not run');
+      assert.match(rows[0].text, /refused the API key: it was revoked, rotated or mistyped/);
+      assert.match(
+        rows[0].text,
+        /How to fix: Create a new API key for this site in the Clickpath dashboard \(Sites → API keys\), click Disconnect above, and connect with the new key\./,
+      );
+      assert.ok(!(await page.content()).includes('cp_live_mistyped'), 'the stored key is on the page');
+      await page.close();
+    } finally {
+      await wp.php(`update_option( 'clickpath_api_key', ${JSON.stringify(key.secret)}, false );`);
+    }
+  });
+
   assert.deepEqual(phpWarnings(wp), [], 'PHP warnings from the plugin');
 });
