@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
+import { Types } from 'mongoose';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 import { processPendingEvents } from '../src/aggregate/aggregator';
@@ -596,6 +597,61 @@ async function seedData(): Promise<void> {
     ada.agent.post(`/api/v1/sites/${shop.id}/annotations`).send({ day: noteDay, text: 'Spring newsletter sent' }),
   );
 
+  // Alerts on, two that fired; a webhook with a delivery that needed a second attempt.
+  await ok(
+    ada.agent.put(`/api/v1/sites/${shop.id}/alerts`).send({
+      spike: { enabled: true, threshold: 250 },
+      drop: { enabled: true, percent: 50 },
+      email: true,
+      recipients: [bob.id],
+    }),
+    200,
+  );
+  const siteId = new Types.ObjectId(shop.id);
+  const alertAt = new Date(Date.now() - DAY_MS);
+  await t.db.collection<{ _id: string; [field: string]: unknown }>('alert_events').insertMany([
+    {
+      _id: `${shop.id}:spike:2026-03-10T14:00:00+01:00`,
+      siteId,
+      kind: 'spike',
+      period: '2026-03-10T14:00:00+01:00',
+      at: alertAt,
+      data: { hour: '2026-03-10T14:00:00+01:00', timezone: ZONE, visitors: 312, threshold: 250 },
+      expiresAt: new Date(Date.now() + 30 * DAY_MS),
+    },
+    {
+      _id: `${shop.id}:drop:2026-03-09`,
+      siteId,
+      kind: 'drop',
+      period: '2026-03-09',
+      at: alertAt,
+      data: { day: '2026-03-09', timezone: ZONE, visitors: 41, usual: 120, percent: 50, sameWeekdays: [] },
+      expiresAt: new Date(Date.now() + 30 * DAY_MS),
+    },
+  ]);
+  const hook = await ok(
+    ada.agent.post(`/api/v1/sites/${shop.id}/webhooks`).send({
+      url: 'https://93.184.215.14/hooks/clickpath/a-rather-long-path-that-must-wrap-on-a-phone?channel=analytics-alerts',
+      events: ['alert.traffic_spike', 'alert.traffic_drop', 'summary.weekly'],
+      description: 'Slack relay',
+    }),
+  );
+  const attempt = (n: number, statusCode: number, outcome: string, minutesAgo: number) => ({
+    siteId,
+    webhookId: new Types.ObjectId(hook.id),
+    deliveryId: `${shop.id}:seeded`,
+    event: 'alert.traffic_spike',
+    attempt: n,
+    at: new Date(Date.now() - minutesAgo * 60_000),
+    statusCode,
+    error: null,
+    durationMs: 84,
+    outcome,
+    nextAttemptAt: outcome === 'retrying' ? new Date(Date.now() - (minutesAgo - 1) * 60_000) : null,
+    response: outcome === 'retrying' ? 'upstream unavailable' : 'ok',
+  });
+  await t.db.collection('webhook_log').insertMany([attempt(1, 503, 'retrying', 30), attempt(2, 200, 'delivered', 29)]);
+
   await collectVisits(shop.publicId, VISITS);
 
   // Mailed links for the signed-out pages.
@@ -671,6 +727,17 @@ describe('every screen of the standalone dashboard at desktop and phone width', 
     await page.getByLabel('Key name').fill('Zapier export with a long name');
     await page.getByRole('button', { name: 'Create key' }).click();
     await checkScreen('site-settings-new-key', page.getByLabel('Secret key'));
+
+    await page.getByRole('button', { name: /^Show deliveries to https:\/\/93\.184\.215\.14\// }).click();
+    await checkScreen(
+      'site-settings-webhook-deliveries',
+      page.getByRole('region', { name: /^Deliveries to https:\/\/93\.184\.215\.14\// }),
+    );
+    expect(await page.getByText(/^Spike: 312 visitors in the hour from/).count()).toBe(1);
+
+    await page.getByLabel('URL').fill('https://93.184.215.14/hooks/another');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await checkScreen('site-settings-new-webhook', page.getByLabel('Signing secret'));
 
     await page.getByRole('button', { name: 'Make Bob Babbage the owner…' }).click();
     await checkScreen('site-settings-transfer-dialog', page.getByRole('dialog', { name: 'Hand over this site?' }));
@@ -862,7 +929,7 @@ describe('every screen of the standalone dashboard at desktop and phone width', 
     await checkScreen('report-no-data-yet', page.getByText('Add this to the <head> of every page', { exact: false }));
 
     expect(problems).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('when an account has not confirmed its address, then its sites page with the reminder fits a phone and passes axe', async () => {
     await signInAs(seed.fred);

@@ -41,7 +41,7 @@ describe('Webhooks', () => {
     expect(
       screen.getByText(/Traffic spike alerts, Weekly summary \(Mondays\) · secret whsec_abcd…/),
     ).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Send a test to https://hooks.example.com/clickpath' })).toBeEnabled();
+    expect(screen.getByRole('button', { name: 'Send test to https://hooks.example.com/clickpath' })).toBeEnabled();
     expect(
       screen.getByRole('button', { name: 'Delete the webhook to https://hooks.example.com/clickpath' }),
     ).toBeEnabled();
@@ -99,7 +99,7 @@ describe('Webhooks', () => {
       [`POST ${HOOKS}/w1/test`]: () => ({ body: answer }),
     });
     render(<Webhooks siteId={SITE} />);
-    const send = await screen.findByRole('button', { name: 'Send a test to https://hooks.example.com/clickpath' });
+    const send = await screen.findByRole('button', { name: 'Send test to https://hooks.example.com/clickpath' });
     fireEvent.click(send);
     expect(
       await screen.findByText('Test sent to https://hooks.example.com/clickpath: HTTP 200 in 42 ms.', {
@@ -108,7 +108,7 @@ describe('Webhooks', () => {
     ).toBeInTheDocument();
 
     answer = attempt({ statusCode: null, outcome: 'failed', error: 'No answer within 10000 ms' });
-    fireEvent.click(await screen.findByRole('button', { name: 'Send a test to https://hooks.example.com/clickpath' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Send test to https://hooks.example.com/clickpath' }));
     expect(
       await screen.findByText('Test to https://hooks.example.com/clickpath failed: No answer within 10000 ms', {
         selector: '.components-notice__content',
@@ -144,7 +144,9 @@ describe('Webhooks', () => {
       }),
     });
     render(<Webhooks siteId={SITE} timeZone="Europe/Amsterdam" />);
-    fireEvent.click(await screen.findByRole('button', { name: 'Show deliveries' }));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Show deliveries to https://hooks.example.com/clickpath' }),
+    );
     const table = await screen.findByRole('region', { name: 'Deliveries to https://hooks.example.com/clickpath' });
     const rows = within(table)
       .getAllByRole('row')

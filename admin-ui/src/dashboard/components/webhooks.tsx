@@ -118,7 +118,7 @@ function DeliveryLogTable({
           aria-label={sprintf(__('Deliveries to %s', 'clickpath'), hook.url)}
           tabIndex={0}
         >
-          <table className="clickpath-report__table">
+          <table className="clickpath-report__table clickpath-dashboard__delivery-log">
             <thead>
               <tr>
                 <th scope="col">{__('When', 'clickpath')}</th>
@@ -266,18 +266,32 @@ export function Webhooks({ siteId, timeZone }: { siteId: string; timeZone?: stri
                     isBusy={busy === hook.id}
                     disabled={busy !== null}
                     onClick={() => void sendTest(hook)}
+                    // The URL is in the name for screen readers; on screen the row shows it above.
+                    aria-label={sprintf(__('Send test to %s', 'clickpath'), hook.url)}
                   >
-                    {sprintf(__('Send a test to %s', 'clickpath'), hook.url)}
+                    {__('Send test', 'clickpath')}
                   </Button>
                   <Button
                     variant="tertiary"
                     aria-expanded={open === hook.id}
                     onClick={() => setOpen(open === hook.id ? null : hook.id)}
+                    aria-label={sprintf(
+                      open === hook.id
+                        ? __('Hide deliveries to %s', 'clickpath')
+                        : __('Show deliveries to %s', 'clickpath'),
+                      hook.url,
+                    )}
                   >
                     {open === hook.id ? __('Hide deliveries', 'clickpath') : __('Show deliveries', 'clickpath')}
                   </Button>
-                  <Button variant="tertiary" isDestructive disabled={busy !== null} onClick={() => remove(hook)}>
-                    {sprintf(__('Delete the webhook to %s', 'clickpath'), hook.url)}
+                  <Button
+                    variant="tertiary"
+                    isDestructive
+                    disabled={busy !== null}
+                    onClick={() => remove(hook)}
+                    aria-label={sprintf(__('Delete the webhook to %s', 'clickpath'), hook.url)}
+                  >
+                    {__('Delete', 'clickpath')}
                   </Button>
                 </span>
                 {open === hook.id && (
