@@ -165,12 +165,13 @@ async function abandon(delivery: DeliveryDoc, now: Date, run: DeliveryRun): Prom
  * time. Safe to run in every process at once: each attempt is claimed by a unique insert.
  */
 export async function deliverDueWebhooks(options: DeliveryOptions): Promise<DeliveryRun> {
-  const now = options.now?.() ?? new Date();
+  const clock = options.now ?? (() => new Date());
   const run: DeliveryRun = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
-  const due = await dueDeliveries(now);
-  const work = [...due];
+  const work = await dueDeliveries(clock());
   const worker = async () => {
     for (let delivery = work.shift(); delivery; delivery = work.shift()) {
+      // Each attempt on its own clock reading: its claim, signature and log say when it was sent.
+      const now = clock();
       const claimed = await claimAttempt(delivery, now);
       if (claimed === 'abandoned') await abandon(delivery, now, run);
       else if (claimed) await attempt(delivery, now, options, run);
