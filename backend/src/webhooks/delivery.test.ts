@@ -11,7 +11,7 @@ import {
 } from '../../test/support/webhook-receiver';
 import { getSite } from '../sites/service';
 import { CLAIM_MS, MAX_ATTEMPTS, RETRY_DELAYS_MS, deliverDueWebhooks } from './delivery';
-import { LOG_LIMIT, logAttempt, queueEvent } from './service';
+import { LOG_LIMIT, MAX_PAYLOAD_BYTES, logAttempt, queueEvent } from './service';
 import { RESPONSE_EXCERPT, postToTarget } from './target';
 
 /**
@@ -355,6 +355,14 @@ describe('bounds', () => {
       outcome: 'dropped',
       error: '100 deliveries are already waiting for this webhook',
     });
+  });
+
+  it(`when an event's body would exceed ${MAX_PAYLOAD_BYTES / 1024} KiB, then it is not queued`, async () => {
+    const { siteId } = await siteWithHook('/huge');
+    const site = await getSite(siteId);
+    const huge = { note: 'x'.repeat(MAX_PAYLOAD_BYTES) };
+    await expect(queueEvent(site!, 'alert.traffic_spike', huge)).rejects.toThrow(/exceeds 65536/);
+    expect(await queued(siteId)).toEqual([]);
   });
 
   it('when a site is deleted, then its webhooks, deliveries, claims and log go with it', async () => {
