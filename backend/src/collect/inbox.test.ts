@@ -66,7 +66,7 @@ describe('inbox slots', () => {
     expect(await inboxBacklog()).toBe(3);
 
     const batches = await drainAll();
-    expect(batches.map(paths)).toEqual([['/legacy'], ['/old'], ['/now']]);
+    expect(batches.map(paths)).toEqual([['/legacy', '/old', '/now']]);
     // A pending batch names its chunks by slot, and a bare id names one of the legacy collection.
     const refs = batches.flat().map(chunkRef);
     await t.db.collection('inbox').insertOne(chunk('/legacy'));
@@ -81,15 +81,25 @@ describe('inbox slots', () => {
     await append('/c');
 
     const first = await oldestChunks(100);
-    expect(paths(first)).toEqual(['/a', '/b']);
-    await consumeChunks(first);
-    expect(await names()).not.toContain(slotAt(old));
-    const second = await oldestChunks(100);
+    expect(paths(first)).toEqual(['/a', '/b', '/c']);
     // A chunk arriving in the current slot after the read must survive the consumption of the others.
     await append('/late');
-    await consumeChunks(second);
-    expect(paths(second)).toEqual(['/c']);
+    await consumeChunks(first);
+    expect(await names()).not.toContain(slotAt(old));
     expect(paths(await oldestChunks(100))).toEqual(['/late']);
+  });
+
+  it('when a backlog of several partitions spans slots, then each batch fills from the following slots and keeps each partition in order', async () => {
+    const old = Date.now() - 3_600_000;
+    for (let i = 0; i < 3; i += 1) {
+      await t.db.collection(slotAt(old + i * SLOT_MS)).insertMany([chunk(`/p0-${i}`, 0), chunk(`/p1-${i}`, 1)]);
+    }
+    const batches = await drainAll(3);
+    expect(batches.map(paths)).toEqual([
+      ['/p0-0', '/p0-1', '/p0-2'],
+      ['/p1-0', '/p1-1', '/p1-2'],
+    ]);
+    expect(await names()).toEqual([]);
   });
 
   it('when an old slot is empty, then reading the inbox drops it, while a recent empty one stays', async () => {

@@ -128,28 +128,47 @@ export const MAX_BATCH_JSON_BYTES = 4 * 1024 * 1024;
 const MAX_DEFERRED_PER_SLOT = 10_000;
 
 /**
+ * Bytes of chunks of other partitions a reader keeps in memory at most while it
+ * reads further slots to fill one partition's batch.
+ */
+const READ_AHEAD_BYTES = 4 * MAX_BATCH_JSON_BYTES;
+
+/** One slot as a read found it: the chunks of the reader's partitions not yet served, and when it was read. */
+interface SlotRead {
+  slot: string;
+  docs: InboxDoc[];
+  readAt: number;
+}
+
+/**
  * Reads the inbox for one aggregator process: the chunks of the partitions it
  * holds, slot by slot, oldest first, and serves them as batches of one
  * partition each (a batch is applied under its partition's lease).
  *
- * A slot is read once for all those partitions and what the read held beyond
- * the batch it served waits in memory (`readAhead`), with the slots listed
- * after it: the next batches are served from there instead of reading the
- * slot and listing the collections again (listing costs more the more
- * collections the database has). A reader belongs to one set of partitions
- * and one holder; a holder whose set changes starts a new reader.
+ * A slot is read once for all those partitions, and what a read held beyond
+ * the batch it served waits in memory with the slots listed after it: the
+ * next batches are served from there instead of reading the slot and listing
+ * the collections again (listing costs more the more collections the database
+ * has). A partition's batch continues into the following slots while it has
+ * room and the chunks kept for other partitions stay under READ_AHEAD_BYTES,
+ * so a backlog spread over many partitions still makes full batches. A reader
+ * belongs to one set of partitions and one holder; a holder whose set changes
+ * starts a new reader.
  *
  * Chunks consumed (their batch committed) but not yet deleted wait by slot: on
  * FerretDB a delete scans its slot, so while a backlog waits, a slot's chunks
  * are deleted together once it is read to its end, not batch by batch
  * (decision 0006). Reads never return to them: while the backlog waits each
- * batch continues from the rest of the last read, and a batch that has
- * nothing behind it deletes them all. If the process dies first, the next
- * holder reads them again and the event claims drop every event in them as
- * already aggregated (aggregate/claims.ts).
+ * batch continues from what the reads kept, and a batch that has nothing
+ * behind it deletes them all. If the process dies first, the next holder reads
+ * them again and the event claims drop every event in them as already
+ * aggregated (aggregate/claims.ts).
  */
 export class InboxReader {
-  private readAhead: { slot: string; docs: InboxDoc[]; readAt: number; later: string[] } | undefined;
+  /** Slot reads with chunks not served yet, oldest first. */
+  private reads: SlotRead[] = [];
+  /** Slots listed and not read yet in this pass, oldest first. */
+  private later: string[] = [];
   private readonly consumed = new Map<string, Set<string>>();
   /**
    * Slots read once they were sealed: nothing more of these partitions can
@@ -165,8 +184,8 @@ export class InboxReader {
 
   /**
    * The oldest chunks of one partition holding up to about `maxEvents` events
-   * and `maxBytes` of JSON (at least one chunk), from one slot; empty slots old
-   * enough are dropped on the way. Null when nothing of the partitions waits.
+   * and `maxBytes` of JSON (at least one chunk); empty slots old enough are
+   * dropped on the way. Null when nothing of the partitions waits.
    */
   async nextBatch(
     maxEvents: number,
@@ -175,30 +194,51 @@ export class InboxReader {
     if (this.partitions.length === 0) return null;
     let relisted = false;
     for (;;) {
-      const ahead = this.readAhead;
-      if (ahead && ahead.docs.length > 0) return this.take(ahead, maxEvents, maxBytes);
-      let names = ahead?.later ?? [];
-      if (names.length === 0) {
+      const oldest = this.reads[0]?.docs[0];
+      if (oldest) {
+        const partition = oldest.p!;
+        while (this.later.length > 0 && this.room(partition, maxEvents, maxBytes)) await this.readNext();
+        return this.take(partition, maxEvents, maxBytes);
+      }
+      if (this.later.length === 0) {
         // At the end of the list, one more pass from the oldest slot not passed: chunks that came late, new slots.
-        if (relisted) {
-          this.readAhead = undefined;
-          return null;
-        }
+        if (relisted) return null;
         relisted = true;
         await this.deleteConsumed();
-        names = await this.unpassedSlots();
-        if (names.length === 0) return null;
+        this.later = await this.unpassedSlots();
+        if (this.later.length === 0) return null;
       }
-      const [slot, ...later] = names as [string, ...string[]];
-      const readAt = Date.now();
-      const docs = await slotCollection(slot)
-        .find({ p: { $in: [...this.partitions] } })
-        .sort({ _id: 1 })
-        .toArray();
-      this.readAhead = { slot, docs, readAt, later };
-      if (sealed(slot, readAt)) this.passed.add(slot);
-      if (docs.length === 0 && droppable(slot) && !this.consumed.has(slot)) await dropIfEmpty(slot);
+      await this.readNext();
     }
+  }
+
+  /** Whether `partition`'s batch could take more than the reads hold, and memory allows reading on. */
+  private room(partition: number, maxEvents: number, maxBytes: number): boolean {
+    let events = 0;
+    let bytes = 0;
+    let kept = 0;
+    for (const read of this.reads) {
+      for (const doc of read.docs) {
+        kept += doc.events.length;
+        if (doc.p !== partition) continue;
+        events += doc.count;
+        bytes += doc.events.length;
+      }
+    }
+    return events < maxEvents && bytes < maxBytes && kept < READ_AHEAD_BYTES;
+  }
+
+  /** Reads the next listed slot; keeps it when it holds chunks of the partitions, drops it when empty and old. */
+  private async readNext(): Promise<void> {
+    const slot = this.later.shift()!;
+    const readAt = Date.now();
+    const docs = await slotCollection(slot)
+      .find({ p: { $in: [...this.partitions] } })
+      .sort({ _id: 1 })
+      .toArray();
+    if (sealed(slot, readAt)) this.passed.add(slot);
+    if (docs.length > 0) this.reads.push({ slot, docs, readAt });
+    else if (droppable(slot) && !this.consumed.has(slot)) await dropIfEmpty(slot);
   }
 
   private async unpassedSlots(): Promise<string[]> {
@@ -208,36 +248,39 @@ export class InboxReader {
     return names.filter((name) => !this.passed.has(name));
   }
 
-  /** Takes the first waiting chunk's partition's chunks from the slot read, in order, until the batch is full. */
-  private take(
-    ahead: NonNullable<InboxReader['readAhead']>,
-    maxEvents: number,
-    maxBytes: number,
-  ): { partition: number; chunks: InboxChunk[] } {
-    const partition = ahead.docs[0]!.p!;
-    const chunks: InboxDoc[] = [];
-    const rest: InboxDoc[] = [];
+  /**
+   * Takes `partition`'s chunks from the reads, oldest first, until the batch is
+   * full. A chunk of a read that this empties, read once its slot was sealed,
+   * is marked the last of its slot.
+   */
+  private take(partition: number, maxEvents: number, maxBytes: number): { partition: number; chunks: InboxChunk[] } {
+    const chunks: InboxChunk[] = [];
     let total = 0;
     let bytes = 0;
     let full = false;
-    for (const doc of ahead.docs) {
-      full ||= chunks.length > 0 && (total + doc.count > maxEvents || bytes + doc.events.length > maxBytes);
-      // The partition's later chunks wait with the first one that did not fit: their order is kept.
-      if (doc.p !== partition || full) {
-        rest.push(doc);
-        continue;
+    for (const read of this.reads) {
+      const taken: InboxDoc[] = [];
+      const rest: InboxDoc[] = [];
+      for (const doc of read.docs) {
+        const first = chunks.length + taken.length === 0;
+        full ||= !first && (total + doc.count > maxEvents || bytes + doc.events.length > maxBytes);
+        // The partition's later chunks wait with the first one that did not fit: their order is kept.
+        if (doc.p !== partition || full) {
+          rest.push(doc);
+          continue;
+        }
+        taken.push(doc);
+        total += doc.count;
+        bytes += doc.events.length;
       }
-      chunks.push(doc);
-      total += doc.count;
-      bytes += doc.events.length;
+      read.docs = rest;
+      // Only a read made once no insert could still land in the slot saw all it will ever hold.
+      const finished = rest.length === 0 && sealed(read.slot, read.readAt);
+      chunks.push(...taken.map((doc, i) => parse(doc, read.slot, finished && i === taken.length - 1)));
+      if (full) break;
     }
-    ahead.docs = rest;
-    // Only a read made once no insert could still land in the slot saw all it will ever hold.
-    const finished = rest.length === 0 && sealed(ahead.slot, ahead.readAt);
-    return {
-      partition,
-      chunks: chunks.map((doc, i) => parse(doc, ahead.slot, finished && i === chunks.length - 1)),
-    };
+    this.reads = this.reads.filter((read) => read.docs.length > 0);
+    return { partition, chunks };
   }
 
   /**
@@ -250,7 +293,7 @@ export class InboxReader {
    * up), or when too many wait.
    */
   async consume(chunks: readonly InboxChunk[]): Promise<void> {
-    const backlogWaits = (this.readAhead?.docs.length ?? 0) > 0 || (this.readAhead?.later.length ?? 0) > 0;
+    const backlogWaits = this.reads.length > 0 || this.later.length > 0;
     const finished = new Set<string>();
     for (const chunk of chunks) {
       const ids = this.consumed.get(chunk.slot) ?? new Set<string>();
@@ -260,7 +303,10 @@ export class InboxReader {
     }
     await this.deleteConsumed(
       (slot, ids) =>
-        !backlogWaits || finished.has(slot) || this.readAhead?.slot !== slot || ids.size >= MAX_DEFERRED_PER_SLOT,
+        !backlogWaits ||
+        finished.has(slot) ||
+        !this.reads.some((read) => read.slot === slot) ||
+        ids.size >= MAX_DEFERRED_PER_SLOT,
     );
   }
 
