@@ -34,6 +34,7 @@ let eventsA: StoredRaw[];
 /** Collections a report may read without naming the site, and why. */
 const NOT_PER_SITE: Record<string, string> = {
   sessions: "the caller's session, found by the hash of its cookie",
+  accounts: 'the signed-in account, found by its id: the audit log names who exported',
   locks: "the aggregator lease of the site's partition, read for the epoch of its open visits",
   'aggstate_<epoch>_visits':
     "the open visits of the aggregator state that holds the site: its partition's journal, read whole and filtered in memory (decision 0011: bounded by the partition's open visits, not by the site)",
