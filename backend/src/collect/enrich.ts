@@ -110,6 +110,13 @@ const AI_ASSISTANTS = new Map<string, string>(
   }),
 );
 
+/**
+ * Google's ad-serving hosts the referrer database does not list (it names some, with
+ * medium "paid"): a click on an ad served from them is Paid, whatever subdomain served it.
+ */
+const AD_NETWORK_HOSTS =
+  /(^|\.)(doubleclick\.net|googlesyndication\.com|googleadservices\.com|syndicatedsearch\.goog)$|^adservice\.google\.[a-z.]+$/;
+
 const CLICK_ID_PARAMS = ['gclid', 'gbraid', 'wbraid', 'msclkid', 'fbclid', 'ttclid', 'li_fat_id', 'twclid', 'dclid'];
 const PAID_MEDIUM = /^(cpc|ppc|cpm|cpv|paid|paid[-_ ]?(search|social|media)|display|retargeting|banner|affiliate)$/i;
 const EMAIL_MEDIUM = /^(e-?mail|newsletter)$/i;
@@ -222,6 +229,10 @@ export function acquisition(page: URL, referrerUrl: string, siteDomain: string):
           referrerMedium = 'ai';
         } else {
           ({ source: referrerSource, medium: referrerMedium } = knownReferrer(ref));
+          if (referrerMedium !== 'paid' && AD_NETWORK_HOSTS.test(ref.hostname)) {
+            referrerSource = 'Google';
+            referrerMedium = 'paid';
+          }
         }
       }
     } catch {
@@ -241,7 +252,8 @@ export function acquisition(page: URL, referrerUrl: string, siteDomain: string):
     clickId === 'wbraid' ||
     clickId === 'msclkid' ||
     clickId === 'dclid' ||
-    PAID_MEDIUM.test(utmMedium)
+    PAID_MEDIUM.test(utmMedium) ||
+    referrerMedium === 'paid'
   ) {
     channel = 'Paid';
   } else if (EMAIL_MEDIUM.test(utmMedium) || referrerMedium === 'email') {
