@@ -1,7 +1,8 @@
 <?php
 /**
- * REST routes under `clickpath/v1`: the settings screen's endpoints (its self-test too), and a
- * proxy that forwards the report panel's requests to the backend with the API key, server-side.
+ * REST routes under `clickpath/v1`: the settings screen's endpoints (its self-test, the site's
+ * alerts and email reports too), and a proxy that forwards the report panel's requests to the
+ * backend with the API key, server-side.
  *
  * @package Clickpath
  */
@@ -145,6 +146,7 @@ final class Rest {
 				),
 			)
 		);
+		$this->register_reports_and_alerts();
 	}
 
 	// ---- settings -------------------------------------------------------------
@@ -339,6 +341,146 @@ final class Rest {
 		return $local;
 	}
 
+	// ---- reports and alerts (settings screen) ------------------------------------
+
+	/**
+	 * The connected site's traffic alerts and scheduled email reports, for administrators. The
+	 * backend lets a key with sites:manage change them (a site admin's part); its 403 for a
+	 * stats:read key comes back as it is, with the backend's reason.
+	 */
+	private function register_reports_and_alerts(): void {
+		$id = '(?P<id>' . self::OBJECT_ID . ')';
+		$this->site_setting( 'alerts', 'GET' );
+		$this->site_setting(
+			'alerts',
+			'PUT',
+			array(
+				'spike'      => $this->object_arg(
+					array(
+						'enabled'   => array( 'type' => 'boolean' ),
+						'threshold' => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 10000000,
+						),
+					)
+				),
+				'drop'       => $this->object_arg(
+					array(
+						'enabled' => array( 'type' => 'boolean' ),
+						'percent' => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 99,
+						),
+					)
+				),
+				'email'      => array(
+					'type'     => 'boolean',
+					'required' => true,
+				),
+				// Members chosen in the dashboard, sent back unchanged; empty: the owner and the admins.
+				'recipients' => array(
+					'type'     => 'array',
+					'required' => true,
+					'maxItems' => 20,
+					'items'    => array(
+						'type'    => 'string',
+						'pattern' => '^' . self::OBJECT_ID . '\z',
+					),
+				),
+			)
+		);
+		$this->site_setting( 'email-reports', 'GET' );
+		$this->site_setting(
+			'email-reports',
+			'POST',
+			array(
+				'email'     => array(
+					'type'      => 'string',
+					'format'    => 'email',
+					'required'  => true,
+					'maxLength' => 254,
+				),
+				'frequency' => array(
+					'type'     => 'string',
+					'enum'     => array( 'weekly', 'monthly' ),
+					'required' => true,
+				),
+				'weekday'   => array(
+					'type'              => 'integer',
+					'minimum'           => 1,
+					'maximum'           => 7,
+					'validate_callback' => array( $this, 'validate_weekday' ),
+				),
+			)
+		);
+		$this->site_setting( "email-reports/$id", 'DELETE' );
+		$this->site_setting( "email-reports/$id/preview", 'POST' );
+	}
+
+	/**
+	 * Registers one administrators-only route relayed to the same path under the connected site.
+	 * The JSON body sent on is built from the declared, validated and sanitized arguments only.
+	 *
+	 * @param array<string, array<string, mixed>> $args
+	 */
+	private function site_setting( string $pattern, string $method, array $args = array() ): void {
+		register_rest_route(
+			self::NAMESPACE,
+			'/' . $pattern,
+			array(
+				'methods'             => $method,
+				'callback'            => fn ( WP_REST_Request $request ) => $this->relay( $request, $method, array_keys( $args ) ),
+				'permission_callback' => static fn () => current_user_can( Plugin::SETTINGS_CAPABILITY ),
+				'args'                => $args,
+			)
+		);
+	}
+
+	/**
+	 * Sends one settings request to the backend and answers with its status and body (no cache:
+	 * the screen shows what the server holds now).
+	 *
+	 * @param string[] $fields
+	 */
+	private function relay( WP_REST_Request $request, string $method, array $fields ): WP_REST_Response|WP_Error {
+		$client = Backend::connected();
+		if ( is_wp_error( $client ) ) {
+			return $client;
+		}
+		$body = null;
+		if ( $fields ) {
+			$body = array();
+			foreach ( $fields as $name ) {
+				$value = $request->get_param( $name );
+				if ( null !== $value ) {
+					$body[ $name ] = $value;
+				}
+			}
+		}
+		$response = $client->request( $method, self::site_path( $request ), array(), $body );
+		$result   = Backend::result( $response );
+		if ( is_wp_error( $result ) ) {
+			return $result;
+		}
+		return new WP_REST_Response( $result, $response['status'] );
+	}
+
+	/**
+	 * A weekday goes with weekly reports only (the backend refuses it on a monthly one).
+	 *
+	 * @param mixed           $value
+	 * @param WP_REST_Request $request
+	 * @param string          $param
+	 */
+	public function validate_weekday( $value, $request, $param ): bool|WP_Error {
+		if ( 'monthly' === $request->get_param( 'frequency' ) ) {
+			return new WP_Error( 'rest_invalid_param', __( 'weekday applies to weekly reports only.', 'clickpath' ), array( 'status' => 400 ) );
+		}
+		return rest_validate_request_arg( $value, $request, $param );
+	}
+
 	// ---- report proxy ------------------------------------------------------------
 
 	/**
@@ -367,10 +509,9 @@ final class Rest {
 		if ( is_wp_error( $client ) ) {
 			return $client;
 		}
-		$settings = Settings::get();
-		$route    = substr( $request->get_route(), strlen( '/' . self::NAMESPACE . '/' ) );
-		$path     = 'sites/' . rawurlencode( $settings['siteId'] ) . '/' . implode( '/', array_map( 'rawurlencode', explode( '/', $route ) ) );
-		$query    = array();
+		$route = substr( $request->get_route(), strlen( '/' . self::NAMESPACE . '/' ) );
+		$path  = self::site_path( $request );
+		$query = array();
 		foreach ( array_keys( $request->get_attributes()['args'] ?? array() ) as $name ) {
 			$value = $request->get_param( $name );
 			if ( null === $value ) {
@@ -457,6 +598,27 @@ final class Rest {
 	}
 
 	// ---- helpers -------------------------------------------------------------------
+
+	/** The backend path of a proxied request: the same route under the connected site. */
+	private static function site_path( WP_REST_Request $request ): string {
+		$route = substr( $request->get_route(), strlen( '/' . self::NAMESPACE . '/' ) );
+		return 'sites/' . rawurlencode( Settings::get()['siteId'] ) . '/' . implode( '/', array_map( 'rawurlencode', explode( '/', $route ) ) );
+	}
+
+	/**
+	 * A required JSON object with exactly these properties, each required.
+	 *
+	 * @param array<string, array<string, mixed>> $properties
+	 * @return array<string, mixed>
+	 */
+	private function object_arg( array $properties ): array {
+		return array(
+			'type'                 => 'object',
+			'required'             => true,
+			'properties'           => array_map( static fn ( $schema ) => $schema + array( 'required' => true ), $properties ),
+			'additionalProperties' => false,
+		);
+	}
 
 	/** @return array<string, mixed> */
 	private function string_arg( string $pattern, bool $required = false ): array {

@@ -26,7 +26,26 @@ final class RestPermissionsTest extends TestCase {
 		'from'       => '2024-01-01',
 		'to'         => '2024-01-31',
 		'backendUrl' => 'https://stats.example.test',
+		'spike'      => array(
+			'enabled'   => true,
+			'threshold' => 100,
+		),
+		'drop'       => array(
+			'enabled' => false,
+			'percent' => 50,
+		),
+		'recipients' => array( '65a1b2c3d4e5f60718293a4c' ),
+		'frequency'  => 'weekly',
 	);
+
+	/** Sample values for required arguments whose name other routes use with another type, by route. */
+	private const ROUTE_ARGS = array(
+		'/clickpath/v1/alerts'        => array( 'email' => true ),
+		'/clickpath/v1/email-reports' => array( 'email' => 'owner@example.org' ),
+	);
+
+	/** Routes for administrators only, whatever the method (the rest: reads need the stats capability). */
+	private const ADMIN_ROUTES = '#^/clickpath/v1/(settings|self-test|alerts|email-reports)(/|$)#';
 
 	/**
 	 * Every handler of every clickpath/v1 route: route, method, a concrete path, the required
@@ -54,10 +73,11 @@ final class RestPermissionsTest extends TestCase {
 				$args = array();
 				foreach ( $handler['args'] ?? array() as $name => $spec ) {
 					if ( ! empty( $spec['required'] ) ) {
-						if ( ! isset( self::REQUIRED_ARGS[ $name ] ) ) {
+						$samples = ( self::ROUTE_ARGS[ $route ] ?? array() ) + self::REQUIRED_ARGS;
+						if ( ! isset( $samples[ $name ] ) ) {
 							throw new RuntimeException( "Add a sample value for the required argument '$name' of $route to RestPermissionsTest::REQUIRED_ARGS" );
 						}
-						$args[ $name ] = self::REQUIRED_ARGS[ $name ];
+						$args[ $name ] = $samples[ $name ];
 					}
 				}
 				foreach ( array_keys( array_filter( $handler['methods'] ) ) as $method ) {
@@ -66,8 +86,8 @@ final class RestPermissionsTest extends TestCase {
 						'method'     => $method,
 						'path'       => $path,
 						'args'       => $args,
-						// Reads need the stats capability; writes, the settings routes and the self-test manage_options.
-						'capability' => ( in_array( $route, array( '/clickpath/v1/settings', '/clickpath/v1/self-test' ), true ) || 'GET' !== $method ) ? 'manage_options' : 'view_clickpath_stats',
+						// Reads need the stats capability; writes, the settings, self-test, alerts and email reports manage_options.
+						'capability' => ( preg_match( self::ADMIN_ROUTES, $route ) || 'GET' !== $method ) ? 'manage_options' : 'view_clickpath_stats',
 					);
 				}
 			}
@@ -123,10 +143,14 @@ final class RestPermissionsTest extends TestCase {
 			'POST /clickpath/v1/funnels',
 			'GET /clickpath/v1/annotations',
 			'POST /clickpath/v1/annotations',
+			'GET /clickpath/v1/alerts',
+			'PUT /clickpath/v1/alerts',
+			'GET /clickpath/v1/email-reports',
+			'POST /clickpath/v1/email-reports',
 		) as $expected ) {
 			$this->assertContains( $expected, $found );
 		}
-		foreach ( array( 'GET stats/breakdown/', 'GET visitors/', 'DELETE goals/', 'GET funnels/', 'GET export/breakdown/' ) as $prefix ) {
+		foreach ( array( 'GET stats/breakdown/', 'GET visitors/', 'DELETE goals/', 'GET funnels/', 'GET export/breakdown/', 'DELETE email-reports/', 'POST email-reports/' ) as $prefix ) {
 			list( $method, $path ) = explode( ' ', $prefix );
 			$this->assertNotEmpty( array_filter( $found, static fn ( $f ) => str_starts_with( $f, $method . ' /clickpath/v1/' . $path ) ), "no route {$prefix}…" );
 		}
