@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 
 import { AppError } from '../lib/errors';
-import { localHourKey } from '../lib/local-hour';
+import { localHourKey, localHourStart } from '../lib/local-hour';
 
 /** The longest range one report may cover: two years and a day. */
 export const MAX_RANGE_DAYS = 732;
@@ -95,15 +95,17 @@ export function daysOf(range: DayRange): string[] {
 }
 
 /**
- * The local hours of the range with the key events of each are stamped with
- * (lib/local-hour.ts). DST days have 23 or 25 hours; an hour that repeats in the
- * autumn appears twice with its own key.
+ * The local hours of the range, each labelled with the instant it begins, with the key
+ * events of each are stamped with (lib/local-hour.ts). DST days have 23 or 25 hours; an
+ * hour that repeats in the autumn appears twice with its own key, and a half-hour change
+ * (Lord Howe Island) makes a half hour of its own.
  */
 export function hoursOf(range: DayRange, zone: string): Array<{ label: string; key: string }> {
   const out: Array<{ label: string; key: string }> = [];
   const end = DateTime.fromISO(range.to, { zone }).plus({ days: 1 }).startOf('day');
-  for (let t = DateTime.fromISO(range.from, { zone }).startOf('day'); t < end; t = t.plus({ hours: 1 })) {
+  for (let t: DateTime = DateTime.fromISO(range.from, { zone }).startOf('day'); t < end;) {
     out.push({ label: t.toISO({ suppressMilliseconds: true })!, key: localHourKey(t, zone) });
+    t = localHourStart(t.plus({ hours: 1 }), zone);
   }
   return out;
 }

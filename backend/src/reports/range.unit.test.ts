@@ -45,6 +45,27 @@ describe('hoursOf: the local hours of a day, across DST changes', () => {
     expect([...keys].sort()).toEqual(keys);
   });
 
+  it.each<[string, string, number, string[]]>([
+    // Clocks go back from 02:00 (+11) to 01:30 (+10:30): the repeated half hour is an hour of its own.
+    ['Australia/Lord_Howe', '2026-04-05', 25, ['00:00+11:00', '01:00+11:00', '01:30+10:30', '02:00+10:30']],
+    // Clocks go forward from 02:00 (+10:30) to 02:30 (+11): local 02 is the half hour from 02:30.
+    ['Australia/Lord_Howe', '2026-10-04', 24, ['00:00+10:30', '01:00+10:30', '02:30+11:00', '03:00+11:00']],
+    ['Europe/Berlin', '2026-10-25', 25, ['00:00+02:00', '01:00+02:00', '02:00+02:00', '02:00+01:00']],
+  ])(
+    'when the zone is %s and the day %s, then it has %i hours, each labelled with the instant it begins (its key): %j…',
+    (zone, day, count, firstLabels) => {
+      const hours = hoursOf({ from: day, to: day }, zone);
+      expect(hours).toHaveLength(count);
+      const local = hours.map((h) => DateTime.fromISO(h.label, { setZone: true }));
+      expect(local.slice(0, 4).map((t) => t.toFormat('HH:mmZZ'))).toEqual(firstLabels);
+      expect(local.every((t) => t.toISODate() === day)).toBe(true);
+      expect(hours.map((h) => h.key)).toEqual(local.map((t) => localHourKey(t, zone)));
+      expect(new Set(hours.map((h) => h.key)).size).toBe(count);
+      // Every label after a change is a whole local hour again.
+      expect(local.slice(4).every((t) => t.minute === 0)).toBe(true);
+    },
+  );
+
   it.each([
     ['Europe/Berlin', '2026-03-29'],
     ['Europe/Berlin', '2026-10-25'],
