@@ -56,8 +56,11 @@ final class Admin {
 			self::enqueue(
 				'settings',
 				array(
-					'settings' => Rest::settings_view( Settings::get() ),
-					'roles'    => array_map( 'translate_user_role', wp_roles()->get_names() ),
+					'settings'  => Rest::settings_view( Settings::get() ),
+					'roles'     => array_map( 'translate_user_role', wp_roles()->get_names() ),
+					// A new email report goes to the administrator on the screen unless they change it.
+					'userEmail' => wp_get_current_user()->user_email,
+					'timezone'  => Settings::get()['siteTimezone'],
 				)
 			);
 		} elseif ( 'index.php' === $hook_suffix && current_user_can( Plugin::STATS_CAPABILITY ) ) {

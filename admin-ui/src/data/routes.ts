@@ -14,7 +14,7 @@ import type {
 } from './types';
 
 export interface RouteRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Relative to the site: `stats/overview?from=…` (see the two data sources for the prefixes). */
   path: string;
   body?: unknown;

@@ -20,16 +20,20 @@ import './settings.scss';
 export function SettingsScreen({
   initial,
   roles,
+  userEmail,
+  timeZone,
 }: {
   initial?: PluginSettings | undefined;
   roles: Record<string, string>;
+  userEmail?: string | undefined;
+  timeZone?: string | undefined;
 }) {
-  if (initial) return <SettingsForm initial={initial} roles={roles} />;
-  return <LoadedSettings roles={roles} />;
+  if (initial) return <SettingsForm initial={initial} roles={roles} userEmail={userEmail} timeZone={timeZone} />;
+  return <LoadedSettings roles={roles} userEmail={userEmail} />;
 }
 
 /** The settings screen when the page did not print them: loads them first. */
-function LoadedSettings({ roles }: { roles: Record<string, string> }) {
+function LoadedSettings({ roles, userEmail }: { roles: Record<string, string>; userEmail?: string | undefined }) {
   const state = useRequest((signal) => loadSettings(signal), 'settings');
   if (state.status === 'loading') return <Spinner />;
   if (state.status === 'error')
@@ -41,7 +45,7 @@ function LoadedSettings({ roles }: { roles: Record<string, string> }) {
         )}
       </Notice>
     );
-  return <SettingsForm initial={state.data} roles={roles} />;
+  return <SettingsForm initial={state.data} roles={roles} userEmail={userEmail} />;
 }
 
 domReady(() => {
@@ -50,5 +54,13 @@ domReady(() => {
   if (!container || !config) return;
   configureApiFetch(config.rest);
   const state = (config.initialState ?? {}) as SettingsInitialState;
-  mount(container, <SettingsScreen initial={state.settings} roles={state.roles ?? {}} />);
+  mount(
+    container,
+    <SettingsScreen
+      initial={state.settings}
+      roles={state.roles ?? {}}
+      userEmail={state.userEmail}
+      timeZone={state.timezone}
+    />,
+  );
 });

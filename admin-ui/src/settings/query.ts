@@ -1,4 +1,10 @@
 import { wpRequest } from '../data/wordpress';
+import type {
+  AlertSettingsView,
+  AlertsSource,
+  EmailReportSubscription,
+  EmailReportsSource,
+} from '../reports-alerts/types';
 import type { CollectionSettings, PluginSettings, SelfTestSetup } from './types';
 
 export const loadSettings = (signal?: AbortSignal) =>
@@ -26,3 +32,23 @@ export const loadRealtime = (after?: string) =>
     method: 'GET',
     path: after ? `stats/realtime?after=${encodeURIComponent(after)}` : 'stats/realtime',
   });
+
+/** The connected site's alerts through the plugin (`clickpath/v1/alerts` → `/sites/:siteId/alerts`). */
+export const alertsSource: AlertsSource = {
+  loadAlerts: (signal) =>
+    wpRequest<AlertSettingsView>({ method: 'GET', path: 'alerts' }, signal ? { signal } : undefined),
+  saveAlerts: (body) => wpRequest<AlertSettingsView>({ method: 'PUT', path: 'alerts', body }),
+};
+
+/** The connected site's email reports through the plugin (`clickpath/v1/email-reports…`). */
+export const emailReportsSource: EmailReportsSource = {
+  listEmailReports: (signal) =>
+    wpRequest<{ subscriptions: EmailReportSubscription[] }>(
+      { method: 'GET', path: 'email-reports' },
+      signal ? { signal } : undefined,
+    ),
+  addEmailReport: (body) => wpRequest<EmailReportSubscription>({ method: 'POST', path: 'email-reports', body }),
+  removeEmailReport: (id) => wpRequest<void>({ method: 'DELETE', path: `email-reports/${encodeURIComponent(id)}` }),
+  previewEmailReport: (id) =>
+    wpRequest<void>({ method: 'POST', path: `email-reports/${encodeURIComponent(id)}/preview` }),
+};

@@ -30,6 +30,10 @@ export interface SettingsInitialState {
   /** Role slug → label, for "do not track these roles" and "who sees the stats". */
   roles?: Record<string, string>;
   settings?: PluginSettings;
+  /** The signed-in administrator's address: a new email report goes there unless changed. */
+  userEmail?: string;
+  /** The Clickpath site's time zone (read by Connect), for when alerts fired and reports went out. */
+  timezone?: string;
 }
 
 /** What `GET clickpath/v1/self-test` answers: the tag WordPress prints, and whether the stored key works. */

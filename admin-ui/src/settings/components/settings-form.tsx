@@ -23,11 +23,16 @@ import type { ApiError } from '../../data/errors';
 import { saveSettings } from '../query';
 import type { CollectionSettings, PluginSettings } from '../types';
 import { ConnectionCard } from './connection-card';
+import { ReportsAlerts } from './reports-alerts';
 import { SelfTestCard } from './self-test-card';
 
 interface SettingsFormProps {
   initial: PluginSettings;
   roles: Record<string, string>;
+  /** The signed-in administrator's address, for a new email report. */
+  userEmail?: string | undefined;
+  /** The Clickpath site's time zone. */
+  timeZone?: string | undefined;
 }
 
 type Message = { status: 'success' | 'error'; text: string } | null;
@@ -56,7 +61,7 @@ const collection = (s: PluginSettings): CollectionSettings => ({
 });
 
 /** The connection, then the collection options (saved together with one button). */
-export function SettingsForm({ initial, roles }: SettingsFormProps) {
+export function SettingsForm({ initial, roles, userEmail = '', timeZone }: SettingsFormProps) {
   const [settings, setSettings] = useState(initial);
   const [form, setForm] = useState<CollectionSettings>(collection(initial));
   const [busy, setBusy] = useState(false);
@@ -123,6 +128,9 @@ export function SettingsForm({ initial, roles }: SettingsFormProps) {
         onMessage={setMessage}
       />
       {settings.connected && <SelfTestCard keyFromConstant={settings.key?.fromConstant ?? false} />}
+      {settings.connected && settings.site && (
+        <ReportsAlerts siteId={settings.site.id} scopes={settings.scopes} userEmail={userEmail} timeZone={timeZone} />
+      )}
       <form onSubmit={save}>
         <Card className="clickpath-settings__card">
           <CardHeader>
