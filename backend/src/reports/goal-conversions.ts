@@ -1,6 +1,7 @@
 import type { SiteDoc } from '../sites/model';
 import { parseFilters } from './filters';
-import { goalMatcher, goalRollupsCurrent, listGoals, type GoalDoc } from './goals';
+import { chooseEngine } from './engine-choice';
+import { goalMatcher, listGoals, type GoalDoc } from './goals';
 import { rawConversions, selectRaw } from './raw-engine';
 import { resolveRange, type DayRange } from './range';
 import { rollupConversions, rollupVisits } from './rollup-engine';
@@ -42,7 +43,7 @@ export async function goalConversions(site: SiteDoc, query: ReportQuery): Promis
   const filters = parseFilters(query.filter);
   const range = resolveRange(query.from, query.to, site.timezone);
   const goals = await listGoals(site._id);
-  const fromRollups = filters.length === 0 && goalRollupsCurrent(goals);
+  const fromRollups = chooseEngine({ read: 'conversions', filters, goals }) === 'rollups';
   let visits: number;
   let counts: Map<string, { visits: number; visitors: number }>;
   if (fromRollups) {

@@ -3,18 +3,10 @@ import { trusted, type Types } from 'mongoose';
 import type { SiteDoc } from '../sites/model';
 import { listAnnotations, toAnnotationView } from './annotations';
 import type { BreakdownDimension } from './dimensions';
+import { chooseEngine } from './engine-choice';
 import { parseFilters, type Filter } from './filters';
 import { ANY_GOAL } from '../aggregate/goal-keys';
-import {
-  goalMatchers,
-  getFunnel,
-  Goal,
-  goalMatcher,
-  goalRollupsCurrent,
-  listGoals,
-  type GoalDoc,
-  type GoalMatcher,
-} from './goals';
+import { goalMatchers, getFunnel, Goal, goalMatcher, listGoals, type GoalDoc, type GoalMatcher } from './goals';
 import { change, toMetrics, type Counters, type Metrics } from './metrics';
 import { rawBreakdown, rawSeries, rawTotals, rawVisitorDays, selectRaw, type RawSelection } from './raw-engine';
 import { previousRange, resolveRange, type DayRange, type Interval } from './range';
@@ -65,7 +57,7 @@ async function totalsFor(p: Prepared, range: DayRange, goals: readonly GoalDoc[]
   let counters: Counters;
   let visitorsExact: boolean;
   let selection: RawSelection | undefined;
-  if (p.filters.length > 0) {
+  if (chooseEngine({ read: 'counters', filters: p.filters }) === 'raw') {
     selection = await selectRaw(p.siteId, range, p.filters, p.goals);
     counters = rawTotals(selection);
     visitorsExact = true;
@@ -74,7 +66,7 @@ async function totalsFor(p: Prepared, range: DayRange, goals: readonly GoalDoc[]
     ({ visitorsExact, ...counters } = totals);
   }
   let conversions = 0;
-  if (goals.length > 0 && p.filters.length === 0 && goalRollupsCurrent(goals)) {
+  if (goals.length > 0 && chooseEngine({ read: 'conversions', filters: p.filters, goals }) === 'rollups') {
     conversions = (await rollupConversions(p.siteId, range)).get(ANY_GOAL)?.visits ?? 0;
   } else if (goals.length > 0) {
     selection ??= await selectRaw(p.siteId, range, p.filters, p.goals);
@@ -123,7 +115,7 @@ export async function overview(
     previous: previous?.metrics ?? null,
     change: changes,
     visitorsExact: current.visitorsExact,
-    source: p.filters.length > 0 ? ('raw' as const) : ('rollups' as const),
+    source: chooseEngine({ read: 'counters', filters: p.filters }),
   };
 }
 
@@ -137,7 +129,7 @@ export async function timeseries(site: SiteDoc, query: ReportQuery & { interval:
     throw new AppError('validation_failed', 'Hourly series cover at most 32 days');
   }
   const points =
-    p.filters.length > 0
+    chooseEngine({ read: 'counters', filters: p.filters }) === 'raw'
       ? rawSeries(await selectRaw(p.siteId, p.range, p.filters, p.goals), p.range, query.interval, p.zone)
       : await rollupSeries(p.siteId, p.range, query.interval, p.zone);
   const annotations = await listAnnotations(p.siteId, p.range);
@@ -163,7 +155,7 @@ export async function breakdownRows(
   const p = await prepare(site, query);
   let selection: RawSelection | undefined;
   let rows: Array<{ key: string } & Counters>;
-  if (p.filters.length > 0) {
+  if (chooseEngine({ read: 'counters', filters: p.filters }) === 'raw') {
     selection = await selectRaw(p.siteId, p.range, p.filters, p.goals);
     rows = rawBreakdown(selection, dimension);
   } else {
