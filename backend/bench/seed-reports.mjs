@@ -1,9 +1,11 @@
 // Seeds one site with a year of traffic for the report benchmark, written
 // straight into what the aggregator would have produced for that many events:
-// the rollup store (one document per site × month in `rollup_totals`,
-// `rollup_hours`, `rollup_sketches` and each dimension's `rollup_<dim>`: daily
-// and hourly totals, the days' HyperLogLog registers, every key's daily counters), plus the last day's
-// visits, visitors and raw events so those collections are not empty.
+// the rollup store (one document per site × month in its site group's
+// `rollup_totals_<yyyymm>_p<group>`, `rollup_hours_…`, `rollup_sketches_…`,
+// `rollup_goals_…` and each dimension's `rollup_<dim>_…`: daily and hourly
+// totals, the days' HyperLogLog registers, the given goals' conversions, every
+// key's daily counters), plus the last day's visits, visitors and raw events so
+// those collections are not empty.
 //
 // Raw events are not generated for the whole year: FerretDB stores ~3.6k event
 // documents/s here, so 10M of them would take ~45 minutes (and ~7 GB), and
@@ -17,6 +19,13 @@ import { backendDir } from './support.mjs';
 const require = createRequire(import.meta.url);
 const { add: hllAdd, createRegisters, encode } = require(join(backendDir, 'dist/aggregate/hll.js'));
 const { toRow, monthId, setKeyedRows } = require(join(backendDir, 'dist/aggregate/rollups.js'));
+const { ANY_GOAL, goalRowKey } = require(join(backendDir, 'dist/aggregate/goal-keys.js'));
+const { partitionOf } = require(join(backendDir, 'dist/collect/inbox.js'));
+
+/** Share of a day's visits that convert each seeded goal, in the order of `goals` (cycled). */
+const GOAL_RATES = [0.12, 0.25, 0.2, 0.02, 0.03];
+/** Share of a goal's conversions whose first matching hit comes a day after the visit's start day. */
+const NEXT_DAY_SHARE = 0.01;
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed) {
@@ -162,13 +171,15 @@ const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400
 
 /**
  * Writes the rollups of `events` events over `days` days ending at `lastDay`
- * (site time zone UTC). Returns counts of what was written.
+ * (site time zone UTC), with conversion rows for each id of `goals`. Returns
+ * counts of what was written.
  */
 export async function seedReports(
   db,
-  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 50_000 },
+  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 50_000, goals = [] },
 ) {
   const random = rng(seed);
+  const group = String(partitionOf(siteId)).padStart(2, '0');
   const firstDay = addDays(lastDay, -(days - 1));
 
   // Daily volumes: weekly and yearly seasonality, a growth trend and noise.
@@ -198,7 +209,7 @@ export async function seedReports(
         for (const [day, keyed] of days) setKeyedRows(data, day, keyed);
       }
       await db
-        .collection(`rollup_${part}_${month.replace('-', '')}`)
+        .collection(`rollup_${part}_${month.replace('-', '')}_p${group}`)
         .insertOne({ _id: monthId(siteId, month), siteId, month, lastBatch: 'seed', data: JSON.stringify(data) });
       documents += 1;
     }
@@ -270,6 +281,24 @@ export async function seedReports(
       notFound: Math.round(pageviews * 0.004),
     };
     put(day, 'day', 'all', '', all, hll);
+
+    // Goal conversions (goal-keys.ts): converted visits by goal and lag, and "any goal" at most every visit.
+    let converted = 0;
+    for (const [g, goal] of goals.entries()) {
+      const v = poisson(random, visits * GOAL_RATES[g % GOAL_RATES.length]);
+      const later = Math.round(v * NEXT_DAY_SHARE);
+      for (const [lag, count] of [
+        [0, v - later],
+        [1, later],
+      ]) {
+        if (count > 0) put(day, 'day', 'goals', goalRowKey(goal, lag), { visits: count, visitors: count });
+      }
+      converted += v;
+    }
+    if (converted > 0) {
+      const any = Math.min(visits, Math.round(converted * 0.7));
+      put(day, 'day', 'goals', goalRowKey(ANY_GOAL, 0), { visits: any, visitors: any });
+    }
 
     // Hourly `all` docs (UTC hours; the site is in UTC).
     for (let h = 0; h < 24; h++) {

@@ -7,6 +7,7 @@ import { MAX_KEYS_PER_DAY, MAX_KEYS_PER_MONTH, OTHER_KEY, cutKey } from './limit
 import {
   COUNTERS,
   collections,
+  ROLLUP_COLLECTION,
   type Counter,
   type Granularity,
   type KeyDimension,
@@ -131,13 +132,14 @@ export const openDayId = (siteId: mongo.ObjectId | string, day: string) => `${St
 /** Site-days whose open documents one batch folds at most besides those its own late events need: bounds a batch. */
 const MAX_FOLDS_PER_BATCH = 20;
 
-/** Where a document lives: a part's month collection, or its open one (`month` null). */
+/** Where a document lives: a part's month collection, or its open one (`month` null), of a site group. */
 interface DocPlace {
   part: RollupPart;
   month: string | null;
+  group: number;
 }
-const collectionOf = ({ part, month }: DocPlace) =>
-  month === null ? collections.openRollups(part) : collections.rollups(part, month);
+const collectionOf = ({ part, month, group }: DocPlace) =>
+  month === null ? collections.openRollups(part, group) : collections.rollups(part, month, group);
 
 /**
  * Documents of one collection by `_id`, one lookup each: MongoDB serves it from
@@ -158,7 +160,7 @@ export interface RollupWrites {
   /** Documents to write; all of them are stored before `folded` is deleted. */
   writes: RollupWrite[];
   /** Open documents whose day is now in its month document. */
-  folded: Array<{ part: RollupPart; ids: string[] }>;
+  folded: Array<{ part: RollupPart; group: number; ids: string[] }>;
 }
 
 /** A document the batch changes: where, its days' deltas, and open days folded into it. */
@@ -175,10 +177,10 @@ const emptyData = (part: RollupPart): unknown => (part === 'totals' || part === 
 /**
  * Open days the batch must fold (`clock` past their fold time): those its own
  * deltas touch, and, with `scan` (a partition), up to MAX_FOLDS_PER_BATCH more
- * of that partition's sites found in the open collections: only the holder of
- * a site's partition writes its documents. The scan reads only small
- * collections, and only until one finds nothing due on the clock's UTC day (a
- * new day makes more due).
+ * found in the open collections of that partition's site group: only the
+ * holder of a site's partition writes its documents. The scan reads only
+ * small collections, and only until one finds nothing due on the clock's UTC
+ * day (a new day makes more due).
  */
 async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: number | false) {
   const due = new Map<string, { siteId: mongo.ObjectId; day: string }>();
@@ -189,11 +191,11 @@ async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: 
   let added = 0;
   for (const part of ROLLUP_PARTS) {
     const open = await collections
-      .openRollups(part)
+      .openRollups(part, scan)
       .find({}, { projection: { siteId: 1, day: 1 } })
       .toArray();
     for (const { _id, siteId, day } of open) {
-      if (!day || isOpenDay(day, clock) || partitionOf(siteId) !== scan) continue;
+      if (!day || isOpenDay(day, clock)) continue;
       found += 1;
       if (due.has(_id) || added >= MAX_FOLDS_PER_BATCH) continue;
       due.set(_id, { siteId, day });
@@ -205,6 +207,16 @@ async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: 
 }
 /** By partition, the clock's UTC day on which a scan last found no open day of its sites due. */
 const nothingDueOn = new Map<number, string>();
+
+/** Open-day ids by the site group whose collections hold them. */
+function idsByGroup(due: ReadonlyMap<string, { siteId: mongo.ObjectId }>): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const [id, { siteId }] of due) {
+    const group = partitionOf(siteId);
+    groups.set(group, [...(groups.get(group) ?? []), id]);
+  }
+  return groups;
+}
 
 /**
  * The writes that apply a batch's deltas, with `clock` the batch clock: an open
@@ -224,8 +236,10 @@ export async function rollupWrites(
   { clock, foldScan }: { clock: number; foldScan: number | false },
 ): Promise<RollupWrites> {
   const targets = new Map<string, Target>();
-  const keyOf = (place: DocPlace, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;
-  const target = (place: DocPlace, _id: string, siteId: mongo.ObjectId) => {
+  // `_id`s start with the site, so part, month and `_id` name one document of one group.
+  const keyOf = (place: Omit<DocPlace, 'group'>, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;
+  const target = ({ part, month }: Omit<DocPlace, 'group'>, _id: string, siteId: mongo.ObjectId) => {
+    const place: DocPlace = { part, month, group: partitionOf(siteId) };
     const found = targets.get(keyOf(place, _id)) ?? { ...place, _id, siteId, days: [], folds: [] };
     targets.set(keyOf(place, _id), found);
     return found;
@@ -247,15 +261,16 @@ export async function rollupWrites(
   const folded: RollupWrites['folded'] = [];
   if (due.size > 0) {
     await Promise.all(
-      ROLLUP_PARTS.map(async (part) => {
-        const docs = await byIds({ part, month: null }, [...due.keys()]);
-        for (const doc of docs.values()) {
-          target({ part, month: monthOf(doc.day!) }, monthId(doc.siteId, monthOf(doc.day!)), doc.siteId).folds.push(
-            doc,
-          );
-        }
-        if (docs.size > 0) folded.push({ part, ids: [...docs.keys()] });
-      }),
+      ROLLUP_PARTS.flatMap((part) =>
+        [...idsByGroup(due)].map(async ([group, ids]) => {
+          const docs = await byIds({ part, month: null, group }, ids);
+          for (const doc of docs.values()) {
+            const month = monthOf(doc.day!);
+            target({ part, month }, monthId(doc.siteId, month), doc.siteId).folds.push(doc);
+          }
+          if (docs.size > 0) folded.push({ part, group, ids: [...docs.keys()] });
+        }),
+      ),
     );
   }
 
@@ -295,8 +310,8 @@ export async function rollupWrites(
       lastBatch: batchId,
       data: JSON.stringify(data),
     };
-    const key = `${t.part}|${t.month ?? ''}`;
-    const write = byCollection.get(key) ?? { part: t.part, month: t.month, ops: [] };
+    const key = `${t.part}|${t.month ?? ''}|${t.group}`;
+    const write = byCollection.get(key) ?? { part: t.part, month: t.month, group: t.group, ops: [] };
     byCollection.set(key, write);
     write.ops.push(
       before
@@ -398,10 +413,13 @@ function keyedRows(data: KeyedData, day: string): Array<[string, Row]> {
  */
 async function readMonths<T>(part: RollupPart, siteId: mongo.ObjectId, days: readonly string[]): Promise<T[]> {
   const months = [...new Set(days.map(monthOf))];
+  const group = partitionOf(siteId);
   const [monthDocs, openDocs] = await Promise.all([
-    Promise.all(months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) }))),
+    Promise.all(
+      months.map((month) => collections.rollups(part, month, group).findOne({ _id: monthId(siteId, month) })),
+    ),
     collections
-      .openRollups(part)
+      .openRollups(part, group)
       .find({ _id: { $in: days.map((day) => openDayId(siteId, day)) } })
       .toArray(),
   ]);
@@ -488,27 +506,41 @@ export type RollupRow = {
   hll?: string;
 } & Record<Counter, number>;
 
-/** Months (YYYY-MM) that have a collection of `part`, in order. */
-async function storedMonths(part: RollupPart): Promise<string[]> {
-  const prefix = `rollup_${part}_`;
+function database(): mongo.Db {
   const db = mongoose.connection.db;
   if (!db) throw new Error('database not connected');
-  const names = await db.listCollections({ name: { $regex: `^${prefix}\\d{6}$` } }, { nameOnly: true }).toArray();
+  return db;
+}
+
+/** The month collections (month YYYY-MM, site group) of every part, in order of month. */
+async function storedMonthCollections(): Promise<Array<{ name: string; part: string; month: string; group: number }>> {
+  const names = await database()
+    .listCollections({ name: { $regex: '^rollup_' } }, { nameOnly: true })
+    .toArray();
   return names
-    .map((c) => c.name.slice(prefix.length))
-    .map((m) => `${m.slice(0, 4)}-${m.slice(4)}`)
-    .sort();
+    .flatMap(({ name }) => {
+      const [, part, month, group] = ROLLUP_COLLECTION.exec(name) ?? [];
+      if (!part || !month || month === 'open') return [];
+      return [{ name, part, month: `${month.slice(0, 4)}-${month.slice(4)}`, group: Number(group) }];
+    })
+    .sort((a, b) => a.month.localeCompare(b.month));
+}
+
+/** Months (YYYY-MM) that have a collection of `part` for the site group, in order. */
+async function storedMonths(part: RollupPart, group: number): Promise<string[]> {
+  return (await storedMonthCollections()).filter((c) => c.part === part && c.group === group).map((c) => c.month);
 }
 
 /** Every stored `data` of a part for a site: its month documents and its open days not folded yet. */
 async function siteData(part: RollupPart, siteId: mongo.ObjectId): Promise<unknown[]> {
-  const months = await storedMonths(part);
+  const group = partitionOf(siteId);
+  const months = await storedMonths(part, group);
   const docs = await Promise.all(
-    months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) })),
+    months.map((month) => collections.rollups(part, month, group).findOne({ _id: monthId(siteId, month) })),
   );
   const parsed = docs.filter((doc) => doc !== null).map((doc) => JSON.parse(doc.data) as unknown);
   const folded = new Set(parsed.flatMap((data) => daysOf(part, data)));
-  for (const doc of await collections.openRollups(part).find({ siteId }).toArray()) {
+  for (const doc of await collections.openRollups(part, group).find({ siteId }).toArray()) {
     if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data));
   }
   return parsed;
@@ -569,25 +601,24 @@ export async function deleteRollups(
   fromMonth = '0000-00',
 ): Promise<number> {
   let deleted = 0;
+  const group = partitionOf(siteId);
   for (const part of ROLLUP_PARTS) {
-    for (const month of await storedMonths(part)) {
+    for (const month of await storedMonths(part, group)) {
       if (month < fromMonth || (firstKeptMonth !== undefined && month >= firstKeptMonth)) continue;
-      deleted += (await collections.rollups(part, month).deleteMany({ siteId })).deletedCount;
+      deleted += (await collections.rollups(part, month, group).deleteMany({ siteId })).deletedCount;
     }
     const months = firstKeptMonth === undefined ? {} : { month: { $gte: fromMonth, $lt: firstKeptMonth } };
-    deleted += (await collections.openRollups(part).deleteMany({ siteId, ...months })).deletedCount;
+    deleted += (await collections.openRollups(part, group).deleteMany({ siteId, ...months })).deletedCount;
   }
   return deleted;
 }
 
-/** Drops every part's collections of months before `month`: no site keeps rollups that old. */
+/** Drops every part's and group's collections of months before `month`: no site keeps rollups that old. */
 export async function dropRollupsBefore(month: string): Promise<void> {
-  for (const part of ROLLUP_PARTS) {
-    for (const old of (await storedMonths(part)).filter((m) => m < month)) {
-      await collections
-        .rollups(part, old)
-        .drop()
-        .catch(() => undefined);
-    }
+  for (const old of (await storedMonthCollections()).filter((c) => c.month < month)) {
+    await database()
+      .collection(old.name)
+      .drop()
+      .catch(() => undefined);
   }
 }

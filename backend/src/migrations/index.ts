@@ -8,6 +8,7 @@ import { aggregatorState } from './aggregator-state';
 import { goalRollups } from './goal-rollups';
 import { historyPartitions } from './history-partitions';
 import { rollupMonthCollections } from './rollup-month-collections';
+import { rollupSiteGroups } from './rollup-site-groups';
 import { rollupsByMonth } from './rollups-by-month';
 import { visitorIndex } from './visitor-index';
 
@@ -59,4 +60,5 @@ export const migrations: readonly Migration[] = [
   visitorIndex,
   goalRollups,
   aggregatorPartitions,
+  rollupSiteGroups,
 ];
