@@ -5,8 +5,8 @@ import { publicUrl, type Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { ApiRouter } from '../lib/http';
 import { hit, limitExceeded, peek, remember, remembered, reset, type Limit } from '../lib/rate-limit';
+import { deleteAccount } from '../lifecycle/service';
 import type { Mailer } from '../mail/mailer';
-import { removeAccountFromSites } from '../sites/service';
 import { alreadyRegisteredMail } from './messages';
 import { passwordResetRequest, resetPassword } from './recovery';
 import { sessionCookie } from './session-cookie';
@@ -27,7 +27,6 @@ import {
 import {
   changePassword,
   checkCredentials,
-  deleteAccount,
   endSession,
   findAccount,
   registerAccount,
@@ -273,7 +272,6 @@ export function registerAccountRoutes(api: ApiRouter, config: Config, mailer: Ma
       const auth = requireSession(req);
       await hit(PASSWORD_CONFIRMATIONS, auth.accountId.toHexString());
       await requirePassword(auth.accountId, body.password);
-      await removeAccountFromSites(auth.accountId);
       await deleteAccount(auth.accountId);
       clearSessionCookie(res);
       res.status(204).end();

@@ -10,6 +10,8 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { revokeTokens } from './tokens';
 import { LoginChallenge, RecoveryCode } from './two-factor-model';
 
+export type { AccountDoc } from './model';
+
 export interface Profile {
   id: string;
   email: string;
@@ -156,8 +158,11 @@ export async function changePassword(
   await Session.deleteMany({ accountId, _id: trusted({ $ne: keepSessionId }) });
 }
 
-/** Removes the account, its sessions, mailed links and second factors; its sites are removed by the caller first. */
-export async function deleteAccount(accountId: Types.ObjectId): Promise<void> {
+/**
+ * Removes the account, its sessions, mailed links and second factors, the account document last
+ * (lifecycle/service.ts deleteAccount removes its sites and memberships first).
+ */
+export async function deleteAccountRecords(accountId: Types.ObjectId): Promise<void> {
   await Session.deleteMany({ accountId });
   await revokeTokens(accountId);
   await RecoveryCode.deleteMany({ accountId });

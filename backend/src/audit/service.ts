@@ -17,6 +17,8 @@ import {
   type StoredActor,
 } from './model';
 
+export type { AuditAction, AuditDetails, DetailValue } from './model';
+
 const DAY_MS = 86_400_000;
 /** Months one page reads at most; a page that stops there hands back a cursor to the months before. */
 export const MAX_MONTHS_PER_PAGE = 12;

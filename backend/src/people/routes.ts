@@ -3,10 +3,11 @@ import { requireSiteAccess } from '../access/site-access';
 import { actorOf } from '../audit/actor';
 import { recordAudit } from '../audit/service';
 import type { ApiRouter } from '../lib/http';
+import { erasePerson, eraseVisitors } from '../lifecycle/service';
 import { z } from '../lib/zod';
 import { VisitorParams } from '../reports/schemas';
 import { ErasedResponse, PersonParams } from './schemas';
-import { erasePerson, eraseVisitors, exportPerson } from './service';
+import { exportPerson } from './service';
 
 const TAG = 'Privacy';
 

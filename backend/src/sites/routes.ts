@@ -3,6 +3,7 @@ import { findAccount, requireVerifiedEmail } from '../accounts/service';
 import { requireSiteAccess, roleOfKey } from '../access/site-access';
 import { actorOf } from '../audit/actor';
 import type { ApiRouter } from '../lib/http';
+import { deleteSite, removeMember } from '../lifecycle/service';
 import type { Mailer } from '../mail/mailer';
 import {
   CreateSiteBody,
@@ -25,11 +26,9 @@ import {
   changeMemberRole,
   countOwnedSites,
   createSite,
-  deleteSite,
   getSite,
   listMembers,
   listSitesFor,
-  removeMember,
   toSiteView,
   transferOwnership,
   updateSite,

@@ -2,21 +2,15 @@ import { randomBytes } from 'node:crypto';
 
 import { Types, trusted } from 'mongoose';
 
-import type { AccountDoc } from '../accounts/model';
-import { findAccount, findAccountsByIds } from '../accounts/service';
-import { purgeSiteAggregates } from '../aggregate/purge';
-import { deleteAlertsForSite } from '../alerts/service';
+import { findAccount, findAccountsByIds, type AccountDoc } from '../accounts/service';
 import { accountActor, type Actor } from '../audit/actor';
-import type { AuditDetails, DetailValue } from '../audit/model';
-import { deleteSiteAuditLog, personRef, recordAudit } from '../audit/service';
-import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
+import { personRef, recordAudit, type AuditDetails, type DetailValue } from '../audit/service';
 import { AppError } from '../lib/errors';
-import { deleteAnnotationsForSite } from '../reports/annotations';
-import { deleteGoalsForSite } from '../reports/goals';
-import { deleteWebhooksForSite } from '../webhooks/service';
 import { Invitation, Member, Site, type MemberDoc, type Role, type SiteDoc } from './model';
 import type { SiteSettings, SiteSettingsPatch } from './schemas';
 import type { z } from 'zod';
+
+export type { MemberDoc, Role, SiteDoc } from './model';
 
 export interface SiteView {
   id: string;
@@ -141,41 +135,45 @@ export async function updateSite(
   return site;
 }
 
-/** Removes a site and everything stored for it. Each step is safe to repeat if interrupted. */
 /**
- * Deletes a site and everything stored for it. The site document goes first:
- * from then on the aggregator drops events for it (the collector may accept
- * some for another minute from its cache, and the inbox may hold a backlog),
- * so nothing is stored after the data below is deleted.
+ * Deletes the site document, then its members and invitations: the sites domain's part of
+ * deleting a site (lifecycle/service.ts runs the whole cascade). Safe to repeat.
  */
-export async function deleteSite(siteId: Types.ObjectId): Promise<void> {
-  await deleteKeysForSite(siteId);
+export async function deleteSiteRecords(siteId: Types.ObjectId): Promise<void> {
   await Site.deleteOne({ _id: siteId });
   await Member.deleteMany({ siteId });
   await Invitation.deleteMany({ siteId });
-  await purgeSiteAggregates(siteId);
-  await deleteGoalsForSite(siteId);
-  await deleteAnnotationsForSite(siteId);
-  await deleteWebhooksForSite(siteId);
-  await deleteAlertsForSite(siteId);
-  // Last: the site's readers are gone, and so is anything that still names it (an owner alone deletes a site).
-  await deleteSiteAuditLog(siteId);
 }
 
-/** Deletes the sites an account owns and its memberships elsewhere (account deletion). */
-export async function removeAccountFromSites(accountId: Types.ObjectId): Promise<void> {
+/** The id of every site there is, as strings (the orphan sweep deletes data of any other). */
+export async function existingSiteIds(): Promise<Set<string>> {
+  const sites = await Site.find({}, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
+  return new Set(sites.map((site) => String(site._id)));
+}
+
+/** The ids of the sites an account owns. */
+export async function sitesOwnedBy(accountId: Types.ObjectId): Promise<Types.ObjectId[]> {
   const owned = await Site.find({ ownerId: accountId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
-  for (const site of owned) await deleteSite(site._id);
-  for (const membership of await Member.find({ accountId }).lean<MemberDoc[]>()) {
-    const keysRevoked = await revokeKeysCreatedBy(membership.siteId, accountId);
-    await recordAudit(membership.siteId, accountActor(accountId), 'member.left', {
-      member: await personRef(accountId),
-      role: membership.role,
-      keysRevoked,
-      reason: 'account deleted',
-    });
-  }
-  await Member.deleteMany({ accountId });
+  return owned.map((site) => site._id);
+}
+
+/** An account's memberships, each naming its site and role. */
+export async function membershipsOf(accountId: Types.ObjectId): Promise<MemberDoc[]> {
+  return Member.find({ accountId }).lean<MemberDoc[]>();
+}
+
+/**
+ * Ends an account's membership of a site because the account is being deleted: audited as
+ * `member.left` with the number of its keys the caller revoked. Safe to repeat.
+ */
+export async function leaveSite(membership: MemberDoc, keysRevoked: number): Promise<void> {
+  await recordAudit(membership.siteId, accountActor(membership.accountId), 'member.left', {
+    member: await personRef(membership.accountId),
+    role: membership.role,
+    keysRevoked,
+    reason: 'account deleted',
+  });
+  await Member.deleteOne({ _id: membership._id });
 }
 
 // ---- members ----------------------------------------------------------------
@@ -210,7 +208,8 @@ export async function listMembers(siteId: Types.ObjectId): Promise<MemberView[]>
   });
 }
 
-async function requireNonOwnerMember(siteId: Types.ObjectId, accountId: string): Promise<MemberDoc> {
+/** The member `accountId` of a site, unless they are its owner (whose role cannot be changed or removed). */
+export async function requireNonOwnerMember(siteId: Types.ObjectId, accountId: string): Promise<MemberDoc> {
   const member = await Member.findOne({ siteId, accountId: new Types.ObjectId(accountId) }).lean<MemberDoc>();
   if (!member) throw new AppError('not_found', 'Member not found');
   if (member.role === 'owner') throw new AppError('forbidden', "The owner's role cannot be changed or removed");
@@ -264,9 +263,13 @@ export async function changeMemberRole(
   });
 }
 
-export async function removeMember(siteId: Types.ObjectId, accountId: string, actor: Actor): Promise<void> {
-  const member = await requireNonOwnerMember(siteId, accountId);
-  const keysRevoked = await revokeKeysCreatedBy(siteId, member.accountId);
+/** Removes a member (not the owner) the caller has revoked the keys of; audited with that number. */
+export async function removeMember(
+  siteId: Types.ObjectId,
+  member: MemberDoc,
+  actor: Actor,
+  keysRevoked: number,
+): Promise<void> {
   await Member.deleteOne({ _id: member._id });
   await recordAudit(siteId, actor, 'member.removed', {
     member: await personRef(member.accountId),
