@@ -276,6 +276,40 @@ describe('alert settings', () => {
     expect((await owner.agent.get(alerts(siteId))).body).toEqual({ ...body, recent: [] });
   });
 
+  it('when settings change, then the audit log has one entry naming who changed what, recipients by address; saving them unchanged logs nothing', async () => {
+    const entries = async () =>
+      (await owner.agent.get(`/api/v1/sites/${siteId}/audit?action=alerts.updated`).expect(200)).body.entries as Array<{
+        actor: unknown;
+        details: unknown;
+      }>;
+    const before = (await entries()).length;
+    const body = settings({
+      spike: { enabled: true, threshold: 250 },
+      drop: { enabled: true, percent: 40 },
+      email: false,
+      recipients: [admin.id],
+    });
+    await owner.agent.put(alerts(siteId)).send(body).expect(200);
+    await owner.agent.put(alerts(siteId)).send(body).expect(200);
+    const logged = await entries();
+    expect(logged).toHaveLength(before + 1);
+    expect(logged[0]).toMatchObject({
+      actor: { type: 'account', id: owner.id, email: owner.email },
+      details: {
+        changes: [
+          { field: 'drop.enabled', from: false, to: true },
+          { field: 'drop.percent', from: 50, to: 40 },
+          { field: 'recipients', from: [admin.email, viewer.email], to: [admin.email] },
+        ],
+      },
+    });
+    // As the next test expects them.
+    await owner.agent
+      .put(alerts(siteId))
+      .send({ ...body, recipients: [admin.id, viewer.id] })
+      .expect(200);
+  });
+
   it('when a recipient is not a member of the site, then 400 names it and nothing changes', async () => {
     const stranger = await signUp(t.app);
     const res = await owner.agent

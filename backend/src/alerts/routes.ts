@@ -1,5 +1,6 @@
 import { requireAuth } from '../access/auth';
 import { requireSiteAccess } from '../access/site-access';
+import { actorOf } from '../audit/actor';
 import type { ApiRouter } from '../lib/http';
 import { SiteIdParams } from '../sites/schemas';
 import { AlertSettingsBody, AlertSettingsResponse } from './schemas';
@@ -39,8 +40,9 @@ export function registerAlertRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'Alert settings', schema: AlertSettingsResponse } },
     },
     async ({ params, body, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireAuth(req), params.siteId, 'admin');
-      res.json({ ...(await saveAlertSettings(siteId, body)), recent: await recentAlerts(siteId) });
+      const auth = requireAuth(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'admin');
+      res.json({ ...(await saveAlertSettings(siteId, body, actorOf(auth))), recent: await recentAlerts(siteId) });
     },
   );
 }

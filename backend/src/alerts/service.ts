@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import { trusted, Types } from 'mongoose';
 import type { Logger } from 'pino';
 
+import type { Actor } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import { isDuplicateKey } from '../lib/db-errors';
 import { AppError } from '../lib/errors';
 import type { Mailer } from '../mail/mailer';
@@ -9,6 +11,7 @@ import { timeseries } from '../reports/service';
 import type { SiteDoc } from '../sites/model';
 import { getSite, listMembers } from '../sites/service';
 import { queueEvent } from '../webhooks/service';
+import type { DetailValue } from '../audit/model';
 import { dropMail, spikeMail, type DropData, type SpikeData } from './messages';
 import { AlertEvent, AlertSettings, type AlertEventDoc, type AlertKind, type AlertSettingsDoc } from './model';
 
@@ -46,13 +49,42 @@ export async function getAlertSettings(siteId: Types.ObjectId): Promise<AlertSet
   return doc ? toInput(doc) : structuredClone(DEFAULTS);
 }
 
-/** Saves a site's alerts; recipients must be members of the site (400 naming each one that is not). */
+/**
+ * The audit entry's changes: each setting that differs, recipients by address (an account
+ * that is no longer a member shows by its id).
+ */
+function settingChanges(
+  before: AlertSettingsInput,
+  after: AlertSettingsInput,
+  emailOf: ReadonlyMap<string, string>,
+): Array<{ field: string; from: DetailValue; to: DetailValue }> {
+  const named = (ids: readonly string[]) => ids.map((id) => emailOf.get(id) ?? id);
+  const fields: Array<[string, DetailValue, DetailValue]> = [
+    ['spike.enabled', before.spike.enabled, after.spike.enabled],
+    ['spike.threshold', before.spike.threshold, after.spike.threshold],
+    ['drop.enabled', before.drop.enabled, after.drop.enabled],
+    ['drop.percent', before.drop.percent, after.drop.percent],
+    ['email', before.email, after.email],
+  ];
+  const changes = fields.filter(([, from, to]) => from !== to).map(([field, from, to]) => ({ field, from, to }));
+  if ([...before.recipients].sort().join() !== [...after.recipients].sort().join()) {
+    changes.push({ field: 'recipients', from: named(before.recipients), to: named(after.recipients) });
+  }
+  return changes;
+}
+
+/**
+ * Saves a site's alerts; recipients must be members of the site (400 naming each one that is
+ * not). A change is recorded in the audit log.
+ */
 export async function saveAlertSettings(
   siteId: Types.ObjectId,
   input: AlertSettingsInput,
+  actor: Actor,
 ): Promise<AlertSettingsInput> {
   const recipients = [...new Set(input.recipients.map((id) => id.toLowerCase()))];
-  const members = new Set((await listMembers(siteId)).map((m) => m.accountId));
+  const memberList = await listMembers(siteId);
+  const members = new Set(memberList.map((m) => m.accountId));
   const strangers = input.recipients
     .map((id, index) => ({ id, index }))
     .filter(({ id }) => !members.has(id.toLowerCase()));
@@ -71,8 +103,12 @@ export async function saveAlertSettings(
     email: input.email,
     recipients: recipients.map((id) => new Types.ObjectId(id)),
   };
+  const before = await getAlertSettings(siteId);
   await AlertSettings.updateOne({ _id: siteId.toHexString() }, { $set: doc }, { upsert: true });
-  return getAlertSettings(siteId);
+  const after = await getAlertSettings(siteId);
+  const changes = settingChanges(before, after, new Map(memberList.map((m) => [m.accountId, m.email])));
+  if (changes.length > 0) await recordAudit(siteId, actor, 'alerts.updated', { changes });
+  return after;
 }
 
 export async function recentAlerts(siteId: Types.ObjectId) {

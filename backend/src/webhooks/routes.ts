@@ -1,4 +1,5 @@
 import { requireSession } from '../access/auth';
+import { actorOf } from '../audit/actor';
 import { requireSiteAccess } from '../access/site-access';
 import type { ApiRouter } from '../lib/http';
 import { hit, type Limit } from '../lib/rate-limit';
@@ -78,8 +79,9 @@ export function registerWebhookRoutes(api: ApiRouter, options: PostOptions): voi
       responses: { 204: { description: 'Deleted' } },
     },
     async ({ params, req, res }) => {
-      const { siteId } = await requireSiteAccess(requireSession(req), params.siteId, 'admin');
-      await deleteWebhook(siteId, params.webhookId);
+      const auth = requireSession(req);
+      const { siteId } = await requireSiteAccess(auth, params.siteId, 'admin');
+      await deleteWebhook(siteId, params.webhookId, actorOf(auth));
       res.status(204).end();
     },
   );

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import { trusted, type Types } from 'mongoose';
 
+import { accountActor, type Actor } from '../audit/actor';
+import { recordAudit } from '../audit/service';
 import { isDuplicateKey } from '../lib/db-errors';
 import { AppError } from '../lib/errors';
 import {
@@ -59,6 +61,17 @@ export async function requireWebhook(siteId: Types.ObjectId, webhookId: string):
   return hook;
 }
 
+/**
+ * A webhook as the audit log names it: its URL by origin only (paths and queries often carry
+ * a receiver's token, e.g. Slack's), never its signing secret.
+ */
+const webhookRef = (hook: Pick<WebhookDoc, '_id' | 'url' | 'events' | 'description'>) => ({
+  id: hook._id.toHexString(),
+  target: new URL(hook.url).origin,
+  events: [...hook.events],
+  description: hook.description,
+});
+
 /** The 400 for a URL that may not be a target: the address and why, under `body.url`. */
 const refusedUrl = (reason: string) =>
   new AppError('validation_failed', `Webhook URL refused: ${reason}`, [{ path: 'body.url', message: reason }]);
@@ -97,7 +110,9 @@ export async function createWebhook(
         secret,
         createdBy,
       });
-      return { webhook: created.toObject() as WebhookDoc, secret };
+      const webhook = created.toObject() as WebhookDoc;
+      await recordAudit(siteId, accountActor(createdBy), 'webhook.created', { webhook: webhookRef(webhook) });
+      return { webhook, secret };
     } catch (error) {
       // Another creation took this slot a moment ago: look again.
       if (!isDuplicateKey(error)) throw error;
@@ -106,9 +121,10 @@ export async function createWebhook(
 }
 
 /** Deletes a webhook with its queued deliveries, claims and log. */
-export async function deleteWebhook(siteId: Types.ObjectId, webhookId: string): Promise<void> {
+export async function deleteWebhook(siteId: Types.ObjectId, webhookId: string, actor: Actor): Promise<void> {
   const hook = await requireWebhook(siteId, webhookId);
-  await Webhook.deleteOne({ _id: hook._id, siteId });
+  const { deletedCount } = await Webhook.deleteOne({ _id: hook._id, siteId });
+  if (deletedCount > 0) await recordAudit(siteId, actor, 'webhook.deleted', { webhook: webhookRef(hook) });
   await WebhookDelivery.deleteMany({ siteId, webhookId: hook._id });
   await WebhookLog.deleteMany({ siteId, webhookId: hook._id });
 }

@@ -99,6 +99,44 @@ describe('creating, listing and deleting webhooks', () => {
     expectError(await owner.agent.delete(`${hooks(siteId)}/${created.body.id as string}`), 404, 'not_found');
   });
 
+  it('when a webhook is created and deleted, then the audit log names who did each, its target by origin and its events, never the secret nor the path', async () => {
+    const admin = await signUp(t.app);
+    await addMember(owner, siteId, admin, 'admin');
+    const url = 'https://93.184.215.14/hooks/T0001/B0002/relay-token?key=private';
+    const created = await owner.agent
+      .post(hooks(siteId))
+      .send({ url, events: ['alert.traffic_spike'], description: 'Pager' })
+      .expect(201);
+    const secret = created.body.secret as string;
+    await admin.agent.delete(`${hooks(siteId)}/${created.body.id as string}`).expect(204);
+
+    const log = await owner.agent
+      .get(`/api/v1/sites/${siteId}/audit?action=webhook.created&action=webhook.deleted`)
+      .expect(200);
+    const webhook = {
+      id: created.body.id,
+      target: 'https://93.184.215.14',
+      events: ['alert.traffic_spike'],
+      description: 'Pager',
+    };
+    expect(log.body.entries.slice(0, 2)).toEqual([
+      expect.objectContaining({
+        action: 'webhook.deleted',
+        actor: { type: 'account', id: admin.id, email: admin.email },
+        details: { webhook },
+      }),
+      expect.objectContaining({
+        action: 'webhook.created',
+        actor: { type: 'account', id: owner.id, email: owner.email },
+        details: { webhook },
+      }),
+    ]);
+    const everything = JSON.stringify((await owner.agent.get(`/api/v1/sites/${siteId}/audit?limit=100`)).body);
+    expect(everything).not.toContain(secret.slice(6));
+    expect(everything).not.toContain(secret.slice(0, 10));
+    expect(everything).not.toContain('relay-token');
+  });
+
   it(`when a site has ${MAX_WEBHOOKS_PER_SITE} webhooks, then another is refused with 409, also when creations race`, async () => {
     const other = (await createSite(owner, { domain: 'many.example.com' })).id;
     const create = (n: number) =>

@@ -140,6 +140,26 @@ describe('describeAuditEntry', () => {
       { from: '2026-01-01', to: '2026-01-31', format: 'csv' },
       'Exported the raw events of 2026-01-01 to 2026-01-31 (CSV)',
     ],
+    [
+      'alerts.updated',
+      {
+        changes: [
+          { field: 'spike.threshold', from: 100, to: 250 },
+          { field: 'recipients', from: [], to: ['bo@example.com'] },
+        ],
+      },
+      'Changed the alerts: spike threshold (visitors an hour) 100 → 250; alert recipients the owner and admins → bo@example.com',
+    ],
+    [
+      'webhook.created',
+      { webhook: { id: 'w1', target: 'https://hooks.example.com', events: ['alert.traffic_spike', 'summary.weekly'] } },
+      'Added a webhook to https://hooks.example.com for alert.traffic_spike, summary.weekly',
+    ],
+    [
+      'webhook.deleted',
+      { webhook: { id: 'w1', target: 'https://hooks.example.com', events: ['summary.weekly'] } },
+      'Deleted the webhook to https://hooks.example.com (summary.weekly)',
+    ],
     ['something.new', {}, 'something.new'],
   ])('when the action is %s, then it reads as a sentence', (action, details, sentence) => {
     expect(describeAuditEntry({ action, details })).toBe(sentence);

@@ -39,6 +39,10 @@ export const AUDIT_FILTERS: Record<string, { label: () => string; actions?: stri
     label: () => __('Goals and funnels', 'clickpath'),
     actions: ['goal.created', 'goal.updated', 'goal.deleted', 'funnel.created', 'funnel.deleted'],
   },
+  notifications: {
+    label: () => __('Alerts and webhooks', 'clickpath'),
+    actions: ['alerts.updated', 'webhook.created', 'webhook.deleted'],
+  },
   privacy: {
     label: () => __('Erasures and exports', 'clickpath'),
     actions: ['visitor.erased', 'person.erased', 'person.exported', 'export.events', 'export.site'],
@@ -69,12 +73,20 @@ const fieldLabel = (field: string): string =>
     'settings.trackOutbound': __('outbound links', 'clickpath'),
     'settings.trackDownloads': __('downloads', 'clickpath'),
     'settings.trackEngagement': __('engaged time', 'clickpath'),
+    'spike.enabled': __('spike alert', 'clickpath'),
+    'spike.threshold': __('spike threshold (visitors an hour)', 'clickpath'),
+    'drop.enabled': __('drop alert', 'clickpath'),
+    'drop.percent': __('drop threshold (% of a usual day)', 'clickpath'),
+    email: __('alert mail', 'clickpath'),
+    recipients: __('alert recipients', 'clickpath'),
   })[field] ?? field;
 
 const shown = (value: unknown): string => {
   if (value === true) return __('on', 'clickpath');
   if (value === false) return __('off', 'clickpath');
   if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value))
+    return value.length > 0 ? value.map(String).join(', ') : __('the owner and admins', 'clickpath');
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 };
 
@@ -169,6 +181,16 @@ export function describeAuditEntry(entry: Pick<AuditEntry, 'action' | 'details'>
       return sprintf(__('Created the funnel “%s”', 'clickpath'), text(record(d.funnel).name));
     case 'funnel.deleted':
       return sprintf(__('Deleted the funnel “%s”', 'clickpath'), text(record(d.funnel).name));
+    case 'alerts.updated':
+      return sprintf(__('Changed the alerts: %s', 'clickpath'), changes(d));
+    case 'webhook.created':
+    case 'webhook.deleted': {
+      const hook = record(d.webhook);
+      const events = (Array.isArray(hook.events) ? (hook.events as string[]) : []).join(', ');
+      return entry.action === 'webhook.created'
+        ? sprintf(__('Added a webhook to %1$s for %2$s', 'clickpath'), text(hook.target), events)
+        : sprintf(__('Deleted the webhook to %1$s (%2$s)', 'clickpath'), text(hook.target), events);
+    }
     case 'visitor.erased':
     case 'person.erased': {
       const summary = erasedSummary({
