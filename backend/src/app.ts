@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 
 import { registerAccountRoutes } from './accounts/routes';
 import { registerAlertRoutes } from './alerts/routes';
+import { registerEmailReportRoutes, registerUnsubscribeRoutes } from './email-reports/routes';
 import { registerTwoFactorRoutes } from './accounts/two-factor-routes';
 import { authenticate } from './access/auth';
 import { COLLECT_PATH, createCollector } from './collect/collector';
@@ -92,6 +93,8 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   // compressed ahead of time instead, and the collector never enters Express.
   router.use(compression());
   router.use(requestDeadline(config.REQUEST_DEADLINE_MS));
+  // Before the JSON-only body check and the session: one-click unsubscribes POST a form.
+  registerUnsubscribeRoutes(api);
   router.use(requireJsonBody);
   router.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
   router.use(
@@ -111,6 +114,7 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   registerPeopleRoutes(api);
   registerWebhookRoutes(api, { allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
   registerAlertRoutes(api);
+  registerEmailReportRoutes(api, { mailer, appUrl: publicUrl(config), logger });
   registerAuditRoutes(api, { retentionDays: config.AUDIT_RETENTION_DAYS });
 
   describeCollector(registry);

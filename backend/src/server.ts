@@ -8,18 +8,20 @@ import { pruneExpiredSessions } from './accounts/service';
 import { pruneExpiredTokens } from './accounts/tokens';
 import { pruneLoginChallenges } from './accounts/two-factor';
 import { alertJobs } from './alerts/jobs';
+import { emailReportJobs } from './email-reports/jobs';
 import { pruneAuditLog } from './audit/service';
 import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
 import { warmGeo } from './collect/enrich';
 import { loadConfig, publicUrl } from './lib/config';
-import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from './lib/db';
+import { connectDatabase, disconnectDatabase, ensureIndexes } from './lib/db';
 import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db';
 import { createLogger } from './lib/logger';
 import { pruneRateCounters, setRateLimitsEnabled } from './lib/rate-limit';
 import { startScheduler } from './lib/scheduler';
 import { pruneSpentKeys } from './lib/spend-once';
 import { pruneOutbox } from './mail/mailer';
+import { runMigrations } from './migrations/run';
 import { webhookJobs } from './webhooks/jobs';
 
 const HOUR = 3_600_000;
@@ -70,11 +72,12 @@ async function main(): Promise<void> {
   if (config.AGGREGATOR) startAggregator({ logger });
 
   const { listener, collector, mailer } = createServer({ config, logger });
-  // Notifications need the mailer: webhook deliveries, weekly summaries and the alert check.
+  // Notifications need the mailer: webhook deliveries, weekly summaries, the alert check and email reports.
   const stopNotifications = startScheduler(
     [
       ...webhookJobs({ allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE, timeoutMs: config.WEBHOOKS_TIMEOUT_MS }),
       ...alertJobs({ mailer, appUrl: publicUrl(config), logger }),
+      ...emailReportJobs({ mailer, appUrl: publicUrl(config), logger }),
     ],
     logger,
   );

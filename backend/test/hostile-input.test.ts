@@ -106,6 +106,11 @@ beforeAll(async () => {
         .post(`/api/v1/sites/${site.id}/webhooks`)
         .send({ url: 'https://93.184.215.14/hooks/clickpath', events: ['summary.weekly'] })
     ).body.id,
+    subscriptionId: (
+      await owner.agent
+        .post(`/api/v1/sites/${site.id}/email-reports`)
+        .send({ email: 'r@example.com', frequency: 'weekly' })
+    ).body.id,
   };
 });
 afterAll(() => t.close());
@@ -183,6 +188,7 @@ const validBodies = (): Record<string, unknown> => ({
     email: true,
     recipients: [],
   },
+  'post /api/v1/sites/{siteId}/email-reports': { email: 'other@example.com', frequency: 'weekly', weekday: 2 },
 });
 
 async function counts(): Promise<Record<string, number>> {

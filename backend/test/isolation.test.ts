@@ -27,11 +27,13 @@ let bobInvitationId: string;
 let bobItems: { goalId: string; funnelId: string; annotationId: string };
 /** B's webhook, named by the routes' :webhookId. */
 let bobWebhookId: string;
+/** B's email report subscription, named by the routes' :subscriptionId. */
+let bobSubscriptionId: string;
 const REPORT_PARAMS = { dimension: 'page', visitorId: 'f:bobvisitor0001', userId: 'bob-user-1' };
 /** Strings that identify B's data; none may appear in any answer to A. */
 let bobSecrets: string[];
 
-const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId', 'invitationId', 'webhookId']);
+const ID_PARAMS = new Set(['siteId', 'keyId', 'accountId', 'invitationId', 'webhookId', 'subscriptionId']);
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -80,6 +82,11 @@ beforeAll(async () => {
     recipients: [carol.id],
   });
   expect(alerts.status).toBe(200);
+  const report = await bob.agent
+    .post(`/api/v1/sites/${bobSite}/email-reports`)
+    .send({ email: 'bravo-reader@victim.example', frequency: 'weekly', weekday: 4 });
+  expect(report.status).toBe(201);
+  bobSubscriptionId = report.body.id;
   bobSecrets = [
     'Bravo Secret Shop',
     'bravo-secret.example',
@@ -96,6 +103,7 @@ beforeAll(async () => {
     'Bravo relay',
     webhook.body.secret.slice(0, 10),
     '4321',
+    'bravo-reader',
   ];
 });
 afterAll(() => t.close());
@@ -118,12 +126,13 @@ const attackBodies = (): Record<string, unknown> => ({
     email: true,
     recipients: [alice.id],
   },
+  'post /api/v1/sites/{siteId}/email-reports': { email: 'planted@attacker.example', frequency: 'weekly' },
 });
 
 /** Everything of B's, and how much of everything exists, as plain data to compare. */
 async function snapshot(): Promise<unknown> {
   const siteId = new Types.ObjectId(bobSite);
-  const [sites, members, invitations, apikeys, accounts, goals, funnels, annotations, webhooks, alerts] =
+  const [sites, members, invitations, apikeys, accounts, goals, funnels, annotations, webhooks, alerts, reports] =
     await Promise.all([
       t.db.collection('sites').find({ _id: siteId }).toArray(),
       t.db.collection('members').find({ siteId }).sort({ _id: 1 }).toArray(),
@@ -139,6 +148,7 @@ async function snapshot(): Promise<unknown> {
       t.db.collection('annotations').find({ siteId }).sort({ _id: 1 }).toArray(),
       t.db.collection('webhooks').find({ siteId }).sort({ _id: 1 }).toArray(),
       t.db.collection('alert_settings').find({ siteId }).toArray(),
+      t.db.collection('email_report_subscriptions').find({ siteId }).sort({ _id: 1 }).toArray(),
     ]);
   const counts: Record<string, number> = {};
   for (const name of [
@@ -154,6 +164,7 @@ async function snapshot(): Promise<unknown> {
     'webhook_deliveries',
     'webhook_log',
     'alert_settings',
+    'email_report_subscriptions',
   ]) {
     counts[name] = await t.db.collection(name).countDocuments();
   }
@@ -169,6 +180,7 @@ async function snapshot(): Promise<unknown> {
       annotations,
       webhooks,
       alerts,
+      reports,
       counts,
     }),
   );
@@ -178,8 +190,8 @@ interface Principal {
   label: string;
   /** Builds the request with this principal's credentials. */
   send(op: Operation, url: string): request.Test;
-  /** The status every refused attempt must get on this route. */
-  expected(op: Operation): number;
+  /** The status every refused attempt must get on this route (`ownSite`: A's site with B's child id). */
+  expected(op: Operation, ownSite: boolean): number;
 }
 
 const principals = (): Principal[] => [
@@ -194,7 +206,8 @@ const principals = (): Principal[] => [
   ].map(([label, secret]): Principal => ({
     label: label as string,
     send: (op, url) => request(t.app)[op.method](url).set('Authorization', `Bearer ${secret}`),
-    expected: (op) => (op.auth === 'session' ? 403 : 404),
+    // On A's own site a key without the route's scope is refused as such, before B's id is looked up.
+    expected: (op, ownSite) => (op.auth === 'session' || (ownSite && label !== "A's sites:manage key") ? 403 : 404),
   })),
   {
     label: 'nobody',
@@ -224,6 +237,7 @@ function targets(op: Operation): Array<{ label: string; ids: Record<string, stri
         accountId: carol.id,
         invitationId: bobInvitationId,
         webhookId: bobWebhookId,
+        subscriptionId: bobSubscriptionId,
         ...itemIds(op),
       },
     },
@@ -235,6 +249,7 @@ function targets(op: Operation): Array<{ label: string; ids: Record<string, stri
         accountId: bob.id,
         invitationId: bobInvitationId,
         webhookId: bobWebhookId,
+        subscriptionId: bobSubscriptionId,
         ...itemIds(op),
       },
     },
@@ -248,6 +263,7 @@ function targets(op: Operation): Array<{ label: string; ids: Record<string, stri
         accountId: carol.id,
         invitationId: bobInvitationId,
         webhookId: bobWebhookId,
+        subscriptionId: bobSubscriptionId,
       },
     });
   }
@@ -292,6 +308,10 @@ describe('tenant isolation', () => {
         'get /api/v1/sites/{siteId}/webhooks/{webhookId}/deliveries',
         'get /api/v1/sites/{siteId}/alerts',
         'put /api/v1/sites/{siteId}/alerts',
+        'get /api/v1/sites/{siteId}/email-reports',
+        'post /api/v1/sites/{siteId}/email-reports',
+        'delete /api/v1/sites/{siteId}/email-reports/{subscriptionId}',
+        'post /api/v1/sites/{siteId}/email-reports/{subscriptionId}/preview',
       ]),
     );
   });
@@ -316,7 +336,7 @@ describe('tenant isolation', () => {
           const res = await req;
           attempts += 1;
           const where = `${op.method.toUpperCase()} ${url} (${target.label})`;
-          const expected = principal.expected(op);
+          const expected = principal.expected(op, target.ids.siteId === aliceSite);
           if (res.status !== expected) failures.push(`${where}: ${res.status} ${res.text}, expected ${expected}`);
           if (typeof res.body?.error?.code !== 'string') failures.push(`${where}: not the error shape: ${res.text}`);
           const leaked = bobSecrets.filter((secret) => res.text.includes(secret));

@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'person.exported',
   'export.events',
   'export.site',
+  'email_report.added',
+  'email_report.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

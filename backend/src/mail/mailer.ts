@@ -9,6 +9,8 @@ export interface OutgoingMail extends RenderedMessage {
   to: string;
   /** Which message this is, for the outbox and the log (`verify-email`, `password-reset`, …). */
   kind: string;
+  /** Extra headers for SMTP (List-Unsubscribe on recurring mail); the outbox does not keep them. */
+  headers?: Record<string, string>;
 }
 
 export interface Mailer {
@@ -56,7 +58,14 @@ export function createMailer({ smtpUrl, from, logger, outboxUrl }: MailerOptions
       );
       return;
     }
-    await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+    await transport.sendMail({
+      from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      ...(mail.headers ? { headers: mail.headers } : {}),
+    });
     logger.info({ kind: mail.kind }, 'mail sent');
   };
 

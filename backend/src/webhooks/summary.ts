@@ -1,34 +1,26 @@
 import { DateTime } from 'luxon';
 
+import { reportNumbers } from '../email-reports/service';
 import { spendOnce } from '../lib/spend-once';
-import { breakdown, overview } from '../reports/service';
 import type { SiteDoc } from '../sites/model';
 import { getSite } from '../sites/service';
 import { queueEvent, sitesListeningFor } from './service';
 
-/** Rows of each top list in the summary. */
-const TOP = 5;
 const WEEK_MS = 7 * 86_400_000;
 
 /**
- * The `summary.weekly` payload: a site-local week (Monday to Sunday) from the report service —
- * the overview with its change on the week before, and the top pages and sources.
+ * The `summary.weekly` payload: a site-local week (Monday to Sunday) with the numbers of the
+ * email reports (email-reports/service.ts, from the report service): the overview with its
+ * change on the week before, the top pages and sources, and the goals' conversions.
  */
 export async function weeklySummary(site: SiteDoc, from: string, to: string) {
-  const range = { from, to };
-  const [totals, pages, sources] = await Promise.all([
-    overview(site, { ...range, compare: 'previous' }),
-    breakdown(site, 'page', { ...range, sort: 'visitors', order: 'desc', limit: TOP, page: 1 }),
-    breakdown(site, 'source', { ...range, sort: 'visitors', order: 'desc', limit: TOP, page: 1 }),
-  ]);
-  return {
-    period: totals.range,
-    metrics: totals.metrics,
-    previous: totals.previous,
-    change: totals.change,
-    topPages: pages.rows.map((r) => ({ path: r.key, visitors: r.visitors, pageviews: r.pageviews })),
-    topSources: sources.rows.map((r) => ({ source: r.key, visitors: r.visitors, visits: r.visits })),
-  };
+  const start = DateTime.fromISO(from);
+  return reportNumbers(site, {
+    from,
+    to,
+    compareFrom: start.minus({ days: 7 }).toISODate()!,
+    compareTo: start.minus({ days: 1 }).toISODate()!,
+  });
 }
 
 /**

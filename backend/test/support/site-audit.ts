@@ -43,7 +43,8 @@ export const CROSS_SITE: Record<string, string> = {
 export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }> = [
   {
     from: /\bdueOpenDays \(/,
-    reason: "the aggregator's search for open rollup days due to be folded: every site's, once per day of its clock",
+    reason:
+      "the aggregator's search for open rollup days due to be folded: every site's of its partition's group, once per day of its clock",
   },
   { from: /[/\\]src[/\\]migrations[/\\]/, reason: 'a migration passes over all stored data once' },
   {
@@ -68,6 +69,15 @@ export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }>
     reason: "the alert check's search for sites with an alert on: one small document per site",
   },
   { from: /\bpruneAlertEvents \(/, reason: 'alerts older than 30 days are pruned by date, whatever their site' },
+  {
+    from: /\bdueAlertMails \(/,
+    reason: "the alert check's search for mail due to be sent: only unsent alert mail stays, of any sites",
+  },
+  {
+    from: /\ballSubscriptions \(/,
+    reason: "the email report job's search for due reports: at most 50 small subscription documents per site",
+  },
+  { from: /\bpruneEmailReportSends \(/, reason: 'email report send records are pruned by date, whatever their site' },
 ];
 
 export interface Violation {
