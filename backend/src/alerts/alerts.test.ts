@@ -14,9 +14,12 @@ import { expectError } from '../../test/support/assert';
 import { at, insertEvents } from '../../test/support/events';
 import { startMailpit, type Mailpit } from '../../test/support/mailpit';
 import { receiverVerifies, startReceiver, type Receiver } from '../../test/support/webhook-receiver';
+import { childPort } from '../../test/support/ports';
 import { processPendingEvents } from '../aggregate/aggregator';
+import { createLogger } from '../lib/logger';
+import { createMailer, type Mailer } from '../mail/mailer';
 import { deliverDueWebhooks } from '../webhooks/delivery';
-import { checkAlerts, median } from './service';
+import { MAX_MAIL_ATTEMPTS, checkAlerts, median } from './service';
 
 /**
  * Traffic alerts end to end: visits go through the aggregator into the rollups, the alert
@@ -166,6 +169,87 @@ describe('traffic spike', () => {
     await visitors(siteId, 'spike-d', 4, '2026-03-10T17:56:00Z');
     await processPendingEvents();
     expect(await check('2026-03-10T18:01:00Z')).toEqual([['spike', '2026-03-10T18:00:00+01:00']]);
+  });
+});
+
+describe('alert mail when the SMTP server is down', () => {
+  let broken: Mailer;
+  beforeAll(async () => {
+    // Nothing listens there: every send is refused, as by an SMTP server that is down.
+    broken = createMailer({
+      smtpUrl: `smtp://127.0.0.1:${await childPort()}`,
+      from: 'Clickpath <alerts@clickpath.test>',
+      logger: createLogger('silent'),
+      outboxUrl: `${APP_URL}/#/outbox`,
+    });
+  });
+  afterAll(() => broken.close());
+
+  const checkWith = async (mailer: Mailer, now: string) =>
+    (await checkAlerts({ mailer, appUrl: APP_URL }, new Date(now))).map(({ kind, period }) => [kind, period]);
+  const waiting = (siteId: string) =>
+    t.db
+      .collection('alert_mails')
+      .find({ siteId: new Types.ObjectId(siteId) })
+      .toArray();
+
+  /** A site named after its domain (so its mail is told apart) whose spike alert fires in `hour`. */
+  async function spikingSite(domain: string, hour: string): Promise<string> {
+    const siteId = (await createSite(owner, { name: domain, domain, timezone: ZONE })).id;
+    await addMember(owner, siteId, admin, 'admin');
+    await addMember(owner, siteId, viewer, 'viewer');
+    await owner.agent
+      .put(alerts(siteId))
+      .send(settings({ spike: { enabled: true, threshold: 1 } }))
+      .expect(200);
+    await visitors(siteId, domain.split('.')[0]!, 2, hour);
+    await processPendingEvents();
+    return siteId;
+  }
+
+  it('when the first attempt fails, then a later check sends it: exactly one mail to each recipient, also when two processes check at once', async () => {
+    const siteId = await spikingSite('smtp-down.example.com', '2026-04-07T09:05:00Z');
+    expect(await checkWith(broken, '2026-04-07T09:10:00Z')).toEqual([['spike', '2026-04-07T11:00:00+02:00']]);
+    expect((await waiting(siteId)).map((m) => [m.to, m.attempts])).toEqual(
+      expect.arrayContaining([
+        [owner.email, 1],
+        [admin.email, 1],
+      ]),
+    );
+    expect(await waiting(siteId)).toHaveLength(2);
+    expect((await waiting(siteId))[0]?.lastError).toMatch(/ECONNREFUSED/);
+
+    // Not due before the next check's interval has passed.
+    await checkWith(t.mailer, '2026-04-07T09:11:00Z');
+    expect(await waiting(siteId)).toHaveLength(2);
+
+    // The SMTP server is back; two processes check at the same moment.
+    await Promise.all([checkWith(t.mailer, '2026-04-07T09:15:00Z'), checkWith(t.mailer, '2026-04-07T09:15:00Z')]);
+    await checkWith(t.mailer, '2026-04-07T09:20:00Z');
+    expect(await waiting(siteId)).toEqual([]);
+    const subject = 'Traffic spike on smtp-down.example.com: 2 visitors in an hour';
+    await mailpit.waitFor(owner.email, { subject });
+    await mailpit.waitFor(admin.email, { subject });
+    // Past anything in flight: still one each.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const to of [owner.email, admin.email]) {
+      expect((await mailpit.list(to)).filter((m) => m.Subject === subject)).toHaveLength(1);
+    }
+    expect(await alertMails(viewer.email)).not.toContain(subject);
+  });
+
+  it(`when every attempt fails, then the mail is given up after ${MAX_MAIL_ATTEMPTS} attempts and never sent later`, async () => {
+    const siteId = await spikingSite('smtp-gone.example.com', '2026-04-08T09:05:00Z');
+    const start = new Date('2026-04-08T09:10:00Z').getTime();
+    for (let attempt = 0; attempt < MAX_MAIL_ATTEMPTS; attempt++) {
+      await checkWith(broken, new Date(start + attempt * 5 * 60_000).toISOString());
+      const left = await waiting(siteId);
+      expect(left.map((m) => m.attempts)).toEqual(attempt + 1 < MAX_MAIL_ATTEMPTS ? [attempt + 1, attempt + 1] : []);
+    }
+    await checkWith(t.mailer, new Date(start + MAX_MAIL_ATTEMPTS * 5 * 60_000).toISOString());
+    expect(await alertMails(owner.email)).not.toContain(
+      'Traffic spike on smtp-gone.example.com: 2 visitors in an hour',
+    );
   });
 });
 

@@ -60,3 +60,30 @@ export type AlertEventDoc = InferSchemaType<typeof alertEventSchema> & {
   siteId: Types.ObjectId;
 };
 export const AlertEvent = model('AlertEvent', alertEventSchema, 'alert_events');
+
+/**
+ * Alert mail waiting to be sent: one document per alert and recipient, `_id`
+ * `${alertId}:${accountId}`, until the mail went out or MAX_MAIL_ATTEMPTS failed. Each attempt
+ * is claimed by a unique insert first (lib/spend-once.ts), so however many processes check,
+ * an attempt is made once and a mail that went out is not sent again.
+ */
+const alertMailSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    siteId: { type: Schema.Types.ObjectId, required: true },
+    /** The alert_events document the mail tells of. */
+    alertId: { type: String, required: true },
+    /** The recipient's address when the alert fired. */
+    to: { type: String, required: true },
+    /** Attempts made so far. */
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, required: true, index: true },
+    /** Why the last attempt failed (the SMTP server's answer), for the log. */
+    lastError: { type: String, default: null },
+    expiresAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+export type AlertMailDoc = InferSchemaType<typeof alertMailSchema> & { _id: string };
+export const AlertMail = model('AlertMail', alertMailSchema, 'alert_mails');

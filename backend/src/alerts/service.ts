@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Actor } from '../audit/actor';
 import { recordAudit } from '../audit/service';
 import { isDuplicateKey } from '../lib/db-errors';
+import { spendOnce } from '../lib/spend-once';
 import { AppError } from '../lib/errors';
 import type { Mailer } from '../mail/mailer';
 import { timeseries } from '../reports/service';
@@ -13,7 +14,15 @@ import { getSite, listMembers } from '../sites/service';
 import { queueEvent } from '../webhooks/service';
 import type { DetailValue } from '../audit/model';
 import { dropMail, spikeMail, type DropData, type SpikeData } from './messages';
-import { AlertEvent, AlertSettings, type AlertEventDoc, type AlertKind, type AlertSettingsDoc } from './model';
+import {
+  AlertEvent,
+  AlertMail,
+  AlertSettings,
+  type AlertEventDoc,
+  type AlertKind,
+  type AlertMailDoc,
+  type AlertSettingsDoc,
+} from './model';
 
 export interface AlertSettingsInput {
   spike: { enabled: boolean; threshold: number };
@@ -34,6 +43,12 @@ const DEFAULTS: AlertSettingsInput = {
 const KEPT_MS = 30 * 86_400_000;
 /** Recent alerts the settings show. */
 const RECENT = 20;
+/** Attempts at an alert mail before it is given up (the first when the alert fires, then one per check). */
+export const MAX_MAIL_ATTEMPTS = 5;
+/** The wait after a failed attempt: about the next check of any process. */
+const MAIL_RETRY_MS = 5 * 60_000;
+/** Mail one check sends at most. */
+const MAIL_BATCH = 50;
 /** A drop is looked for once the site-local day after is this many hours old (late events have arrived). */
 const DROP_CHECK_HOUR = 1;
 
@@ -124,6 +139,7 @@ export async function recentAlerts(siteId: Types.ObjectId) {
 export async function deleteAlertsForSite(siteId: Types.ObjectId): Promise<void> {
   await AlertSettings.deleteMany({ _id: siteId.toHexString() });
   await AlertEvent.deleteMany({ siteId });
+  await AlertMail.deleteMany({ siteId });
 }
 
 /** Sites with an alert on, for the scheduled check (a query across sites: one small document per site). */
@@ -145,18 +161,21 @@ export interface FiredAlert {
 }
 
 /** The members an alert is mailed to: those the settings name, else the owner and the admins. */
-async function recipientsOf(siteId: Types.ObjectId, settings: AlertSettingsDoc): Promise<string[]> {
+async function recipientsOf(
+  siteId: Types.ObjectId,
+  settings: AlertSettingsDoc,
+): Promise<Array<{ accountId: string; email: string }>> {
   const members = await listMembers(siteId);
   const named = new Set(settings.recipients.map((id) => id.toHexString()));
   return members
     .filter((m) => (named.size > 0 ? named.has(m.accountId) : m.role === 'owner' || m.role === 'admin'))
-    .map((m) => m.email);
+    .map((m) => ({ accountId: m.accountId, email: m.email }));
 }
 
 /**
  * Fires an alert for its period unless it already fired: the insert of `${site}:${kind}:${period}`
  * succeeds once, whichever process checks. Then the subscribed webhooks get it (queued, with
- * retries) and the recipients a mail.
+ * retries) and a mail to each recipient is queued (sent by sendAlertMails, retried on later checks).
  */
 async function fire(
   site: SiteDoc,
@@ -167,9 +186,10 @@ async function fire(
   now: Date,
   deps: AlertDeps,
 ): Promise<boolean> {
+  const alertId = `${site._id.toHexString()}:${kind}:${period}`;
   try {
     await AlertEvent.create({
-      _id: `${site._id.toHexString()}:${kind}:${period}`,
+      _id: alertId,
       siteId: site._id,
       kind,
       period,
@@ -183,17 +203,97 @@ async function fire(
   }
   await queueEvent(site, kind === 'spike' ? 'alert.traffic_spike' : 'alert.traffic_drop', data, now);
   if (settings.email) {
-    const view = { id: site._id.toHexString(), name: site.name, domain: site.domain };
-    for (const to of await recipientsOf(site._id, settings)) {
-      deps.mailer.queue(
-        kind === 'spike'
-          ? spikeMail(deps.appUrl, to, view, data as SpikeData)
-          : dropMail(deps.appUrl, to, view, data as DropData),
+    const recipients = await recipientsOf(site._id, settings);
+    if (recipients.length > 0) {
+      await AlertMail.insertMany(
+        recipients.map(({ accountId, email }) => ({
+          _id: `${alertId}:${accountId}`,
+          siteId: site._id,
+          alertId,
+          to: email,
+          attempts: 0,
+          nextAttemptAt: now,
+          expiresAt: new Date(now.getTime() + KEPT_MS),
+        })),
       );
     }
   }
   deps.logger?.info({ siteId: site._id.toHexString(), kind, period }, 'alert fired');
   return true;
+}
+
+export interface MailRun {
+  sent: number;
+  failed: number;
+  gaveUp: number;
+}
+
+/**
+ * One attempt at one alert mail. The attempt is claimed first by a unique insert of
+ * `alert-mail:<id>:<attempt>`: of processes racing for it one sends, and an attempt
+ * already made (sent, or failed and recorded) is never made again. A process that dies
+ * between its claim and its record leaves that mail unsent rather than risk sending it twice.
+ */
+async function attemptMail(mail: AlertMailDoc, now: Date, deps: AlertDeps, run: MailRun): Promise<void> {
+  if (!(await spendOnce(`alert-mail:${mail._id}:${mail.attempts}`, { until: mail.expiresAt }))) return;
+  // Read again under the claim: a process that read the queue long ago may hold an attempt already made.
+  const current = await AlertMail.findOne({ _id: mail._id, siteId: mail.siteId }).lean<AlertMailDoc>();
+  if (current?.attempts !== mail.attempts) return;
+  const [alert, site] = await Promise.all([
+    AlertEvent.findOne({ _id: mail.alertId, siteId: mail.siteId }).lean<AlertEventDoc>(),
+    getSite(mail.siteId),
+  ]);
+  if (!alert || !site) {
+    // The site (or its alert) was deleted meanwhile: nobody to tell about it.
+    await AlertMail.deleteOne({ _id: mail._id, siteId: mail.siteId });
+    return;
+  }
+  const view = { id: site._id.toHexString(), name: site.name, domain: site.domain };
+  const message =
+    alert.kind === 'spike'
+      ? spikeMail(deps.appUrl, mail.to, view, alert.data as SpikeData)
+      : dropMail(deps.appUrl, mail.to, view, alert.data as DropData);
+  const attempts = mail.attempts + 1;
+  try {
+    await deps.mailer.send(message);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const context = { siteId: view.id, alertId: mail.alertId, attempts };
+    if (attempts >= MAX_MAIL_ATTEMPTS) {
+      run.gaveUp += 1;
+      deps.logger?.error({ ...context, reason }, 'alert mail given up');
+      await AlertMail.deleteOne({ _id: mail._id, siteId: mail.siteId });
+    } else {
+      run.failed += 1;
+      deps.logger?.warn({ ...context, reason }, 'alert mail failed; tried again at a later check');
+      await AlertMail.updateOne(
+        { _id: mail._id, siteId: mail.siteId },
+        { $set: { attempts, nextAttemptAt: new Date(now.getTime() + MAIL_RETRY_MS), lastError: reason.slice(0, 500) } },
+      );
+    }
+    return;
+  }
+  run.sent += 1;
+  await AlertMail.deleteOne({ _id: mail._id, siteId: mail.siteId });
+}
+
+/**
+ * Sends the alert mail that is due: new alerts' mail, and mail whose last attempt failed
+ * (at most MAX_MAIL_ATTEMPTS in all). Run by every check, in every process.
+ */
+export async function sendAlertMails(deps: AlertDeps, now = new Date()): Promise<MailRun> {
+  const run: MailRun = { sent: 0, failed: 0, gaveUp: 0 };
+  for (const mail of await dueAlertMails(now)) await attemptMail(mail, now, deps, run);
+  return run;
+}
+
+/** Alert mail due now, across sites (only unsent mail stays, so the collection stays small). */
+async function dueAlertMails(now: Date): Promise<AlertMailDoc[]> {
+  const due = await AlertMail.find({ nextAttemptAt: trusted({ $lte: now }) })
+    .sort({ nextAttemptAt: 1 })
+    .limit(MAIL_BATCH)
+    .lean<AlertMailDoc[]>();
+  return due;
 }
 
 /**
@@ -275,10 +375,12 @@ export async function checkAlerts(deps: AlertDeps, now = new Date()): Promise<Fi
       deps.logger?.warn({ err: error, siteId }, 'alert check failed');
     }
   }
+  await sendAlertMails(deps, now);
   return fired;
 }
 
-/** Deletes alerts older than KEPT_MS; run by the scheduler. */
+/** Deletes alerts older than KEPT_MS, and mail about them still unsent; run by the scheduler. */
 export async function pruneAlertEvents(now = new Date()): Promise<number> {
+  await AlertMail.deleteMany({ expiresAt: trusted({ $lte: now }) });
   return (await AlertEvent.deleteMany({ expiresAt: trusted({ $lte: now }) })).deletedCount;
 }
