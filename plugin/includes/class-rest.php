@@ -464,7 +464,8 @@ final class Rest {
 		if ( is_wp_error( $result ) ) {
 			return $result;
 		}
-		return new WP_REST_Response( $result, $response['status'] );
+		// WordPress sends no body for null data, which a JSON client only expects with a 204 (a preview's 202 has none).
+		return new WP_REST_Response( null === $result && 204 !== $response['status'] ? (object) array() : $result, $response['status'] );
 	}
 
 	/**

@@ -225,6 +225,8 @@ final class ReportsAlertsTest extends TestCase {
 
 		$preview = $this->rest( 'POST', '/clickpath/v1/email-reports/' . self::SUBSCRIPTION . '/preview', array(), array() );
 		$this->assertSame( 202, $preview->get_status() );
+		// An empty JSON object, not null: WordPress would send a 202 without a body, which api-fetch cannot parse.
+		$this->assertSame( '{}', wp_json_encode( $preview->get_data() ) );
 		$sent = $this->backend->calls_to( '#/preview$#', 'POST' );
 		$this->assertSame( $this->site . '/email-reports/' . self::SUBSCRIPTION . '/preview', $sent[0]['url'] );
 		$this->assertNull( $sent[0]['rawBody'], 'a preview sends no body' );

@@ -110,7 +110,7 @@ export function ConnectionCard({ settings, onChange, onMessage }: ConnectionCard
           >
             <p>
               {__(
-                'Create an API key for this site in your Clickpath dashboard (Sites → API keys; stats:read, plus sites:manage to change collection options from here), then paste it below.',
+                'Create an API key for this site in your Clickpath dashboard (Sites → API keys; stats:read, plus sites:manage to change collection options, alerts and email reports from here), then paste it below.',
                 'clickpath',
               )}
             </p>

@@ -128,9 +128,6 @@ export function SettingsForm({ initial, roles, userEmail = '', timeZone }: Setti
         onMessage={setMessage}
       />
       {settings.connected && <SelfTestCard keyFromConstant={settings.key?.fromConstant ?? false} />}
-      {settings.connected && settings.site && (
-        <ReportsAlerts siteId={settings.site.id} scopes={settings.scopes} userEmail={userEmail} timeZone={timeZone} />
-      )}
       <form onSubmit={save}>
         <Card className="clickpath-settings__card">
           <CardHeader>
@@ -221,6 +218,9 @@ export function SettingsForm({ initial, roles, userEmail = '', timeZone }: Setti
           {__('Save settings', 'clickpath')}
         </Button>
       </form>
+      {settings.connected && settings.site && (
+        <ReportsAlerts siteId={settings.site.id} scopes={settings.scopes} userEmail={userEmail} timeZone={timeZone} />
+      )}
     </div>
   );
 }
