@@ -14,13 +14,14 @@ import { createServer } from './app';
 import { pruneSalts } from './collect/identity';
 import { warmGeo } from './collect/enrich';
 import { loadConfig, publicUrl } from './lib/config';
-import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from './lib/db';
+import { connectDatabase, disconnectDatabase, ensureIndexes } from './lib/db';
 import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db';
 import { createLogger } from './lib/logger';
 import { pruneRateCounters, setRateLimitsEnabled } from './lib/rate-limit';
 import { startScheduler } from './lib/scheduler';
 import { pruneSpentKeys } from './lib/spend-once';
 import { pruneOutbox } from './mail/mailer';
+import { runMigrations } from './migrations/run';
 import { webhookJobs } from './webhooks/jobs';
 
 const HOUR = 3_600_000;

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { Types } from 'mongoose';
 
 import { loadConfig } from '../lib/config';
-import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from '../lib/db';
+import { connectDatabase, disconnectDatabase, ensureIndexes } from '../lib/db';
 import { REPO_ROOT, startEmbeddedDatabase, type EmbeddedDatabase } from '../lib/embedded-db';
 import { createLogger } from '../lib/logger';
+import { runMigrations } from '../migrations/run';
 import { rebuildRollups } from './rebuild';
 
 /**

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 
 import mongoose from 'mongoose';
 
-import { INSTANCE_SECRET_ID } from '../migrations';
+/** The installation's secret in `secrets`, created by migration 1. */
+export const INSTANCE_SECRET_ID = 'instance';
 
 let cachedSecret: string | undefined;
 

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { mongo } from 'mongoose';
 
+import { INSTANCE_SECRET_ID } from '../lib/secrets';
+
 import { accountsVerified } from './accounts-verified';
 import { aggregatorPartitions } from './aggregator-partitions';
 import { aggregatorState } from './aggregator-state';
@@ -19,8 +21,6 @@ export interface Migration {
   /** Must be safe to run again after an interruption (no transactions on every server we support). */
   up(db: mongo.Db): Promise<void>;
 }
-
-export const INSTANCE_SECRET_ID = 'instance';
 
 /** Data changes that index declarations alone cannot express, in the order they ship. */
 export const migrations: readonly Migration[] = [

@@ -8,10 +8,11 @@ import request from 'supertest';
 
 import { createServer, type Server } from '../../src/app';
 import { loadConfig, type Config } from '../../src/lib/config';
-import { connectDatabase, disconnectDatabase, ensureIndexes, runMigrations } from '../../src/lib/db';
+import { connectDatabase, disconnectDatabase, ensureIndexes } from '../../src/lib/db';
 import { createLogger } from '../../src/lib/logger';
 import type { Mailer } from '../../src/mail/mailer';
 import { resetSecretCache } from '../../src/lib/secrets';
+import { runMigrations } from '../../src/migrations/run';
 import { auditSiteKeys } from './site-audit';
 
 /** Browsers send this Origin in tests; the test config trusts it. */
