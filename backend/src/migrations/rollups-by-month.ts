@@ -1,20 +1,95 @@
+import { deflateRawSync } from 'node:zlib';
+
 import { DateTime } from 'luxon';
 import type { mongo } from 'mongoose';
 
-import { createRegisters, encode } from '../aggregate/hll';
-import { ROLLUP_PARTS, type Counter, type Dimension, type RollupMonthDoc, type RollupPart } from '../aggregate/model';
-import {
-  monthId,
-  monthOf,
-  setKeyedRows,
-  toRow,
-  type KeyedData,
-  type KeyedPart,
-  type Row,
-  type SketchData,
-  type TotalsData,
-} from '../aggregate/rollups';
 import type { Migration } from './index';
+
+// The rollup store's format as decision 0004 set it when this migration shipped (aggregate/rollups.ts
+// then), kept here: a migration writes the format of its time, and later ones move it on.
+
+const COUNTERS = [
+  'pageviews',
+  'visits',
+  'visitors',
+  'bounces',
+  'duration',
+  'events',
+  'engaged',
+  'entries',
+  'exits',
+  'notFound',
+] as const;
+type Counter = (typeof COUNTERS)[number];
+const KEY_DIMENSIONS = [
+  'page',
+  'entry_page',
+  'exit_page',
+  'source',
+  'channel',
+  'referrer',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'country',
+  'region',
+  'city',
+  'browser',
+  'browser_version',
+  'os',
+  'os_version',
+  'device',
+  'screen',
+  'language',
+  'event',
+  'event_prop',
+] as const;
+type Dimension = 'all' | (typeof KEY_DIMENSIONS)[number];
+type KeyedPart = 'hours' | 'goals' | Exclude<Dimension, 'all'>;
+type RollupPart = 'totals' | 'sketches' | KeyedPart;
+const ROLLUP_PARTS: readonly RollupPart[] = ['totals', 'hours', 'sketches', 'goals', ...KEY_DIMENSIONS];
+
+/** Counters in the order of COUNTERS, trailing zeros left out. */
+type Row = number[];
+type TotalsData = Record<string, Row>;
+/** Day → HyperLogLog registers (p = 12), deflated, base64url. */
+type SketchData = Record<string, string>;
+/** Every key once in `k`, and per day its rows as `[index in k, ...row]`. */
+interface KeyedData {
+  k: string[];
+  d: Record<string, number[][]>;
+}
+interface RollupMonthDoc {
+  _id: string;
+  siteId: mongo.ObjectId;
+  month: string;
+  lastBatch: string;
+  data: string;
+}
+
+const HLL_REGISTERS = 1 << 12;
+const monthOf = (day: string) => day.slice(0, 7);
+const monthId = (siteId: mongo.ObjectId, month: string) => `${String(siteId)}:${month}`;
+
+function toRow(values: Partial<Record<Counter, number>>): Row {
+  const row = COUNTERS.map((counter) => values[counter] ?? 0);
+  while (row.length > 0 && row[row.length - 1] === 0) row.pop();
+  return row;
+}
+
+function setKeyedRows(data: KeyedData, day: string, rows: Record<string, Row>): void {
+  const index = new Map(data.k.map((key, i) => [key, i]));
+  data.d[day] = Object.entries(rows).map(([key, row]) => {
+    let i = index.get(key);
+    if (i === undefined) {
+      i = data.k.push(key) - 1;
+      index.set(key, i);
+    }
+    return [i, ...row];
+  });
+}
 
 /** A document of the rollup store before decision 0004: one per site × period × dimension × key. */
 type LegacyRollup = {
@@ -78,9 +153,10 @@ export const rollupsByMonth: Migration = {
         } else {
           (dataOf('totals', doc.period) as TotalsData)[doc.period] = toRow(doc);
           if (doc.hll) {
-            const registers = createRegisters();
+            const registers = new Uint8Array(HLL_REGISTERS);
             for (const [index, rank] of Object.entries(doc.hll)) registers[Number(index)] = rank;
-            (dataOf('sketches', doc.period) as SketchData)[doc.period] = encode(registers);
+            (dataOf('sketches', doc.period) as SketchData)[doc.period] =
+              deflateRawSync(registers).toString('base64url');
           }
         }
       }
