@@ -162,6 +162,10 @@ nodeTestSuite(
   'WordPress end to end (Chromium, wp-admin, real backend)',
   join(root, 'plugin', 'tests', 'e2e', 'wordpress.e2e.mjs'),
 );
+nodeTestSuite(
+  'WordPress Reports & alerts end to end (Chromium, settings screen, real backend)',
+  join(root, 'plugin', 'tests', 'e2e', 'reports-alerts.e2e.mjs'),
+);
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

@@ -279,7 +279,7 @@ final class Rest {
 				);
 			}
 			if ( ! in_array( 'sites:manage', $settings['scopes'], true ) ) {
-				$warnings[] = __( 'The API key may only read stats: collection options, automatic annotations and personal-data erasure need a key with the sites:manage scope.', 'clickpath' );
+				$warnings[] = __( 'The API key may only read stats: collection options, alerts, email reports, automatic annotations and personal-data erasure need a key with the sites:manage scope.', 'clickpath' );
 			}
 		}
 		$view = array(
