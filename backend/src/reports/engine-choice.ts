@@ -18,7 +18,6 @@ export interface EngineQuery {
  * The one place a report chooses its engine. Rollups hold each dimension on its own, so any
  * filter needs the raw visits and events; goal conversions are in the rollups only once every
  * goal's backfill has written them (decision 0010), and the raw history answers meanwhile.
- * Funnels and per-key conversions have no rollups and always read the raw history.
  */
 export function chooseEngine(query: EngineQuery): Engine {
   if (query.filters.length > 0) return 'raw';
