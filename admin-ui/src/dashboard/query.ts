@@ -1,6 +1,7 @@
 import { withQuery } from '../data/query-string';
 import { requestJson, type FetchLike } from '../data/standalone';
 import type { Erased } from '../data/types';
+import type { EmailReportSubscription, NewEmailReport } from '../reports-alerts/types';
 import type {
   AlertEvent,
   AlertSettings,
@@ -141,6 +142,14 @@ export const api = {
   alerts: (id: string) => call<AlertSettings & { recent: AlertEvent[] }>(`${site(id)}/alerts`),
   saveAlerts: (id: string, body: AlertSettings) =>
     call<AlertSettings & { recent: AlertEvent[] }>(`${site(id)}/alerts`, 'PUT', body),
+  emailReports: (id: string) => call<{ subscriptions: EmailReportSubscription[] }>(`${site(id)}/email-reports`),
+  addEmailReport: (id: string, body: NewEmailReport) =>
+    call<EmailReportSubscription>(`${site(id)}/email-reports`, 'POST', body),
+  removeEmailReport: (id: string, subscriptionId: string) =>
+    call<void>(`${site(id)}/email-reports/${encodeURIComponent(subscriptionId)}`, 'DELETE'),
+  /** Mails the last complete period's report now (202; not counted as the scheduled send). */
+  previewEmailReport: (id: string, subscriptionId: string) =>
+    call<void>(`${site(id)}/email-reports/${encodeURIComponent(subscriptionId)}/preview`, 'POST'),
 };
 
 /** `#/sites/abc/settings` → a Route; anything unknown is the sites list. The query (`?view=…`) is the report's. */

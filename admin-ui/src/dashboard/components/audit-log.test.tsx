@@ -160,6 +160,16 @@ describe('describeAuditEntry', () => {
       { webhook: { id: 'w1', target: 'https://hooks.example.com', events: ['summary.weekly'] } },
       'Deleted the webhook to https://hooks.example.com (summary.weekly)',
     ],
+    [
+      'email_report.added',
+      { subscription: { id: 's1', email: 'ada@example.com', frequency: 'weekly', weekday: 3 } },
+      'Subscribed ada@example.com to the email report (weekly, on Wednesday)',
+    ],
+    [
+      'email_report.removed',
+      { subscription: { id: 's2', email: 'bo@example.com', frequency: 'monthly', weekday: null } },
+      'Removed the email report to bo@example.com (monthly)',
+    ],
     ['something.new', {}, 'something.new'],
   ])('when the action is %s, then it reads as a sentence', (action, details, sentence) => {
     expect(describeAuditEntry({ action, details })).toBe(sentence);

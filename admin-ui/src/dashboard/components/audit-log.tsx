@@ -40,8 +40,8 @@ export const AUDIT_FILTERS: Record<string, { label: () => string; actions?: stri
     actions: ['goal.created', 'goal.updated', 'goal.deleted', 'funnel.created', 'funnel.deleted'],
   },
   notifications: {
-    label: () => __('Alerts and webhooks', 'clickpath'),
-    actions: ['alerts.updated', 'webhook.created', 'webhook.deleted'],
+    label: () => __('Alerts, reports and webhooks', 'clickpath'),
+    actions: ['alerts.updated', 'email_report.added', 'email_report.removed', 'webhook.created', 'webhook.deleted'],
   },
   privacy: {
     label: () => __('Erasures and exports', 'clickpath'),
@@ -183,6 +183,37 @@ export function describeAuditEntry(entry: Pick<AuditEntry, 'action' | 'details'>
       return sprintf(__('Deleted the funnel “%s”', 'clickpath'), text(record(d.funnel).name));
     case 'alerts.updated':
       return sprintf(__('Changed the alerts: %s', 'clickpath'), changes(d));
+    case 'email_report.added':
+    case 'email_report.removed': {
+      const subscription = record(d.subscription);
+      const weekdays = [
+        __('Monday', 'clickpath'),
+        __('Tuesday', 'clickpath'),
+        __('Wednesday', 'clickpath'),
+        __('Thursday', 'clickpath'),
+        __('Friday', 'clickpath'),
+        __('Saturday', 'clickpath'),
+        __('Sunday', 'clickpath'),
+      ];
+      const schedule =
+        subscription.frequency === 'monthly'
+          ? __('monthly', 'clickpath')
+          : /* translators: %s: a weekday */ sprintf(
+              __('weekly, on %s', 'clickpath'),
+              weekdays[count(subscription.weekday) - 1] ?? '',
+            );
+      return entry.action === 'email_report.added'
+        ? /* translators: 1: email address, 2: how often */ sprintf(
+            __('Subscribed %1$s to the email report (%2$s)', 'clickpath'),
+            text(subscription.email),
+            schedule,
+          )
+        : /* translators: 1: email address, 2: how often */ sprintf(
+            __('Removed the email report to %1$s (%2$s)', 'clickpath'),
+            text(subscription.email),
+            schedule,
+          );
+    }
     case 'webhook.created':
     case 'webhook.deleted': {
       const hook = record(d.webhook);

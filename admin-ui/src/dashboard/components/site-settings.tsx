@@ -29,6 +29,7 @@ import { AuditLog } from './audit-log';
 import { Alerts } from './alerts';
 import { CollectionOptions } from './collection-options';
 import { CopyButton } from './copy-button';
+import { EmailReports } from './email-reports';
 import { SiteData } from './site-data';
 import { SiteForm } from './sites-page';
 import { TwoFactorPolicy } from './two-factor-policy';
@@ -59,6 +60,7 @@ export function SiteSettings({
       <Members siteId={site.id} role={site.role} timeZone={site.timezone} onOwnerChanged={onChanged} />
       {site.role === 'owner' && <TwoFactorPolicy site={site} ownTwoFactor={ownTwoFactor} onSaved={onChanged} />}
       {site.role !== 'viewer' && <Alerts siteId={site.id} timeZone={site.timezone} />}
+      {site.role !== 'viewer' && <EmailReports siteId={site.id} timeZone={site.timezone} />}
       {site.role !== 'viewer' && <Webhooks siteId={site.id} timeZone={site.timezone} />}
       {site.role !== 'viewer' && <AuditLog siteId={site.id} timeZone={site.timezone} />}
       {site.role === 'owner' && <DeleteSite site={site} onDeleted={onDeleted} />}
