@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const PER_SITE =
-  /^((events|visits)_\d{8}|visitor_index_\d{6}|rollup_\w+_(\d{6}|open)|goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters|webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events)$/;
+  /^((events|visits)_\d{8}|visitor_index_\d{6}|rollup_\w+_(\d{6}|open)|goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters|webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events|alert_mails|audit_\d{6})$/;
 
 describe('the orphan sweep', () => {
   it('when a site document is gone but its data is not, then a pass of bounded runs deletes that data and keeps the others', async () => {
@@ -53,12 +53,39 @@ describe('the orphan sweep', () => {
         ]);
       }
     }
+    // Mail of an alert still waiting to be sent, and audit entries (site.created, webhook.created, …) in two months.
+    for (const site of [gone, kept]) {
+      const siteId = new Types.ObjectId(site.id);
+      await t.db.collection<{ _id: string; [field: string]: unknown }>('alert_mails').insertOne({
+        _id: `${site.id}:spike:2026-03-05T10:00:00Z:${owner.id}`,
+        siteId,
+        alertId: `${site.id}:spike:2026-03-05T10:00:00Z`,
+        to: owner.email,
+        attempts: 1,
+        nextAttemptAt: new Date(),
+        expiresAt: new Date(Date.now() + 86_400_000),
+      });
+      await t.db.collection('audit_202601').insertOne({
+        siteId,
+        at: new Date('2026-01-15T10:00:00Z'),
+        action: 'goal.created',
+        actor: { type: 'account', id: owner.id, email: owner.email },
+        details: {},
+      });
+    }
     // Later than every visit's timeout: the visits close and reach their partitions.
     await insertEvents(kept.id, [{ ts: at('2026-03-07T10:00:00Z', 0), vid: 'v2', path: '/' }]);
     await processPendingEvents();
     const perSiteNaming = async (id: string) =>
       (await documentsNaming(t.db, id)).filter((found) => PER_SITE.test(found.slice(0, found.indexOf(':'))));
-    expect((await perSiteNaming(gone.id)).length).toBeGreaterThan(10);
+    const goneBefore = await perSiteNaming(gone.id);
+    expect(goneBefore.length).toBeGreaterThan(10);
+    // The gone site has documents in the collections added since the sweep was written, as the kept one has.
+    const collectionsOf = (found: string[]) => new Set(found.map((f) => f.slice(0, f.indexOf(':'))));
+    const auditMonth = `audit_${new Date().toISOString().slice(0, 7).replace('-', '')}`;
+    for (const name of ['alert_mails', 'alert_settings', 'webhooks', 'audit_202601', auditMonth]) {
+      expect(collectionsOf(goneBefore).has(name)).toBe(true);
+    }
     const keptBefore = await perSiteNaming(kept.id);
 
     // A deletion cut short: the site's document went, nothing else did.

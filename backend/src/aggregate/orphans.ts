@@ -19,7 +19,8 @@ const PER_SITE = [
   /^visitor_index_\d{6}$/,
   /^rollup_\w+_(\d{6}|open)$/,
   /^(goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters)$/,
-  /^(webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events)$/,
+  /^(webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events|alert_mails)$/,
+  /^audit_\d{6}$/,
 ];
 export const MAX_COLLECTIONS_PER_RUN = 20;
 const MARK_ID = 'orphans';
