@@ -251,6 +251,67 @@ describe('sessionisation: events out of order', () => {
   });
 });
 
+describe('sessionisation: a hit older than its visitor’s open visit (a batch late)', () => {
+  // The visit was aggregated from a pageview at T0; a hit from before it arrives in the next batch.
+  const opening: Hit[] = [{ at: T0, path: '/now' }];
+
+  it.each<[string, number, boolean, number, RawEvent['kind']]>([
+    ['a pageview 4 hours older', 2, false, 4 * 60 * MIN, 'pv'],
+    ['a pageview 31 minutes older', 2, false, 31 * MIN, 'pv'],
+    ['a pageview 30 minutes and 1 ms older', 2, false, 30 * MIN + 1, 'pv'],
+    ['a pageview exactly the timeout older', 1, true, 30 * MIN, 'pv'],
+    ['a pageview 10 minutes older', 1, true, 10 * MIN, 'pv'],
+    ['a custom event 4 hours older', 2, false, 4 * 60 * MIN, 'ev'],
+    ['an identify call 4 hours older', 2, false, 4 * 60 * MIN, 'id'],
+    ['an engagement ping 4 hours older', 1, false, 4 * 60 * MIN, 'en'],
+    ['an engagement ping 31 minutes older', 1, false, 31 * MIN, 'en'],
+    ['an engagement ping 10 minutes older', 1, true, 10 * MIN, 'en'],
+  ])(
+    'when %s comes, then the visitor has %i open visit(s), and it joined the visit of T0: %s',
+    (_label, visits, joins, age, kind) => {
+      const { results, state } = batches([opening, [{ at: after(T0, -age), kind, path: '/before' }]]);
+      const open = [...state.visits.values()];
+      expect(open).toHaveLength(visits);
+      const ofT0 = open.find((v) => v.start.getTime() === Date.parse(T0))!;
+      // A hit from before the visit's last activity moves neither its exit page nor its end.
+      expect(ofT0).toMatchObject({ entryPage: '/now', exitPage: '/now', lastSeen: new Date(T0), duration: 0 });
+      expect(results[1]!.eventsByVisit.has(ofT0._id)).toBe(joins);
+      expect(ofT0.pageviews).toBe(joins && kind === 'pv' ? 2 : 1);
+      // The visitor's current visit stays the latest one.
+      expect(state.current.get(`${String(SITE)}:f:alice`)).toBe(ofT0._id);
+    },
+  );
+
+  it('when a hit 4 hours older opens a visit of its own, then the deltas add up to one batch in time order', () => {
+    const late: Hit[] = [{ at: after(T0, -4 * 60 * MIN), path: '/before' }];
+    expect(rows(...batches([opening, late]).results)).toEqual(rows(batch([...late, ...opening], emptyState())));
+  });
+
+  it('when two late hits come in later batches, then the second joins the first one’s visit, and a new hit the current one', () => {
+    const { state } = batches([
+      opening,
+      [{ at: after(T0, -4 * 60 * MIN), path: '/early' }],
+      [{ at: after(T0, -4 * 60 * MIN + 5 * MIN), path: '/early-2' }],
+      [{ at: after(T0, 5 * MIN), path: '/next' }],
+    ]);
+    expect([...state.visits.values()].sort((a, b) => a.start.getTime() - b.start.getTime())).toMatchObject([
+      { entryPage: '/early', exitPage: '/early-2', pageviews: 2, duration: 5 * MIN },
+      { entryPage: '/now', exitPage: '/next', pageviews: 2, duration: 5 * MIN },
+    ]);
+  });
+
+  it('when an identified visitor’s hit from hours before comes late, then its visit does not take the later identity', () => {
+    const { state } = batches([
+      [{ at: T0, kind: 'id', userId: 'u-42' }],
+      [{ at: after(T0, -4 * 60 * MIN), path: '/before' }],
+    ]);
+    expect([...state.visits.values()].map((v) => [v.start.toISOString(), v.userId])).toEqual([
+      [new Date(T0).toISOString(), 'u-42'],
+      [after(T0, -4 * 60 * MIN), ''],
+    ]);
+  });
+});
+
 describe('sessionisation: a visit across midnight', () => {
   it.each([
     ['UTC', '2026-03-10T23:50:00Z', '2026-03-11T00:20:00Z', '2026-03-10', '2026-03-11'],

@@ -240,8 +240,8 @@ function addVisit(
 /**
  * The rollup deltas of a sessionised batch, and the visitor-day key sets it changed. Each
  * hit counts on its own day; each visit the batch opened or changed adds
- * contribution(after) − contribution(before), so batches add up to one batch of all their
- * events. Pure: `days` (the aggregator's key sets) and the visits are only read.
+ * contribution(after) − contribution(before), so consecutive batches of events in time
+ * order add up to one batch of all of them (compute.unit.test.ts). Pure: `days` (the aggregator's key sets) and the visits are only read.
  */
 export function rollupDeltas(
   batch: Sessionised,

@@ -104,10 +104,16 @@ function convert(visit: VisitDoc, goals: readonly SiteGoal[], event: RawEvent): 
 }
 
 /**
- * Sessionising: turns a batch of events (sorted by ts, _id) into visits. A pageview,
- * custom event or identify call joins its visitor's open visit when it comes within the
- * site's timeout of the visit's last activity, else it opens a new visit; an engagement
- * ping joins the open visit (lengthening it only within the timeout) and never opens one.
+ * Sessionising: turns a batch of events (sorted by ts, _id) into visits. A hit belongs to
+ * its visitor's latest open visit that began at most the site's timeout after it. A
+ * pageview, custom event or identify call joins that visit when it also comes within the
+ * timeout of the visit's last activity, else it opens a new visit; an engagement ping
+ * joins it (lengthening it only within the timeout) and never opens one. In time order
+ * that is the visitor's current visit; a hit that arrives a batch late, after later hits
+ * of its visitor were aggregated, joins the visit it lies in or within the timeout of, or
+ * else opens a visit of its own, as it would have in time order. A hit joining a visit
+ * before its start leaves the start (with its day, hour and entry page) where the visit
+ * was first aggregated.
  * Pure: `open` and the events are only read (visits are copied before they change).
  */
 export function sessionise(
@@ -120,6 +126,28 @@ export function sessionise(
   const before = new Map<string, VisitState | null>();
   const hits: PlacedHit[] = [];
   const eventsByVisit = new Map<string, string[]>();
+
+  /** Per visitor, the open visits and those the batch opened: built once, when a hit comes late. */
+  let byVisitor: Map<string, string[]> | undefined;
+  const visitsOf = (vKey: string): string[] => {
+    if (!byVisitor) {
+      byVisitor = new Map();
+      for (const v of open.visits.values()) push(byVisitor, visitorKey(v.siteId, v.vid), v._id);
+      for (const id of before.keys()) if (!open.visits.has(id)) push(byVisitor, vKeyOf(visits.get(id)!), id);
+    }
+    return byVisitor.get(vKey) ?? [];
+  };
+  /** The visitor's latest visit that began no later than `timeoutMs` after `ts`. */
+  const visitFor = (vKey: string, ts: number, timeoutMs: number): VisitDoc | undefined => {
+    const latest = visitById(current.get(vKey) ?? open.current.get(vKey));
+    if (!latest || latest.start.getTime() - timeoutMs <= ts) return latest;
+    let found: VisitDoc | undefined;
+    for (const id of visitsOf(vKey)) {
+      const v = visits.get(id) ?? open.visits.get(id)!;
+      if (v.start.getTime() - timeoutMs <= ts && (!found || v.start.getTime() > found.start.getTime())) found = v;
+    }
+    return found && visitById(found._id);
+  };
 
   const visitById = (id: string | undefined): VisitDoc | undefined => {
     if (id === undefined) return undefined;
@@ -139,7 +167,7 @@ export function sessionise(
     if (!site) continue;
     const ts = event.ts;
     const vKey = visitorKey(event.siteId, event.vid);
-    const previous = visitById(current.get(vKey) ?? open.current.get(vKey));
+    const previous = visitFor(vKey, ts.getTime(), site.timeoutMs);
     let visit = previous;
     const continues =
       visit !== undefined && (event.kind === 'en' || ts.getTime() - visit.lastSeen.getTime() <= site.timeoutMs);
@@ -150,14 +178,17 @@ export function sessionise(
         continue;
       }
       visit = newVisit(event);
-      // Identity carries over from the visitor's previous visit while it is still open.
+      // Identity carries over from the visitor's previous visit (the one before it) while it is still open.
       if (previous) {
         visit.userId = previous.userId;
         visit.traits = previous.traits ? { ...previous.traits } : null;
       }
       visits.set(visit._id, visit);
       before.set(visit._id, null);
-      current.set(vKey, visit._id);
+      if (byVisitor) push(byVisitor, vKey, visit._id);
+      // A visit opened by a late hit is older than the visitor's current one, which stays current.
+      const latest = visitById(current.get(vKey) ?? open.current.get(vKey));
+      if (!latest || latest.start.getTime() <= ts.getTime()) current.set(vKey, visit._id);
     } else if (!before.has(visit._id)) {
       before.set(visit._id, visitState(visit));
     }
@@ -219,6 +250,8 @@ export function closeVisits(
   }
   return out;
 }
+
+const vKeyOf = (visit: VisitDoc) => visitorKey(visit.siteId, visit.vid);
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
