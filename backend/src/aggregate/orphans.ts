@@ -20,6 +20,7 @@ const PER_SITE = [
   /^rollup_\w+_(\d{6}|open)$/,
   /^(goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters)$/,
   /^(webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events|alert_mails)$/,
+  /^email_report_(subscriptions|sends)$/,
   /^audit_\d{6}$/,
 ];
 export const MAX_COLLECTIONS_PER_RUN = 20;
