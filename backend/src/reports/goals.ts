@@ -92,10 +92,6 @@ export async function goalMatchers(siteId: Types.ObjectId): Promise<Map<string, 
 export const goalDefinition = (g: Pick<GoalDoc, 'kind' | 'match' | 'propKey' | 'propValue'>) =>
   JSON.stringify([g.kind, g.match, g.propKey, g.propValue]);
 
-/** Whether the goals rollup part holds the conversions of every one of these goals (a site's, all of them). */
-export const goalRollupsCurrent = (goals: ReadonlyArray<Pick<GoalDoc, 'rollupsPending'>>) =>
-  goals.every((g) => g.rollupsPending === false);
-
 /** The goals of these sites as the aggregator evaluates them, by site id (one query per batch). */
 export async function goalsOfSites(siteIds: readonly Types.ObjectId[]): Promise<Map<string, SiteGoal[]>> {
   const out = new Map<string, SiteGoal[]>();
