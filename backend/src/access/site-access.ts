@@ -1,9 +1,8 @@
 import type { Types } from 'mongoose';
 
-import type { Scope } from '../keys/model';
+import type { Scope } from '../keys/service';
 import { AppError } from '../lib/errors';
-import type { Role, SiteDoc } from '../sites/model';
-import { getMembership, getSite } from '../sites/service';
+import { getMembership, getSite, type Role, type SiteDoc } from '../sites/service';
 import { requireTwoFactorPolicy } from '../sites/two-factor-policy';
 import type { Auth } from './auth';
 

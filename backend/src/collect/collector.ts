@@ -3,8 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 
-import { getSiteByPublicId } from '../sites/service';
-import type { SiteDoc } from '../sites/model';
+import { getSiteByPublicId, type SiteDoc } from '../sites/service';
 import type { SiteSettings } from '../sites/schemas';
 import { EventBatch, TrackerEvent } from './event-schema';
 import type { z } from '../lib/zod';

@@ -8,6 +8,8 @@ import { recordAudit } from '../audit/service';
 import { AppError } from '../lib/errors';
 import { ApiKey, type ApiKeyDoc, type Scope } from './model';
 
+export type { Scope } from './model';
+
 /** Recognisable by secret scanners; the visible prefix lets people tell keys apart. */
 const KEY_PREFIX = 'cpk_';
 const VISIBLE_LENGTH = KEY_PREFIX.length + 8;

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 
-import { visitorIdsOfUser } from '../aggregate/service';
+import { visitorIdsOfUser } from '../aggregate/read';
 import { visitorProfile } from '../reports/visitors';
 
 /**

@@ -1,24 +1,10 @@
-import { Schema, model, trusted, type InferSchemaType, type Types } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 
 import { AppError } from '../lib/errors';
+import { Annotation, type AnnotationDoc } from './model';
 import type { DayRange } from './range';
 
-/** A dated note shown on the time series ("launched the new pricing page"). */
-const annotationSchema = new Schema(
-  {
-    siteId: { type: Schema.Types.ObjectId, required: true },
-    /** Site-local day, YYYY-MM-DD. */
-    day: { type: String, required: true },
-    text: { type: String, required: true },
-    /** Who wrote it: a user's name, or an API key's name for automatic notes (e.g. from WordPress). */
-    author: { type: String, default: '' },
-  },
-  { timestamps: true, strict: 'throw' },
-);
-annotationSchema.index({ siteId: 1, day: 1 });
-
-export type AnnotationDoc = InferSchemaType<typeof annotationSchema> & { _id: Types.ObjectId };
-export const Annotation = model('Annotation', annotationSchema, 'annotations');
+export type { AnnotationDoc } from './model';
 
 export function toAnnotationView(a: AnnotationDoc) {
   return { id: a._id.toHexString(), day: a.day, text: a.text, author: a.author, createdAt: a.createdAt.toISOString() };

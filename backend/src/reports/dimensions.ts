@@ -1,4 +1,4 @@
-import { DIMENSIONS, type Dimension } from '../aggregate/model';
+import { DIMENSIONS, type Dimension } from '../aggregate/read';
 
 type NotTotals = Exclude<Dimension, 'all'>;
 

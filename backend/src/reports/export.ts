@@ -1,17 +1,12 @@
 import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 
-import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import type { Types } from 'mongoose';
 
-import { siteEventsByDay } from '../aggregate/history';
-import { VISIT_ATTRIBUTES } from '../aggregate/model';
-import { rollupRows } from '../aggregate/rollups';
-import { allVisits, summariseVisitors } from '../aggregate/service';
-import type { SiteDoc } from '../sites/model';
-import { Annotation } from './annotations';
-import { Funnel, Goal } from './goals';
+import { allVisits, rollupRows, siteEventsByDay, summariseVisitors, VISIT_ATTRIBUTES } from '../aggregate/read';
+import type { SiteDoc } from '../sites/service';
+import { Annotation, Funnel, Goal } from './model';
 import type { DayRange } from './range';
 
 /**
@@ -31,23 +26,22 @@ export function defuse(value: unknown): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
-function attachment(res: Response, filename: string, format: 'csv' | 'json'): void {
-  res.set({
+/** The response headers of a download: set by the route before it streams the file. */
+export function attachment(filename: string, format: 'csv' | 'json'): Record<string, string> {
+  return {
     'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
     'Content-Disposition': `attachment; filename="${filename}.${format}"`,
     'Cache-Control': 'no-store',
-  });
+  };
 }
 
-/** Writes rows as CSV (defused cells) or a JSON array, streaming. */
+/** Writes rows as CSV (defused cells) or a JSON array to `out`, streaming. */
 export async function sendRows(
-  res: Response,
-  filename: string,
+  out: Writable,
   format: 'csv' | 'json',
   columns: string[],
   rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
 ): Promise<void> {
-  attachment(res, filename, format);
   const source = Readable.from(rows);
   if (format === 'csv') {
     await pipeline(
@@ -62,7 +56,7 @@ export async function sendRows(
         },
       }),
       stringify({ header: true, columns }),
-      res,
+      out,
     );
     return;
   }
@@ -80,7 +74,7 @@ export async function sendRows(
         done(null, first ? '[]\n' : '\n]\n');
       },
     }),
-    res,
+    out,
   );
 }
 
@@ -116,13 +110,15 @@ export async function* rawEvents(siteId: Types.ObjectId, range: DayRange): Async
   }
 }
 
+/** The file name of a site's full export (without its extension). */
+export const siteExportName = (site: SiteDoc) => `clickpath-${site.domain}-${new Date().toISOString().slice(0, 10)}`;
+
 /**
- * Everything stored for a site, as one JSON document streamed section by section:
+ * Everything stored for a site, as one JSON document streamed section by section to `out`:
  * the site, goals, funnels, annotations, visitors, visits, raw events and rollups.
  * Data portability: what a site owner takes with them when they leave.
  */
-export async function sendSiteExport(res: Response, site: SiteDoc): Promise<void> {
-  attachment(res, `clickpath-${site.domain}-${new Date().toISOString().slice(0, 10)}`, 'json');
+export async function sendSiteExport(out: Writable, site: SiteDoc): Promise<void> {
   const siteId = site._id;
   const sections: Array<[string, () => AsyncIterable<unknown>]> = [
     ['goals', () => Goal.find({ siteId }).lean().cursor()],
@@ -162,5 +158,5 @@ export async function sendSiteExport(res: Response, site: SiteDoc): Promise<void
     }
     yield '\n}\n';
   }
-  await pipeline(Readable.from(document()), res);
+  await pipeline(Readable.from(document()), out);
 }

@@ -1,4 +1,4 @@
-import type { SiteDoc } from '../sites/model';
+import type { SiteDoc } from '../sites/service';
 import { parseFilters } from './filters';
 import { chooseEngine } from './engine-choice';
 import { goalMatcher, listGoals, type GoalDoc } from './goals';

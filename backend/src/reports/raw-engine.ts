@@ -1,9 +1,7 @@
 import type { mongo } from 'mongoose';
 
-import { readEvents } from '../aggregate/history';
-import type { RawEvent, VisitDoc } from '../aggregate/model';
 import { cutKey } from '../aggregate/limits';
-import { findEarlierVisits, findVisits } from '../aggregate/service';
+import { findEarlierVisits, findVisits, readEvents, type RawEvent, type VisitDoc } from '../aggregate/read';
 import { PROP_SEPARATOR, VISIT_KEY, type BreakdownDimension } from './dimensions';
 import { matches, type Filter } from './filters';
 import type { GoalMatcher } from './goals';

@@ -1,7 +1,7 @@
 import type { mongo } from 'mongoose';
 
 import { convertedBy, parseGoalRowKey } from '../aggregate/goal-keys';
-import { counters, readDays, readKeyed, readKeyedDays, uniqueVisitors, type DayRollup } from '../aggregate/rollups';
+import { counters, readDays, readKeyed, readKeyedDays, uniqueVisitors, type DayRollup } from '../aggregate/read';
 import type { BreakdownDimension } from './dimensions';
 import { emptyCounters, addCounters, type Counters } from './metrics';
 import { bucketOf, daysOf, type DayRange, type Interval, hoursOf } from './range';

@@ -7,7 +7,7 @@ import { SiteIdParams } from '../sites/schemas';
 import { z } from '../lib/zod';
 import { createAnnotation, deleteAnnotation, listAnnotations, toAnnotationView } from './annotations';
 import { rowMetrics } from './dimensions';
-import { EVENT_COLUMNS, rawEvents, sendRows, sendSiteExport } from './export';
+import { attachment, EVENT_COLUMNS, rawEvents, sendRows, sendSiteExport, siteExportName } from './export';
 import { goalConversions } from './goal-conversions';
 import { createFunnel, createGoal, deleteFunnel, deleteGoal, listFunnels, listGoals, updateGoal } from './goals';
 import { resolveRange } from './range';
@@ -409,7 +409,8 @@ export function registerReportRoutes(api: ApiRouter): void {
       const columns: string[] = ['key', ...rowMetrics(params.dimension), 'share'];
       if (query.goal) columns.push('conversions', 'conversionRate');
       const cells = rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c as keyof typeof row]])));
-      await sendRows(res, `${s.domain}-${params.dimension}-${query.from}-${query.to}`, query.format, columns, cells);
+      res.set(attachment(`${s.domain}-${params.dimension}-${query.from}-${query.to}`, query.format));
+      await sendRows(res, query.format, columns, cells);
     },
   );
 
@@ -430,13 +431,8 @@ export function registerReportRoutes(api: ApiRouter): void {
       const range = resolveRange(query.from, query.to, s.timezone);
       // Raw events leave the service with their visitor ids: audited before the file starts.
       await recordAudit(s._id, actor(req), 'export.events', { from: range.from, to: range.to, format: query.format });
-      await sendRows(
-        res,
-        `${s.domain}-events-${range.from}-${range.to}`,
-        query.format,
-        EVENT_COLUMNS,
-        rawEvents(s._id, range),
-      );
+      res.set(attachment(`${s.domain}-events-${range.from}-${range.to}`, query.format));
+      await sendRows(res, query.format, EVENT_COLUMNS, rawEvents(s._id, range));
     },
   );
 
@@ -454,6 +450,7 @@ export function registerReportRoutes(api: ApiRouter): void {
     async ({ params, req, res }) => {
       const { site: s } = await site(req, params.siteId, 'admin');
       await recordAudit(s._id, actor(req), 'export.site');
+      res.set(attachment(siteExportName(s), 'json'));
       await sendSiteExport(res, s);
     },
   );

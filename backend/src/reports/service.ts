@@ -1,12 +1,13 @@
 import { trusted, type Types } from 'mongoose';
 
-import type { SiteDoc } from '../sites/model';
+import type { SiteDoc } from '../sites/service';
 import { listAnnotations, toAnnotationView } from './annotations';
 import type { BreakdownDimension } from './dimensions';
 import { chooseEngine } from './engine-choice';
 import { parseFilters, type Filter } from './filters';
 import { ANY_GOAL } from '../aggregate/goal-keys';
-import { goalMatchers, getFunnel, Goal, goalMatcher, listGoals, type GoalDoc, type GoalMatcher } from './goals';
+import { goalMatchers, getFunnel, goalMatcher, listGoals, type GoalDoc, type GoalMatcher } from './goals';
+import { Goal } from './model';
 import { change, toMetrics, type Counters, type Metrics } from './metrics';
 import { rawBreakdown, rawSeries, rawTotals, rawVisitorDays, selectRaw, type RawSelection } from './raw-engine';
 import { previousRange, resolveRange, type DayRange, type Interval } from './range';

@@ -2,9 +2,16 @@ import type { Types } from 'mongoose';
 
 import { DateTime } from 'luxon';
 
-import { readLatestEvents, readRecentEvents } from '../aggregate/history';
-import type { RawEvent, VisitDoc } from '../aggregate/model';
-import { findVisits, getVisitorClickstream, summariseVisitors, type VisitorSummary } from '../aggregate/service';
+import {
+  findVisits,
+  getVisitorClickstream,
+  readLatestEvents,
+  readRecentEvents,
+  summariseVisitors,
+  type RawEvent,
+  type VisitDoc,
+  type VisitorSummary,
+} from '../aggregate/read';
 import { AppError } from '../lib/errors';
 import { matches, parseFilters } from './filters';
 import { resolveRange, type DayRange } from './range';
