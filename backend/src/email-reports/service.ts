@@ -179,9 +179,7 @@ const maskEmail = (address: string) => {
   return at > 0 ? `${address[0]}…${address.slice(at)}` : '…';
 };
 
-/** What an unsubscribe link is about, without changing anything (mail scanners open links). */
-export async function unsubscribeState(token: string): Promise<UnsubscribeState> {
-  const { siteId, subscriptionId } = await verifyToken(token);
+async function stateOf(siteId: Types.ObjectId, subscriptionId: Types.ObjectId): Promise<UnsubscribeState> {
   const doc = await EmailReportSubscription.findOne({ _id: subscriptionId, siteId }).lean<SubscriptionDoc>();
   const site = doc ? await getSite(siteId) : null;
   if (!doc || !site) return { subscribed: false, site: null, frequency: null, email: null };
@@ -193,10 +191,16 @@ export async function unsubscribeState(token: string): Promise<UnsubscribeState>
   };
 }
 
+/** What an unsubscribe link is about, without changing anything (mail scanners open links). */
+export async function unsubscribeState(token: string): Promise<UnsubscribeState> {
+  const { siteId, subscriptionId } = await verifyToken(token);
+  return stateOf(siteId, subscriptionId);
+}
+
 /** Removes the subscription a link names; a second time (or after the site removed it) is no error. */
 export async function unsubscribe(token: string): Promise<UnsubscribeState> {
   const { siteId, subscriptionId } = await verifyToken(token);
-  const state = await unsubscribeState(token);
+  const state = await stateOf(siteId, subscriptionId);
   await EmailReportSubscription.deleteOne({ _id: subscriptionId, siteId });
   return { ...state, subscribed: false };
 }
@@ -354,10 +358,11 @@ async function sendScheduled(
   period: ReportPeriod,
   numbers: () => Promise<ReportNumbers>,
   deps: EmailReportDeps,
-  now: Date,
+  clock: () => Date,
 ): Promise<Outcome> {
   const siteId = site._id;
   const id = `${siteId.toHexString()}:${sub._id.toHexString()}:${period.key}`;
+  const now = clock();
   const leaseUntil = new Date(now.getTime() + LEASE_MS);
   const expiresAt = new Date(now.getTime() + KEPT_MS);
   let attempt = 1;
@@ -382,7 +387,7 @@ async function sendScheduled(
   try {
     await deps.mailer.send(await composeReport(site, sub, period, await numbers(), deps));
   } catch (error) {
-    const retryAt = new Date(now.getTime() + RETRY_MS);
+    const retryAt = new Date(clock().getTime() + RETRY_MS);
     await EmailReportSend.updateOne(
       { _id: id, siteId },
       { $set: { leaseUntil: retryAt, lastError: String((error as Error).message ?? error).slice(0, 300) } },
@@ -394,10 +399,11 @@ async function sendScheduled(
     return 'failed';
   }
   // A crash between the mail and these writes sends the period again after the lease: at least once.
-  await EmailReportSend.updateOne({ _id: id, siteId }, { $set: { sentAt: now, lastError: null } });
+  const sentAt = clock();
+  await EmailReportSend.updateOne({ _id: id, siteId }, { $set: { sentAt, lastError: null } });
   await EmailReportSubscription.updateOne(
     { _id: sub._id, siteId },
-    { $set: { lastPeriod: period.key }, $max: { lastSentAt: now } },
+    { $set: { lastPeriod: period.key }, $max: { lastSentAt: sentAt } },
   );
   return 'sent';
 }
@@ -412,9 +418,11 @@ export interface ScheduledSend {
 /**
  * The scheduled run, every few minutes in every process: each subscription whose latest
  * period is due (08:00 site-local passed, after it was created) and not yet sent gets its
- * report, once whichever process sees it first. Returns what it sent or tried.
+ * report, once whichever process sees it first. Returns what it sent or tried. `now` (tests)
+ * fixes the clock; otherwise each claim reads it afresh, so a long run never sends on a stale lease.
  */
-export async function sendDueReports(deps: EmailReportDeps, now = new Date()): Promise<ScheduledSend[]> {
+export async function sendDueReports(deps: EmailReportDeps, now?: Date): Promise<ScheduledSend[]> {
+  const clock = () => now ?? new Date();
   const subscriptions = await allSubscriptions();
   if (subscriptions.length === 0) return [];
   const siteIds = [...new Map(subscriptions.map((s) => [s.siteId.toHexString(), s.siteId])).values()];
@@ -426,7 +434,7 @@ export async function sendDueReports(deps: EmailReportDeps, now = new Date()): P
     const siteId = sub.siteId.toHexString();
     const zone = zones.get(siteId);
     if (!zone) continue;
-    const period = latestPeriod(sub, zone, now);
+    const period = latestPeriod(sub, zone, clock());
     // Keys of one frequency sort by date: a period is never sent after a later one was.
     if (period.scheduledAt < sub.createdAt || (sub.lastPeriod && period.key <= sub.lastPeriod)) continue;
     try {
@@ -439,7 +447,7 @@ export async function sendDueReports(deps: EmailReportDeps, now = new Date()): P
         if (!numbersCache.has(key)) numbersCache.set(key, reportNumbers(site, period));
         return numbersCache.get(key)!;
       };
-      const outcome = await sendScheduled(site, sub, period, numbers, deps, now);
+      const outcome = await sendScheduled(site, sub, period, numbers, deps, clock);
       if (outcome !== 'skipped')
         done.push({ siteId, subscriptionId: sub._id.toHexString(), period: period.key, outcome });
     } catch (error) {
