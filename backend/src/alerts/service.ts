@@ -3,16 +3,14 @@ import { trusted, Types } from 'mongoose';
 import type { Logger } from 'pino';
 
 import type { Actor } from '../audit/actor';
-import { recordAudit } from '../audit/service';
+import { recordAudit, type DetailValue } from '../audit/service';
 import { isDuplicateKey } from '../lib/db-errors';
 import { spendOnce } from '../lib/spend-once';
 import { AppError } from '../lib/errors';
 import type { Mailer } from '../mail/mailer';
 import { timeseries } from '../reports/service';
-import type { SiteDoc } from '../sites/model';
-import { getSite, listMembers } from '../sites/service';
+import { getSite, listMembers, type SiteDoc } from '../sites/service';
 import { queueEvent } from '../webhooks/service';
-import type { DetailValue } from '../audit/model';
 import { dropMail, spikeMail, type DropData, type SpikeData } from './messages';
 import {
   AlertEvent,

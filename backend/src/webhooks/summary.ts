@@ -2,8 +2,7 @@ import { DateTime } from 'luxon';
 
 import { reportNumbers } from '../email-reports/service';
 import { spendOnce } from '../lib/spend-once';
-import type { SiteDoc } from '../sites/model';
-import { getSite } from '../sites/service';
+import { getSite, type SiteDoc } from '../sites/service';
 import { queueEvent, sitesListeningFor } from './service';
 
 const WEEK_MS = 7 * 86_400_000;
