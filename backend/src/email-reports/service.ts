@@ -13,9 +13,8 @@ import { spendOnce } from '../lib/spend-once';
 import type { Mailer } from '../mail/mailer';
 import { goalConversions } from '../reports/goal-conversions';
 import { breakdown, overview } from '../reports/service';
-import type { SiteDoc } from '../sites/model';
+import { getSite, type SiteDoc } from '../sites/service';
 import { siteConfigurations } from '../sites/settings';
-import { getSite } from '../sites/service';
 import { reportMail } from './messages';
 import {
   EmailReportSend,
