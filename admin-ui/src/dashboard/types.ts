@@ -165,7 +165,7 @@ export interface ApiKeyWithSecret extends ApiKey {
 }
 
 /** What a webhook can subscribe to (backend/src/webhooks/model.ts). */
-export type WebhookEvent = 'alert.traffic_spike' | 'alert.traffic_drop' | 'summary.weekly';
+export type WebhookEvent = 'alert.traffic_spike' | 'alert.traffic_drop' | 'summary.weekly' | 'goal.conversion';
 
 export interface Webhook {
   id: string;

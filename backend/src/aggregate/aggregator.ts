@@ -16,8 +16,10 @@ import { siteConfigurations } from '../sites/settings';
 import type { Logger } from 'pino';
 
 import { duplicateKeyIndexes } from '../lib/db-errors';
+import { announceGoalConversions, setConversionLogger } from '../webhooks/conversions';
 import { claimNewEvents } from './claims';
 import { computeBatch, type BatchResult, type SiteConfig } from './compute';
+import { batchConversions } from './conversions';
 import {
   ALL_LOCKS,
   LEGACY_LOCK,
@@ -332,7 +334,10 @@ async function applyIsolating(
     checkSizes(rollups, records);
     await writeBatch(batchId, rollups, result, stats);
     await storeEvents(batchId, events, result, stats);
+    // Read from the state before the journal moves it on: a visit's goals reached in earlier batches.
+    const conversions = batchConversions(events, sites, result.eventsByVisit, loaded.state);
     await journal(batchId, records, result.delta, loaded, stats);
+    announceGoalConversions(conversions);
     return events.length;
   } catch (error) {
     if (!(error instanceof PoisonError)) throw error;
@@ -562,6 +567,7 @@ export interface AggregatorOptions {
  */
 export function startAggregator(options: AggregatorOptions = {}): void {
   if (loop) return;
+  if (options.logger) setConversionLogger(options.logger);
   const intervalMs = options.intervalMs ?? 1000;
   const holder = randomUUID();
   let reader: InboxReader | undefined;

@@ -1,7 +1,12 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 
 /** What a webhook can subscribe to; `webhook.test` is sent only by the test button. */
-export const WEBHOOK_EVENTS = ['alert.traffic_spike', 'alert.traffic_drop', 'summary.weekly'] as const;
+export const WEBHOOK_EVENTS = [
+  'alert.traffic_spike',
+  'alert.traffic_drop',
+  'summary.weekly',
+  'goal.conversion',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export type DeliveredEvent = WebhookEvent | 'webhook.test';
 

@@ -236,38 +236,58 @@ export async function queueEvent(
   if (hooks.length === 0) return 0;
   const payload = eventPayload(site, type, data, now);
   let queued = 0;
-  for (const hook of hooks) {
-    const _id = newDeliveryId(site._id);
-    if ((await WebhookDelivery.countDocuments({ siteId: site._id, webhookId: hook._id })) >= MAX_PENDING_PER_WEBHOOK) {
-      await logAttempt({
-        siteId: site._id,
-        webhookId: hook._id,
-        deliveryId: _id,
-        event: type,
-        attempt: 0,
-        at: now,
-        statusCode: null,
-        error: `${MAX_PENDING_PER_WEBHOOK} deliveries are already waiting for this webhook`,
-        durationMs: 0,
-        outcome: 'dropped',
-        nextAttemptAt: null,
-        response: '',
-      });
-      continue;
-    }
-    await WebhookDelivery.create({
-      _id,
-      siteId: site._id,
-      webhookId: hook._id,
-      event: type,
-      payload,
-      attempts: 0,
-      nextAttemptAt: now,
-      createdAt: now,
-    });
-    queued += 1;
-  }
+  for (const hook of hooks) if (await queueDelivery(hook, type, payload, now)) queued += 1;
   return queued;
+}
+
+/** Logs that an event was not sent to a webhook (`attempt` 0, outcome `dropped`), and why. */
+export async function logDropped(
+  hook: Pick<WebhookDoc, '_id' | 'siteId'>,
+  type: WebhookEvent,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await logAttempt({
+    siteId: hook.siteId,
+    webhookId: hook._id,
+    deliveryId: newDeliveryId(hook.siteId),
+    event: type,
+    attempt: 0,
+    at: now,
+    statusCode: null,
+    error: reason,
+    durationMs: 0,
+    outcome: 'dropped',
+    nextAttemptAt: null,
+    response: '',
+  });
+}
+
+/**
+ * Queues one payload for one webhook, unless MAX_PENDING_PER_WEBHOOK deliveries wait for it
+ * already (then it is logged as dropped). Returns whether it was queued.
+ */
+export async function queueDelivery(
+  hook: Pick<WebhookDoc, '_id' | 'siteId'>,
+  type: WebhookEvent,
+  payload: string,
+  now: Date,
+): Promise<boolean> {
+  if ((await WebhookDelivery.countDocuments({ siteId: hook.siteId, webhookId: hook._id })) >= MAX_PENDING_PER_WEBHOOK) {
+    await logDropped(hook, type, `${MAX_PENDING_PER_WEBHOOK} deliveries are already waiting for this webhook`, now);
+    return false;
+  }
+  await WebhookDelivery.create({
+    _id: newDeliveryId(hook.siteId),
+    siteId: hook.siteId,
+    webhookId: hook._id,
+    event: type,
+    payload,
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+  });
+  return true;
 }
 
 /** Whether any webhook of the site listens for `type` (to skip computing a payload nobody gets). */

@@ -24,6 +24,7 @@ export const WEBHOOK_EVENTS: Array<{ event: WebhookEvent; label: () => string }>
   { event: 'alert.traffic_spike', label: () => __('Traffic spike alerts', 'clickpath') },
   { event: 'alert.traffic_drop', label: () => __('Traffic drop alerts', 'clickpath') },
   { event: 'summary.weekly', label: () => __('Weekly summary (Mondays)', 'clickpath') },
+  { event: 'goal.conversion', label: () => __('Goal conversions (at most 60 a minute)', 'clickpath') },
 ];
 
 /** What an attempt came to, in one line: the status and time, or why there was none. */
