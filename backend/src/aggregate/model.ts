@@ -1,5 +1,7 @@
 import mongoose, { Schema, model, type mongo } from 'mongoose';
 
+import type { StoredEvent } from '../collect/event';
+
 /**
  * Derived data written by the aggregator. Mongoose models declare the indexes
  * (ensureIndexes creates them); the aggregator itself writes through the
@@ -240,25 +242,16 @@ export interface StateRecord {
   data: string;
 }
 
-/** The fields of a stored event (collect/model.ts) that the aggregator reads. */
-export interface RawEvent extends VisitAttributes {
-  _id: string;
+/**
+ * A stored event as the aggregator keeps it in its history and reads it back: the
+ * collector's event (collect/event.ts, its one definition) less the fields the aggregator
+ * never reads (host, clickId), its site id as the driver returns it, and a title that
+ * events stored before titles were collected lack.
+ */
+export type RawEvent = Omit<StoredEvent, 'siteId' | 'host' | 'clickId' | 'title'> & {
   siteId: mongo.ObjectId;
-  ts: Date;
-  day: string;
-  hour: string;
-  kind: 'pv' | 'ev' | 'en' | 'id';
-  vid: string;
-  path: string;
   title?: string;
-  name: string;
-  props?: Record<string, unknown>;
-  engagedMs: number;
-  notFound: boolean;
-  userId: string;
-  traits?: Record<string, unknown>;
-  visitId: string;
-}
+};
 
 /** Which batch first aggregated an event id: a resent event is recognised and counted once. */
 export interface EventClaimDoc {
