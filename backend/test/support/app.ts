@@ -12,6 +12,7 @@ import { connectDatabase, disconnectDatabase, ensureIndexes } from '../../src/li
 import { createLogger } from '../../src/lib/logger';
 import type { Mailer } from '../../src/mail/mailer';
 import { resetSecretCache } from '../../src/lib/secrets';
+import { goalConversionsIdle } from '../../src/webhooks/conversions';
 import { runMigrations } from '../../src/migrations/run';
 import { auditSiteKeys } from './site-audit';
 
@@ -66,6 +67,8 @@ export async function startTestApp(
     mailer: server.mailer,
     db,
     close: async () => {
+      // Goal conversions a batch handed to the webhooks are queued in the background: let them finish first.
+      await goalConversionsIdle();
       await server.mailer.idle();
       server.mailer.close();
       await db.dropDatabase();
