@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 
 import { getSiteByPublicId, type SiteDoc } from '../sites/service';
 import type { SiteSettings } from '../sites/schemas';
+import { settingsOf } from '../sites/settings';
 import { EventBatch, TrackerEvent } from './event-schema';
 import type { z } from '../lib/zod';
 import { localHourKey } from '../lib/local-hour';
@@ -169,7 +170,9 @@ export function createCollector(options: CollectorOptions) {
     const cached = siteCache.get(publicId);
     const time = Date.now();
     if (cached && cached.until > time) return cached.site;
-    const site = await getSiteByPublicId(publicId);
+    const stored = await getSiteByPublicId(publicId);
+    // The settings with their defaults (a site stored before a setting existed), once per cache period.
+    const site = stored && { ...stored, settings: settingsOf(stored.settings) };
     if (siteCache.size > 10_000) siteCache.clear();
     siteCache.set(publicId, { site, until: time + SITE_CACHE_MS });
     return site;

@@ -13,22 +13,26 @@ export interface SiteConfiguration {
 const DEFAULTS = SiteSettings.parse({});
 
 /**
+ * A site's stored settings with the defaults of schemas.ts filled in: a stored value the
+ * schema no longer accepts falls back to its default rather than stopping the caller.
+ */
+export function settingsOf(stored: unknown): SiteSettings {
+  const fields = (stored ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(DEFAULTS).map(([field, fallback]) => {
+      const parsed = SiteSettings.shape[field as keyof SiteSettings].safeParse(fields[field]);
+      return [field, parsed.success ? parsed.data : fallback];
+    }),
+  ) as SiteSettings;
+}
+
+/**
  * The time zones and settings of the sites `ids` (every site without it), with
- * the defaults of schemas.ts filled in: the one reading of site settings outside
- * this domain, so no other keeps its own copy of a default. A stored value the
- * schema no longer accepts falls back to its default rather than stopping the
- * caller (an aggregation batch, the retention job).
+ * the defaults of schemas.ts filled in (settingsOf): with settingsOf, the one
+ * reading of site settings outside this domain, so no other keeps its own copy of
+ * a default (an aggregation batch, the retention job, the collector).
  */
 export async function siteConfigurations(ids?: readonly Types.ObjectId[]): Promise<SiteConfiguration[]> {
   const sites = await Site.find(ids ? { _id: trusted({ $in: [...ids] }) } : {}, { timezone: 1, settings: 1 }).lean();
-  return sites.map((site) => {
-    const stored = (site.settings ?? {}) as Record<string, unknown>;
-    const settings = Object.fromEntries(
-      Object.entries(DEFAULTS).map(([field, fallback]) => {
-        const parsed = SiteSettings.shape[field as keyof SiteSettings].safeParse(stored[field]);
-        return [field, parsed.success ? parsed.data : fallback];
-      }),
-    ) as SiteSettings;
-    return { siteId: site._id, timezone: site.timezone, settings };
-  });
+  return sites.map((site) => ({ siteId: site._id, timezone: site.timezone, settings: settingsOf(site.settings) }));
 }
