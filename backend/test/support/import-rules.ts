@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 
 import ts from 'typescript';
@@ -95,18 +95,12 @@ export function unusedAllowances(modules: readonly ModuleInfo[], allowed: readon
   return allowed.filter((a) => !modules.some((m) => m.path === a.from && m.imports.some((i) => i.target === a.target)));
 }
 
+/** A relative specifier as a path under `srcRoot` (its `.ts` file or folder `index.ts`); a package's name as it is. */
 function resolve(fromFile: string, specifier: string, srcRoot: string): string {
-  if (!specifier.startsWith('.')) return specifier.startsWith('node:') ? specifier : specifier;
+  if (!specifier.startsWith('.')) return specifier;
   const base = join(dirname(fromFile), specifier);
-  for (const candidate of [`${base}.ts`, join(base, 'index.ts')]) {
-    try {
-      readFileSync(candidate);
-      return relative(srcRoot, candidate).split('\\').join('/');
-    } catch {
-      // try the next candidate
-    }
-  }
-  return relative(srcRoot, base).split('\\').join('/');
+  const file = [`${base}.ts`, join(base, 'index.ts')].find((candidate) => existsSync(candidate)) ?? base;
+  return relative(srcRoot, file).split('\\').join('/');
 }
 
 /** Parses one module: its imports, re-exports, `import()` and `require()` calls, and whether it declares a collection. */
