@@ -16,7 +16,7 @@ import { siteConfigurations } from '../sites/settings';
 import type { Logger } from 'pino';
 
 import { duplicateKeyIndexes } from '../lib/db-errors';
-import { announceGoalConversions, setConversionLogger } from '../webhooks/conversions';
+import { announceGoalConversions, goalConversionsIdle, setConversionLogger } from '../webhooks/conversions';
 import { claimNewEvents } from './claims';
 import { computeBatch, type BatchResult, type SiteConfig } from './compute';
 import { batchConversions } from './conversions';
@@ -660,11 +660,12 @@ async function keepShare(holder: string, locks: readonly LockDoc[]): Promise<boo
   return ids.length <= share && !ids.some((id) => table.awaited.has(id));
 }
 
-/** Stops the loop after the batch in progress has been written, and hands its leases back. */
+/** Stops the loop after the batch in progress has been written, hands its leases back, and waits until its goal conversions are queued. */
 export async function stopAggregator(): Promise<void> {
   const current = loop;
   loop = undefined;
   await current?.stop();
+  await goalConversionsIdle();
 }
 
 function optional(batchSize: number | undefined): { batchSize?: number } {
