@@ -74,10 +74,6 @@ export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }>
     reason: "the alert check's search for mail due to be sent: only unsent alert mail stays, of any sites",
   },
   {
-    from: /\bdueAlertMails \(/,
-    reason: "the alert check's search for mail due to be sent: only unsent alert mail stays, of any sites",
-  },
-  {
     from: /\ballSubscriptions \(/,
     reason: "the email report job's search for due reports: at most 50 small subscription documents per site",
   },
