@@ -1,11 +1,13 @@
 import mongoose, { type mongo } from 'mongoose';
 
+import { existingSiteIds } from '../sites/service';
+
 /**
  * The orphan sweep: per-site data whose site no longer exists is deleted. A
- * site's deletion already removes everything it knows of (sites/service.ts,
- * aggregate/purge.ts) and batches drop events of deleted sites; the sweep is
- * for what slips past those: a write that raced the deletion, a deletion cut
- * short by a crash, a document of a kind added later.
+ * site's deletion already removes everything it knows of (lifecycle/service.ts)
+ * and batches drop events of deleted sites; the sweep is for what slips past
+ * those: a write that raced the deletion, a deletion cut short by a crash, a
+ * document of a kind added later.
  *
  * Each run checks at most MAX_COLLECTIONS_PER_RUN collections, resuming after
  * the last one the previous run checked (its name is kept in `sweep_marks`), so
@@ -56,14 +58,7 @@ export async function sweepOrphans(): Promise<SweepResult> {
   const found = new Map<string, unknown[]>();
   for (const name of checked) found.set(name, (await db().collection(name).distinct('siteId')) as unknown[]);
   // Read after the site ids were found: a site created meanwhile, with data already written, is no orphan.
-  const sites = new Set(
-    (
-      await db()
-        .collection('sites')
-        .find({}, { projection: { _id: 1 } })
-        .toArray()
-    ).map((s) => String(s._id)),
-  );
+  const sites = await existingSiteIds();
   let deleted = 0;
   for (const [name, ids] of found) {
     const orphans = ids.filter((id) => id && !sites.has(String(id)));
