@@ -14,11 +14,12 @@
 // (every goal in one request) is timed too. Tenants: the largest size is set up
 // a second time among BENCH_REPORT_TENANTS - 1 other sites with data (default
 // 1,000 sites in all; power-law sizes from 1M events down to 1, rollups seeded
-// directly, no site documents: reports read only the rollups), seeded before
-// the measured site, so that on FerretDB, where an `_id` lookup scans its
-// collection up to the matching document, every other site of its group is
-// passed first (the adverse order); its reports are timed interleaved with the
-// same site alone; tenantGrowth = its 30-day overview p95 among them ÷ alone.
+// directly, with site documents so the backend's jobs leave them be), seeded
+// before the measured site, so that on FerretDB, where an `_id` lookup scans
+// its collection up to the matching document, every other site's document of
+// that part and month is passed first (the adverse order); its reports are
+// timed interleaved with the same site alone; tenantGrowth = its 30-day
+// overview p95 among them ÷ alone.
 import mongoose from 'mongoose';
 
 import { createAccountAndSite, startBackend, startDatabase } from './support.mjs';
@@ -71,13 +72,31 @@ async function timed(url, key) {
   return { ms, body };
 }
 
-/** Other sites' rollups: `count` sites of 1M / (rank + 1)² events each (1M down to 1), one after another. */
-async function seedTenants(db, count, lastDay) {
+/**
+ * Other sites: `count` sites of 1M / (rank + 1)² events each (1M down to 1),
+ * one after another, each with its site document, so that the backend's jobs
+ * treat them as live sites (the orphan sweep would otherwise delete their
+ * rollups while the reports are timed).
+ */
+async function seedTenants(db, count, lastDay, ownerId) {
+  const siteIds = Array.from({ length: count }, () => new ObjectId());
+  await db.collection('sites').insertMany(
+    siteIds.map((_id, i) => ({
+      _id,
+      name: `Tenant ${i + 1}`,
+      domain: `tenant-${i + 1}.example`,
+      timezone: 'UTC',
+      publicId: `bench-tenant-${i + 1}-${_id}`,
+      ownerId,
+      settings: {},
+      createdAt: new Date(),
+    })),
+  );
   let events = 0;
   for (let rank = 1; rank <= count; rank += 1) {
     const size = Math.max(1, Math.round(1_000_000 / rank ** 2));
     const seeded = await seedReports(db, {
-      siteId: new ObjectId(),
+      siteId: siteIds[rank - 1],
       events: size,
       days: DAYS,
       lastDay,
@@ -142,7 +161,8 @@ async function setUp(database, events, tenants = 0) {
     const { site, key, cookie } = await createAccountAndSite(backend.base, { timezone: 'UTC' });
     const lastDay = new Date().toISOString().slice(0, 10);
     const seedStart = Date.now();
-    const tenantEvents = tenants > 0 ? await seedTenants(db, tenants, lastDay) : 0;
+    const owner = (await db.collection('sites').findOne({ _id: new ObjectId(site.id) })).ownerId;
+    const tenantEvents = tenants > 0 ? await seedTenants(db, tenants, lastDay, owner) : 0;
     // Before the seed: a new goal's backfill recounts from raw events, and drops rows it cannot recount.
     const goals = await addGoals(backend, cookie, site.id, key);
     const seeded = await seedReports(db, { siteId: new ObjectId(site.id), events, days: DAYS, lastDay, goals });

@@ -1,8 +1,8 @@
 // Seeds one site with a year of traffic for the report benchmark, written
 // straight into what the aggregator would have produced for that many events:
-// the rollup store (one document per site × month in its site group's
-// `rollup_totals_<yyyymm>_p<group>`, `rollup_hours_…`, `rollup_sketches_…`,
-// `rollup_goals_…` and each dimension's `rollup_<dim>_…`: daily and hourly
+// the rollup store (one document per site × month in `rollup_totals_<yyyymm>`,
+// `rollup_hours_…`, `rollup_sketches_…`, `rollup_goals_…` and each
+// dimension's `rollup_<dim>_…`: daily and hourly
 // totals, the days' HyperLogLog registers, the given goals' conversions, every
 // key's daily counters), plus the last day's visits, visitors and raw events so
 // those collections are not empty.
@@ -20,7 +20,6 @@ const require = createRequire(import.meta.url);
 const { add: hllAdd, createRegisters, encode } = require(join(backendDir, 'dist/aggregate/hll.js'));
 const { toRow, monthId, setKeyedRows } = require(join(backendDir, 'dist/aggregate/rollups.js'));
 const { ANY_GOAL, goalRowKey } = require(join(backendDir, 'dist/aggregate/goal-keys.js'));
-const { partitionOf } = require(join(backendDir, 'dist/collect/inbox.js'));
 
 /** Share of a day's visits that convert each seeded goal, in the order of `goals` (cycled). */
 const GOAL_RATES = [0.12, 0.25, 0.2, 0.02, 0.03];
@@ -179,7 +178,6 @@ export async function seedReports(
   { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 50_000, goals = [] },
 ) {
   const random = rng(seed);
-  const group = String(partitionOf(siteId)).padStart(2, '0');
   const firstDay = addDays(lastDay, -(days - 1));
 
   // Daily volumes: weekly and yearly seasonality, a growth trend and noise.
@@ -209,7 +207,7 @@ export async function seedReports(
         for (const [day, keyed] of days) setKeyedRows(data, day, keyed);
       }
       await db
-        .collection(`rollup_${part}_${month.replace('-', '')}_p${group}`)
+        .collection(`rollup_${part}_${month.replace('-', '')}`)
         .insertOne({ _id: monthId(siteId, month), siteId, month, lastBatch: 'seed', data: JSON.stringify(data) });
       documents += 1;
     }

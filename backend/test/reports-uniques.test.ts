@@ -4,7 +4,6 @@ import { Types } from 'mongoose';
 import { processPendingEvents } from '../src/aggregate/aggregator';
 import { add, createRegisters, encode, HLL_STANDARD_ERROR } from '../src/aggregate/hll';
 import { collections } from '../src/aggregate/model';
-import { partitionOf } from '../src/collect/inbox';
 import { monthId, type SketchData, type TotalsData } from '../src/aggregate/rollups';
 import { createKey, createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
 import { getJson, insertRaw, prng, qs, stored } from './support/reports';
@@ -96,7 +95,7 @@ describe('unique visitors', () => {
       ['totals', totals],
       ['sketches', sketchData],
     ] as const) {
-      await collections.rollups(part, '2026-04', partitionOf(siteId)).insertOne({
+      await collections.rollups(part, '2026-04').insertOne({
         _id: monthId(siteId, '2026-04'),
         siteId,
         month: '2026-04',

@@ -477,16 +477,14 @@ export async function writeBatch(
   stats: DrainStats,
 ): Promise<void> {
   let started = Date.now();
-  for (const { part, month, group, ops } of rollups.writes) {
+  for (const { part, month, ops } of rollups.writes) {
     await bulkWriteIgnoringDuplicates(
-      month === null ? collections.openRollups(part, group) : collections.rollups(part, month, group),
+      month === null ? collections.openRollups(part) : collections.rollups(part, month),
       ops,
     );
   }
   // Only once their days are stored in their months: a replay finds the month documents written and deletes these again.
-  for (const { part, group, ids } of rollups.folded) {
-    await collections.openRollups(part, group).deleteMany({ _id: { $in: ids } });
-  }
+  for (const { part, ids } of rollups.folded) await collections.openRollups(part).deleteMany({ _id: { $in: ids } });
   for (const { ops } of rollups.writes) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
   await appendVisits(result.closedVisits);

@@ -133,21 +133,20 @@ export const ROLLUP_PARTS: readonly RollupPart[] = [
 ];
 
 /**
- * One document per site × site-local month in the collection of its part,
- * month and site group (`rollup_totals_202603_p07`, `rollup_page_202603_p07`,
- * …), holding that month's days as one JSON string (see rollups.ts for the
- * format, decision 0004 for why, decision 0006 for the monthly collections and
- * decision 0011 for the groups). `_id` is `${siteId}:${YYYY-MM}`, so every read
- * and write is a primary-key lookup in a collection no larger than one month
- * of one group's sites. The last few days live in the same form, one document
- * per site and day, in the part's open collection of the group until they are
- * folded into their month (decision 0007).
+ * One document per site × site-local month in the collection of its part and
+ * month (`rollup_totals_202603`, `rollup_hours_202603`, `rollup_page_202603`, …),
+ * holding that month's days as one JSON string (see rollups.ts for the format,
+ * decision 0004 for why, and decision 0006 for the monthly collections). `_id`
+ * is `${siteId}:${YYYY-MM}`, so every read and write is a primary-key lookup
+ * in a collection no larger than one month of every site. The last few days
+ * live in the same form, one document per site and day, in the part's open
+ * collection until they are folded into their month (decision 0007).
  */
 export interface RollupMonthDoc {
   _id: string;
   siteId: mongo.ObjectId;
   month: string;
-  /** On an open day's document (`rollup_<part>_open_p<group>`, `_id` `${siteId}:${YYYY-MM-DD}`): that day. */
+  /** On an open day's document (`rollup_<part>_open`, `_id` `${siteId}:${YYYY-MM-DD}`): that day. */
   day?: string;
   /** The batch that last wrote the document: a replay of that batch skips it. */
   lastBatch: string;
@@ -193,24 +192,13 @@ function db(): mongo.Db {
   return database;
 }
 
-/**
- * Rollup collections are split by site group, the site's aggregation partition
- * (collect/inbox.ts `partitionOf`): FerretDB scans a collection for every `_id`
- * lookup, so a report passes the documents of its group's sites only, and a
- * partition's holder writes and folds only its own group's (decision 0011).
- */
-const groupSuffix = (group: number) => `_p${String(group).padStart(2, '0')}`;
-/** The rollup collections' names: part, then month (YYYYMM) or `open`, then the group. */
-export const ROLLUP_COLLECTION = /^rollup_(\w+)_(\d{6}|open)_p(\d{2})$/;
-
 /** Typed driver collections for the aggregator's bulk reads and writes. */
 export const collections = {
-  /** One part's documents of one site-local month (YYYY-MM) for one site group (collect/inbox.ts `partitionOf`). */
-  rollups: (part: RollupPart, month: string, group: number) =>
-    db().collection<RollupMonthDoc>(`rollup_${part}_${month.replace('-', '')}${groupSuffix(group)}`),
-  /** One part's open days of a site group (rollups.ts): one document per site × recent day, until it is folded into its month. */
-  openRollups: (part: RollupPart, group: number) =>
-    db().collection<RollupMonthDoc>(`rollup_${part}_open${groupSuffix(group)}`),
+  /** One part's documents of one site-local month (YYYY-MM). */
+  rollups: (part: RollupPart, month: string) =>
+    db().collection<RollupMonthDoc>(`rollup_${part}_${month.replace('-', '')}`),
+  /** One part's open days (rollups.ts): one document per site × recent day, until it is folded into its month. */
+  openRollups: (part: RollupPart) => db().collection<RollupMonthDoc>(`rollup_${part}_open`),
   locks: () => db().collection<LockDoc>('locks'),
   /** The aggregator leases' terms, members and waiters (lease.ts). */
   leaseTerms: () => db().collection<LeaseDoc>('lease_terms'),

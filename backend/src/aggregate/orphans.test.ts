@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const PER_SITE =
-  /^((events|visits)_\d{8}|visitor_index_\d{6}|rollup_\w+_(\d{6}|open)_p\d{2}|goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters|webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events|alert_mails|email_report_subscriptions|email_report_sends|audit_\d{6})$/;
+  /^((events|visits)_\d{8}|visitor_index_\d{6}|rollup_\w+_(\d{6}|open)|goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters|webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events|alert_mails|email_report_subscriptions|email_report_sends|audit_\d{6})$/;
 
 describe('the orphan sweep', () => {
   it('when a site document is gone but its data is not, then a pass of bounded runs deletes that data and keeps the others', async () => {

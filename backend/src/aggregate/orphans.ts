@@ -19,7 +19,7 @@ import { existingSiteIds } from '../sites/service';
 const PER_SITE = [
   /^(events|visits)_\d{8}$/,
   /^visitor_index_\d{6}$/,
-  /^rollup_\w+_(\d{6}|open)_p\d{2}$/,
+  /^rollup_\w+_(\d{6}|open)$/,
   /^(goals|funnels|annotations|goal_backfills|members|invitations|apikeys|dead_letters)$/,
   /^(webhooks|webhook_deliveries|webhook_claims|webhook_log|alert_settings|alert_events|alert_mails)$/,
   /^email_report_(subscriptions|sends)$/,

@@ -7,7 +7,6 @@ import { MAX_KEYS_PER_DAY, MAX_KEYS_PER_MONTH, OTHER_KEY, cutKey } from './limit
 import {
   COUNTERS,
   collections,
-  ROLLUP_COLLECTION,
   type Counter,
   type Granularity,
   type KeyDimension,
@@ -132,14 +131,13 @@ export const openDayId = (siteId: mongo.ObjectId | string, day: string) => `${St
 /** Site-days whose open documents one batch folds at most besides those its own late events need: bounds a batch. */
 const MAX_FOLDS_PER_BATCH = 20;
 
-/** Where a document lives: a part's month collection, or its open one (`month` null), of a site group. */
+/** Where a document lives: a part's month collection, or its open one (`month` null). */
 interface DocPlace {
   part: RollupPart;
   month: string | null;
-  group: number;
 }
-const collectionOf = ({ part, month, group }: DocPlace) =>
-  month === null ? collections.openRollups(part, group) : collections.rollups(part, month, group);
+const collectionOf = ({ part, month }: DocPlace) =>
+  month === null ? collections.openRollups(part) : collections.rollups(part, month);
 
 /**
  * Documents of one collection by `_id`, one lookup each: MongoDB serves it from
@@ -160,7 +158,7 @@ export interface RollupWrites {
   /** Documents to write; all of them are stored before `folded` is deleted. */
   writes: RollupWrite[];
   /** Open documents whose day is now in its month document. */
-  folded: Array<{ part: RollupPart; group: number; ids: string[] }>;
+  folded: Array<{ part: RollupPart; ids: string[] }>;
 }
 
 /** A document the batch changes: where, its days' deltas, and open days folded into it. */
@@ -177,10 +175,10 @@ const emptyData = (part: RollupPart): unknown => (part === 'totals' || part === 
 /**
  * Open days the batch must fold (`clock` past their fold time): those its own
  * deltas touch, and, with `scan` (a partition), up to MAX_FOLDS_PER_BATCH more
- * found in the open collections of that partition's site group: only the
- * holder of a site's partition writes its documents. The scan reads only
- * small collections, and only until one finds nothing due on the clock's UTC
- * day (a new day makes more due).
+ * of that partition's sites found in the open collections: only the holder of
+ * a site's partition writes its documents. The scan reads only small
+ * collections, and only until one finds nothing due on the clock's UTC day (a
+ * new day makes more due).
  */
 async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: number | false) {
   const due = new Map<string, { siteId: mongo.ObjectId; day: string }>();
@@ -191,11 +189,11 @@ async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: 
   let added = 0;
   for (const part of ROLLUP_PARTS) {
     const open = await collections
-      .openRollups(part, scan)
+      .openRollups(part)
       .find({}, { projection: { siteId: 1, day: 1 } })
       .toArray();
     for (const { _id, siteId, day } of open) {
-      if (!day || isOpenDay(day, clock)) continue;
+      if (!day || isOpenDay(day, clock) || partitionOf(siteId) !== scan) continue;
       found += 1;
       if (due.has(_id) || added >= MAX_FOLDS_PER_BATCH) continue;
       due.set(_id, { siteId, day });
@@ -207,16 +205,6 @@ async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: 
 }
 /** By partition, the clock's UTC day on which a scan last found no open day of its sites due. */
 const nothingDueOn = new Map<number, string>();
-
-/** Open-day ids by the site group whose collections hold them. */
-function idsByGroup(due: ReadonlyMap<string, { siteId: mongo.ObjectId }>): Map<number, string[]> {
-  const groups = new Map<number, string[]>();
-  for (const [id, { siteId }] of due) {
-    const group = partitionOf(siteId);
-    groups.set(group, [...(groups.get(group) ?? []), id]);
-  }
-  return groups;
-}
 
 /**
  * The writes that apply a batch's deltas, with `clock` the batch clock: an open
@@ -236,10 +224,8 @@ export async function rollupWrites(
   { clock, foldScan }: { clock: number; foldScan: number | false },
 ): Promise<RollupWrites> {
   const targets = new Map<string, Target>();
-  // `_id`s start with the site, so part, month and `_id` name one document of one group.
-  const keyOf = (place: Omit<DocPlace, 'group'>, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;
-  const target = ({ part, month }: Omit<DocPlace, 'group'>, _id: string, siteId: mongo.ObjectId) => {
-    const place: DocPlace = { part, month, group: partitionOf(siteId) };
+  const keyOf = (place: DocPlace, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;
+  const target = (place: DocPlace, _id: string, siteId: mongo.ObjectId) => {
     const found = targets.get(keyOf(place, _id)) ?? { ...place, _id, siteId, days: [], folds: [] };
     targets.set(keyOf(place, _id), found);
     return found;
@@ -261,16 +247,15 @@ export async function rollupWrites(
   const folded: RollupWrites['folded'] = [];
   if (due.size > 0) {
     await Promise.all(
-      ROLLUP_PARTS.flatMap((part) =>
-        [...idsByGroup(due)].map(async ([group, ids]) => {
-          const docs = await byIds({ part, month: null, group }, ids);
-          for (const doc of docs.values()) {
-            const month = monthOf(doc.day!);
-            target({ part, month }, monthId(doc.siteId, month), doc.siteId).folds.push(doc);
-          }
-          if (docs.size > 0) folded.push({ part, group, ids: [...docs.keys()] });
-        }),
-      ),
+      ROLLUP_PARTS.map(async (part) => {
+        const docs = await byIds({ part, month: null }, [...due.keys()]);
+        for (const doc of docs.values()) {
+          target({ part, month: monthOf(doc.day!) }, monthId(doc.siteId, monthOf(doc.day!)), doc.siteId).folds.push(
+            doc,
+          );
+        }
+        if (docs.size > 0) folded.push({ part, ids: [...docs.keys()] });
+      }),
     );
   }
 
@@ -310,8 +295,8 @@ export async function rollupWrites(
       lastBatch: batchId,
       data: JSON.stringify(data),
     };
-    const key = `${t.part}|${t.month ?? ''}|${t.group}`;
-    const write = byCollection.get(key) ?? { part: t.part, month: t.month, group: t.group, ops: [] };
+    const key = `${t.part}|${t.month ?? ''}`;
+    const write = byCollection.get(key) ?? { part: t.part, month: t.month, ops: [] };
     byCollection.set(key, write);
     write.ops.push(
       before
@@ -413,13 +398,10 @@ function keyedRows(data: KeyedData, day: string): Array<[string, Row]> {
  */
 async function readMonths<T>(part: RollupPart, siteId: mongo.ObjectId, days: readonly string[]): Promise<T[]> {
   const months = [...new Set(days.map(monthOf))];
-  const group = partitionOf(siteId);
   const [monthDocs, openDocs] = await Promise.all([
-    Promise.all(
-      months.map((month) => collections.rollups(part, month, group).findOne({ _id: monthId(siteId, month) })),
-    ),
+    Promise.all(months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) }))),
     collections
-      .openRollups(part, group)
+      .openRollups(part)
       .find({ _id: { $in: days.map((day) => openDayId(siteId, day)) } })
       .toArray(),
   ]);
@@ -506,41 +488,27 @@ export type RollupRow = {
   hll?: string;
 } & Record<Counter, number>;
 
-function database(): mongo.Db {
+/** Months (YYYY-MM) that have a collection of `part`, in order. */
+async function storedMonths(part: RollupPart): Promise<string[]> {
+  const prefix = `rollup_${part}_`;
   const db = mongoose.connection.db;
   if (!db) throw new Error('database not connected');
-  return db;
-}
-
-/** The month collections (month YYYY-MM, site group) of every part, in order of month. */
-async function storedMonthCollections(): Promise<Array<{ name: string; part: string; month: string; group: number }>> {
-  const names = await database()
-    .listCollections({ name: { $regex: '^rollup_' } }, { nameOnly: true })
-    .toArray();
+  const names = await db.listCollections({ name: { $regex: `^${prefix}\\d{6}$` } }, { nameOnly: true }).toArray();
   return names
-    .flatMap(({ name }) => {
-      const [, part, month, group] = ROLLUP_COLLECTION.exec(name) ?? [];
-      if (!part || !month || month === 'open') return [];
-      return [{ name, part, month: `${month.slice(0, 4)}-${month.slice(4)}`, group: Number(group) }];
-    })
-    .sort((a, b) => a.month.localeCompare(b.month));
-}
-
-/** Months (YYYY-MM) that have a collection of `part` for the site group, in order. */
-async function storedMonths(part: RollupPart, group: number): Promise<string[]> {
-  return (await storedMonthCollections()).filter((c) => c.part === part && c.group === group).map((c) => c.month);
+    .map((c) => c.name.slice(prefix.length))
+    .map((m) => `${m.slice(0, 4)}-${m.slice(4)}`)
+    .sort();
 }
 
 /** Every stored `data` of a part for a site: its month documents and its open days not folded yet. */
 async function siteData(part: RollupPart, siteId: mongo.ObjectId): Promise<unknown[]> {
-  const group = partitionOf(siteId);
-  const months = await storedMonths(part, group);
+  const months = await storedMonths(part);
   const docs = await Promise.all(
-    months.map((month) => collections.rollups(part, month, group).findOne({ _id: monthId(siteId, month) })),
+    months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) })),
   );
   const parsed = docs.filter((doc) => doc !== null).map((doc) => JSON.parse(doc.data) as unknown);
   const folded = new Set(parsed.flatMap((data) => daysOf(part, data)));
-  for (const doc of await collections.openRollups(part, group).find({ siteId }).toArray()) {
+  for (const doc of await collections.openRollups(part).find({ siteId }).toArray()) {
     if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data));
   }
   return parsed;
@@ -601,24 +569,25 @@ export async function deleteRollups(
   fromMonth = '0000-00',
 ): Promise<number> {
   let deleted = 0;
-  const group = partitionOf(siteId);
   for (const part of ROLLUP_PARTS) {
-    for (const month of await storedMonths(part, group)) {
+    for (const month of await storedMonths(part)) {
       if (month < fromMonth || (firstKeptMonth !== undefined && month >= firstKeptMonth)) continue;
-      deleted += (await collections.rollups(part, month, group).deleteMany({ siteId })).deletedCount;
+      deleted += (await collections.rollups(part, month).deleteMany({ siteId })).deletedCount;
     }
     const months = firstKeptMonth === undefined ? {} : { month: { $gte: fromMonth, $lt: firstKeptMonth } };
-    deleted += (await collections.openRollups(part, group).deleteMany({ siteId, ...months })).deletedCount;
+    deleted += (await collections.openRollups(part).deleteMany({ siteId, ...months })).deletedCount;
   }
   return deleted;
 }
 
-/** Drops every part's and group's collections of months before `month`: no site keeps rollups that old. */
+/** Drops every part's collections of months before `month`: no site keeps rollups that old. */
 export async function dropRollupsBefore(month: string): Promise<void> {
-  for (const old of (await storedMonthCollections()).filter((c) => c.month < month)) {
-    await database()
-      .collection(old.name)
-      .drop()
-      .catch(() => undefined);
+  for (const part of ROLLUP_PARTS) {
+    for (const old of (await storedMonths(part)).filter((m) => m < month)) {
+      await collections
+        .rollups(part, old)
+        .drop()
+        .catch(() => undefined);
+    }
   }
 }

@@ -3,7 +3,6 @@ import { Types } from 'mongoose';
 import { at, clearAggregateData, insertEvents, storedRollups } from '../../test/support/events';
 import { createSite, signUp, startTestApp, type TestApp, type TestSite, type TestUser } from '../../test/support/app';
 import { aggregatorLimits, processPendingEvents } from './aggregator';
-import { partitionOf } from '../collect/inbox';
 import { ROLLUP_PARTS, collections, type Dimension } from './model';
 import { MAX_KEYS_PER_DAY, MAX_KEY_LENGTH, OTHER_KEY } from './limits';
 import { allVisits, getVisitor, getVisitorClickstream } from './service';
@@ -222,9 +221,7 @@ describe('rollups', () => {
     const siteId = new Types.ObjectId(site.id);
     let documents = 0;
     // The day is still open (decision 0007): one document per part in its open collection.
-    for (const part of ROLLUP_PARTS) {
-      documents += await collections.openRollups(part, partitionOf(siteId)).countDocuments({ siteId });
-    }
+    for (const part of ROLLUP_PARTS) documents += await collections.openRollups(part).countDocuments({ siteId });
     expect(stats.rollupWrites).toBe(documents);
     expect(documents).toBeLessThanOrEqual(ROLLUP_PARTS.length);
     expect(stats.roundTrips).toBeLessThan(15);
@@ -239,9 +236,9 @@ describe('open days (decision 0007)', () => {
       .map((r) => JSON.stringify(r))
       .sort();
   const openDoc = (siteId: string, day: string) =>
-    collections.openRollups('totals', partitionOf(siteId)).findOne({ _id: `${siteId}:${day}` });
+    collections.openRollups('totals').findOne({ _id: `${siteId}:${day}` });
   const monthDays = async (siteId: string, month: string) => {
-    const doc = await collections.rollups('totals', month, partitionOf(siteId)).findOne({ _id: `${siteId}:${month}` });
+    const doc = await collections.rollups('totals', month).findOne({ _id: `${siteId}:${month}` });
     return doc ? Object.keys(JSON.parse(doc.data) as object) : [];
   };
 
@@ -282,10 +279,9 @@ describe('open days (decision 0007)', () => {
     await processPendingEvents();
     // What the earlier code left: the day in its month documents, no open ones.
     for (const part of ROLLUP_PARTS) {
-      const group = partitionOf(siteId);
-      for (const { day: _day, ...doc } of await collections.openRollups(part, group).find({ siteId }).toArray()) {
-        await collections.rollups(part, '2026-03', group).insertOne({ ...doc, _id: `${site.id}:2026-03` });
-        await collections.openRollups(part, group).deleteOne({ _id: doc._id });
+      for (const { day: _day, ...doc } of await collections.openRollups(part).find({ siteId }).toArray()) {
+        await collections.rollups(part, '2026-03').insertOne({ ...doc, _id: `${site.id}:2026-03` });
+        await collections.openRollups(part).deleteOne({ _id: doc._id });
       }
     }
 
@@ -306,8 +302,8 @@ describe('open days (decision 0007)', () => {
     const before = await dayRows(site.id, '2026-03-10');
 
     const real = collections.openRollups;
-    const spy = jest.spyOn(collections, 'openRollups').mockImplementation((part, group) => {
-      const collection = real(part, group);
+    const spy = jest.spyOn(collections, 'openRollups').mockImplementation((part) => {
+      const collection = real(part);
       return new Proxy(collection, {
         get: (target, prop, receiver) =>
           prop === 'deleteMany'
@@ -350,9 +346,7 @@ describe('bounds', () => {
     expect(rows.every((r) => r.key.length <= MAX_KEY_LENGTH)).toBe(true);
     expect(rows.find((r) => r.key === OTHER_KEY)).toMatchObject({ events: 1500 - (MAX_KEYS_PER_DAY - 1) });
     expect(rows.reduce((sum, r) => sum + r.events, 0)).toBe(1500);
-    const day = await collections
-      .openRollups('event_prop', partitionOf(site.id))
-      .findOne({ _id: `${site.id}:2026-03-10` });
+    const day = await collections.openRollups('event_prop').findOne({ _id: `${site.id}:2026-03-10` });
     expect(day!.data.length).toBeLessThan(400_000);
   });
 
@@ -388,9 +382,7 @@ describe('bounds', () => {
       const counted = (await rollup(flood.id, '2026-03-10', 'event', 'flood'))?.events ?? 0;
       expect(counted + dead.length).toBe(300);
       expect(await historyEvents(t.db, { siteId: flood.id })).toHaveLength(counted);
-      const day = await collections
-        .openRollups('event_prop', partitionOf(flood.id))
-        .findOne({ _id: `${flood.id}:2026-03-10` });
+      const day = await collections.openRollups('event_prop').findOne({ _id: `${flood.id}:2026-03-10` });
       expect(day!.data.length).toBeLessThanOrEqual(60_000);
     } finally {
       aggregatorLimits.maxDocumentBytes = original;

@@ -8,7 +8,6 @@ import { writeSnapshot } from '../aggregate/state-store';
 import { partitionOf, tagLegacyChunks } from '../collect/inbox';
 import { isDuplicateKey } from '../lib/db-errors';
 import type { Migration } from './index';
-import { moveRollupsIntoSiteGroups } from './rollup-site-groups';
 
 /** How long to wait for an aggregator of the previous version to let its lease run out. */
 const LEGACY_WAIT_MS = LEASE_MS + 5_000;
@@ -31,8 +30,6 @@ export const aggregatorPartitions: Migration = {
     const locks = db.collection<LockDoc>('locks');
     if (await locks.findOne({ _id: LEGACY_LOCK })) {
       await waitForLegacyTerms(db);
-      // The live aggregator that finishes the old batch reads and writes rollups in their site groups' collections.
-      await moveRollupsIntoSiteGroups(db);
       const state = await finishLegacyAggregator(60_000);
       if (state) {
         for (const lockId of ALL_LOCKS) {

@@ -10,7 +10,6 @@ import { aggregatorState } from './aggregator-state';
 import { goalRollups } from './goal-rollups';
 import { historyPartitions } from './history-partitions';
 import { rollupMonthCollections } from './rollup-month-collections';
-import { rollupSiteGroups } from './rollup-site-groups';
 import { rollupsByMonth } from './rollups-by-month';
 import { visitorIndex } from './visitor-index';
 
@@ -60,5 +59,4 @@ export const migrations: readonly Migration[] = [
   visitorIndex,
   goalRollups,
   aggregatorPartitions,
-  rollupSiteGroups,
 ];

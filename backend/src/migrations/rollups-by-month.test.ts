@@ -4,10 +4,8 @@ import { createSite, signUp, startTestApp, type TestApp } from '../../test/suppo
 import { storedRollups } from '../../test/support/events';
 import { add, createRegisters, encode } from '../aggregate/hll';
 import { collections } from '../aggregate/model';
-import { partitionOf } from '../collect/inbox';
 import { monthId } from '../aggregate/rollups';
 import { rollupMonthCollections } from './rollup-month-collections';
-import { rollupSiteGroups } from './rollup-site-groups';
 import { rollupsByMonth } from './rollups-by-month';
 
 let t: TestApp;
@@ -56,11 +54,9 @@ describe('migration 3: rollups by month', () => {
 
     await rollupsByMonth.up(t.db);
     await rollupsByMonth.up(t.db);
-    // Migration 6 then moves each month into its own collection, and migration 11 into its site group's.
+    // Migration 6 then moves each month into its own collection.
     await rollupMonthCollections.up(t.db);
     await rollupMonthCollections.up(t.db);
-    await rollupSiteGroups.up(t.db);
-    await rollupSiteGroups.up(t.db);
 
     expect(await t.db.listCollections({ name: 'rollups' }).toArray()).toEqual([]);
     const rows = await storedRollups(site.id);
@@ -82,9 +78,7 @@ describe('migration 3: rollups by month', () => {
     );
     expect(rows).toHaveLength(3);
     // The hour is kept with its local day, 1 March.
-    expect(
-      await collections.rollups('hours', '2026-03', partitionOf(siteId)).findOne({ _id: monthId(siteId, '2026-03') }),
-    ).not.toBeNull();
+    expect(await collections.rollups('hours', '2026-03').findOne({ _id: monthId(siteId, '2026-03') })).not.toBeNull();
     expect(await t.db.listCollections({ name: 'rollup_hours' }).toArray()).toEqual([]);
   });
 });

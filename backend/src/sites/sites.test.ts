@@ -3,7 +3,6 @@ import request from 'supertest';
 
 import { processPendingEvents } from '../aggregate/aggregator';
 import { allVisits } from '../aggregate/service';
-import { partitionOf } from '../collect/inbox';
 import {
   addMember,
   createKey,
@@ -346,8 +345,7 @@ describe('deleting a site', () => {
     await owner.agent.post(`/api/v1/sites/${site.id}/annotations`).send({ day: today, text: 'Launch' }).expect(201);
     const siteOid = new Types.ObjectId(site.id);
     // Today is an open day (decision 0007): its rollups are in the parts' open collections.
-    const group = String(partitionOf(site.id)).padStart(2, '0');
-    const rollups = ['totals', 'hours', 'sketches', 'page', 'source'].map((part) => `rollup_${part}_open_p${group}`);
+    const rollups = ['totals', 'hours', 'sketches', 'page', 'source'].map((part) => `rollup_${part}_open`);
     const collections = [...(await historyPartitions(t.db)), ...rollups, 'goals', 'annotations'];
     for (const name of collections.filter((c) => !c.startsWith('visits_'))) {
       expect({ name, stored: (await t.db.collection(name).countDocuments({ siteId: siteOid })) > 0 }).toEqual({

@@ -56,8 +56,7 @@ export async function clearAggregateData(): Promise<void> {
     await db.collection(name).deleteMany({});
   }
   // Inbox partitions, state epochs, daily claims, history partitions and rollup months are dropped whole.
-  const dropped =
-    /^(inbox$|inbox_\d+$|aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$|rollup_\w+_(\d{6}|open)_p\d{2}$)/;
+  const dropped = /^(inbox$|inbox_\d+$|aggstate_|event_claims_|events_\d{8}$|visits_\d{8}$|rollup_\w+_(\d{6}|open)$)/;
   for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
     if (dropped.test(name)) await db.dropCollection(name);
   }

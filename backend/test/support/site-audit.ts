@@ -43,8 +43,7 @@ export const CROSS_SITE: Record<string, string> = {
 export const CROSS_SITE_CALLERS: ReadonlyArray<{ from: RegExp; reason: string }> = [
   {
     from: /\bdueOpenDays \(/,
-    reason:
-      "the aggregator's search for open rollup days due to be folded: every site's of its partition's group, once per day of its clock",
+    reason: "the aggregator's search for open rollup days due to be folded: every site's, once per day of its clock",
   },
   { from: /[/\\]src[/\\]migrations[/\\]/, reason: 'a migration passes over all stored data once' },
   {
