@@ -63,6 +63,16 @@ describe('tracker in Chromium', () => {
     expect(raw?.contentType).toMatch(/^text\/plain/);
   });
 
+  it('when the script comes from a backend under a path and names no collector, then it posts to the /api/event of that backend', async () => {
+    const url = server.page('/hosted', trackerPage({ src: '/clickpath/js/clickpath.js' }));
+    await open(context, url);
+    const [pv] = await server.waitFor(on('/hosted', 'pv'), 1);
+    expect(pv).toMatchObject({ k: 'pv', u: url });
+    expect(server.captured.find((c) => c.body === pv || (Array.isArray(c.body) && c.body.includes(pv)))?.path).toBe(
+      '/clickpath/api/event',
+    );
+  });
+
   it('when the SPA pushes a new path, then exactly one pageview follows; replaceState to the same URL and hash changes send none', async () => {
     await context.clock.install();
     const page = await open(context, server.page('/spa/one', trackerPage({})));

@@ -52,6 +52,8 @@ export async function launchBrowser(): Promise<{ context: () => Promise<BrowserC
 }
 
 export interface Captured {
+  /** The path it was posted to: `/api/event`, or one under a prefix. */
+  path: string;
   body: unknown;
   contentType: string | undefined;
   headers: IncomingHttpHeaders;
@@ -85,7 +87,7 @@ export async function servePages(): Promise<PageServer> {
   const waiters = new Set<() => void>();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method === 'POST' && path === '/api/event') {
+    if (req.method === 'POST' && path.endsWith('/api/event')) {
       let raw = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => (raw += c));
@@ -96,13 +98,14 @@ export async function servePages(): Promise<PageServer> {
         } catch {
           body = { unparsable: raw };
         }
-        captured.push({ body, contentType: req.headers['content-type'], headers: req.headers });
+        captured.push({ path, body, contentType: req.headers['content-type'], headers: req.headers });
         res.writeHead(202).end();
         for (const w of waiters) w();
       });
       return;
     }
-    if (path === '/clickpath.js') {
+    // At the root, or as a backend hosted under a path serves it (`<base>/js/clickpath.js`).
+    if (path === '/clickpath.js' || path.endsWith('/js/clickpath.js')) {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(TRACKER_FILE));
       return;
     }

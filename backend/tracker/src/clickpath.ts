@@ -26,8 +26,8 @@ let vid: string | undefined;
 let nf: 1 | undefined;
 let path: string | undefined;
 let href = L.href;
-// Start of the current visible stretch; false or unset while hidden.
-let t0: number | false | undefined;
+// Start of the current visible stretch; 0 or unset while hidden.
+let t0: number | undefined;
 
 /**
  * The one state machine for pageviews and engaged time. Called with an event (pagehide,
@@ -40,7 +40,7 @@ const tick = (x?: unknown) => {
   const p = L.pathname + L.search;
   if (x || p != path) {
     if (t0) send({ k: 'en', e: Date.now() - t0 });
-    t0 = !document.hidden && Date.now();
+    t0 = document.hidden ? 0 : Date.now();
     if (t0 && p != path) {
       path = p;
       href = L.href;
@@ -105,7 +105,8 @@ try {
   const D = sc.dataset;
   site = D.site;
   if ('404' in D) nf = 1;
-  api = D.api || new URL('/api/event', sc.src);
+  // The backend serves the script at <base>/js/clickpath.js and collects at <base>/api/event, under a path too.
+  api = D.api || new URL('../api/event', sc.src);
   if (
     !site ||
     // No host: file:, data: and other pages the collector would reject.
