@@ -172,6 +172,25 @@ describe('traffic spike', () => {
   });
 });
 
+describe('traffic spike on Lord Howe Island', () => {
+  it('when the spike falls in the repeated half hour of the April change, then it fires for that local hour, as the rollups key it', async () => {
+    const zone = 'Australia/Lord_Howe';
+    const siteId = (await createSite(owner, { domain: 'howe.example.com', timezone: zone })).id;
+    const res = await owner.agent.put(alerts(siteId)).send(settings({ spike: { enabled: true, threshold: 3 } }));
+    expect(res.status).toBe(200);
+    // 15:00 UTC on 4 April 2026 is 02:00 daylight time, when clocks go back to 01:30 (UTC+10:30).
+    const events = Array.from({ length: 4 }, (_, i) => ({
+      ts: at('2026-04-04T15:05:00Z', i),
+      vid: `howe-${i}`,
+      path: '/',
+    }));
+    await insertEvents(siteId, events, zone);
+    await processPendingEvents();
+
+    expect(await check('2026-04-04T15:20:00Z')).toEqual([['spike', '2026-04-05T01:30:00+10:30']]);
+  });
+});
+
 describe('alert mail when the SMTP server is down', () => {
   let broken: Mailer;
   beforeAll(async () => {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Actor } from '../audit/actor';
 import { recordAudit, type DetailValue } from '../audit/service';
 import { isDuplicateKey } from '../lib/db-errors';
+import { localHourStart } from '../lib/local-hour';
 import { spendOnce } from '../lib/spend-once';
 import { AppError } from '../lib/errors';
 import type { Mailer } from '../mail/mailer';
@@ -300,8 +301,9 @@ async function dueAlertMails(now: Date): Promise<AlertMailDoc[]> {
  * threshold fires once.
  */
 async function checkSpike(site: SiteDoc, settings: AlertSettingsDoc, now: Date, deps: AlertDeps) {
-  const current = DateTime.fromJSDate(now, { zone: site.timezone }).startOf('hour');
-  const previous = current.minus({ hours: 1 });
+  // Local hours as the rollups key them: Lord Howe Island's repeated half hour is an hour of its own.
+  const current = localHourStart(now, site.timezone);
+  const previous = localHourStart(current.minus({ milliseconds: 1 }), site.timezone);
   const series = await timeseries(site, { from: previous.toISODate()!, to: current.toISODate()!, interval: 'hour' });
   const visitorsBy = new Map(series.points.map((p) => [p.period, p.visitors]));
   const fired: string[] = [];
