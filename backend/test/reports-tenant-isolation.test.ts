@@ -5,7 +5,7 @@ import { processPendingEvents } from '../src/aggregate/aggregator';
 import { runGoalBackfills } from '../src/aggregate/goal-backfill';
 import { BREAKDOWN_DIMENSIONS } from '../src/reports/dimensions';
 import { createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';
-import { family } from './support/commands';
+import { family, recordCommands } from './support/commands';
 import { insertRaw, qs, stored, type RawInput, type StoredRaw } from './support/reports';
 
 /**
@@ -453,5 +453,20 @@ describe("a site's reports read only its own documents", () => {
     expect(withoutB).toEqual([]);
     // Rollup months and open days, history partitions, the visitor index, goals, funnels, annotations…
     expect(shared.length).toBeGreaterThan(30);
+  });
+});
+
+describe('the overview reads each rollup collection once', () => {
+  it("when it compares with the period before, then both periods come from one read per rollup collection, because on FerretDB each read scans past other sites' documents", async () => {
+    const commands = await recordCommands(() =>
+      ownerA.agent.get(`/api/v1/sites/${siteA}/stats/overview?${range}&compare=previous`).expect(200),
+    );
+    const rollupReads = commands
+      .filter((c) => c.name === 'find' && c.target.startsWith('rollup_'))
+      .map((c) => c.target);
+
+    // Totals, visitor sketches and goal conversions, each of the range's months and its open days.
+    expect(new Set(rollupReads.map((target) => target.replace(/_(open|\d{6})$/, ''))).size).toBe(3);
+    expect(rollupReads.length).toBe(new Set(rollupReads).size);
   });
 });

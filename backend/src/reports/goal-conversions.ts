@@ -47,7 +47,9 @@ export async function goalConversions(site: SiteDoc, query: ReportQuery): Promis
   let visits: number;
   let counts: Map<string, { visits: number; visitors: number }>;
   if (fromRollups) {
-    [visits, counts] = await Promise.all([rollupVisits(site._id, range), rollupConversions(site._id, range)]);
+    let perRange: Array<Map<string, { visits: number; visitors: number }>>;
+    [visits, perRange] = await Promise.all([rollupVisits(site._id, range), rollupConversions(site._id, [range])]);
+    counts = perRange[0]!;
   } else {
     const matchers = new Map(goals.map((g) => [g._id.toHexString(), goalMatcher(g)]));
     const selection = await selectRaw(site._id, range, filters, matchers);

@@ -12,14 +12,31 @@ import { bucketOf, daysOf, type DayRange, type Interval, hoursOf } from './range
  * number of days and keys, never with the number of events.
  */
 
+/**
+ * The totals of each range, from one read of the days they cover together: the overview's
+ * range and the period before it usually share a month, and on FerretDB each month read
+ * scans its collection up to the site's document, past other sites' (decision 0011).
+ */
 export async function rollupTotals(
   siteId: mongo.ObjectId,
-  range: DayRange,
-): Promise<Counters & { visitorsExact: boolean }> {
-  const days = await readDays(siteId, daysOf(range), range.from !== range.to);
-  const totals = days.reduce((acc, day) => addCounters(acc, day.totals), emptyCounters());
-  const { visitors, exact } = uniqueVisitors(days);
-  return { ...totals, visitors, visitorsExact: exact };
+  ranges: readonly DayRange[],
+): Promise<Array<Counters & { visitorsExact: boolean }>> {
+  const days = await readDays(
+    siteId,
+    daysOfAll(ranges),
+    ranges.some((range) => range.from !== range.to),
+  );
+  return ranges.map((range) => {
+    const inRange = days.filter((day) => day.day >= range.from && day.day <= range.to);
+    const totals = inRange.reduce((acc, day) => addCounters(acc, day.totals), emptyCounters());
+    const { visitors, exact } = uniqueVisitors(inRange);
+    return { ...totals, visitors, visitorsExact: exact };
+  });
+}
+
+/** Every day of the ranges once, in order. */
+function daysOfAll(ranges: readonly DayRange[]): string[] {
+  return [...new Set(ranges.flatMap((range) => daysOf(range)))].sort();
 }
 
 export async function rollupSeries(
@@ -94,26 +111,30 @@ export async function rollupVisits(siteId: mongo.ObjectId, range: DayRange): Pro
 }
 
 /**
- * Converted visits and their visitors per goal id (and ANY_GOAL) over the range: rows of
- * the visits' start days whose first matching hit falls inside the range too, as the raw
- * engine counts only hits of the range (aggregate/goal-keys.ts). Visitors count once per
- * start day, as breakdown rows count them.
+ * Converted visits and their visitors per goal id (and ANY_GOAL) over each range, from one
+ * read of the days they cover together: rows of the visits' start days whose first matching
+ * hit falls inside the range too, as the raw engine counts only hits of the range
+ * (aggregate/goal-keys.ts). Visitors count once per start day, as breakdown rows count them.
  */
 export async function rollupConversions(
   siteId: mongo.ObjectId,
-  range: DayRange,
-): Promise<Map<string, { visits: number; visitors: number }>> {
-  const out = new Map<string, { visits: number; visitors: number }>();
-  for (const [day, rows] of await readKeyedDays('goals', siteId, daysOf(range))) {
-    for (const [key, row] of rows) {
-      const parsed = parseGoalRowKey(key);
-      if (!parsed || !convertedBy(day, parsed.lag, range.to)) continue;
-      const { visits, visitors } = counters(row);
-      const sums = out.get(parsed.goal) ?? { visits: 0, visitors: 0 };
-      sums.visits += visits;
-      sums.visitors += visitors;
-      out.set(parsed.goal, sums);
+  ranges: readonly DayRange[],
+): Promise<Array<Map<string, { visits: number; visitors: number }>>> {
+  const days = await readKeyedDays('goals', siteId, daysOfAll(ranges));
+  return ranges.map((range) => {
+    const out = new Map<string, { visits: number; visitors: number }>();
+    for (const [day, rows] of days) {
+      if (day < range.from || day > range.to) continue;
+      for (const [key, row] of rows) {
+        const parsed = parseGoalRowKey(key);
+        if (!parsed || !convertedBy(day, parsed.lag, range.to)) continue;
+        const { visits, visitors } = counters(row);
+        const sums = out.get(parsed.goal) ?? { visits: 0, visitors: 0 };
+        sums.visits += visits;
+        sums.visitors += visitors;
+        out.set(parsed.goal, sums);
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }

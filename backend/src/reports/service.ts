@@ -50,31 +50,35 @@ function convertedVisits(selection: RawSelection, goals: GoalMatcher[]): Set<str
 }
 
 /**
- * The totals of a range and its conversions when the site has goals: from the rollups
- * when unfiltered and its goals' rollups are current (decision 0010), else counted from
- * the range's visits and events, which is also what the rollups must equal.
+ * The totals of each range and their conversions when the site has goals: from the rollups
+ * when unfiltered and its goals' rollups are current (decision 0010), else counted from the
+ * ranges' visits and events, which is also what the rollups must equal. The rollups of all
+ * ranges are read at once (rollup-engine.ts).
  */
-async function totalsFor(p: Prepared, range: DayRange, goals: readonly GoalDoc[]) {
-  let counters: Counters;
-  let visitorsExact: boolean;
-  let selection: RawSelection | undefined;
-  if (chooseEngine({ read: 'counters', filters: p.filters }) === 'raw') {
-    selection = await selectRaw(p.siteId, range, p.filters, p.goals);
-    counters = rawTotals(selection);
-    visitorsExact = true;
-  } else {
-    const totals = await rollupTotals(p.siteId, range);
-    ({ visitorsExact, ...counters } = totals);
-  }
-  let conversions = 0;
-  if (goals.length > 0 && chooseEngine({ read: 'conversions', filters: p.filters, goals }) === 'rollups') {
-    conversions = (await rollupConversions(p.siteId, range)).get(ANY_GOAL)?.visits ?? 0;
-  } else if (goals.length > 0) {
-    selection ??= await selectRaw(p.siteId, range, p.filters, p.goals);
-    conversions = convertedVisits(selection, goals.map(goalMatcher)).size;
-  }
-  const metrics = toMetrics(counters);
-  return { metrics: { ...metrics, conversions, conversionRate: pct(conversions, metrics.visits) }, visitorsExact };
+async function totalsOf(p: Prepared, ranges: readonly DayRange[], goals: readonly GoalDoc[]) {
+  const counted = chooseEngine({ read: 'counters', filters: p.filters }) === 'raw';
+  const conversionsCounted =
+    goals.length > 0 && chooseEngine({ read: 'conversions', filters: p.filters, goals }) === 'raw';
+  const selections =
+    counted || conversionsCounted
+      ? await Promise.all(ranges.map((range) => selectRaw(p.siteId, range, p.filters, p.goals)))
+      : null;
+  const [totals, rolledConversions] = await Promise.all([
+    selections && counted
+      ? selections.map((selection) => ({ ...rawTotals(selection), visitorsExact: true }))
+      : rollupTotals(p.siteId, ranges),
+    goals.length > 0 && !conversionsCounted ? rollupConversions(p.siteId, ranges) : null,
+  ]);
+  const matchers = conversionsCounted ? goals.map(goalMatcher) : [];
+  return totals.map(({ visitorsExact, ...counters }, i) => {
+    const conversions = rolledConversions
+      ? (rolledConversions[i]!.get(ANY_GOAL)?.visits ?? 0)
+      : selections && conversionsCounted
+        ? convertedVisits(selections[i]!, matchers).size
+        : 0;
+    const metrics = toMetrics(counters);
+    return { metrics: { ...metrics, conversions, conversionRate: pct(conversions, metrics.visits) }, visitorsExact };
+  });
 }
 
 export async function overview(
@@ -97,10 +101,9 @@ export async function overview(
     });
   }
   const goals = await listGoals(p.siteId);
-  const [current, previous] = await Promise.all([
-    totalsFor(p, p.range, goals),
-    compareRange ? totalsFor(p, compareRange, goals) : null,
-  ]);
+  const totals = await totalsOf(p, compareRange ? [p.range, compareRange] : [p.range], goals);
+  const current = totals[0]!;
+  const previous = totals[1];
   const changes = previous
     ? Object.fromEntries(
         Object.entries(current.metrics).map(([k, v]) => [
@@ -156,14 +159,18 @@ export async function breakdownRows(
   const p = await prepare(site, query);
   let selection: RawSelection | undefined;
   let rows: Array<{ key: string } & Counters>;
+  // Share is of all visitors in the selection, not of the column's sum (a visitor sees many pages).
+  let totalVisitors: number;
   if (chooseEngine({ read: 'counters', filters: p.filters }) === 'raw') {
     selection = await selectRaw(p.siteId, p.range, p.filters, p.goals);
     rows = rawBreakdown(selection, dimension);
+    totalVisitors = rawVisitorDays(selection);
   } else {
-    rows = await rollupBreakdown(p.siteId, p.range, dimension);
+    [rows, totalVisitors] = await Promise.all([
+      rollupBreakdown(p.siteId, p.range, dimension),
+      rollupVisitorDays(p.siteId, p.range),
+    ]);
   }
-  // Share is of all visitors in the selection, not of the column's sum (a visitor sees many pages).
-  const totalVisitors = selection ? rawVisitorDays(selection) : await rollupVisitorDays(p.siteId, p.range);
   let out: BreakdownRow[] = rows.map(({ key, ...counters }) => ({
     key,
     ...toMetrics(counters),
