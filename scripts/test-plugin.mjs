@@ -5,6 +5,8 @@
 // server and checks the JUnit report. Fails when phpunit failed, WordPress did not load (no
 // report), no test ran, any test was skipped/incomplete/risky, or the site's debug.log holds a
 // PHP warning/notice from the plugin's files. Last line: "N passed, N failed".
+// With --multisite: the same on a subdirectory network (database clickpath_wp_phpunit_multisite),
+// running plugin/phpunit-multisite.xml.dist (tests/multisite/) with the plugin network-activated.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,8 +23,11 @@ import {
 } from './wordpress.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const multisite = process.argv.includes('--multisite');
 const artifacts = join(root, 'test-artifacts');
-const junitFile = join(artifacts, 'phpunit.xml');
+const junitFile = join(artifacts, multisite ? 'phpunit-multisite.xml' : 'phpunit.xml');
+const config = join(root, 'plugin', multisite ? 'phpunit-multisite.xml.dist' : 'phpunit.xml.dist');
+const suite = multisite ? 'Plugin PHPUnit suite (multisite)' : 'Plugin PHPUnit suite';
 const started = Date.now();
 
 function runPhpunit(env) {
@@ -32,7 +37,7 @@ function runPhpunit(env) {
       'phpunit',
       [
         '-c',
-        join(root, 'plugin', 'phpunit.xml.dist'),
+        config,
         '--log-junit',
         junitFile,
         '--fail-on-risky',
@@ -84,7 +89,7 @@ try {
   mkdirSync(artifacts, { recursive: true });
   rmSync(junitFile, { force: true });
   const port = await getFreePort();
-  wp = await createWordPress({ name: 'phpunit', port });
+  wp = await createWordPress({ name: multisite ? 'phpunit-multisite' : 'phpunit', port, multisite });
   installPluginFrom(wp, join(root, 'plugin'));
   installQueryCounter(wp);
   server = await startWordPress(wp);
@@ -142,9 +147,9 @@ const passed = totals ? Math.max(totals.tests - failed - totals.skipped - totals
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (problems.length > 0) {
   for (const problem of problems) console.error(`✖ ${problem}`);
-  console.error(`Plugin PHPUnit suite failed (${seconds} s); report: ${junitFile}`);
+  console.error(`${suite} failed (${seconds} s); report: ${junitFile}`);
   console.log(`${passed} passed, ${Math.max(failed, 1)} failed`);
   process.exit(1);
 }
-console.log(`Plugin PHPUnit suite passed in ${seconds} s (${totals.tests} tests); report: ${junitFile}`);
+console.log(`${suite} passed in ${seconds} s (${totals.tests} tests); report: ${junitFile}`);
 console.log(`${passed} passed, ${failed} failed`);

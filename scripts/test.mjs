@@ -158,6 +158,10 @@ nodeTestSuite(
 countedSuite('plugin tests (PHPUnit on WordPress 6.1 + MariaDB)', process.execPath, [
   join(root, 'scripts', 'test-plugin.mjs'),
 ]);
+countedSuite('plugin multisite tests (PHPUnit on a WordPress 6.1 subdirectory network)', process.execPath, [
+  join(root, 'scripts', 'test-plugin.mjs'),
+  '--multisite',
+]);
 nodeTestSuite(
   'WordPress end to end (Chromium, wp-admin, real backend)',
   join(root, 'plugin', 'tests', 'e2e', 'wordpress.e2e.mjs'),

@@ -4,7 +4,7 @@
 // (by default 127.0.0.1:3306, root, no password) and the Debian packages ensureWordPressPackages() names.
 //
 // Manual check (creates a fresh site, starts it, prints URL and admin login, Ctrl-C stops it):
-//   node scripts/wordpress.mjs up <name> <port> [--plugin [dir]]
+//   node scripts/wordpress.mjs up <name> <port> [--plugin [dir]] [--multisite]
 //   e.g. node scripts/wordpress.mjs up manual 8081 --plugin plugin
 //
 // Each site lives in .tools/wordpress/<name> (gitignored) with database clickpath_wp_<name>.
@@ -229,7 +229,19 @@ function randomSecret(length = 64) {
   return Array.from(randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
-function wpConfig({ dir, url, dbName, debugLog, scriptDebug = false }) {
+/** The constants of a subdirectory network on the site's own host and port (sites at /<name>/). */
+function multisiteConstants(url) {
+  return `define('WP_ALLOW_MULTISITE', true);
+define('MULTISITE', true);
+define('SUBDOMAIN_INSTALL', false);
+define('DOMAIN_CURRENT_SITE', ${phpString(new URL(url).host)});
+define('PATH_CURRENT_SITE', '/');
+define('SITE_ID_CURRENT_SITE', 1);
+define('BLOG_ID_CURRENT_SITE', 1);
+`;
+}
+
+function wpConfig({ dir, url, dbName, debugLog, scriptDebug = false, multisite = false }) {
   const { host, user, password } = dbSettings();
   const salts = ['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY']
     .flatMap((k) => [k, k.replace('_KEY', '_SALT')])
@@ -247,9 +259,12 @@ $table_prefix = 'wp_';
 
 ${salts}
 
-define('WP_HOME', ${phpString(url)});
-define('WP_SITEURL', ${phpString(url)});
-define('WP_ENVIRONMENT_TYPE', 'local');
+${
+  // On multisite each site has its own home and siteurl options; the constants would give every site the main one's.
+  multisite
+    ? multisiteConstants(url)
+    : `define('WP_HOME', ${phpString(url)});\ndefine('WP_SITEURL', ${phpString(url)});\n`
+}define('WP_ENVIRONMENT_TYPE', 'local');
 define('WP_DEBUG', true);
 define('WP_DEBUG_LOG', ${phpString(debugLog)});
 define('WP_DEBUG_DISPLAY', false);
@@ -297,12 +312,14 @@ add_filter('pre_site_transient_available_translations', static fn () => []);
  * and configured for tests. Calling it again with the same name starts from scratch.
  * `scriptDebug` loads WordPress's unminified scripts and React's development build (SCRIPT_DEBUG),
  * which log warnings the production builds stay silent about.
- * @param {{ name: string, port: number, adminPassword?: string, scriptDebug?: boolean }} options
+ * `multisite` makes it a subdirectory network (sites at <url>/<name>/, the admin a super admin):
+ * installed as a single site, then turned into a network as wp-admin/network.php would.
+ * @param {{ name: string, port: number, adminPassword?: string, scriptDebug?: boolean, multisite?: boolean }} options
  * @returns {Promise<{ name: string, port: number, dir: string, url: string, dbName: string,
  *   admin: { user: string, password: string, email: string }, debugLog: string,
  *   php: (code: string) => Promise<string> }>}
  */
-export async function createWordPress({ name, port, adminPassword, scriptDebug = false } = {}) {
+export async function createWordPress({ name, port, adminPassword, scriptDebug = false, multisite = false } = {}) {
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(name ?? '')) throw new Error(`Invalid WordPress name ${JSON.stringify(name)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Invalid port ${JSON.stringify(port)}`);
   const dir = join(sitesDir, name);
@@ -333,7 +350,7 @@ export async function createWordPress({ name, port, adminPassword, scriptDebug =
   mkdirSync(join(dir, 'wp-content', 'mu-plugins'), { recursive: true });
   writeFileSync(join(dir, 'wp-content', 'mu-plugins', 'clickpath-offline.php'), OFFLINE_MU_PLUGIN);
 
-  const wp = { name, port, dir, url, dbName, admin, debugLog };
+  const wp = { name, port, dir, url, dbName, admin, debugLog, multisite };
   wp.php = (code) => runPhpScript(wordpressScript(wp, code), { cwd: dir, label: `PHP in WordPress ${name}` });
 
   await recreateDatabase(dbName);
@@ -351,7 +368,25 @@ if (is_wp_error($result) || empty($result['user_id'])) {
 }
 update_option('blogname', 'Clickpath Test');
 update_option('show_avatars', 0);
-// Pretty permalinks, like most real sites; php -S routes unknown paths to index.php, so /wp-json/ works.
+${
+  multisite
+    ? `update_option('siteurl', ${phpString(url)});
+update_option('home', ${phpString(url)});
+// populate_network() makes the current user the network's super admin.
+wp_set_current_user($result['user_id']);
+// As wp-admin/network.php does: name the network tables, which a single site's $wpdb leaves out.
+foreach ($wpdb->tables('ms_global') as $table => $prefixed_table) {
+  $wpdb->$table = $prefixed_table;
+}
+install_network();
+$network = populate_network(1, ${phpString(new URL(url).host)}, ${phpString(admin.email)}, 'Clickpath Test Network', '/', false);
+if (is_wp_error($network)) {
+  fwrite(STDERR, 'populate_network failed: ' . $network->get_error_message());
+  exit(1);
+}
+`
+    : ''
+}// Pretty permalinks, like most real sites; php -S routes unknown paths to index.php, so /wp-json/ works.
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure('/%postname%/');
 flush_rewrite_rules(false);
@@ -365,6 +400,8 @@ update_option('blog_public', 0);
     ),
     { cwd: dir, label: `Installing WordPress ${name}` },
   );
+  if (multisite)
+    writeFileSync(join(dir, 'wp-config.php'), wpConfig({ dir, url, dbName, debugLog, scriptDebug, multisite }));
   // Core's noise from installing on the command line (PHP 8.2 deprecations) is not the plugin's.
   writeFileSync(debugLog, '');
   return wp;
@@ -584,13 +621,13 @@ export function phpWarnings(wp) {
 async function main(argv) {
   const [command, name, portArg, ...rest] = argv;
   if (command !== 'up' || !name) {
-    console.error('Usage: node scripts/wordpress.mjs up <name> [port] [--plugin [dir]]');
+    console.error('Usage: node scripts/wordpress.mjs up <name> [port] [--plugin [dir]] [--multisite]');
     process.exit(2);
   }
   ensureWordPressPackages({ phpunit: false, chromium: false });
   const port = portArg && !portArg.startsWith('--') && Number(portArg) !== 0 ? Number(portArg) : await getFreePort();
   const started = Date.now();
-  const wp = await createWordPress({ name, port });
+  const wp = await createWordPress({ name, port, multisite: argv.includes('--multisite') });
   const pluginIndex = argv.indexOf('--plugin');
   if (pluginIndex !== -1) {
     const pluginDir =

@@ -20,9 +20,13 @@ final class Backend {
 
 	private string $api_key;
 
-	public function __construct( string $base_url, string $api_key ) {
+	private int $timeout;
+
+	/** @param int $timeout Seconds; shorter where one screen makes several requests (the network screen). */
+	public function __construct( string $base_url, string $api_key, int $timeout = self::TIMEOUT_SECONDS ) {
 		$this->base_url = $base_url;
 		$this->api_key  = $api_key;
+		$this->timeout  = $timeout;
 	}
 
 	/** The client for the connected site, or an error saying how to connect. */
@@ -87,7 +91,7 @@ final class Backend {
 		}
 		$args = array(
 			'method'              => $method,
-			'timeout'             => self::TIMEOUT_SECONDS,
+			'timeout'             => $this->timeout,
 			'redirection'         => 0,
 			'reject_unsafe_urls'  => true,
 			'limit_response_size' => 20 * MB_IN_BYTES,

@@ -193,6 +193,11 @@ final class Rest {
 		if ( is_wp_error( $url ) ) {
 			return $url;
 		}
+		// Multisite: the URL decides where this server sends requests, so a sub-site admin may not choose it.
+		$locked = Network::check_backend_url( $url );
+		if ( $locked ) {
+			return $locked;
+		}
 		$typed = (string) ( $request['apiKey'] ?? '' );
 		if ( '' !== $typed && Settings::key_from_constant() ) {
 			return new WP_Error( 'clickpath_key_in_config', __( 'The API key is set by the CLICKPATH_API_KEY constant in wp-config.php. Change it there.', 'clickpath' ), array( 'status' => 400 ) );
@@ -297,6 +302,11 @@ final class Rest {
 			'scopes'     => $settings['scopes'],
 			'warnings'   => $warnings,
 		);
+		// A sub-site admin on multisite connects to the network's server: the screen shows it read-only.
+		$view['backendUrlLocked'] = ! Network::may_set_backend_url();
+		if ( $view['backendUrlLocked'] && ! $connected ) {
+			$view['backendUrl'] = Network::backend_url();
+		}
 		foreach ( array( 'identityMode', 'excludedRoles', 'statsRoles', 'trackerSource', 'track404', 'identifyUsers', 'autoAnnotations', 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement', 'retentionDays' ) as $name ) {
 			$view[ $name ] = $settings[ $name ];
 		}

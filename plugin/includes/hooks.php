@@ -3,7 +3,7 @@
  * Every action, filter, shortcode and cron hook the plugin registers, in one place: read this
  * file to know when the plugin's code runs. Callbacks are static methods; the autoloader in
  * clickpath.php reads a class only when one of its hooks fires, so a public page load reads
- * the settings and tracking classes and nothing else.
+ * the settings and tracking classes and nothing else (on multisite, Network too: its `init` check).
  *
  * Not here, on purpose: Backend::with_host_allowed() adds two HTTP filters around a single
  * request and removes them right after it (they allow exactly the backend's host and port).
@@ -17,6 +17,13 @@ defined( 'ABSPATH' ) || exit;
 
 register_activation_hook( CLICKPATH_FILE, array( Plugin::class, 'activate' ) );
 register_deactivation_hook( CLICKPATH_FILE, array( Plugin::class, 'deactivate' ) );
+
+// Multisite: a new site gets its defaults once core made its tables; a site network activation did
+// not reach gets them on its first request.
+if ( is_multisite() ) {
+	add_action( 'wp_initialize_site', array( Network::class, 'install_new_site' ), 200 );
+	add_action( 'init', array( Network::class, 'install_lazily' ), 1 );
+}
 
 // Public pages: the tracker tag. WordPress 6.1 has no script loading strategy, so `defer`
 // and the data attributes go on the tag through script_loader_tag.
@@ -58,4 +65,7 @@ if ( is_admin() ) {
 		add_action( "manage_{$clickpath_post_type}_posts_custom_column", array( Admin::class, 'views_column' ), 10, 2 );
 	}
 	unset( $clickpath_post_type );
+	// Network Admin → Clickpath: the network's server URL and every site's numbers.
+	add_action( 'network_admin_menu', array( Network::class, 'menu' ) );
+	add_action( 'network_admin_edit_clickpath-network', array( Network::class, 'save' ) );
 }

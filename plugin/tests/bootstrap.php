@@ -1,7 +1,8 @@
 <?php
 /**
  * PHPUnit bootstrap: loads a real WordPress (installed in its own test database by
- * scripts/test-plugin.mjs) and activates the plugin in it.
+ * scripts/test-plugin.mjs) and activates the plugin in it (network-wide on a multisite install:
+ * `node scripts/test-plugin.mjs --multisite` with phpunit-multisite.xml.dist).
  *
  * Environment (set by the runner):
  *   CLICKPATH_WP_DIR            the WordPress directory (its wp-config.php names the test database)
@@ -63,7 +64,7 @@ require_once ABSPATH . 'wp-admin/includes/user.php';
 require_once ABSPATH . 'wp-admin/includes/post.php';
 
 if ( ! is_plugin_active( 'clickpath/clickpath.php' ) ) {
-	$clickpath_activated = activate_plugin( 'clickpath/clickpath.php' );
+	$clickpath_activated = activate_plugin( 'clickpath/clickpath.php', '', is_multisite() );
 	if ( is_wp_error( $clickpath_activated ) ) {
 		fwrite( STDERR, 'Clickpath tests: activate_plugin failed: ' . $clickpath_activated->get_error_message() . "\n" );
 		exit( 1 );
@@ -76,5 +77,9 @@ if ( ! class_exists( 'Clickpath\Plugin' ) || ! is_plugin_active( 'clickpath/clic
 require_once __DIR__ . '/support/class-fake-backend.php';
 require_once __DIR__ . '/support/class-http-client.php';
 require_once __DIR__ . '/support/class-test-case.php';
+if ( is_multisite() ) {
+	require_once ABSPATH . 'wp-admin/includes/ms.php';
+	require_once __DIR__ . '/support/class-multisite-test-case.php';
+}
 
 $GLOBALS['clickpath_tests_loaded'] = true;

@@ -10,6 +10,7 @@ const ROLES = { administrator: 'Administrator', editor: 'Editor' };
 
 const disconnected: PluginSettings = {
   backendUrl: '',
+  backendUrlLocked: false,
   connected: false,
   site: null,
   key: null,
@@ -93,6 +94,24 @@ describe('settings screen', () => {
     expect(screen.getByText('cp_live_ab…••••')).toBeInTheDocument();
     expect(screen.getByText('The API key may only read stats.', NOTICE)).toBeInTheDocument();
     expect(document.body.innerHTML).not.toContain('cp_live_secret_value');
+  });
+
+  it('shows a site administrator on multisite the network’s server read-only and connects to it', async () => {
+    fetch.mockResolvedValueOnce(fakeResponse(200, connected));
+    render(
+      <SettingsScreen
+        initial={{ ...disconnected, backendUrl: 'https://stats.example.com', backendUrlLocked: true }}
+        roles={ROLES}
+      />,
+    );
+    const field = screen.getByLabelText('Clickpath server URL');
+    expect(field).toBeDisabled();
+    expect(field).toHaveValue('https://stats.example.com');
+    expect(screen.getByText('Set by the network administrator.')).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText('API key'), { target: { value: 'cp_live_secret_value' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(await screen.findByText('Connected to Blog (blog.example.com).', NOTICE)).toBeInTheDocument();
+    expect(calls()[0]?.body).toEqual({ backendUrl: 'https://stats.example.com', apiKey: 'cp_live_secret_value' });
   });
 
   it('shows the server’s reason when connecting fails', async () => {

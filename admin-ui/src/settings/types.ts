@@ -1,6 +1,8 @@
 /** The plugin's settings as `GET clickpath/v1/settings` returns them (the API key itself never comes back). */
 export interface PluginSettings extends CollectionSettings {
   backendUrl: string;
+  /** On multisite, for a site administrator: only a network administrator chooses the server, so the field is read-only. */
+  backendUrlLocked: boolean;
   connected: boolean;
   site: { id: string; name: string; domain: string } | null;
   /** A stored key, shown only as a mask; `fromConstant` when wp-config.php sets it. */

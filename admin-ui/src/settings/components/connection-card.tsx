@@ -122,6 +122,17 @@ export function ConnectionCard({ settings, onChange, onMessage }: ConnectionCard
               placeholder="https://stats.example.com"
               value={backendUrl}
               onChange={setBackendUrl}
+              disabled={settings.backendUrlLocked}
+              help={
+                settings.backendUrlLocked
+                  ? settings.backendUrl
+                    ? __('Set by the network administrator.', 'clickpath')
+                    : __(
+                        'The network administrator has not chosen the Clickpath server yet (Network Admin → Clickpath).',
+                        'clickpath',
+                      )
+                  : ''
+              }
               required
             />
             <TextControl

@@ -13,6 +13,7 @@ const MEMBER = '65a1b2c3d4e5f60718293a4f';
 
 const connected: PluginSettings = {
   backendUrl: 'https://stats.example.com',
+  backendUrlLocked: false,
   connected: true,
   site: { id: '0123456789abcdef01234567', name: 'Blog', domain: 'blog.example.com' },
   key: { mask: 'cp_live_ab…••••', fromConstant: false },
