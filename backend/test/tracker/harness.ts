@@ -61,7 +61,7 @@ export interface Captured {
 
 export interface PageServer {
   origin: string;
-  /** Every POST to /api/event, parsed, in arrival order. */
+  /** Every POST to a path ending in /api/event, parsed, in arrival order. */
   captured: Captured[];
   /** Registers an HTML page at `path` and returns its absolute URL. */
   page: (path: string, html: string) => string;
@@ -77,9 +77,10 @@ export interface PageServer {
 }
 
 /**
- * Serves registered pages and the built tracker at /clickpath.js from 127.0.0.1 on a
- * random port, and captures POSTs to /api/event. Collector tests can point pages at the
- * real backend instead with `trackerTag({ api })`.
+ * Serves registered pages and the built tracker (at /clickpath.js, and at `<base>/js/clickpath.js`
+ * as a backend served under a path has it) from 127.0.0.1 on a random port, and captures POSTs to
+ * any path ending in /api/event. Collector tests point the tracker at the real backend instead,
+ * with `trackerPage({ attrs: { api } })` (collect-browser.test.ts).
  */
 export async function servePages(): Promise<PageServer> {
   const pages = new Map<string, string>();
