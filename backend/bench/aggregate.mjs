@@ -86,7 +86,7 @@ async function sendAll(base, requests) {
   );
 }
 
-/** Inbox slots (collect/inbox.ts), oldest first. */
+/** Inbox slots (aggregate/inbox.ts), oldest first. */
 async function inboxSlots(db) {
   const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
   return names.filter((n) => /^inbox_\d+$/.test(n)).sort();

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import { processPendingEvents } from '../src/aggregate/aggregator';
 import { runGoalBackfills } from '../src/aggregate/goal-backfill';
 import { rebuildRollups } from '../src/aggregate/rebuild';
-import { appendToInbox } from '../src/collect/inbox';
+import { appendToInbox } from '../src/aggregate/inbox';
 import type { StoredEvent } from '../src/collect/model';
 import { recountGoalConversions } from '../src/reports/goals';
 import { createSite, signUp, startTestApp, type TestApp, type TestUser } from './support/app';

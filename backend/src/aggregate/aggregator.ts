@@ -2,15 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import mongoose, { type mongo } from 'mongoose';
 
-import {
-  InboxReader,
-  PARTITIONS,
-  chunkRef,
-  chunksByRef,
-  consumeChunks,
-  partitionOf,
-  type InboxChunk,
-} from '../collect/inbox';
+import { PARTITIONS, partitionOf } from '../lib/partition';
 import { goalsOfSites } from '../reports/goals';
 import { siteConfigurations } from '../sites/settings';
 import type { Logger } from 'pino';
@@ -22,7 +14,6 @@ import { computeBatch, type BatchResult, type SiteConfig } from './compute';
 import { batchConversions } from './conversions';
 import {
   ALL_LOCKS,
-  LEGACY_LOCK,
   acquireLeases,
   commitBatch,
   holds,
@@ -38,10 +29,11 @@ import {
   waitForLeases,
 } from './lease';
 import { appendEvents, appendVisits, insertIgnoringDuplicates } from './history';
+import { InboxReader, chunkRef, chunksByRef, consumeChunks, type InboxChunk } from './inbox';
 import { indexEventVisitors, indexUserLinks } from './visitor-index';
 import { collections, type LockDoc, type PendingBatch, type RawEvent } from './model';
 import { rollupWrites, type RollupWrites } from './rollups';
-import { applyDelta, visitHasClosed, type AggregatorState, type StateDelta } from './state';
+import { applyDelta, visitHasClosed, type StateDelta } from './state';
 import {
   appendJournal,
   dropOtherEpochs,
@@ -78,9 +70,8 @@ export interface DrainStats {
   deadLettered: number;
 }
 
-/** The partition a lock stands for; false for the lock of all sites that came before partitions. */
-const partitionOfLock = (lockId: string): number | false =>
-  lockId === LEGACY_LOCK ? false : Number(lockId.slice(lockId.lastIndexOf('.') + 1));
+/** The partition a lock stands for (lease.ts `lockIdOf`). */
+const partitionOfLock = (lockId: string): number => Number(lockId.slice(lockId.lastIndexOf('.') + 1));
 
 /**
  * Aggregates every event waiting in the inbox now, batch by batch, under the
@@ -273,7 +264,7 @@ async function aggregateEvents(
   batch: PendingBatch,
   received: RawEvent[],
   loaded: LoadedState,
-  partition: number | false,
+  partition: number,
   stats: DrainStats,
 ): Promise<number> {
   const started = Date.now();
@@ -314,7 +305,7 @@ async function applyIsolating(
   events: RawEvent[],
   sites: ReadonlyMap<string, SiteConfig>,
   loaded: LoadedState,
-  partition: number | false,
+  partition: number,
   stats: DrainStats,
 ): Promise<number> {
   if (loaded.journaled.has(batchId)) return events.length;
@@ -533,21 +524,6 @@ export async function changeState(
   });
 }
 
-/**
- * Takes over the state of the aggregator that came before partitions (one
- * lock for all sites) for migration 10: finishes the batch it left pending,
- * then returns its state, to be split by partition. Null when there is none.
- */
-export async function finishLegacyAggregator(waitMs: number): Promise<AggregatorState | null> {
-  if (!(await collections.locks().findOne({ _id: LEGACY_LOCK }))) return null;
-  return withLease(LEGACY_LOCK, waitMs, async (holder, lock) => {
-    const loaded = await stateFor(holder, lock);
-    if (lock.pending) await replayPending(holder, LEGACY_LOCK, lock.pending, loaded, emptyStats());
-    memory.delete(LEGACY_LOCK);
-    return loaded.state;
-  });
-}
-
 let loop: { stop: () => Promise<void> } | undefined;
 
 export interface AggregatorOptions {
@@ -575,7 +551,7 @@ export function startAggregator(options: AggregatorOptions = {}): void {
     while (running) {
       try {
         const locks = await takeShare(holder);
-        const partitions = locks.map((lock) => partitionOfLock(lock._id) as number);
+        const partitions = locks.map((lock) => partitionOfLock(lock._id));
         if (reader?.partitions.join() !== [...partitions].sort((a, b) => a - b).join()) {
           reader = new InboxReader(partitions);
         }

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 
-import { inboxBacklog, partitionOf } from '../collect/inbox';
+import { inboxBacklog } from './inbox';
+import { partitionOf } from '../lib/partition';
 
 import { createSite, signUp, startTestApp, type TestApp, type TestUser } from '../../test/support/app';
 import { at, clearAggregateData, insertEvents, storedRollups, type RawEventInput } from '../../test/support/events';

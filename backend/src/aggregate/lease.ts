@@ -1,11 +1,11 @@
 import { collections, type LeaseDoc, type LockDoc } from './model';
 import { duplicateKeyIndexes, isDuplicateKey } from '../lib/db-errors';
-import { PARTITIONS } from '../collect/inbox';
+import { PARTITIONS } from '../lib/partition';
 
 export const LEASE_MS = 30_000;
 
 /**
- * Aggregator leases, one per partition of the sites (collect/inbox.ts
+ * Aggregator leases, one per partition of the sites (lib/partition.ts
  * `partitionOf`): whoever holds a partition's lease aggregates its sites, so
  * each site's events are applied in order by one holder at a time while
  * several processes share the partitions.
@@ -27,8 +27,6 @@ export const LEASE_MS = 30_000;
  */
 
 const LOCK_PREFIX = 'aggregator.';
-/** Before partitions, one lock for all sites; only migration 10 still takes it, to hand its state over. */
-export const LEGACY_LOCK = 'aggregator';
 
 export const lockIdOf = (partition: number) => `${LOCK_PREFIX}${String(partition).padStart(2, '0')}`;
 export const ALL_LOCKS: readonly string[] = Array.from({ length: PARTITIONS }, (_, p) => lockIdOf(p));

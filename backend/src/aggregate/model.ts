@@ -155,7 +155,7 @@ export interface RollupMonthDoc {
 
 export interface PendingBatch {
   batchId: string;
-  /** The inbox chunks, as `collect/inbox.ts` `chunkRef`s. */
+  /** The inbox chunks, as `inbox.ts` `chunkRef`s. */
   chunkIds: string[];
   /** The batch's clock (ms): a replay closes the same visits. */
   clock: number;

@@ -1,6 +1,6 @@
 import mongoose, { type mongo } from 'mongoose';
 
-import { partitionOf } from '../collect/inbox';
+import { partitionOf } from '../lib/partition';
 import type { CounterDelta, RollupDelta } from './compute';
 import { createRegisters, encode, estimate, mergeEncoded } from './hll';
 import { MAX_KEYS_PER_DAY, MAX_KEYS_PER_MONTH, OTHER_KEY, cutKey } from './limits';

@@ -1,11 +1,36 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import mongoose, { type mongo } from 'mongoose';
 
 import { checkDeadline } from '../lib/deadline';
+import { partitionOf } from '../lib/partition';
 import { storedVisit } from './compute';
 import { nextDay, readEventsOfDays, readVisits, type DaySpan } from './history';
+import { hasChunksAcceptedBefore } from './inbox';
 import type { RawEvent, VisitDoc } from './model';
 import { readOpenVisits } from './state-store';
 import { daysOfVisitors, visitorsOfUser } from './visitor-index';
+
+/**
+ * The collector's one way into the aggregator: it appends each group commit to
+ * the inbox. Reading, consuming and dropping the inbox's slots is the
+ * aggregator's alone (inbox.ts).
+ */
+export { appendSerialised, type SerialisedChunk } from './inbox';
+
+/**
+ * Waits until the events the collector accepted for a site before now have left the
+ * inbox (the aggregator takes them every second); false when `timeoutMs` passed first.
+ */
+export async function settleAcceptedEvents(siteId: mongo.ObjectId, timeoutMs: number): Promise<boolean> {
+  const now = new Date();
+  const deadline = Date.now() + timeoutMs;
+  while (await hasChunksAcceptedBefore(now, partitionOf(siteId))) {
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+  return true;
+}
 
 const oid = (id: string | mongo.ObjectId) => (typeof id === 'string' ? new mongoose.Types.ObjectId(id) : id);
 

@@ -66,15 +66,6 @@ export function emptyState(): AggregatorState {
   return { clock: 0, visits: new Map(), current: new Map(), days: new Map() };
 }
 
-/** The part of a state that belongs to the sites `keep` accepts, at the same clock. */
-export function stateOfSites(state: AggregatorState, keep: (siteId: string) => boolean): AggregatorState {
-  const part: AggregatorState = { ...emptyState(), clock: state.clock };
-  for (const [id, visit] of state.visits) if (keep(String(visit.siteId))) part.visits.set(id, visit);
-  for (const [visitor, id] of state.current) if (keep(siteOfKey(visitor))) part.current.set(visitor, id);
-  for (const [key, keys] of state.days) if (keep(siteOfKey(key))) part.days.set(key, keys);
-  return part;
-}
-
 /** The first UTC day whose visitor-day sets are kept at `clock`. */
 export function firstKeptDay(clock: number): string {
   return new Date(clock - VISITOR_DAY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);

@@ -1,4 +1,5 @@
-import { appendSerialised, partitionOf, type SerialisedChunk } from './inbox';
+import { appendSerialised, type SerialisedChunk } from '../aggregate/service';
+import { partitionOf } from '../lib/partition';
 import { scrubControl } from './event-schema';
 import type { StoredEvent } from './model';
 

@@ -2,11 +2,10 @@ import type { Types } from 'mongoose';
 
 import { deleteAccountRecords } from '../accounts/service';
 import { eraseVisitorData, purgeSiteAggregates, type ErasedVisitors } from '../aggregate/purge';
-import { visitorIdsOfUser } from '../aggregate/service';
+import { settleAcceptedEvents, visitorIdsOfUser } from '../aggregate/service';
 import { deleteAlertsForSite } from '../alerts/service';
 import type { Actor } from '../audit/actor';
 import { deleteSiteAuditLog } from '../audit/service';
-import { settleAcceptedEvents } from '../collect/service';
 import { deleteEmailReportsForSite } from '../email-reports/service';
 import { deleteKeysForSite, revokeKeysCreatedBy } from '../keys/service';
 import { deleteAnnotationsForSite } from '../reports/annotations';

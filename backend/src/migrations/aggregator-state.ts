@@ -1,13 +1,21 @@
 import type { mongo } from 'mongoose';
 
-import { LEGACY_LOCK } from '../aggregate/lease';
-import type { LockDoc, VisitDoc, VisitState } from '../aggregate/model';
-import { applyDelta, emptyState, firstKeptDay, VISIT_OPEN_MS, type AggregatorState } from '../aggregate/state';
-import { loadState, writeSnapshot } from '../aggregate/state-store';
+import {
+  LEGACY_LOCK,
+  VISIT_OPEN_MS,
+  applyDelta,
+  emptyState,
+  firstKeptDay,
+  loadState,
+  writeSnapshot,
+  type FrozenLock,
+  type FrozenState,
+  type FrozenVisit,
+} from './aggregator-state-format';
 import type { Migration } from './index';
 
 /** A visit as the aggregator before decision 0005 wrote it: replaced on every batch, with the state before it. */
-type LegacyVisit = VisitDoc & { lastBatch?: string; undo?: VisitState | null };
+type LegacyVisit = FrozenVisit & { lastBatch?: string; undo?: Partial<FrozenVisit> | null };
 interface LegacyVisitor {
   _id: string;
   siteId: mongo.ObjectId;
@@ -40,16 +48,16 @@ export const aggregatorState: Migration = {
   id: 4,
   name: 'aggregator-state',
   async up(db) {
-    const locks = db.collection<LockDoc>('locks');
-    const lock = await locks.findOne({ _id: 'aggregator' });
-    let state: AggregatorState;
+    const locks = db.collection<FrozenLock>('locks');
+    const lock = await locks.findOne({ _id: LEGACY_LOCK });
+    let state: FrozenState;
     if (lock?.epoch) {
-      state = (await loadState(LEGACY_LOCK, lock.epoch)).state;
+      state = (await loadState(db, lock.epoch)).state;
     } else {
       state = await legacyState(db, lock?.pending?.batchId ?? '');
-      const { epoch } = await writeSnapshot(LEGACY_LOCK, state);
+      const epoch = await writeSnapshot(db, LEGACY_LOCK, state);
       await locks.updateOne(
-        { _id: 'aggregator' },
+        { _id: LEGACY_LOCK },
         { $set: { epoch, seq: 0 }, $setOnInsert: { holder: '', expiresAt: new Date(0), pending: null } },
         { upsert: true },
       );
@@ -63,7 +71,7 @@ export const aggregatorState: Migration = {
   },
 };
 
-async function legacyState(db: mongo.Db, pendingBatch: string): Promise<AggregatorState> {
+async function legacyState(db: mongo.Db, pendingBatch: string): Promise<FrozenState> {
   const visits = db.collection<LegacyVisit>('visits');
   const identified = await db
     .collection<LegacyVisitor>('visitors')
@@ -79,7 +87,7 @@ async function legacyState(db: mongo.Db, pendingBatch: string): Promise<Aggregat
   const all = await visits.find({}).toArray();
   const clock = Math.max(0, ...all.map((v) => v.lastSeen.getTime()));
   const state = emptyState();
-  const open: VisitDoc[] = [];
+  const open: FrozenVisit[] = [];
   for (const legacy of all) {
     const { lastBatch, undo, ...visit } = legacy;
     if (lastBatch && lastBatch === pendingBatch) {

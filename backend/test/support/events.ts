@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import mongoose, { Types } from 'mongoose';
 
 import { rollupRows, type RollupRow } from '../../src/aggregate/rollups';
-import { appendToInbox } from '../../src/collect/inbox';
+import { appendToInbox } from '../../src/aggregate/inbox';
 import { localHourKey } from '../../src/lib/local-hour';
 import type { StoredEvent } from '../../src/collect/model';
 

@@ -53,7 +53,7 @@ export async function historyPartitions(db: mongoose.mongo.Db): Promise<string[]
   return [...(await partitions(db, 'events_')), ...(await partitions(db, 'visits_'))];
 }
 
-/** Every chunk waiting in the inbox, across its partitions (collect/inbox.ts). */
+/** Every chunk waiting in the inbox, across its partitions (aggregate/inbox.ts). */
 export async function inboxDocuments(db: mongoose.mongo.Db): Promise<Array<{ count: number; events: string }>> {
   const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
   const docs: Array<{ count: number; events: string }> = [];

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import type mongoose from 'mongoose';
 
-import { hasChunksAcceptedBefore } from '../../src/collect/inbox';
+import { hasChunksAcceptedBefore } from '../../src/aggregate/inbox';
 import type { TestSite } from './app';
 import { DESKTOP_UA, pageview } from './collect';
 import { childPort } from './ports';

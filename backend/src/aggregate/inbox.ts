@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
-
 import mongoose, { Types, type mongo } from 'mongoose';
 
-import type { StoredEvent } from './model';
+import type { StoredEvent } from '../collect/event';
+import { partitionOf } from '../lib/partition';
 
 /**
- * The collector's landing zone: one document per group commit and partition
- * of the sites, holding its events as one JSON string, in a collection per 10
- * seconds of arrival (`inbox_<slot>`, decision 0006). An aggregator process
+ * The aggregator's inbox, the collector's landing zone: one document per group
+ * commit and partition of the sites, holding its events as one JSON string, in
+ * a collection per 10 seconds of arrival (`inbox_<slot>`, decision 0006). The
+ * aggregate domain owns these collections: the collector only appends, through
+ * aggregate/service.ts (`appendSerialised`). An aggregator process
  * consumes the chunks of the partitions it holds (decision 0012), slot by slot
  * in order, and a slot is dropped whole once every partition has consumed it
  * and it is old enough that no insert into it can still be in flight: so
@@ -20,18 +21,6 @@ import type { StoredEvent } from './model';
  * the collector: FerretDB 1.24 scans a whole collection for every update, so
  * marking stored events as processed cost more than everything else together.
  */
-
-/**
- * Sites are spread over this many partitions, each aggregated by one holder
- * at a time (aggregate/lease.ts): at most this many aggregator processes share
- * the work. Fixed: a site's partition must not change while its events wait.
- */
-export const PARTITIONS = 16;
-
-/** The partition of a site: a hash of its id, so that sites created together spread evenly. */
-export function partitionOf(siteId: Types.ObjectId | string): number {
-  return createHash('sha1').update(String(siteId)).digest().readUInt32BE(0) % PARTITIONS;
-}
 
 const PREFIX = 'inbox_';
 /** Chunks written before slots existed; read first, as the oldest slot. */
@@ -402,37 +391,4 @@ export async function hasChunksAcceptedBefore(time: Date, partition?: number): P
     if ((await slotCollection(slot).findOne(filter, { projection: { _id: 1 } })) !== null) return true;
   }
   return false;
-}
-
-/**
- * Splits chunks written before partitions (no `p`) into one tagged chunk per
- * partition in the same slot, then deletes the original (migration 10). If it
- * is interrupted between the two, the events are in the inbox twice and the
- * event claims drop the second copy (aggregate/claims.ts).
- */
-export async function tagLegacyChunks(): Promise<number> {
-  let tagged = 0;
-  for (const slot of await slots()) {
-    const legacy = await slotCollection(slot)
-      .find({ p: { $exists: false } })
-      .sort({ _id: 1 })
-      .toArray();
-    for (const doc of legacy) {
-      const byPartition = new Map<number, SerialisedEvent[]>();
-      for (const event of JSON.parse(doc.events) as SerialisedEvent[]) {
-        const partition = partitionOf(event.siteId);
-        byPartition.set(partition, [...(byPartition.get(partition) ?? []), event]);
-      }
-      const parts = [...byPartition].map(([p, events]) => ({
-        _id: new Types.ObjectId(),
-        p,
-        count: events.length,
-        events: JSON.stringify(events),
-      }));
-      if (parts.length > 0) await slotCollection(slot).insertMany(parts);
-      await slotCollection(slot).deleteOne({ _id: doc._id });
-      tagged += 1;
-    }
-  }
-  return tagged;
 }

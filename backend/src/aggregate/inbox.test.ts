@@ -2,19 +2,17 @@ import { Types } from 'mongoose';
 
 import { startTestApp, type TestApp } from '../../test/support/app';
 import { clearAggregateData } from '../../test/support/events';
+import type { StoredEvent } from '../collect/event';
+import { PARTITIONS, partitionOf } from '../lib/partition';
 import {
   InboxReader,
-  PARTITIONS,
   appendSerialised,
   appendToInbox,
   chunkRef,
   chunksByRef,
   inboxBacklog,
-  partitionOf,
-  tagLegacyChunks,
   type InboxChunk,
 } from './inbox';
-import type { StoredEvent } from './model';
 
 /** The inbox's 10-second slots (decision 0006) and partitions of the sites (decision 0012): order, consumption, and when a slot may be dropped. */
 
@@ -228,24 +226,5 @@ describe('inbox partitions', () => {
     expect(paths(other.chunks)).toEqual(['/p1']);
     await theirs.consume(other.chunks);
     expect(await names()).not.toContain(old);
-  });
-
-  it('when chunks were written before partitions, then tagging splits each by partition in its slot, and every event is read once', async () => {
-    const sites = Array.from({ length: 6 }, () => new Types.ObjectId());
-    const old = slotAt(Date.now() - 3_600_000);
-    const events = sites.map((siteId, i) => ({ _id: `${String(siteId)}:e`, siteId, ts: 0, path: `/${i}` }));
-    await t.db.collection(old).insertOne({ _id: new Types.ObjectId(), count: 6, events: JSON.stringify(events) });
-
-    expect(await tagLegacyChunks()).toBe(1);
-    const stored = await t.db.collection(old).find({}).toArray();
-    expect(stored.every((doc) => typeof doc.p === 'number')).toBe(true);
-    expect(new Set(stored.map((doc) => doc.p))).toEqual(new Set(sites.map((s) => partitionOf(s))));
-    expect(
-      (await drainAll())
-        .flat()
-        .flatMap((c) => c.events.map((e) => e.path))
-        .sort(),
-    ).toEqual(events.map((e) => e.path).sort());
-    expect(await tagLegacyChunks()).toBe(0);
   });
 });
