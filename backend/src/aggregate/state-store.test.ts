@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../../test/support/app';
 import { clearAggregateData } from '../../test/support/events';
 import type { VisitDoc } from './model';
 import { applyDelta, emptyState } from './state';
-import { appendJournal, encodeJournal, loadState, writeSnapshot } from './state-store';
+import { appendJournal, encodeJournal, loadState, shouldStartEpoch, writeSnapshot } from './state-store';
 import { lockIdOf } from './lease';
 
 let t: TestApp;
@@ -47,5 +47,17 @@ describe('state store', () => {
     expect(loaded.state.visits.get(`${String(siteId)}:v:e1`)).toMatchObject({ pageviews: 12 });
     expect(loaded.state.days.get(dayKey)).toEqual(['all|', 'page|/11']);
     expect(loaded.state.current.get(`${String(siteId)}:v`)).toBe(`${String(siteId)}:v:e1`);
+  });
+});
+
+describe('when a new epoch starts', () => {
+  const MiB = 1 << 20;
+  test.each([
+    ['a small state and 4 MiB of journal', false, 1000, 4 * MiB],
+    ['a small state and past 4 MiB of journal', true, 1000, 4 * MiB + 1],
+    ['a large state and a journal as large', false, 10 * MiB, 10 * MiB],
+    ['a large state and a journal larger', true, 10 * MiB, 10 * MiB + 1],
+  ])('with %s, then shouldStartEpoch is %s', (_case, expected, snapshotBytes, journalBytes) => {
+    expect(shouldStartEpoch({ snapshotBytes, journalBytes })).toBe(expected);
   });
 });

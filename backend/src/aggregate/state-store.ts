@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 
 import { isDuplicateKey } from '../lib/db-errors';
-import { LEGACY_LOCK, lockIdOf } from './lease';
+import { lockIdOf } from './lease';
 import { collections, type LockDoc, type StateRecord, type VisitDoc } from './model';
-import { partitionOf } from '../collect/inbox';
+import { partitionOf } from '../lib/partition';
 import {
   applyDelta,
   decodeDelta,
@@ -23,9 +23,10 @@ import {
  * inserts stay flat (decision 0005). An epoch is a pair of collections,
  * `aggstate_<epoch>_visits` and `aggstate_<epoch>_days`, holding a snapshot of
  * the state (`s…` records) followed by one journal record per batch (`j…`).
- * When the journal outgrows the snapshot, a new epoch starts with a fresh
- * snapshot and the old collections are dropped whole, so loading the state, or
- * reading the open visits, costs at most about twice the state's size.
+ * When the journal outgrows the snapshot (or 4 MiB, whichever is larger), a new
+ * epoch starts with a fresh snapshot after that batch and the old collections
+ * are dropped whole, so loading the state, or reading the open visits, reads
+ * the snapshot and a journal no larger than that, plus one batch's records.
  */
 
 export const SNAPSHOT_CHUNK_BYTES = 1 << 20;
@@ -52,7 +53,7 @@ export interface LoadedState {
  * own old epochs, never another partition's (whose new snapshot its lock may
  * not name yet).
  */
-const epochPrefix = (lockId: string) => (lockId === LEGACY_LOCK ? 'L' : `p${lockId.slice(-2)}`);
+const epochPrefix = (lockId: string) => `p${lockId.slice(-2)}`;
 
 export function newEpochId(lockId: string): string {
   return `${epochPrefix(lockId)}x${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
