@@ -31,6 +31,7 @@ import { registerMailRoutes } from './mail/routes';
 import { registerPeopleRoutes } from './people/routes';
 import { registerReportRoutes } from './reports/routes';
 import { registerInvitationRoutes } from './sites/invitation-routes';
+import { registerRelayRoutes } from './sites/relay-routes';
 import { registerSiteRoutes } from './sites/routes';
 import { registerWebhookRoutes } from './webhooks/routes';
 
@@ -109,6 +110,7 @@ export function createApp({ config, logger, mailer = mailerFor(config, logger) }
   registerMailRoutes(api, { mailer, adminEmails: config.ADMIN_EMAILS });
   registerSiteRoutes(api, { mailer, appUrl: publicUrl(config) });
   registerInvitationRoutes(api, { mailer, appUrl: publicUrl(config) });
+  registerRelayRoutes(api);
   registerKeyRoutes(api);
   registerReportRoutes(api);
   registerPeopleRoutes(api);

@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'site.updated',
   'site.two_factor_policy',
   'site.ownership_transferred',
+  'site.relay_secret_issued',
   'key.created',
   'key.rotated',
   'key.revoked',

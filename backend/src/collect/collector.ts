@@ -13,11 +13,18 @@ import { isDatabaseUnavailable } from '../lib/db-errors';
 import { acquisition, isBotRequest, locate, normaliseLanguage, pagePath, parseUserAgent, screenClass } from './enrich';
 import { clientAddress, dailySalt, identifyClient } from './identity';
 import type { StoredEvent } from './model';
+import { RELAY_HEADERS, relayedVisitor } from './relay';
 import { EventWriter, WriterOverloaded } from './writer';
 
 export const COLLECT_PATH = '/api/event';
 const MAX_BODY_BYTES = 64 * 1024;
 const SITE_CACHE_MS = 60_000;
+/**
+ * A relay signature that fails against a cached site is checked again against the stored site
+ * once the cache entry is this old: a secret issued a moment ago is not ignored for a minute, and
+ * forged signatures cost at most one extra site lookup per second.
+ */
+const RELAY_RECHECK_MS = 1_000;
 
 type ParsedEvent = z.output<typeof TrackerEvent>;
 
@@ -94,7 +101,7 @@ function reply(res: ServerResponse, status: number, body?: unknown): void {
  */
 const MAX_DISCARD_BYTES = 16 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -114,7 +121,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY_BYTES) return refuse();
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -164,12 +171,13 @@ export function createCollector(options: CollectorOptions) {
   const now = options.now ?? (() => new Date());
   const writer = options.writer ?? new EventWriter();
   const siteCache = new Map<string, { site: SiteDoc | null; until: number }>();
+  const siteLoaded = (publicId: string): number => (siteCache.get(publicId)?.until ?? 0) - SITE_CACHE_MS;
   const budget = new SiteBudget(options.siteEventsPerMinute);
 
-  async function findSite(publicId: string): Promise<SiteDoc | null> {
+  async function findSite(publicId: string, fresh = false): Promise<SiteDoc | null> {
     const cached = siteCache.get(publicId);
     const time = Date.now();
-    if (cached && cached.until > time) return cached.site;
+    if (cached && cached.until > time && !fresh) return cached.site;
     const stored = await getSiteByPublicId(publicId);
     // The settings with their defaults (a site stored before a setting existed), once per cache period.
     const site = stored && { ...stored, settings: settingsOf(stored.settings) };
@@ -188,7 +196,7 @@ export function createCollector(options: CollectorOptions) {
     if (overloaded()) throw new WriterOverloaded();
     let json: unknown;
     try {
-      json = JSON.parse(raw);
+      json = JSON.parse(raw.toString('utf8'));
     } catch {
       throw new CollectError(400, 'bad_request', 'Body is not valid JSON');
     }
@@ -207,8 +215,16 @@ export function createCollector(options: CollectorOptions) {
     if (events.some((e) => e.s !== publicId)) {
       throw new CollectError(400, 'validation_failed', 'All events of a batch must belong to one site');
     }
-    const site = await findSite(publicId);
+    let site = await findSite(publicId);
     if (!site) throw new CollectError(404, 'unknown_site', 'No site has this id; check data-site on the script tag');
+    const relaySigned = req.headers[RELAY_HEADERS.signature] !== undefined;
+    let relayed = relaySigned ? relayedVisitor(req.headers, publicId, site.relaySecret, raw, Date.now()) : null;
+    if (relaySigned && !relayed && Date.now() - siteLoaded(publicId) > RELAY_RECHECK_MS) {
+      site = (await findSite(publicId, true)) ?? site;
+      relayed = relayedVisitor(req.headers, publicId, site.relaySecret, raw, Date.now());
+    }
+    // Told to the relay, which counts hits its backend did not trust (a rotated or mistyped secret).
+    const relay = relaySigned ? { relay: relayed ? 'verified' : 'ignored' } : {};
     const settings = site.settings as SiteSettings;
     const wait = budget.take(site._id.toHexString(), events.length, Date.now());
     if (wait > 0) {
@@ -221,22 +237,27 @@ export function createCollector(options: CollectorOptions) {
       );
     }
 
-    const userAgent = String(req.headers['user-agent'] ?? '').slice(0, 1000);
-    if (isBotRequest(userAgent, req.headers)) return { status: 202, body: { accepted: 0, dropped: events.length } };
+    // A verified relay names the visitor; otherwise the connection is the visitor (behind trusted proxies).
+    const userAgent = relayed ? relayed.userAgent : String(req.headers['user-agent'] ?? '').slice(0, 1000);
+    if (isBotRequest(userAgent, req.headers)) {
+      return { status: 202, body: { accepted: 0, dropped: events.length, ...relay } };
+    }
     if (settings.honorDoNotTrack && (req.headers['dnt'] === '1' || req.headers['sec-gpc'] === '1')) {
-      return { status: 202, body: { accepted: 0, dropped: events.length } };
+      return { status: 202, body: { accepted: 0, dropped: events.length, ...relay } };
     }
 
     const time = now();
     const salt = await dailySalt(time);
-    const rawIp = clientAddress(
-      req.socket.remoteAddress,
-      req.headers['x-forwarded-for'] as string | undefined,
-      options.trustProxyHops,
-    );
+    const rawIp = relayed
+      ? relayed.ip
+      : clientAddress(
+          req.socket.remoteAddress,
+          req.headers['x-forwarded-for'] as string | undefined,
+          options.trustProxyHops,
+        );
     const siteId = site._id.toHexString();
     const client = identifyClient(rawIp, userAgent, siteId, salt, settings.excludedIps);
-    if (client.excluded) return { status: 202, body: { accepted: 0, dropped: events.length } };
+    if (client.excluded) return { status: 202, body: { accepted: 0, dropped: events.length, ...relay } };
 
     const software = parseUserAgent(userAgent);
     const place = locate(client.anonymisedIp);
@@ -276,7 +297,7 @@ export function createCollector(options: CollectorOptions) {
     });
     const kept = docs.filter((d) => collects(settings, d));
     await writer.write(kept);
-    return { status: 202, body: { accepted: kept.length } };
+    return { status: 202, body: { accepted: kept.length, ...relay } };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

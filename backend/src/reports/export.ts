@@ -145,7 +145,8 @@ export async function sendSiteExport(out: Writable, site: SiteDoc): Promise<void
     ['rollups', () => rollupRows(siteId)],
   ];
   async function* document(): AsyncGenerator<string> {
-    const { _id, ownerId: _owner, ...siteFields } = site;
+    // The relay secret is a credential, not the site's data.
+    const { _id, ownerId: _owner, relaySecret: _secret, ...siteFields } = site;
     yield `{\n"exportedAt": ${JSON.stringify(new Date().toISOString())},\n"site": ${JSON.stringify({ id: _id, ...siteFields })}`;
     for (const [name, open] of sections) {
       yield `,\n${JSON.stringify(name)}: [`;

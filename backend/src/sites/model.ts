@@ -14,6 +14,11 @@ const siteSchema = new Schema(
     settings: { type: Schema.Types.Mixed, required: true },
     /** Members without two-factor sign-in get 403 `two_factor_required` here (sites/two-factor-policy.ts). */
     requireTwoFactor: { type: Boolean, default: false },
+    /**
+     * Key of the HMAC with which the site's first-party relay vouches for a visitor's IP and user
+     * agent (collect/relay.ts). Kept as is because verifying an HMAC needs it; never in a site view.
+     */
+    relaySecret: { type: String, default: null },
   },
   { timestamps: true, strict: 'throw', minimize: false },
 );

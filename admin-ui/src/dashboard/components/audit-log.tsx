@@ -22,7 +22,10 @@ export const AUDIT_FILTERS: Record<string, { label: () => string; actions?: stri
     label: () => __('Site and settings', 'clickpath'),
     actions: ['site.created', 'site.updated', 'site.two_factor_policy', 'site.ownership_transferred'],
   },
-  keys: { label: () => __('API keys', 'clickpath'), actions: ['key.created', 'key.rotated', 'key.revoked'] },
+  keys: {
+    label: () => __('API keys', 'clickpath'),
+    actions: ['key.created', 'key.rotated', 'key.revoked', 'site.relay_secret_issued'],
+  },
   people: {
     label: () => __('People and invitations', 'clickpath'),
     actions: [
@@ -121,6 +124,8 @@ export function describeAuditEntry(entry: Pick<AuditEntry, 'action' | 'details'>
       return d.required
         ? __('Required two-factor sign-in of every member', 'clickpath')
         : __('Stopped requiring two-factor sign-in', 'clickpath');
+    case 'site.relay_secret_issued':
+      return __('Issued a new first-party relay secret', 'clickpath');
     case 'site.ownership_transferred':
       return sprintf(
         __('Handed the site from %1$s to %2$s', 'clickpath'),
