@@ -40,16 +40,14 @@ async function legacyLock(pending: { batchId: string; chunkIds: string[] } | nul
     await t.db.collection(`aggstate_${epoch}_days`).insertOne(record as never);
     await t.db.collection(`aggstate_${epoch}_visits`).insertOne(record as never);
   }
-  await t.db
-    .collection('locks')
-    .insertOne({
-      _id: LEGACY_LOCK,
-      holder: '',
-      expiresAt: new Date(0),
-      pending,
-      epoch,
-      seq: journaled.length,
-    } as never);
+  await t.db.collection('locks').insertOne({
+    _id: LEGACY_LOCK,
+    holder: '',
+    expiresAt: new Date(0),
+    pending,
+    epoch,
+    seq: journaled.length,
+  } as never);
 }
 
 async function drainAll(): Promise<InboxChunk[]> {
