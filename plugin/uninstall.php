@@ -1,7 +1,8 @@
 <?php
 /**
- * Removes everything the plugin stored: its options, cached reports, unsent queue, cron event
- * and the stats capability, in every site of a multisite install, and the network's server URL.
+ * Removes everything the plugin stored: its options, cached reports, unsent queue, cron events,
+ * the first-party relay's folder and the stats capability, in every site of a multisite install,
+ * and the network's server URL.
  * Data on the Clickpath server stays there; delete the site in the Clickpath dashboard to erase it.
  *
  * @package Clickpath
@@ -13,6 +14,8 @@ require_once __DIR__ . '/includes/class-settings.php';
 require_once __DIR__ . '/includes/class-plugin.php';
 require_once __DIR__ . '/includes/class-outbox.php';
 require_once __DIR__ . '/includes/class-network.php';
+require_once __DIR__ . '/includes/class-relay-spool.php';
+require_once __DIR__ . '/includes/class-relay.php';
 
 $clickpath_clean_site = static function (): void {
 	Clickpath\Settings::delete_transients();
@@ -20,6 +23,8 @@ $clickpath_clean_site = static function (): void {
 	delete_option( Clickpath\Settings::KEY_OPTION );
 	delete_option( Clickpath\Outbox::OPTION );
 	wp_clear_scheduled_hook( Clickpath\Outbox::HOOK );
+	wp_clear_scheduled_hook( Clickpath\Relay::HOOK );
+	Clickpath\Relay::delete_files();
 	foreach ( wp_roles()->role_objects as $clickpath_role ) {
 		$clickpath_role->remove_cap( Clickpath\Plugin::STATS_CAPABILITY );
 	}
@@ -27,6 +32,7 @@ $clickpath_clean_site = static function (): void {
 
 if ( ! is_multisite() ) {
 	$clickpath_clean_site();
+	Clickpath\Relay::delete_files( true );
 	return;
 }
 // Every site of every network (the plugin's files are shared by all of them), in batches so that
@@ -66,3 +72,4 @@ for ( $clickpath_offset = 0; ; $clickpath_offset += Clickpath\Network::BATCH ) {
 		break;
 	}
 }
+Clickpath\Relay::delete_files( true );

@@ -170,6 +170,10 @@ nodeTestSuite(
   'WordPress Reports & alerts end to end (Chromium, settings screen, real backend)',
   join(root, 'plugin', 'tests', 'e2e', 'reports-alerts.e2e.mjs'),
 );
+nodeTestSuite(
+  'WordPress first-party relay end to end (Chromium, relay.php, real backend, an outage)',
+  join(root, 'plugin', 'tests', 'e2e', 'relay.e2e.mjs'),
+);
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

@@ -6,11 +6,19 @@
 // `X-Clickpath-Bench-Off: 1`, so both states share one database and warm caches, and requests
 // alternate on/off in pairs (ABBA order) so drift and the machine's jitter cancel out pair by pair.
 // Fails unless the tracker tag is on the page with the plugin active and absent without it.
-// Prints human-readable lines, then one JSON line: {"ttfbOffMs","ttfbOnMs","deltaMs","queriesAdded"}.
+//
+// Then the first-party relay, measured as Koko Analytics measures its endpoint (ab, one connection
+// per request, -c 1): hits/s of relay.php on the same php -S, against a bare PHP file answering 202
+// on that server in the same run (the baseline), with the relay turned on through its real code path
+// (a stand-in backend issues the secret and counts what is forwarded). Fails unless every hit ab
+// sent is in the spool afterwards and the forwarder then delivers every one of them.
+// Prints human-readable lines, then one JSON line: {"ttfbOffMs","ttfbOnMs","deltaMs","queriesAdded",
+// "relayHitsPerSec","baselineHitsPerSec","relayRatio","relayForwarded"}.
 //
 // CLICKPATH_PLUGIN_DIR: the plugin folder to install (default plugin/); it must hold clickpath.php.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import {
   createWordPress,
@@ -63,6 +71,99 @@ function quantile(values, q) {
 }
 
 const round = (ms) => Math.round(ms * 100) / 100;
+
+const RELAY_HITS = 5000;
+const RELAY_WARMUP = 200;
+const KOKO_HITS_PER_SEC = 4400; // Koko Analytics' optimized endpoint, ab -c 1, one PHP process
+
+/**
+ * A stand-in backend for the relay: issues the relay secret and answers 202 to every forwarded
+ * hit, counting them.
+ */
+async function startRelaySink() {
+  const sink = { forwarded: 0 };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url.endsWith('/relay-secret')) {
+        res.writeHead(201, { 'Content-Type': 'application/json' }).end('{"secret":"bench-relay-secret"}');
+        return;
+      }
+      if (req.url === '/api/event' && req.headers['x-clickpath-relay-signature']) sink.forwarded += 1;
+      res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"accepted":1,"relay":"verified"}');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  sink.url = `http://127.0.0.1:${server.address().port}`;
+  sink.close = () => new Promise((r) => server.close(r));
+  return sink;
+}
+
+/** `ab -n <n> -c 1 -p <body>`: requests per second, failing on any failed or non-2xx request. */
+function abPost(url, bodyFile, n) {
+  const run = spawnSync('ab', ['-q', '-n', String(n), '-c', '1', '-p', bodyFile, '-T', 'text/plain', url], {
+    encoding: 'utf8',
+  });
+  if (run.error || run.status !== 0) throw new Error(`ab failed: ${run.error?.message ?? run.stderr}`);
+  const rate = /Requests per second:\s+([\d.]+)/.exec(run.stdout);
+  const failed = Number(/Failed requests:\s+(\d+)/.exec(run.stdout)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx responses:\s+(\d+)/.exec(run.stdout)?.[1] ?? 0);
+  if (!rate || failed !== 0 || non2xx !== 0) throw new Error(`ab against ${url}: ${run.stdout}`);
+  return Number(rate[1]);
+}
+
+/** Turns the relay on through the plugin's own code and measures relay.php against a bare PHP file. */
+async function benchRelay(wp) {
+  const sink = await startRelaySink();
+  try {
+    const on = await wp.php(
+      `$s = Clickpath\\Settings::get();
+       $s['backendUrl'] = '${sink.url}';
+       $s['scopes'] = array( 'stats:read', 'sites:manage' );
+       $s['relay'] = true;
+       Clickpath\\Settings::save( $s );
+       $r = Clickpath\\Relay::apply( Clickpath\\Settings::get() );
+       echo is_wp_error( $r ) ? 'error: ' . $r->get_error_message() : Clickpath\\Relay::endpoint();`,
+    );
+    const endpoint = on.trim().split('\n').pop();
+    if (!endpoint.endsWith('/relay.php')) throw new Error(`the relay did not turn on: ${on.trim()}`);
+    writeFileSync(join(wp.dir, 'bench-baseline.php'), '<?php\nhttp_response_code( 202 );\n');
+    const bodyFile = join(wp.dir, 'bench-hit.json');
+    writeFileSync(
+      bodyFile,
+      JSON.stringify({ s: 'abcdefghijkl', i: 'ebenchrelay01', k: 'pv', u: `${wp.url}/`, r: '', w: 1280, l: 'en-US' }),
+    );
+    const baselineUrl = `${wp.url}/bench-baseline.php`;
+    abPost(endpoint, bodyFile, RELAY_WARMUP);
+    abPost(baselineUrl, bodyFile, RELAY_WARMUP);
+    const relayHitsPerSec = Math.round(abPost(endpoint, bodyFile, RELAY_HITS));
+    const baselineHitsPerSec = Math.round(abPost(baselineUrl, bodyFile, RELAY_HITS));
+
+    // Durable: every hit is in the spool; then the forwarder (the WP-Cron job) delivers all of them.
+    const expected = RELAY_WARMUP + RELAY_HITS;
+    const drained = await wp.php(
+      `$d = Clickpath\\Relay::dir(); $c = Clickpath\\Relay_Spool::config( $d );
+       $spooled = count( file( Clickpath\\Relay_Spool::spool_file( $d, $c ) ) );
+       $started = microtime( true );
+       for ( $i = 0; $i < 100; $i++ ) { $r = Clickpath\\Relay::run( true ); if ( ! $r || ! $r['left'] ) break; }
+       echo wp_json_encode( array( 'spooled' => $spooled, 'seconds' => microtime( true ) - $started, 'state' => Clickpath\\Relay_Spool::state( $d, $c ) ) );`,
+    );
+    const { spooled, seconds, state } = JSON.parse(drained.trim().split('\n').pop());
+    if (spooled !== expected) throw new Error(`the spool holds ${spooled} hits; ab sent ${expected}`);
+    if (sink.forwarded !== expected || state.dropped !== 0) {
+      throw new Error(`forwarded ${sink.forwarded} of ${expected} hits (dropped ${state.dropped}, ${state.lastError})`);
+    }
+    return {
+      relayHitsPerSec,
+      baselineHitsPerSec,
+      relayRatio: Math.round((relayHitsPerSec / baselineHitsPerSec) * 100) / 100,
+      relayForwarded: sink.forwarded,
+      forwardPerSec: Math.round(sink.forwarded / seconds),
+    };
+  } finally {
+    await sink.close();
+  }
+}
 const hasTracker = (html) => html.includes('clickpath.js');
 
 async function main() {
@@ -117,6 +218,7 @@ async function main() {
   const differences = [];
   let queriesOff;
   let queriesOn;
+  let relay;
   try {
     for (let i = 0; i < WARMUP; i++) for (const state of ['on', 'off']) await get(state);
     queriesOff = await countQueries('off');
@@ -130,6 +232,7 @@ async function main() {
       samples.off.push(pair.off);
       differences.push(pair.on - pair.off);
     }
+    relay = await benchRelay(wp);
   } finally {
     await server.stop();
   }
@@ -150,7 +253,25 @@ async function main() {
     console.log(`PHP warnings from the plugin (${warnings.length}, see ${wp.debugLog}):`);
     for (const warning of warnings.slice(0, 10)) console.log(`  ${warning.split('\n')[0]}`);
   }
-  console.log(JSON.stringify({ ttfbOffMs, ttfbOnMs, deltaMs, queriesAdded }));
+  console.log(
+    `relay: ${relay.relayHitsPerSec} hits/s through relay.php, ${relay.baselineHitsPerSec}/s for a bare PHP file ` +
+      `(ratio ${relay.relayRatio}; ab -n ${RELAY_HITS} -c 1); Koko Analytics' 4.4k/s target at 50 %: ` +
+      `${relay.relayHitsPerSec >= KOKO_HITS_PER_SEC / 2 ? 'met' : 'not met'}; all ${relay.relayForwarded} hits ` +
+      `spooled and forwarded (${relay.forwardPerSec}/s by the cron job)`,
+  );
+  const { relayHitsPerSec, baselineHitsPerSec, relayRatio, relayForwarded } = relay;
+  console.log(
+    JSON.stringify({
+      ttfbOffMs,
+      ttfbOnMs,
+      deltaMs,
+      queriesAdded,
+      relayHitsPerSec,
+      baselineHitsPerSec,
+      relayRatio,
+      relayForwarded,
+    }),
+  );
 }
 
 main().catch((error) => {

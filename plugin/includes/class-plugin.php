@@ -47,6 +47,7 @@ final class Plugin {
 			get_role( $role_name )?->add_cap( self::STATS_CAPABILITY );
 		}
 		Outbox::resume();
+		Relay::resume();
 	}
 
 	/**
@@ -56,5 +57,6 @@ final class Plugin {
 	public static function deactivate_site(): void {
 		Settings::invalidate_reports();
 		wp_clear_scheduled_hook( Outbox::HOOK );
+		wp_clear_scheduled_hook( Relay::HOOK );
 	}
 }

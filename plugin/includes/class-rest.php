@@ -182,6 +182,12 @@ final class Rest {
 				return $pushed;
 			}
 		}
+		if ( $next['relay'] || $current['relay'] ) {
+			$relay = Relay::apply( $next );
+			if ( is_wp_error( $relay ) ) {
+				return $relay;
+			}
+		}
 		Settings::save( $next );
 		Settings::apply_stats_roles( $next['statsRoles'] );
 		Settings::invalidate_reports();
@@ -233,6 +239,11 @@ final class Rest {
 		if ( '' !== $typed ) {
 			Settings::store_api_key( $typed );
 		}
+		if ( $settings['relay'] && is_wp_error( Relay::apply( $settings ) ) ) {
+			// Connected elsewhere, or with a key that may not issue a relay secret: hits go straight to the server again.
+			$settings['relay'] = false;
+			Relay::apply( $settings );
+		}
 		Settings::save( $settings );
 		Settings::invalidate_reports();
 		return new WP_REST_Response( self::settings_view( $settings ) );
@@ -249,8 +260,10 @@ final class Rest {
 				'siteDomain'   => '',
 				'siteTimezone' => '',
 				'scopes'       => array(),
+				'relay'        => false,
 			)
 		);
+		Relay::apply( $settings );
 		Settings::save( $settings );
 		Settings::invalidate_reports();
 		return new WP_REST_Response( self::settings_view( $settings ) );
@@ -307,7 +320,7 @@ final class Rest {
 		if ( $view['backendUrlLocked'] && ! $connected ) {
 			$view['backendUrl'] = Network::backend_url();
 		}
-		foreach ( array( 'identityMode', 'excludedRoles', 'statsRoles', 'trackerSource', 'track404', 'identifyUsers', 'autoAnnotations', 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement', 'retentionDays' ) as $name ) {
+		foreach ( array( 'identityMode', 'excludedRoles', 'statsRoles', 'trackerSource', 'track404', 'identifyUsers', 'autoAnnotations', 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement', 'relay', 'retentionDays' ) as $name ) {
 			$view[ $name ] = $settings[ $name ];
 		}
 		return $view;

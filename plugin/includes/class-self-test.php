@@ -32,7 +32,8 @@ final class Self_Test {
 			'frontPage'       => home_url( '/' ),
 			'site'            => $settings['publicId'],
 			'src'             => $urls['src'],
-			'api'             => $urls['api'],
+			// With the first-party relay on, the tag posts to this site, which forwards to the server.
+			'api'             => $settings['relay'] ? Relay::endpoint() : $urls['api'],
 			'trackerSource'   => $settings['trackerSource'],
 			'honorDoNotTrack' => (bool) $settings['honorDoNotTrack'],
 			'trackEngagement' => (bool) $settings['trackEngagement'],

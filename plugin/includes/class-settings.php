@@ -47,6 +47,7 @@ final class Settings {
 		'trackOutbound'   => true,
 		'trackDownloads'  => true,
 		'trackEngagement' => true,
+		'relay'           => false,
 		'retentionDays'   => 760,
 		'identitySecret'  => '',
 		'cacheGeneration' => 0,
@@ -125,7 +126,7 @@ final class Settings {
 	 * @return array<string, mixed>|WP_Error The merged settings.
 	 */
 	public static function sanitize( array $input, array $current ) {
-		$editable = array( 'identityMode', 'excludedRoles', 'statsRoles', 'trackerSource', 'track404', 'identifyUsers', 'autoAnnotations', 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement', 'retentionDays' );
+		$editable = array( 'identityMode', 'excludedRoles', 'statsRoles', 'trackerSource', 'track404', 'identifyUsers', 'autoAnnotations', 'honorDoNotTrack', 'trackOutbound', 'trackDownloads', 'trackEngagement', 'relay', 'retentionDays' );
 		$unknown  = array_diff( array_keys( $input ), $editable );
 		if ( $unknown ) {
 			/* translators: %s: comma-separated setting names */

@@ -31,7 +31,10 @@ final class Tracking {
 		$urls        = self::urls( $settings );
 
 		self::$attributes = array( 'site' => $settings['publicId'] );
-		if ( $from_plugin ) {
+		if ( $settings['relay'] ) {
+			// First-party relay: hits go to this site, which forwards them (Relay).
+			self::$attributes['api'] = Relay::endpoint();
+		} elseif ( $from_plugin ) {
 			self::$attributes['api'] = $urls['api'];
 		}
 		if ( 'first-party' === $settings['identityMode'] ) {

@@ -27,6 +27,7 @@ const disconnected: PluginSettings = {
   trackOutbound: true,
   trackDownloads: true,
   trackEngagement: true,
+  relay: false,
   retentionDays: 760,
 };
 

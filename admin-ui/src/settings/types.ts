@@ -25,6 +25,8 @@ export interface CollectionSettings {
   trackOutbound: boolean;
   trackDownloads: boolean;
   trackEngagement: boolean;
+  /** First-party relay: the tracker posts to this site, which forwards to the server. */
+  relay: boolean;
   retentionDays: number;
 }
 

@@ -30,6 +30,7 @@ const connected: PluginSettings = {
   trackOutbound: true,
   trackDownloads: true,
   trackEngagement: true,
+  relay: false,
   retentionDays: 760,
 };
 

@@ -43,7 +43,8 @@ type Flag =
   | 'honorDoNotTrack'
   | 'trackOutbound'
   | 'trackDownloads'
-  | 'trackEngagement';
+  | 'trackEngagement'
+  | 'relay';
 
 const collection = (s: PluginSettings): CollectionSettings => ({
   identityMode: s.identityMode,
@@ -57,6 +58,7 @@ const collection = (s: PluginSettings): CollectionSettings => ({
   trackOutbound: s.trackOutbound,
   trackDownloads: s.trackDownloads,
   trackEngagement: s.trackEngagement,
+  relay: s.relay,
   retentionDays: s.retentionDays,
 });
 
@@ -196,6 +198,14 @@ export function SettingsForm({ initial, roles, userEmail = '', timeZone }: Setti
                 set({ trackerSource: trackerSource as CollectionSettings['trackerSource'] })
               }
             />
+            {toggle(
+              'relay',
+              __('Send hits through this site (first-party relay)', 'clickpath'),
+              __(
+                'Browsers send hits to this site, which forwards them to the Clickpath server, so ad blockers that block analytics servers do not drop them. Needs a key with the sites:manage scope.',
+                'clickpath',
+              ),
+            )}
           </CardBody>
         </Card>
         <Card className="clickpath-settings__card">

@@ -1,0 +1,312 @@
+<?php
+/**
+ * The first-party relay (issue 15, point 3): turning it on gets a relay secret and writes the
+ * config relay.php reads; relay.php (over HTTP, without WordPress) spools this site's hits and
+ * answers 202; the forwarder signs each hit, removes a line only once the backend accepted it,
+ * drops what the backend refuses for good without blocking the queue, backs off while the backend
+ * is down, and keeps the spool bounded. The end-to-end test (tests/e2e/relay.e2e.mjs) runs the
+ * same path against the real backend.
+ *
+ * @package Clickpath
+ */
+
+namespace Clickpath\Tests;
+
+use Clickpath\Relay;
+use Clickpath\Relay_Spool;
+use Clickpath\Settings;
+
+final class RelayTest extends TestCase {
+
+	private const SECRET = 'relay-secret-for-tests-0123456789abcdefghij';
+
+	/** @var resource|null */
+	private $stub = null;
+
+	private string $stub_log = '';
+
+	private string $stub_plan = '';
+
+	protected function setUp(): void {
+		parent::setUp();
+		self::remove_relay_files();
+	}
+
+	protected function tearDown(): void {
+		if ( is_resource( $this->stub ) ) {
+			proc_terminate( $this->stub );
+			proc_close( $this->stub );
+		}
+		foreach ( array( $this->stub_log, $this->stub_plan ) as $file ) {
+			if ( '' !== $file ) {
+				wp_delete_file( $file );
+			}
+		}
+		self::remove_relay_files();
+		wp_clear_scheduled_hook( Relay::HOOK );
+		parent::tearDown();
+	}
+
+	private static function remove_relay_files(): void {
+		Relay::delete_files();
+	}
+
+	/** Connects to `$backend` and turns the relay on, the backend (fake) issuing the secret. */
+	private function relay_on( string $backend = self::BACKEND ): void {
+		$this->connect_site( array( 'backendUrl' => $backend ) );
+		$this->backend->on( 'POST', '#/api/v1/sites/' . self::SITE_ID . '/relay-secret$#', FakeBackend::json( 201, array( 'secret' => self::SECRET ) ) );
+		self::act_as( $this->user( 'administrator' )->ID );
+		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'relay' => true ) );
+		$this->assertSame( 200, $response->get_status(), self::as_json( $response ) );
+		$this->assertTrue( Settings::get()['relay'] );
+	}
+
+	private static function relay_path(): string {
+		return (string) wp_parse_url( Relay::endpoint(), PHP_URL_PATH ) . ( is_multisite() ? '?b=' . get_current_blog_id() : '' );
+	}
+
+	private static function hit( string $path = '/', string $public_id = self::PUBLIC_ID ): string {
+		return (string) wp_json_encode(
+			array(
+				's' => $public_id,
+				'i' => 'e' . bin2hex( random_bytes( 6 ) ),
+				'k' => 'pv',
+				'u' => home_url( $path ),
+			)
+		);
+	}
+
+	/** @return array{status: int, headers: array<string, string[]>, body: string} */
+	private static function post_hit( string $body, string $type = 'text/plain', array $headers = array() ): array {
+		return ( new HttpClient() )->request( 'POST', self::relay_path(), array( 'Content-Type' => $type ) + $headers, $body );
+	}
+
+	/** @return array<int, array<string, mixed>> */
+	private static function spooled(): array {
+		$config = Relay_Spool::config( Relay::dir() );
+		$file   = Relay_Spool::spool_file( Relay::dir(), $config );
+		$lines  = is_file( $file ) ? array_filter( explode( "\n", (string) file_get_contents( $file ) ) ) : array();
+		return array_values( array_map( static fn ( $line ) => json_decode( $line, true ), $lines ) );
+	}
+
+	/** Starts the stand-in collector (support/relay-backend-stub.php) answering `$plan`, one status per request. */
+	private function start_stub( array $plan ): string {
+		$socket = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$port   = (int) substr( strrchr( stream_socket_get_name( $socket, false ), ':' ), 1 );
+		fclose( $socket );
+		$this->stub_log  = (string) tempnam( get_temp_dir(), 'clickpath-relay-log' );
+		$this->stub_plan = (string) tempnam( get_temp_dir(), 'clickpath-relay-plan' );
+		file_put_contents( $this->stub_plan, (string) wp_json_encode( $plan ) );
+		// phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.system_calls_proc_open -- the test starts its own stand-in collector.
+		$this->stub = proc_open(
+			array( PHP_BINARY, '-S', '127.0.0.1:' . $port, __DIR__ . '/support/relay-backend-stub.php' ),
+			array(
+				0 => array( 'file', '/dev/null', 'r' ),
+				1 => array( 'file', '/dev/null', 'w' ),
+				2 => array( 'file', '/dev/null', 'w' ),
+			),
+			$pipes,
+			null,
+			array(
+				'CLICKPATH_STUB_LOG'  => $this->stub_log,
+				'CLICKPATH_STUB_PLAN' => $this->stub_plan,
+			)
+		);
+		for ( $i = 0; $i < 100; $i++ ) {
+			$probe = @fsockopen( '127.0.0.1', $port, $errno, $errstr, 0.1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- refused until the server listens.
+			if ( $probe ) {
+				fclose( $probe );
+				return 'http://127.0.0.1:' . $port;
+			}
+			usleep( 50000 );
+		}
+		$this->fail( 'the stand-in collector did not start' );
+	}
+
+	/** @return array<int, array<string, mixed>> */
+	private function received(): array {
+		$lines = array_filter( explode( "\n", (string) file_get_contents( $this->stub_log ) ) );
+		return array_values( array_map( static fn ( $line ) => json_decode( $line, true ), $lines ) );
+	}
+
+	/** Spools `$count` hits the way relay.php does. */
+	private static function spool( int $count ): void {
+		$config = Relay_Spool::config( Relay::dir() );
+		for ( $i = 0; $i < $count; $i++ ) {
+			Relay_Spool::append(
+				Relay::dir(),
+				$config,
+				array(
+					'at'   => time(),
+					'ip'   => '81.2.69.' . ( 10 + $i ),
+					'ua'   => 'Mozilla/5.0 visitor ' . $i,
+					'dnt'  => false,
+					'type' => 'text/plain',
+					'body' => self::hit( '/p' . $i ),
+				)
+			);
+		}
+	}
+
+	private static function forward(): ?array {
+		return Relay::run( true );
+	}
+
+	public function test_turning_it_on_gets_a_secret_writes_a_config_that_prints_nothing_and_points_the_tag_at_the_site(): void {
+		$this->relay_on();
+		$config = Relay_Spool::config( Relay::dir() );
+		$this->assertSame( self::SECRET, $config['secret'] );
+		$this->assertSame( self::PUBLIC_ID, $config['publicId'] );
+		$this->assertTrue( $config['enabled'] );
+		$this->assertNotFalse( wp_next_scheduled( Relay::HOOK ) );
+		$this->assertFileExists( dirname( Relay::dir() ) . '/.htaccess' );
+
+		// The config is PHP that returns an array: requested over HTTP it shows nothing.
+		$url    = str_replace( ABSPATH, '/', Relay::dir() . '/config.php' );
+		$served = ( new HttpClient() )->get( $url );
+		$this->assertStringNotContainsString( self::SECRET, $served['body'] );
+		$this->assertSame( '', trim( $served['body'] ) );
+
+		$html = ( new HttpClient() )->get( '/' )['body'];
+		$this->assertStringContainsString( 'data-api="' . esc_attr( Relay::endpoint() ) . '"', $html );
+		$this->assertStringNotContainsString( self::BACKEND, $html );
+		$this->assertStringNotContainsString( self::SECRET, $html );
+	}
+
+	public function test_turning_it_on_needs_a_key_that_may_manage_the_site(): void {
+		$this->connect_site( array( 'scopes' => array( 'stats:read' ) ) );
+		self::act_as( $this->user( 'administrator' )->ID );
+		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'relay' => true ) );
+		$this->assertErrorCode( 'clickpath_key_scope', 403, $response );
+		$this->assertFalse( Settings::get()['relay'] );
+		$this->assertNull( Relay_Spool::config( Relay::dir() ) );
+	}
+
+	public function test_relay_php_spools_this_sites_hits_with_the_visitors_ip_and_user_agent_and_refuses_the_rest(): void {
+		$this->relay_on();
+		$body   = self::hit();
+		$answer = self::post_hit( $body, 'text/plain', array( 'User-Agent' => "Visitor/1.0 (\u{e9})" ) );
+		$this->assertSame( 202, $answer['status'] );
+		$this->assertSame( '', $answer['body'] );
+		$spooled = self::spooled();
+		$this->assertCount( 1, $spooled );
+		$this->assertSame( '127.0.0.1', $spooled[0]['ip'] );
+		$this->assertSame( 'Visitor/1.0 ()', $spooled[0]['ua'], 'printable ASCII only: it is signed byte for byte' );
+		$this->assertSame( $body, $spooled[0]['body'] );
+
+		$this->assertSame( 400, self::post_hit( self::hit( '/', 'someoneElse99' ) )['status'], 'another site’s hit' );
+		$this->assertSame( 415, self::post_hit( $body, 'application/x-www-form-urlencoded' )['status'] );
+		$this->assertSame( 413, self::post_hit( str_repeat( 'x', Relay_Spool::MAX_BODY_BYTES + 1 ) )['status'] );
+		$this->assertSame( 405, ( new HttpClient() )->get( self::relay_path() )['status'] );
+		$this->assertCount( 1, self::spooled(), 'nothing refused was spooled' );
+
+		// Off: relay.php takes no more hits; what is spooled stays to be sent.
+		$response = $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'relay' => false ) );
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertSame( 404, self::post_hit( self::hit() )['status'] );
+		$this->assertCount( 1, self::spooled() );
+		$this->assertStringNotContainsString( 'relay.php', ( new HttpClient() )->get( '/' )['body'] );
+	}
+
+	public function test_the_forwarder_signs_each_hit_sends_its_body_unchanged_and_keeps_what_the_backend_did_not_accept(): void {
+		$backend = $this->start_stub( array( 202, 503 ) );
+		$this->relay_on( $backend );
+		self::spool( 3 );
+		$bodies = array_column( self::spooled(), 'body' );
+
+		$first = self::forward();
+		$this->assertSame( 1, $first['sent'] );
+		$this->assertTrue( $first['left'] );
+		$this->assertSame( array_slice( $bodies, 1 ), array_column( self::spooled(), 'body' ), 'only the accepted hit left the spool' );
+		$state = Relay_Spool::state( Relay::dir(), Relay_Spool::config( Relay::dir() ) );
+		$this->assertGreaterThan( time(), $state['retryAt'], 'a 503 backs off' );
+		$this->assertNull( Relay::run(), 'the cron run waits for the backoff' );
+
+		$second = self::forward();
+		$this->assertSame( 2, $second['sent'] );
+		$this->assertFalse( $second['left'] );
+		$this->assertSame( array(), self::spooled() );
+
+		$received = $this->received();
+		$this->assertCount( 4, $received, 'three hits, one of them twice' );
+		foreach ( $received as $i => $request ) {
+			$this->assertSame( '/api/event', $request['uri'] );
+			$this->assertSame( 'text/plain', $request['type'] );
+			$signed = implode( "\n", array( 'v1', self::PUBLIC_ID, $request['time'], $request['ip'], $request['ua'], hash( 'sha256', $request['body'] ) ) );
+			$this->assertSame( hash_hmac( 'sha256', $signed, self::SECRET ), $request['signature'], "request $i is signed" );
+			$this->assertEqualsWithDelta( time(), (int) $request['time'], 5, 'signed when sent' );
+		}
+		$this->assertSame( $bodies, array( $received[0]['body'], $received[2]['body'], $received[3]['body'] ) );
+		$this->assertSame( array( '81.2.69.10', '81.2.69.11', '81.2.69.11', '81.2.69.12' ), array_column( $received, 'ip' ) );
+	}
+
+	public function test_a_hit_the_backend_refuses_is_dropped_with_a_count_and_does_not_block_the_others(): void {
+		$backend = $this->start_stub( array( 400, 202 ) );
+		$this->relay_on( $backend );
+		self::spool( 2 );
+		$result = self::forward();
+		$this->assertSame( 1, $result['sent'] );
+		$this->assertSame( 1, $result['dropped'] );
+		$this->assertSame( array(), self::spooled() );
+		$state = Relay_Spool::state( Relay::dir(), Relay_Spool::config( Relay::dir() ) );
+		$this->assertSame( 1, $state['dropped'] );
+		$this->assertSame( 0, $state['retryAt'] );
+	}
+
+	public function test_a_hit_that_keeps_failing_with_500_is_dropped_after_max_tries_and_the_queue_moves_on(): void {
+		$backend = $this->start_stub( array_merge( array_fill( 0, Relay_Spool::MAX_TRIES, 500 ), array( 202 ) ) );
+		$this->relay_on( $backend );
+		self::spool( 2 );
+		for ( $i = 1; $i < Relay_Spool::MAX_TRIES; $i++ ) {
+			$this->assertSame( 0, self::forward()['dropped'], "try $i keeps the hit" );
+			$this->assertCount( 2, self::spooled() );
+		}
+		$last = self::forward();
+		$this->assertSame( 1, $last['dropped'] );
+		$this->assertCount( 1, self::spooled() );
+		$this->assertSame( 1, self::forward()['sent'] );
+		$this->assertSame( array(), self::spooled() );
+	}
+
+	public function test_an_unreachable_backend_loses_nothing_and_a_full_spool_drops_its_oldest_hits_with_a_count(): void {
+		$socket = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$port   = (int) substr( strrchr( stream_socket_get_name( $socket, false ), ':' ), 1 );
+		fclose( $socket ); // Nothing listens there: connections are refused.
+		$this->relay_on( 'http://127.0.0.1:' . $port );
+		self::spool( 3 );
+		$result = self::forward();
+		$this->assertSame( 0, $result['sent'] );
+		$this->assertSame( 0, $result['dropped'] );
+		$this->assertCount( 3, self::spooled() );
+		$state = Relay_Spool::state( Relay::dir(), Relay_Spool::config( Relay::dir() ) );
+		$this->assertStringStartsWith( 'backend unreachable', $state['lastError'] );
+
+		// Over the bound: the forwarder cuts the oldest lines.
+		$config = Relay_Spool::config( Relay::dir() );
+		$line   = (string) wp_json_encode(
+			array(
+				'at'   => time(),
+				'ip'   => '81.2.69.1',
+				'ua'   => 'x',
+				'type' => 'text/plain',
+				'body' => str_repeat( 'a', 1000 ),
+			)
+		) . "\n";
+		file_put_contents( Relay_Spool::spool_file( Relay::dir(), $config ), str_repeat( $line, (int) ( Relay_Spool::MAX_SPOOL_BYTES / strlen( $line ) ) + 100 ), FILE_APPEND );
+		$result = self::forward();
+		$this->assertGreaterThanOrEqual( 100, $result['dropped'] );
+		$this->assertLessThanOrEqual( Relay_Spool::MAX_SPOOL_BYTES, filesize( Relay_Spool::spool_file( Relay::dir(), $config ) ) );
+		$this->assertSame( $result['dropped'], Relay_Spool::state( Relay::dir(), $config )['dropped'] );
+	}
+
+	public function test_the_visitor_is_remote_addr_unless_it_is_a_trusted_proxy(): void {
+		$forwarded = array(
+			'REMOTE_ADDR'          => '10.0.0.2',
+			'HTTP_X_FORWARDED_FOR' => '6.6.6.6, 81.2.69.142, 10.0.0.1',
+		);
+		$this->assertSame( '10.0.0.2', Relay_Spool::visitor_ip( $forwarded, array() ), 'no trusted proxy: X-Forwarded-For is ignored' );
+		$this->assertSame( '10.0.0.2', Relay_Spool::visitor_ip( $forwarded, array( '10.0.0.9' ) ) );
+		$this->assertSame( '81.2.69.142', Relay_Spool::visitor_ip( $forwarded, array( '10.0.0.2', '10.0.0.1' ) ), 'the right-most untrusted hop' );
+		$this->assertSame( '10.0.0.2', Relay_Spool::visitor_ip( array( 'HTTP_X_FORWARDED_FOR' => 'junk' ) + $forwarded, array( '10.0.0.2' ) ) );
+	}
+}
