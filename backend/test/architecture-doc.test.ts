@@ -4,43 +4,36 @@ import { dirname, join } from 'node:path';
 /**
  * docs/architecture.md names files so a newcomer can open them ("Where is X"): every
  * path it names in backticks, and every relative link, must exist. A path is read from
- * the repository root when it starts with one of its top-level folders, else from
- * backend/src (where the map's domain paths live); a placeholder (`admin-ui/src/<screen>/`)
- * is checked up to it.
+ * the repository root, or from the source folder of the package the text is about
+ * (backend/src for the map's domain paths, admin-ui/src for `data/types.ts`); a
+ * placeholder (`admin-ui/src/<screen>/`) is checked up to it.
  */
 const ROOT = join(__dirname, '..', '..');
-const SRC = join(ROOT, 'backend', 'src');
+const BASES = [ROOT, join(ROOT, 'backend', 'src'), join(ROOT, 'admin-ui', 'src')];
 const DOC = join(ROOT, 'docs', 'architecture.md');
 const text = readFileSync(DOC, 'utf8');
 
-const topLevel = new Set(readdirSync(ROOT).filter((name) => !name.startsWith('.')));
-const srcLevel = new Set(readdirSync(SRC));
+const entries = new Set(BASES.flatMap((base) => readdirSync(base).filter((name) => !name.startsWith('.'))));
 /** A file name with an extension the repository's sources use. */
 const SOURCE_FILE = /\.(ts|tsx|mjs|js|php|md|json|txt)$/;
 
-/** The backticked tokens that name repository paths, with the folder each is read from. */
-function namedPaths(): Array<{ token: string; base: string }> {
-  const found: Array<{ token: string; base: string }> = [];
+/** The backticked tokens that name repository paths: they start with an entry of a base, or name a source file. */
+function namedPaths(): string[] {
+  const found: string[] = [];
   for (const [, token] of text.matchAll(/`([^`\s]+)`/g)) {
     if (!token?.includes('/') || token.startsWith('/') || /[:${}(),]/.test(token)) continue;
-    const first = token.split('/')[0]!;
-    if (topLevel.has(first)) found.push({ token, base: ROOT });
-    else if (srcLevel.has(first)) found.push({ token, base: SRC });
-    else if (SOURCE_FILE.test(token)) found.push({ token, base: '' });
+    if (entries.has(token.split('/')[0]!) || SOURCE_FILE.test(token)) found.push(token);
   }
   return found;
 }
 
-const exists = (base: string, token: string) => {
-  const checked = token.split(/[<*]/)[0]!;
-  return base !== '' && existsSync(join(base, checked));
-};
+const exists = (token: string) => BASES.some((base) => existsSync(join(base, token.split(/[<*]/)[0]!)));
 
 describe('docs/architecture.md', () => {
   test('when it names a repository path in backticks, then the path exists', () => {
     const paths = namedPaths();
     expect(paths.length).toBeGreaterThan(30);
-    expect(paths.filter(({ base, token }) => !exists(base, token)).map((p) => p.token)).toEqual([]);
+    expect(paths.filter((token) => !exists(token))).toEqual([]);
   });
 
   test('when it links to a file of the repository, then the file exists', () => {
