@@ -110,7 +110,8 @@ final class Relay_Spool {
 		if ( ! self::append( $dir, $config, $hit ) ) {
 			return self::answer( 503 );
 		}
-		self::answer( 202 );
+		// Queued, not yet accepted by the server: the settings screen's self-test reads this.
+		self::answer( 202, '{"queued":1}' );
 		if ( function_exists( 'fastcgi_finish_request' ) ) {
 			fastcgi_finish_request();
 		} elseif ( function_exists( 'litespeed_finish_request' ) ) {
@@ -165,10 +166,14 @@ final class Relay_Spool {
 		return substr( (string) preg_replace( '/[^\x20-\x7e]/', '', $text ), 0, self::MAX_USER_AGENT );
 	}
 
-	private static function answer( int $status ): int {
+	private static function answer( int $status, string $json = '' ): int {
 		http_response_code( $status );
 		header( 'Cache-Control: no-store' );
-		header( 'Content-Length: 0' );
+		header( 'Content-Length: ' . strlen( $json ) );
+		if ( '' !== $json ) {
+			header( 'Content-Type: application/json' );
+			echo $json; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- a constant JSON document.
+		}
 		return 0;
 	}
 

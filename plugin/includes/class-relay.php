@@ -151,6 +151,26 @@ final class Relay {
 		return true;
 	}
 
+	/**
+	 * Before WordPress answers a Realtime read (the stats page, the settings screen's self-test),
+	 * forwards what the relay holds, briefly, so hits just spooled show up there now rather than
+	 * after the next cron run. The backoff after a failure still applies.
+	 *
+	 * @param mixed            $result
+	 * @param \WP_REST_Server  $server
+	 * @param \WP_REST_Request $request
+	 * @return mixed
+	 */
+	public static function before_realtime( $result, $server, $request ) {
+		if ( null === $result && '/clickpath/v1/stats/realtime' === $request->get_route() && Settings::get()['relay'] && current_user_can( Plugin::STATS_CAPABILITY ) ) {
+			$config = Relay_Spool::config( self::dir() );
+			if ( $config ) {
+				Relay_Spool::forward( self::dir(), $config, 200, 2.0 );
+			}
+		}
+		return $result;
+	}
+
 	/** Schedules the forwarder again after an activation, when a relay config (and maybe a spool) exists. */
 	public static function resume(): void {
 		if ( Relay_Spool::config( self::dir() ) && ! wp_next_scheduled( self::HOOK ) ) {

@@ -54,6 +54,7 @@ add_action( Outbox::HOOK, array( Outbox::class, 'run' ) );
 // First-party relay: relay.php spools hits without WordPress; this job forwards them every minute.
 add_filter( 'cron_schedules', array( Relay::class, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval.ChangeDetected -- Relay::cron_schedules adds a minute: hits wait in the spool at most that long under php -S or mod_php.
 add_action( Relay::HOOK, array( Relay::class, 'run' ) );
+add_filter( 'rest_pre_dispatch', array( Relay::class, 'before_realtime' ), 10, 3 );
 
 // wp-admin: menu pages, their bundles, the dashboard widget, the posts list column.
 if ( is_admin() ) {

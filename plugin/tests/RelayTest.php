@@ -187,7 +187,7 @@ final class RelayTest extends TestCase {
 		$body   = self::hit();
 		$answer = self::post_hit( $body, 'text/plain', array( 'User-Agent' => "Visitor/1.0 (\u{e9})" ) );
 		$this->assertSame( 202, $answer['status'] );
-		$this->assertSame( '', $answer['body'] );
+		$this->assertSame( '{"queued":1}', $answer['body'], 'queued, not yet accepted by the server' );
 		$spooled = self::spooled();
 		$this->assertCount( 1, $spooled );
 		$this->assertSame( '127.0.0.1', $spooled[0]['ip'] );
@@ -238,6 +238,23 @@ final class RelayTest extends TestCase {
 		}
 		$this->assertSame( $bodies, array( $received[0]['body'], $received[2]['body'], $received[3]['body'] ) );
 		$this->assertSame( array( '81.2.69.10', '81.2.69.11', '81.2.69.11', '81.2.69.12' ), array_column( $received, 'ip' ) );
+	}
+
+	public function test_reading_realtime_in_wordpress_forwards_the_spool_first(): void {
+		$backend = $this->start_stub( array() );
+		$this->relay_on( $backend );
+		self::spool( 2 );
+		$this->backend->on( 'GET', '#/stats/realtime#', FakeBackend::json( 200, array( 'events' => array() ) ) );
+		$response = $this->rest( 'GET', '/clickpath/v1/stats/realtime' );
+		$this->assertSame( 200, $response->get_status(), self::as_json( $response ) );
+		$this->assertCount( 2, $this->received() );
+		$this->assertSame( array(), self::spooled() );
+
+		// A visitor cannot make the site forward (or do anything else) by asking for Realtime.
+		self::spool( 1 );
+		wp_set_current_user( 0 );
+		$this->assertSame( 401, $this->rest( 'GET', '/clickpath/v1/stats/realtime' )->get_status() );
+		$this->assertCount( 1, self::spooled() );
 	}
 
 	public function test_a_hit_the_backend_refuses_is_dropped_with_a_count_and_does_not_block_the_others(): void {

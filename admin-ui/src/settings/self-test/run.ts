@@ -393,7 +393,9 @@ function eventOutcome(
   }
   const error = (sent.body as { error?: { code?: string; message?: string } } | null)?.error;
   if (sent.status === 202) {
-    if (((sent.body as { accepted?: number } | null)?.accepted ?? 0) > 0) {
+    const answer = sent.body as { accepted?: number; queued?: number } | null;
+    // The first-party relay answers `queued`: it forwards the event to the server itself.
+    if ((answer?.accepted ?? 0) > 0 || (answer?.queued ?? 0) > 0) {
       return {
         status: 'pass',
         message: setup.trackEngagement

@@ -312,6 +312,11 @@ describe('the self-test', () => {
     expect(byId.event!.message).toMatch(/custom event “Clickpath self-test”/);
   });
 
+  it('when the first-party relay queues the event, passes and finds it in Realtime', async () => {
+    const { checks } = await run({ send: { kind: 'response', status: 202, body: { queued: 1 } } });
+    expect(checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+  });
+
   it('when the server drops the event for Do Not Track, warns instead of failing', async () => {
     const { byId } = await run({
       setup: { honorDoNotTrack: true },
