@@ -201,7 +201,8 @@ final class Relay {
 	/** Removes this site's relay folder, or with `$base` the shared folder around it (uninstall). */
 	public static function delete_files( bool $base = false ): void {
 		$dir = $base ? Relay_Spool::base_dir() : self::dir();
-		foreach ( (array) glob( $dir . '/{,.}*', GLOB_BRACE ) as $file ) {
+		// Two patterns: GLOB_BRACE is missing on some systems (musl), and `*` skips dotfiles (.htaccess).
+		foreach ( array_merge( (array) glob( $dir . '/*' ), (array) glob( $dir . '/.*' ) ) as $file ) {
 			if ( is_string( $file ) && is_file( $file ) ) {
 				wp_delete_file( $file );
 			}

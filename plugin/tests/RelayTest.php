@@ -316,6 +316,16 @@ final class RelayTest extends TestCase {
 		$this->assertSame( $result['dropped'], Relay_Spool::state( Relay::dir(), $config )['dropped'] );
 	}
 
+	public function test_uninstall_removes_the_relay_folder_with_its_dotfiles(): void {
+		$this->relay_on();
+		self::spool( 1 );
+		$this->assertFileExists( dirname( Relay::dir() ) . '/.htaccess' );
+		Relay::delete_files();
+		Relay::delete_files( true );
+		$this->assertDirectoryDoesNotExist( Relay::dir() );
+		$this->assertDirectoryDoesNotExist( Relay_Spool::base_dir() );
+	}
+
 	public function test_the_visitor_is_remote_addr_unless_it_is_a_trusted_proxy(): void {
 		$forwarded = array(
 			'REMOTE_ADDR'          => '10.0.0.2',
