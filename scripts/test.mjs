@@ -78,6 +78,11 @@ ensureDebianPackages([
 // 2. Static checks.
 run('lint (eslint + prettier)', 'npm', ['run', 'lint', '--silent']);
 run('typecheck', 'npm', ['run', 'typecheck', '--silent']);
+// Before the build, which regenerates them: the committed contract files must already be current.
+run('generated contract files are current (npm run contract)', process.execPath, [
+  join(root, 'scripts', 'contract.mjs'),
+  '--check',
+]);
 run('plugin PHP checks (php -l, phpcs with the WordPress standard)', process.execPath, [
   join(root, 'plugin', 'scripts', 'phpcs.mjs'),
 ]);

@@ -20,11 +20,6 @@ final class Rest {
 
 	public const NAMESPACE = 'clickpath/v1';
 
-	/** Patterns end in \z: WordPress matches them with PCRE, where $ also matches before a trailing newline. */
-	private const DAY = '^\d{4}-\d{2}-\d{2}\z';
-
-	private const OBJECT_ID = '[a-f0-9]{24}';
-
 	/** Seconds a report answer is cached: briefly while its range includes today, longer once it is history. */
 	private const CACHE_LIVE = 10;
 
@@ -58,95 +53,35 @@ final class Rest {
 		$this->route( 'disconnect', WP_REST_Server::CREATABLE, array( $this, 'disconnect' ) );
 		$this->route( 'self-test', WP_REST_Server::READABLE, array( $this, 'self_test' ) );
 
-		$range    = array(
-			'from'   => $this->string_arg( self::DAY, true ),
-			'to'     => $this->string_arg( self::DAY, true ),
-			'filter' => array(
+		foreach ( Api_Routes::OPERATIONS as $id => $operation ) {
+			$this->register_operation( $id, $operation );
+		}
+	}
+
+	/**
+	 * Registers one operation of the generated table (Api_Routes, from the backend's OpenAPI
+	 * document) with its argument schemas, so that WordPress answers 400 to a bad argument before
+	 * any request; two checks the document cannot state are added here.
+	 *
+	 * @param array{route: string, method: string, access: string, args: array<string, array<string, mixed>>} $operation
+	 */
+	private function register_operation( string $id, array $operation ): void {
+		$args = $operation['args'];
+		if ( isset( $args['filter'] ) ) {
+			// PHP reads a repeated filter= as its last value, so filters arrive as filter[]=; their syntax is checked here.
+			$args['filter'] = array(
 				'validate_callback' => array( $this, 'validate_filters' ),
 				'sanitize_callback' => static fn ( $value ) => array_values( (array) $value ),
-			),
-		);
-		$paging   = array(
-			'limit' => array(
-				'type'    => 'integer',
-				'minimum' => 1,
-				'maximum' => 1000,
-			),
-			'page'  => array(
-				'type'    => 'integer',
-				'minimum' => 1,
-				'maximum' => 100000,
-			),
-		);
-		$sorting  = array(
-			'sort'  => array(
-				'type' => 'string',
-				'enum' => array( 'visitors', 'visits', 'pageviews', 'bounceRate', 'avgVisitDuration', 'events', 'key' ),
-			),
-			'order' => array(
-				'type' => 'string',
-				'enum' => array( 'asc', 'desc' ),
-			),
-		);
-		$dim      = '(?P<dimension>[a-z][a-z0-9_]{0,39})';
-		$goal_arg = array( 'goal' => $this->string_arg( '^' . self::OBJECT_ID . '\z' ) );
-
-		$this->proxy(
-			'stats/overview',
-			'GET',
-			$range + array(
-				'compare'     => array(
-					'type' => 'string',
-					'enum' => array( 'previous', 'none', 'custom' ),
-				),
-				'compareFrom' => $this->string_arg( self::DAY ),
-				'compareTo'   => $this->string_arg( self::DAY ),
-			)
-		);
-		$this->proxy(
-			'stats/timeseries',
-			'GET',
-			$range + array(
-				'interval' => array(
-					'type' => 'string',
-					'enum' => array( 'hour', 'day', 'week', 'month' ),
-				),
-			)
-		);
-		$this->proxy( "stats/breakdown/$dim", 'GET', $range + $paging + $sorting + $goal_arg );
-		$this->proxy( 'stats/goals', 'GET', $range );
-		$this->proxy( 'stats/realtime', 'GET', array( 'after' => $this->string_arg( '^\d{13}:[\w:-]{1,180}\z' ) ) );
-		$this->proxy( 'visitors', 'GET', $range + $paging );
-		$this->proxy( 'visitors/(?P<visitor>[cf]:[A-Za-z0-9_-]{10,40})', 'GET', array( 'to' => $this->string_arg( self::DAY, false ) ) );
-		$this->proxy( 'goals', 'GET', array() );
-		$this->proxy( 'goals', 'POST', array() );
-		$this->proxy( 'goals/(?P<id>' . self::OBJECT_ID . ')', 'PATCH', array() );
-		$this->proxy( 'goals/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
-		$this->proxy( 'funnels', 'GET', array() );
-		$this->proxy( 'funnels', 'POST', array() );
-		$this->proxy( 'funnels/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
-		$this->proxy( 'funnels/(?P<id>' . self::OBJECT_ID . ')/report', 'GET', $range );
-		$this->proxy(
-			'annotations',
-			'GET',
-			array(
-				'from' => $this->string_arg( self::DAY, true ),
-				'to'   => $this->string_arg( self::DAY, true ),
-			)
-		);
-		$this->proxy( 'annotations', 'POST', array() );
-		$this->proxy( 'annotations/(?P<id>' . self::OBJECT_ID . ')', 'DELETE', array() );
-		$this->proxy(
-			"export/breakdown/$dim",
-			'GET',
-			$range + $sorting + array(
-				'format' => array(
-					'type' => 'string',
-					'enum' => array( 'csv', 'json' ),
-				),
-			)
-		);
-		$this->register_reports_and_alerts();
+			);
+		}
+		if ( 'addEmailReport' === $id ) {
+			$args['weekday']['validate_callback'] = array( $this, 'validate_weekday' );
+		}
+		if ( 'admin' === $operation['access'] ) {
+			$this->site_setting( $operation['route'], $operation['method'], $args );
+		} else {
+			$this->proxy( $operation['route'], $operation['method'], 'write' === $operation['access'], $args );
+		}
 	}
 
 	// ---- settings -------------------------------------------------------------
@@ -367,82 +302,6 @@ final class Rest {
 	// ---- reports and alerts (settings screen) ------------------------------------
 
 	/**
-	 * The connected site's traffic alerts and scheduled email reports, for administrators. The
-	 * backend lets a key with sites:manage change them (a site admin's part); its 403 for a
-	 * stats:read key comes back as it is, with the backend's reason.
-	 */
-	private function register_reports_and_alerts(): void {
-		$id = '(?P<id>' . self::OBJECT_ID . ')';
-		$this->site_setting( 'alerts', 'GET' );
-		$this->site_setting(
-			'alerts',
-			'PUT',
-			array(
-				'spike'      => $this->object_arg(
-					array(
-						'enabled'   => array( 'type' => 'boolean' ),
-						'threshold' => array(
-							'type'    => 'integer',
-							'minimum' => 1,
-							'maximum' => 10000000,
-						),
-					)
-				),
-				'drop'       => $this->object_arg(
-					array(
-						'enabled' => array( 'type' => 'boolean' ),
-						'percent' => array(
-							'type'    => 'integer',
-							'minimum' => 1,
-							'maximum' => 99,
-						),
-					)
-				),
-				'email'      => array(
-					'type'     => 'boolean',
-					'required' => true,
-				),
-				// Members chosen in the dashboard, sent back unchanged; empty: the owner and the admins.
-				'recipients' => array(
-					'type'     => 'array',
-					'required' => true,
-					'maxItems' => 20,
-					'items'    => array(
-						'type'    => 'string',
-						'pattern' => '^' . self::OBJECT_ID . '\z',
-					),
-				),
-			)
-		);
-		$this->site_setting( 'email-reports', 'GET' );
-		$this->site_setting(
-			'email-reports',
-			'POST',
-			array(
-				'email'     => array(
-					'type'      => 'string',
-					'format'    => 'email',
-					'required'  => true,
-					'maxLength' => 254,
-				),
-				'frequency' => array(
-					'type'     => 'string',
-					'enum'     => array( 'weekly', 'monthly' ),
-					'required' => true,
-				),
-				'weekday'   => array(
-					'type'              => 'integer',
-					'minimum'           => 1,
-					'maximum'           => 7,
-					'validate_callback' => array( $this, 'validate_weekday' ),
-				),
-			)
-		);
-		$this->site_setting( "email-reports/$id", 'DELETE' );
-		$this->site_setting( "email-reports/$id/preview", 'POST' );
-	}
-
-	/**
 	 * Registers one administrators-only route relayed to the same path under the connected site.
 	 * The JSON body sent on is built from the declared, validated and sanitized arguments only.
 	 *
@@ -514,8 +373,8 @@ final class Rest {
 	 *
 	 * @param array<string, array<string, mixed>> $args
 	 */
-	private function proxy( string $pattern, string $method, array $args ): void {
-		$capability = 'GET' === $method ? Plugin::STATS_CAPABILITY : Plugin::SETTINGS_CAPABILITY;
+	private function proxy( string $pattern, string $method, bool $write, array $args ): void {
+		$capability = $write ? Plugin::SETTINGS_CAPABILITY : Plugin::STATS_CAPABILITY;
 		register_rest_route(
 			self::NAMESPACE,
 			'/' . $pattern,
@@ -627,30 +486,6 @@ final class Rest {
 	private static function site_path( WP_REST_Request $request ): string {
 		$route = substr( $request->get_route(), strlen( '/' . self::NAMESPACE . '/' ) );
 		return 'sites/' . rawurlencode( Settings::get()['siteId'] ) . '/' . implode( '/', array_map( 'rawurlencode', explode( '/', $route ) ) );
-	}
-
-	/**
-	 * A required JSON object with exactly these properties, each required.
-	 *
-	 * @param array<string, array<string, mixed>> $properties
-	 * @return array<string, mixed>
-	 */
-	private function object_arg( array $properties ): array {
-		return array(
-			'type'                 => 'object',
-			'required'             => true,
-			'properties'           => array_map( static fn ( $schema ) => $schema + array( 'required' => true ), $properties ),
-			'additionalProperties' => false,
-		);
-	}
-
-	/** @return array<string, mixed> */
-	private function string_arg( string $pattern, bool $required = false ): array {
-		return array(
-			'type'     => 'string',
-			'pattern'  => $pattern,
-			'required' => $required,
-		);
 	}
 
 	/**

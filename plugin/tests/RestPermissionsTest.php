@@ -16,9 +16,10 @@ final class RestPermissionsTest extends TestCase {
 
 	/** Sample values for URL parameters, by name. A new parameter name must get one here. */
 	private const URL_PARAMS = array(
-		'dimension' => 'page',
-		'visitor'   => 'c:AbCdEfGhIj12',
-		'id'        => '65a1b2c3d4e5f60718293a4c',
+		'dimension'      => 'page',
+		'visitorId'      => 'c:AbCdEfGhIj12',
+		'id'             => '65a1b2c3d4e5f60718293a4c',
+		'subscriptionId' => '65a1b2c3d4e5f60718293a4c',
 	);
 
 	/** Sample values for required arguments, by name. */

@@ -1,3 +1,4 @@
+import type { SitePath } from './api.generated';
 import { reportParams, withQuery } from './query-string';
 import type {
   AnnotationInput,
@@ -20,10 +21,17 @@ export interface RouteRequest {
   body?: unknown;
 }
 
-const get = (path: string): RouteRequest => ({ method: 'GET', path });
-const post = (path: string, body: unknown): RouteRequest => ({ method: 'POST', path, body });
-const patch = (path: string, body: unknown): RouteRequest => ({ method: 'PATCH', path, body });
-const del = (path: string): RouteRequest => ({ method: 'DELETE', path });
+type Params = Parameters<typeof withQuery>[1];
+
+// Paths are typed by the backend's operations (api.generated.ts): one it does not have with that
+// method fails the type check; routes.test.ts matches each built request against the operation.
+const get = (path: SitePath<'GET'>, params: Params = {}): RouteRequest => ({
+  method: 'GET',
+  path: withQuery(path, params),
+});
+const post = (path: SitePath<'POST'>, body: unknown): RouteRequest => ({ method: 'POST', path, body });
+const patch = (path: SitePath<'PATCH'>, body: unknown): RouteRequest => ({ method: 'PATCH', path, body });
+const del = (path: SitePath<'DELETE'>): RouteRequest => ({ method: 'DELETE', path });
 const seg = encodeURIComponent;
 
 /**
@@ -32,28 +40,26 @@ const seg = encodeURIComponent;
  * `/wp-json/clickpath/v1/<path>`, which adds the connected site and its API key.
  */
 export const routes = {
-  overview: (q: OverviewQuery) => get(withQuery('stats/overview', reportParams(q, { compare: q.compare }))),
-  timeseries: (q: TimeseriesQuery) => get(withQuery('stats/timeseries', reportParams(q, { interval: q.interval }))),
+  overview: (q: OverviewQuery) => get('stats/overview', reportParams(q, { compare: q.compare })),
+  timeseries: (q: TimeseriesQuery) => get('stats/timeseries', reportParams(q, { interval: q.interval })),
   breakdown: (dim: Dimension, q: BreakdownQuery) =>
     get(
-      withQuery(
-        `stats/breakdown/${seg(dim)}`,
-        reportParams(q, { limit: q.limit, page: q.page, sort: q.sort, order: q.order, goal: q.goal }),
-      ),
+      `stats/breakdown/${seg(dim)}`,
+      reportParams(q, { limit: q.limit, page: q.page, sort: q.sort, order: q.order, goal: q.goal }),
     ),
-  realtime: (cursor: string | null) => get(withQuery('stats/realtime', { after: cursor })),
-  visitors: (q: VisitorsQuery) => get(withQuery('visitors', reportParams(q, { limit: q.limit, page: q.page }))),
-  visitor: (id: string, to: string) => get(withQuery(`visitors/${seg(id)}`, { to })),
+  realtime: (cursor: string | null) => get('stats/realtime', { after: cursor }),
+  visitors: (q: VisitorsQuery) => get('visitors', reportParams(q, { limit: q.limit, page: q.page })),
+  visitor: (id: string, to: string) => get(`visitors/${seg(id)}`, { to }),
   goals: () => get('goals'),
-  goalConversions: (q: RangeQuery) => get(withQuery('stats/goals', reportParams(q))),
+  goalConversions: (q: RangeQuery) => get('stats/goals', reportParams(q)),
   createGoal: (input: GoalInput) => post('goals', input),
   updateGoal: (id: string, changes: GoalChanges) => patch(`goals/${seg(id)}`, changes),
   deleteGoal: (id: string) => del(`goals/${seg(id)}`),
   funnels: () => get('funnels'),
   createFunnel: (input: FunnelInput) => post('funnels', input),
   deleteFunnel: (id: string) => del(`funnels/${seg(id)}`),
-  funnelReport: (id: string, q: RangeQuery) => get(withQuery(`funnels/${seg(id)}/report`, reportParams(q))),
-  annotations: (q: Pick<RangeQuery, 'from' | 'to'>) => get(withQuery('annotations', { from: q.from, to: q.to })),
+  funnelReport: (id: string, q: RangeQuery) => get(`funnels/${seg(id)}/report`, reportParams(q)),
+  annotations: (q: Pick<RangeQuery, 'from' | 'to'>) => get('annotations', { from: q.from, to: q.to }),
   createAnnotation: (input: AnnotationInput) => post('annotations', input),
   deleteAnnotation: (id: string) => del(`annotations/${seg(id)}`),
   eraseVisitor: (id: string) => del(`visitors/${seg(id)}`),
@@ -62,5 +68,5 @@ export const routes = {
     dim: Dimension,
     q: RangeQuery & Partial<Pick<BreakdownQuery, 'sort' | 'order'>>,
     format: ExportFormat,
-  ) => get(withQuery(`export/breakdown/${seg(dim)}`, reportParams(q, { sort: q.sort, order: q.order, format }))),
+  ) => get(`export/breakdown/${seg(dim)}`, reportParams(q, { sort: q.sort, order: q.order, format })),
 } as const;

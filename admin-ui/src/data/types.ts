@@ -1,4 +1,25 @@
-/** Report dimensions a breakdown can be asked for (mirrors backend/src/reports/dimensions.ts). */
+import type {
+  Annotation,
+  Breakdown,
+  CreateAnnotation,
+  CreateFunnel,
+  CreateGoal,
+  Erased,
+  Funnel,
+  FunnelReport,
+  Goal,
+  GoalConversions,
+  LiveEvent,
+  Overview,
+  Realtime,
+  SiteOperations,
+  Timeseries,
+  UpdateGoal,
+  VisitorProfile,
+  VisitorsPage,
+} from './api.generated';
+
+/** Report dimensions a breakdown can be asked for (the backend's, checked by ListsMatchTheBackend below). */
 export const DIMENSIONS = [
   'page',
   'entry_page',
@@ -70,252 +91,56 @@ export interface VisitorsQuery extends RangeQuery {
   page: number;
 }
 
-export interface Metrics {
-  visitors: number;
-  visits: number;
-  pageviews: number;
-  viewsPerVisit: number;
-  /** Percent, 0–100. */
-  bounceRate: number;
-  /** Seconds. */
-  avgVisitDuration: number;
-  events: number;
-}
+/*
+ * What the backend answers and accepts: generated from its OpenAPI document (`npm run contract`),
+ * named here as the report panel uses them.
+ */
+export type {
+  Annotation,
+  Breakdown,
+  ClickstreamEvent,
+  Erased,
+  Funnel,
+  FunnelReport,
+  Goal,
+  GoalConversions,
+  LiveEvent,
+  Metrics,
+  Overview,
+  Realtime,
+  Timeseries,
+  Visit,
+  VisitorProfile,
+  VisitorsPage,
+  VisitorSummary,
+} from './api.generated';
 
-export interface OverviewMetrics extends Metrics {
-  conversions: number;
-  conversionRate: number;
-}
-
-export interface DayRange {
-  from: string;
-  to: string;
-}
-
-export interface Overview {
-  range: DayRange;
-  compareRange: DayRange | null;
-  metrics: OverviewMetrics;
-  previous: OverviewMetrics | null;
-  /** Percent change per metric; null when the previous value was 0. */
-  change: Record<string, number | null> | null;
-  visitorsExact: boolean;
-  source: 'rollups' | 'raw';
-}
-
-export interface Annotation {
-  id: string;
-  day: string;
-  text: string;
-  author: string;
-  createdAt: string;
-}
-
-export interface TimeseriesPoint extends Metrics {
-  period: string;
-}
-
-export interface Timeseries {
-  interval: Interval;
-  points: TimeseriesPoint[];
-  annotations: Annotation[];
-}
-
-export interface BreakdownRow extends Metrics {
-  key: string;
-  share: number;
-  conversions?: number;
-  conversionRate?: number;
-}
-
-export interface Breakdown {
-  dimension: Dimension;
-  rows: BreakdownRow[];
-  total: number;
-  page: number;
-  limit: number;
-}
-
-export type EventKind = 'pv' | 'ev' | 'en' | 'id';
-
-export interface LiveEvent {
-  id: string;
-  ts: string;
-  kind: EventKind;
-  path: string;
-  title: string;
-  name: string;
-  props: Record<string, unknown>;
-  visitorId: string;
-  country: string;
-  device: string;
-  source: string;
-}
-
-export interface Realtime {
-  visitorsNow: number;
-  pages: Array<{ path: string; visitors: number }>;
-  events: LiveEvent[];
-  cursor: string | null;
-}
-
-export interface VisitorSummary {
-  id: string;
-  firstSeen: string;
-  lastSeen: string;
-  visits: number;
-  pageviews: number;
-  events: number;
-  country: string;
-  device: string;
-  browser: string;
-  source: string;
-  userId: string | null;
-  identified: boolean;
-}
-
-export interface VisitorsPage {
-  visitors: VisitorSummary[];
-  total: number;
-  page: number;
-  limit: number;
-}
-
-export interface ClickstreamEvent extends LiveEvent {
-  sincePreviousSeconds: number;
-  engagedSeconds?: number;
-}
-
-export interface Visit {
-  id: string;
-  start: string;
-  end: string;
-  durationSeconds: number;
-  pageviews: number;
-  events: number;
-  bounce: boolean;
-  entryPage: string;
-  exitPage: string;
-  source: string;
-  channel: string;
-  referrer: string;
-  country: string;
-  city: string;
-  device: string;
-  browser: string;
-  os: string;
-  /** Newer backends only: what the visit came with and on. */
-  osVersion?: string;
-  browserVersion?: string;
-  screen?: string;
-  language?: string;
-  region?: string;
-  /** The referring page (no query string); `referrer` is its host. */
-  referrerUrl?: string;
-  utm?: { source: string; medium: string; campaign: string; term: string; content: string };
-  clickstream: ClickstreamEvent[];
-}
-
-export interface VisitorProfile {
-  visitor: {
-    id: string;
-    firstSeen: string;
-    lastSeen: string;
-    visits: number;
-    pageviews: number;
-    events: number;
-    engagedSeconds: number;
-    userId: string | null;
-    traits: Record<string, unknown>;
-    country: string;
-    device: string;
-    browser: string;
-    source: string;
-    lifetime: boolean;
-  };
-  visits: Visit[];
-}
-
-export type GoalKind = 'page' | 'event';
-
-export interface Goal {
-  id: string;
-  name: string;
-  kind: GoalKind;
-  match: string;
-  propKey: string;
-  propValue: string;
-}
-
-export interface GoalInput {
-  name: string;
-  kind: GoalKind;
-  match: string;
-  propKey?: string;
-  propValue?: string;
-}
-
-/** A goal with its conversions in a range (`stats/goals`). */
-export interface GoalConversionsRow extends Goal {
-  /** Visits of the range that reached the goal. */
-  visits: number;
-  /** Their visitors, once per day a converted visit of theirs started. */
-  visitors: number;
-  /** Percent of the range's visits. */
-  conversionRate: number;
-}
-
-export interface GoalConversions {
-  range: DayRange;
-  /** Visits of the range (of the filters' selection): what the rates divide by. */
-  visits: number;
-  goals: GoalConversionsRow[];
-  source: 'rollups' | 'raw';
-}
-
+export type GoalInput = CreateGoal;
 /** What an edit may change: a goal's kind stays as it was created. */
-export type GoalChanges = Partial<Pick<GoalInput, 'name' | 'match' | 'propKey' | 'propValue'>>;
+export type GoalChanges = UpdateGoal;
+export type FunnelInput = CreateFunnel;
+export type AnnotationInput = CreateAnnotation;
 
-export interface Funnel {
-  id: string;
-  name: string;
-  steps: string[];
-}
+export type OverviewMetrics = Overview['metrics'];
+export type DayRange = Overview['range'];
+export type TimeseriesPoint = Timeseries['points'][number];
+export type BreakdownRow = Breakdown['rows'][number];
+export type EventKind = LiveEvent['kind'];
+export type GoalKind = Goal['kind'];
+/** A goal with its conversions in a range (`stats/goals`). */
+export type GoalConversionsRow = GoalConversions['goals'][number];
+export type FunnelStep = FunnelReport['steps'][number];
 
-export interface FunnelInput {
-  name: string;
-  steps: string[];
-}
+export type ExportFormat = NonNullable<SiteOperations['exportBreakdown']['query']['format']>;
 
-export interface FunnelStep {
-  goalId: string;
-  name: string;
-  visits: number;
-  conversionRate: number;
-  dropOff: number;
-  dropOffRate: number;
-}
-
-export interface FunnelReport {
-  funnel: { id: string; name: string };
-  range: DayRange;
-  steps: FunnelStep[];
-}
-
-export interface AnnotationInput {
-  day: string;
-  text: string;
-}
-
-export type ExportFormat = 'csv' | 'json';
-
-/** What an erasure removed; `complete` is false while earlier events were still being aggregated. */
-export interface Erased {
-  visitors: number;
-  visits: number;
-  events: number;
-  complete: boolean;
-}
+/** Compiles only while the panel's lists hold exactly the values the backend accepts. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type ListsMatchTheBackend = [
+  Assert<Same<Dimension, SiteOperations['getBreakdown']['pathParams']['dimension']>>,
+  Assert<Same<SortKey, NonNullable<SiteOperations['getBreakdown']['query']['sort']>>>,
+  Assert<Same<Interval, NonNullable<SiteOperations['getTimeseries']['query']['interval']>>>,
+];
 
 /** What optionally cancels a request (React effects abort on unmount). */
 export interface RequestOptions {

@@ -61,6 +61,7 @@ export function registerAccessRoutes(api: ApiRouter, config: Pick<Config, 'ADMIN
       summary: "The browser session's person and sites, or `anonymous`: lets a dashboard ask without a 401",
       tag: 'Accounts',
       auth: 'none',
+      wordpress: 'backend-only',
       responses: { 200: { description: 'The signed-in person, or anonymous', schema: SessionResponse } },
     },
     async ({ req, res }) => {
@@ -78,6 +79,7 @@ export function registerAccessRoutes(api: ApiRouter, config: Pick<Config, 'ADMIN
       summary: "Who is calling: a user's profile and sites, or an API key's site and scopes",
       tag: 'Accounts',
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       responses: { 200: { description: 'The caller', schema: MeResponse } },
     },
     async ({ req, res }) => {

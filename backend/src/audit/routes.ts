@@ -20,6 +20,7 @@ export function registerAuditRoutes(api: ApiRouter, { retentionDays }: { retenti
         'erasures and exports, with who did each and when. Owner and admins only',
       tag: 'Sites',
       auth: 'session',
+      wordpress: 'backend-only',
       params: SiteIdParams,
       query: AuditQuery,
       responses: { 200: { description: 'A page of entries', schema: AuditPageResponse } },

@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 
-import { ErrorSchema } from '../lib/http';
+import { ErrorSchema, WORDPRESS_EXTENSION } from '../lib/http';
 import { z } from '../lib/zod';
 import { COLLECT_PATH } from './collector';
 import { CollectBody } from './event-schema';
@@ -34,6 +34,8 @@ export function describeCollector(registry: OpenAPIRegistry): void {
       'browsers need no CORS preflight; at most 64 KiB. The answer comes once the events are stored; a resent ' +
       'event id (`i`) counts once, so a client may retry a 503 with the same body.',
     security: [],
+    // Browsers post to the backend themselves; the plugin's first-party relay is not the REST proxy.
+    [WORDPRESS_EXTENSION]: 'backend-only',
     request: { body: { content: { 'text/plain': body, 'application/json': body } } },
     responses: {
       202: {

@@ -15,6 +15,27 @@ export type RouteAuth = 'none' | 'session' | 'session-or-key';
 
 type AnyObject = z.ZodType<Record<string, unknown>>;
 
+/**
+ * How WordPress reaches an operation through the plugin's REST proxy, whose table is generated from
+ * the document (`npm run contract`): `read` needs the stats capability, `write` the settings
+ * capability, `admin` is an administrators-only settings relay (the body is sent on as validated
+ * arguments), and `backend-only` is not proxied (the plugin may still call it server-side).
+ */
+export type WordPressAccess = 'read' | 'write' | 'admin' | 'backend-only';
+
+/** The OpenAPI extension that carries `RouteSpec.wordpress`. */
+export const WORDPRESS_EXTENSION = 'x-clickpath-wordpress';
+
+/** Media types of a download: the answer is a file, not a JSON document to parse. */
+type FileType = 'text/csv' | 'application/json';
+
+interface ResponseSpec {
+  description: string;
+  /** The JSON body. Every 200 and 201 has one or is a `file`; 202 and 204 may have no body. */
+  schema?: z.ZodType;
+  file?: readonly FileType[];
+}
+
 export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
   method: Method;
   /** Express-style path relative to the API root, e.g. `/sites/:siteId`. */
@@ -24,10 +45,12 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   summary: string;
   tag: string;
   auth: RouteAuth;
+  /** Required, so that a new route says whether the plugin proxies it (a contract test checks the table). */
+  wordpress: WordPressAccess;
   params?: P;
   query?: Q;
   body?: B;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, ResponseSpec>;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -91,12 +114,7 @@ export class ApiRouter {
     if (this.operationIds.has(spec.operationId)) throw new Error(`Duplicate operationId ${spec.operationId}`);
     this.operationIds.add(spec.operationId);
     const responses: Record<string, unknown> = Object.fromEntries(
-      Object.entries(spec.responses).map(([status, response]) => [
-        status,
-        response.schema
-          ? { description: response.description, content: { 'application/json': { schema: response.schema } } }
-          : { description: response.description },
-      ]),
+      Object.entries(spec.responses).map(([status, response]) => [status, describeResponse(response)]),
     );
     responses.default = {
       description: 'Error',
@@ -116,8 +134,18 @@ export class ApiRouter {
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } } } } : {}),
       },
       responses: responses as never,
+      [WORDPRESS_EXTENSION]: spec.wordpress,
     });
   }
+}
+
+function describeResponse({ description, schema, file }: ResponseSpec): object {
+  if (schema) return { description, content: { 'application/json': { schema } } };
+  if (file) {
+    const binary = { type: 'string', format: 'binary' };
+    return { description, content: Object.fromEntries(file.map((type) => [type, { schema: binary }])) };
+  }
+  return { description };
 }
 
 function hasBody(req: Request): boolean {

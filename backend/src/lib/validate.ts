@@ -36,7 +36,9 @@ export const email = () =>
     .trim()
     .max(254)
     .pipe(z.email())
-    .transform((e) => e.toLowerCase());
+    .transform((e) => e.toLowerCase())
+    // The pipe hides the check from the document; clients (the plugin's REST arguments) read it here.
+    .openapi({ format: 'email' });
 
 // No regex flags: the OpenAPI document copies only the source, so `/i` would end up in the pattern.
 /** A 24-hex-digit MongoDB ObjectId in a path parameter. */

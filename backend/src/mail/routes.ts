@@ -17,6 +17,7 @@ export function registerMailRoutes(
         'Mail this instance kept instead of sending (no SMTP_URL), newest first; for its operator (ADMIN_EMAILS, else the first account)',
       tag: 'Mail',
       auth: 'session',
+      wordpress: 'backend-only',
       responses: { 200: { description: 'The outbox', schema: OutboxList } },
     },
     async ({ req, res }) => {

@@ -3,10 +3,10 @@ import { requireSiteAccess } from '../access/site-access';
 import { actorOf } from '../audit/actor';
 import { recordAudit } from '../audit/service';
 import type { ApiRouter } from '../lib/http';
+import type { z } from '../lib/zod';
 import { erasePerson, eraseVisitors } from '../lifecycle/service';
-import { z } from '../lib/zod';
 import { VisitorParams } from '../reports/schemas';
-import { ErasedResponse, PersonParams } from './schemas';
+import { ErasedResponse, PersonExport, PersonParams } from './schemas';
 import { exportPerson } from './service';
 
 const TAG = 'Privacy';
@@ -26,15 +26,16 @@ export function registerPeopleRoutes(api: ApiRouter): void {
       summary: 'Everything stored about an identified person (first-party mode): their visitors and clickpaths',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       params: PersonParams,
-      responses: { 200: { description: 'The person’s data', schema: z.record(z.string(), z.unknown()) } },
+      responses: { 200: { description: 'The person’s data', schema: PersonExport } },
     },
     async ({ params, req, res }) => {
       const auth = requireAuth(req);
       const { siteId } = await requireSiteAccess(auth, params.siteId, 'viewer');
       const exported = await exportPerson(siteId, params.userId);
       await recordAudit(siteId, actorOf(auth), 'person.exported', { visitors: exported.visitors.length });
-      res.json(exported);
+      res.json(exported satisfies z.input<typeof PersonExport>);
     },
   );
 
@@ -46,6 +47,7 @@ export function registerPeopleRoutes(api: ApiRouter): void {
       summary: 'Erase an identified person: their visitors, visits and raw events',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       params: PersonParams,
       responses: { 200: { description: 'What was erased', schema: ErasedResponse } },
     },
@@ -66,6 +68,7 @@ export function registerPeopleRoutes(api: ApiRouter): void {
       summary: 'Erase one visitor: their profile, visits and raw events',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       params: VisitorParams,
       responses: { 200: { description: 'What was erased', schema: ErasedResponse } },
     },

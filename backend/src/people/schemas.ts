@@ -1,6 +1,7 @@
 import { z } from '../lib/zod';
 import { UserId, USER_ID_MAX } from '../collect/event-schema';
 import { objectId } from '../lib/validate';
+import { VisitorProfileResponse } from '../reports/schemas';
 
 /**
  * The user id a site passed to `clickpath('identify', …)` — for the WordPress plugin, a
@@ -24,3 +25,7 @@ export const ErasedResponse = z
     }),
   })
   .openapi('Erased');
+
+export const PersonExport = z
+  .object({ userId: z.string(), visitors: z.array(VisitorProfileResponse) })
+  .openapi('PersonExport');

@@ -4,7 +4,7 @@ import { actorOf } from '../audit/actor';
 import { recordAudit } from '../audit/service';
 import type { ApiRouter } from '../lib/http';
 import { SiteIdParams } from '../sites/schemas';
-import { z } from '../lib/zod';
+import type { z } from '../lib/zod';
 import { createAnnotation, deleteAnnotation, listAnnotations, toAnnotationView } from './annotations';
 import { rowMetrics } from './dimensions';
 import { attachment, EVENT_COLUMNS, rawEvents, sendRows, sendSiteExport, siteExportName } from './export';
@@ -13,6 +13,8 @@ import { createFunnel, createGoal, deleteFunnel, deleteGoal, listFunnels, listGo
 import { resolveRange } from './range';
 import {
   AnnotationsQuery,
+  AnnotationsResponse,
+  AnnotationView,
   BreakdownQuery,
   BreakdownResponse,
   CreateAnnotationBody,
@@ -22,33 +24,40 @@ import {
   EventsExportQuery,
   ExportQuery,
   FunnelQuery,
+  FunnelReportResponse,
+  FunnelsResponse,
+  FunnelView,
   GoalConversionsResponse,
+  GoalsResponse,
+  GoalView,
   ItemParams,
   OverviewQuery,
   OverviewResponse,
   RangeQuery,
   RealtimeQuery,
+  RealtimeResponse,
   TimeseriesQuery,
   TimeseriesResponse,
   UpdateGoalBody,
   VisitorParams,
   VisitorProfileQuery,
+  VisitorProfileResponse,
   VisitorsQuery,
+  VisitorsResponse,
 } from './schemas';
 import { breakdown, breakdownRows, funnelReport, overview, timeseries } from './service';
 import { listVisitors, profileDays, realtime, visitorProfile } from './visitors';
 
 const TAG = 'Reports';
-const Json = z.record(z.string(), z.unknown());
 
 const goalView = (g: {
   _id: { toHexString(): string };
   name: string;
-  kind: string;
+  kind: 'page' | 'event';
   match: string;
   propKey: string;
   propValue: string;
-}) => ({
+}): z.input<typeof GoalView> => ({
   id: g._id.toHexString(),
   name: g.name,
   kind: g.kind,
@@ -56,7 +65,11 @@ const goalView = (g: {
   propKey: g.propKey,
   propValue: g.propValue,
 });
-const funnelView = (f: { _id: { toHexString(): string }; name: string; steps: Array<{ toHexString(): string }> }) => ({
+const funnelView = (f: {
+  _id: { toHexString(): string };
+  name: string;
+  steps: Array<{ toHexString(): string }>;
+}): z.input<typeof FunnelView> => ({
   id: f._id.toHexString(),
   name: f.name,
   steps: f.steps.map((s) => s.toHexString()),
@@ -78,6 +91,7 @@ export function registerReportRoutes(api: ApiRouter): void {
         'Visitors, visits, pageviews, views per visit, bounce rate, visit duration, events and conversions, with the comparison period',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
       query: OverviewQuery,
       responses: { 200: { description: 'Overview', schema: OverviewResponse } },
@@ -95,6 +109,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'The overview metrics per hour, day, week or month (gaps filled with zeros), with annotations',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
       query: TimeseriesQuery,
       responses: { 200: { description: 'Series', schema: TimeseriesResponse } },
@@ -112,6 +127,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Top keys of a dimension with paging and sort; with `goal`, conversions per key',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: DimensionParams,
       query: BreakdownQuery,
       responses: { 200: { description: 'Breakdown', schema: BreakdownResponse } },
@@ -129,6 +145,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Every goal of the site with its converted visits, visitors and conversion rate in the range',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
       query: RangeQuery,
       responses: { 200: { description: 'Goal conversions', schema: GoalConversionsResponse } },
@@ -146,13 +163,14 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Visitors in the last 5 minutes, their current pages, and the newest 50 events (poll with `after`)',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
       query: RealtimeQuery,
-      responses: { 200: { description: 'Realtime', schema: Json } },
+      responses: { 200: { description: 'Realtime', schema: RealtimeResponse } },
     },
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
-      res.json(await realtime(s._id, s.timezone, query.after));
+      res.json((await realtime(s._id, s.timezone, query.after)) satisfies z.input<typeof RealtimeResponse>);
     },
   );
 
@@ -164,13 +182,14 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Visitors last seen in the range (paged, filterable by country, device, browser, source)',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
       query: VisitorsQuery,
-      responses: { 200: { description: 'Visitors', schema: Json } },
+      responses: { 200: { description: 'Visitors', schema: VisitorsResponse } },
     },
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
-      res.json(await listVisitors(s._id, s.timezone, query));
+      res.json((await listVisitors(s._id, s.timezone, query)) satisfies z.input<typeof VisitorsResponse>);
     },
   );
 
@@ -182,13 +201,15 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: "A visitor's profile and clickpath: every visit with its ordered pageviews and events",
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: VisitorParams,
       query: VisitorProfileQuery,
-      responses: { 200: { description: 'Visitor profile', schema: Json } },
+      responses: { 200: { description: 'Visitor profile', schema: VisitorProfileResponse } },
     },
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
-      res.json(await visitorProfile(s._id, params.visitorId, profileDays(s.timezone, query)));
+      const profile = await visitorProfile(s._id, params.visitorId, profileDays(s.timezone, query));
+      res.json(profile satisfies z.input<typeof VisitorProfileResponse>);
     },
   );
 
@@ -202,8 +223,9 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: "List the site's goals",
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
-      responses: { 200: { description: 'Goals', schema: Json } },
+      responses: { 200: { description: 'Goals', schema: GoalsResponse } },
     },
     async ({ params, req, res }) => {
       res.json({ goals: (await listGoals((await site(req, params.siteId)).siteId)).map(goalView) });
@@ -218,9 +240,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Create a goal: a page path pattern (`*` wildcard) or an event name, optionally with a property value',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: SiteIdParams,
       body: CreateGoalBody,
-      responses: { 201: { description: 'Goal', schema: Json } },
+      responses: { 201: { description: 'Goal', schema: GoalView } },
     },
     async ({ params, body, req, res }) => {
       const { siteId } = await site(req, params.siteId, 'admin');
@@ -236,9 +259,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Edit a goal',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: ItemParams,
       body: UpdateGoalBody,
-      responses: { 200: { description: 'Goal', schema: Json } },
+      responses: { 200: { description: 'Goal', schema: GoalView } },
     },
     async ({ params, body, req, res }) => {
       const { siteId } = await site(req, params.siteId, 'admin');
@@ -254,6 +278,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Delete a goal (and the funnels that use it)',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: ItemParams,
       responses: { 204: { description: 'Deleted' } },
     },
@@ -271,8 +296,9 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: "List the site's funnels",
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
-      responses: { 200: { description: 'Funnels', schema: Json } },
+      responses: { 200: { description: 'Funnels', schema: FunnelsResponse } },
     },
     async ({ params, req, res }) => {
       res.json({ funnels: (await listFunnels((await site(req, params.siteId)).siteId)).map(funnelView) });
@@ -287,9 +313,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Create a funnel of 2 to 8 goals',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: SiteIdParams,
       body: CreateFunnelBody,
-      responses: { 201: { description: 'Funnel', schema: Json } },
+      responses: { 201: { description: 'Funnel', schema: FunnelView } },
     },
     async ({ params, body, req, res }) => {
       const { siteId } = await site(req, params.siteId, 'admin');
@@ -305,6 +332,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Delete a funnel',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: ItemParams,
       responses: { 204: { description: 'Deleted' } },
     },
@@ -322,12 +350,14 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Visits reaching each funnel step in order, with conversion and drop-off',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: ItemParams,
       query: FunnelQuery,
-      responses: { 200: { description: 'Funnel report', schema: Json } },
+      responses: { 200: { description: 'Funnel report', schema: FunnelReportResponse } },
     },
     async ({ params, query, req, res }) => {
-      res.json(await funnelReport((await site(req, params.siteId)).site, params.id, query));
+      const report = await funnelReport((await site(req, params.siteId)).site, params.id, query);
+      res.json(report satisfies z.input<typeof FunnelReportResponse>);
     },
   );
 
@@ -341,9 +371,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Annotations in a range',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'read',
       params: SiteIdParams,
       query: AnnotationsQuery,
-      responses: { 200: { description: 'Annotations', schema: Json } },
+      responses: { 200: { description: 'Annotations', schema: AnnotationsResponse } },
     },
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
@@ -360,9 +391,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Add a dated note to the site (shown on the time series)',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: SiteIdParams,
       body: CreateAnnotationBody,
-      responses: { 201: { description: 'Annotation', schema: Json } },
+      responses: { 201: { description: 'Annotation', schema: AnnotationView } },
     },
     async ({ params, body, req, res }) => {
       const auth = requireAuth(req);
@@ -380,6 +412,7 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Delete an annotation',
       tag: TAG,
       auth: 'session-or-key',
+      wordpress: 'write',
       params: ItemParams,
       responses: { 204: { description: 'Deleted' } },
     },
@@ -399,9 +432,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'A whole breakdown as CSV or JSON (cells that would run as spreadsheet formulas are defused)',
       tag: 'Export',
       auth: 'session-or-key',
+      wordpress: 'read',
       params: DimensionParams,
       query: ExportQuery,
-      responses: { 200: { description: 'CSV or JSON file' } },
+      responses: { 200: { description: 'CSV or JSON file', file: ['text/csv', 'application/json'] } },
     },
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
@@ -422,9 +456,10 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Raw events of a range as CSV or JSON, streamed',
       tag: 'Export',
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       params: SiteIdParams,
       query: EventsExportQuery,
-      responses: { 200: { description: 'CSV or JSON file' } },
+      responses: { 200: { description: 'CSV or JSON file', file: ['text/csv', 'application/json'] } },
     },
     async ({ params, query, req, res }) => {
       const { site: s } = await site(req, params.siteId);
@@ -444,8 +479,9 @@ export function registerReportRoutes(api: ApiRouter): void {
       summary: 'Everything stored for the site as one JSON document (data portability)',
       tag: 'Export',
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       params: SiteIdParams,
-      responses: { 200: { description: 'JSON file' } },
+      responses: { 200: { description: 'JSON file', file: ['application/json'] } },
     },
     async ({ params, req, res }) => {
       const { site: s } = await site(req, params.siteId, 'admin');

@@ -122,19 +122,21 @@ export const OverviewResponse = z
   })
   .openapi('Overview');
 
-const Annotation = z.object({
-  id: z.string(),
-  day: z.string(),
-  text: z.string(),
-  author: z.string(),
-  createdAt: z.string(),
-});
+export const AnnotationView = z
+  .object({
+    id: z.string(),
+    day: z.string(),
+    text: z.string(),
+    author: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Annotation');
 
 export const TimeseriesResponse = z
   .object({
     interval: z.enum(['hour', 'day', 'week', 'month']),
     points: z.array(MetricsSchema.extend({ period: z.string() })),
-    annotations: z.array(Annotation),
+    annotations: z.array(AnnotationView),
   })
   .openapi('Timeseries');
 
@@ -210,3 +212,154 @@ export const FunnelQuery = z.strictObject({ ...range, filter: filterParam });
 
 export const CreateAnnotationBody = z.strictObject({ day: day(), text: text(500) }).openapi('CreateAnnotation');
 export const AnnotationsQuery = z.strictObject(range);
+
+export const AnnotationsResponse = z.object({ annotations: z.array(AnnotationView) }).openapi('Annotations');
+
+export const GoalView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['page', 'event']),
+    match: z.string(),
+    propKey: z.string(),
+    propValue: z.string(),
+  })
+  .openapi('Goal');
+export const GoalsResponse = z.object({ goals: z.array(GoalView) }).openapi('Goals');
+
+export const FunnelView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    steps: z.array(z.string()).openapi({ description: 'Goal ids, in order' }),
+  })
+  .openapi('Funnel');
+export const FunnelsResponse = z.object({ funnels: z.array(FunnelView) }).openapi('Funnels');
+
+export const FunnelReportResponse = z
+  .object({
+    funnel: z.object({ id: z.string(), name: z.string() }),
+    range: Range,
+    steps: z.array(
+      z.object({
+        goalId: z.string(),
+        name: z.string(),
+        visits: z.number(),
+        conversionRate: z.number().openapi({ description: 'Percent of the visits that reached the first step' }),
+        dropOff: z.number(),
+        dropOffRate: z.number(),
+      }),
+    ),
+  })
+  .openapi('FunnelReport');
+
+const EventKind = z.enum(['pv', 'ev', 'en', 'id']);
+
+export const LiveEventView = z
+  .object({
+    id: z.string(),
+    ts: z.string(),
+    kind: EventKind,
+    path: z.string(),
+    title: z.string(),
+    name: z.string(),
+    props: z.record(z.string(), z.unknown()),
+    visitorId: z.string(),
+    country: z.string(),
+    device: z.string(),
+    source: z.string(),
+  })
+  .openapi('LiveEvent');
+
+export const RealtimeResponse = z
+  .object({
+    visitorsNow: z.number(),
+    pages: z.array(z.object({ path: z.string(), visitors: z.number() })),
+    events: z.array(LiveEventView),
+    cursor: z.string().nullable().openapi({ description: 'Send as `after` to get only newer events' }),
+  })
+  .openapi('Realtime');
+
+export const VisitorSummaryView = z
+  .object({
+    id: z.string(),
+    firstSeen: z.string(),
+    lastSeen: z.string(),
+    visits: z.number(),
+    pageviews: z.number(),
+    events: z.number(),
+    country: z.string(),
+    device: z.string(),
+    browser: z.string(),
+    source: z.string(),
+    userId: z.string().nullable(),
+    identified: z.boolean(),
+  })
+  .openapi('VisitorSummary');
+
+export const VisitorsResponse = z
+  .object({ visitors: z.array(VisitorSummaryView), total: z.number(), page: z.number(), limit: z.number() })
+  .openapi('VisitorsPage');
+
+const ClickstreamEventView = LiveEventView.extend({
+  sincePreviousSeconds: z.number(),
+  engagedSeconds: z.number().optional().openapi({ description: 'Engagement events only' }),
+}).openapi('ClickstreamEvent');
+
+export const VisitView = z
+  .object({
+    id: z.string(),
+    start: z.string(),
+    end: z.string(),
+    durationSeconds: z.number(),
+    pageviews: z.number(),
+    events: z.number(),
+    bounce: z.boolean(),
+    entryPage: z.string(),
+    exitPage: z.string(),
+    source: z.string(),
+    channel: z.string(),
+    referrer: z.string().openapi({ description: 'The referring host' }),
+    country: z.string(),
+    city: z.string(),
+    device: z.string(),
+    browser: z.string(),
+    os: z.string(),
+    osVersion: z.string().optional(),
+    browserVersion: z.string().optional(),
+    screen: z.string().optional(),
+    language: z.string().optional(),
+    region: z.string().optional(),
+    referrerUrl: z.string().optional().openapi({ description: 'The referring page, without its query string' }),
+    utm: z.object({
+      source: z.string().optional(),
+      medium: z.string().optional(),
+      campaign: z.string().optional(),
+      term: z.string().optional(),
+      content: z.string().optional(),
+    }),
+    clickstream: z.array(ClickstreamEventView),
+  })
+  .openapi('Visit');
+
+export const VisitorProfileResponse = z
+  .object({
+    visitor: z.object({
+      id: z.string(),
+      firstSeen: z.string(),
+      lastSeen: z.string(),
+      visits: z.number(),
+      pageviews: z.number(),
+      events: z.number(),
+      engagedSeconds: z.number(),
+      userId: z.string().nullable(),
+      traits: z.record(z.string(), z.unknown()),
+      country: z.string(),
+      device: z.string(),
+      browser: z.string(),
+      source: z.string(),
+      lifetime: z.boolean().openapi({ description: 'A first-party (lifetime) visitor id, not a daily one' }),
+    }),
+    visits: z.array(VisitView),
+  })
+  .openapi('VisitorProfile');

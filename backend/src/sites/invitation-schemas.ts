@@ -42,6 +42,10 @@ export const InvitationSignupBody = z
   .strictObject({ token: LinkToken, name: text(100, 0).default(''), password: NewPassword })
   .openapi('InvitationSignup');
 
+export const InvitationSignupDone = z
+  .object({ email: z.string().openapi({ description: 'The address to log in with' }) })
+  .openapi('InvitationSignupDone');
+
 /** What an invitation link offers, as the page it opens shows it. */
 export const InvitationLinkPreview = z
   .object({

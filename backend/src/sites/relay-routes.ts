@@ -22,6 +22,7 @@ export function registerRelayRoutes(api: ApiRouter): void {
         'agent with it, and the collector trusts those only when the signature verifies. The old secret stops working',
       tag: 'Sites',
       auth: 'session-or-key',
+      wordpress: 'backend-only',
       params: SiteIdParams,
       responses: { 201: { description: 'The new secret', schema: RelaySecretResponse } },
     },
