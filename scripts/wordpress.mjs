@@ -41,6 +41,8 @@ const DEBIAN_PACKAGES = [
   'php-curl',
   'wordpress',
   'phpunit',
+  'php-fpm',
+  'libfcgi-bin',
   'chromium',
 ];
 const PLUGIN_SLUG = 'clickpath';
@@ -73,13 +75,20 @@ function missingPackages({ phpunit, chromium }) {
       ok: () => existsSync(join(wordpressSource, 'wp-load.php')),
     },
   ];
-  if (phpunit) checks.push({ what: 'phpunit', pkg: 'phpunit', ok: () => commandWorks('phpunit', ['--version']) });
+  if (phpunit) {
+    checks.push({ what: 'phpunit', pkg: 'phpunit', ok: () => commandWorks('phpunit', ['--version']) });
+    // RelayTest runs relay.php under PHP-FPM (most hosts' SAPI), talking FastCGI with cgi-fcgi.
+    const fpm = () => existsSync('/usr/sbin') && readdirSync('/usr/sbin').some((f) => /^php-fpm[\d.]*$/.test(f));
+    checks.push({ what: 'PHP-FPM', pkg: 'php-fpm', ok: fpm });
+    checks.push({ what: 'cgi-fcgi', pkg: 'libfcgi-bin', ok: () => existsSync('/usr/bin/cgi-fcgi') });
+  }
   if (chromium) checks.push({ what: '/usr/bin/chromium', pkg: 'chromium', ok: () => existsSync('/usr/bin/chromium') });
   return checks.filter((check) => !check.ok());
 }
 
 /**
- * Checks php (+ mysqli, xml, mbstring, curl), /usr/share/wordpress, phpunit and /usr/bin/chromium.
+ * Checks php (+ mysqli, xml, mbstring, curl), /usr/share/wordpress, phpunit (with php-fpm and cgi-fcgi)
+ * and /usr/bin/chromium.
  * As root, installs the missing Debian packages; otherwise throws naming exactly what to install.
  * Pass { phpunit: false, chromium: false } when those are not needed (the benchmark).
  */

@@ -23,6 +23,11 @@ final class RelayTest extends TestCase {
 	/** @var resource|null */
 	private $stub = null;
 
+	/** @var resource|null A php-fpm master this test started. */
+	private $fpm = null;
+
+	private string $fpm_dir = '';
+
 	private string $stub_log = '';
 
 	private string $stub_plan = '';
@@ -33,9 +38,15 @@ final class RelayTest extends TestCase {
 	}
 
 	protected function tearDown(): void {
-		if ( is_resource( $this->stub ) ) {
-			proc_terminate( $this->stub );
-			proc_close( $this->stub );
+		foreach ( array( $this->stub, $this->fpm ) as $process ) {
+			if ( is_resource( $process ) ) {
+				proc_terminate( $process );
+				proc_close( $process );
+			}
+		}
+		if ( '' !== $this->fpm_dir ) {
+			array_map( 'wp_delete_file', (array) glob( $this->fpm_dir . '/*' ) );
+			rmdir( $this->fpm_dir );
 		}
 		foreach ( array( $this->stub_log, $this->stub_plan ) as $file ) {
 			if ( '' !== $file ) {
@@ -90,7 +101,7 @@ final class RelayTest extends TestCase {
 	}
 
 	/** Starts the stand-in collector (support/relay-backend-stub.php) answering `$plan`, one status per request. */
-	private function start_stub( array $plan ): string {
+	private function start_stub( array $plan, int $delay_ms = 0 ): string {
 		$socket = stream_socket_server( 'tcp://127.0.0.1:0' );
 		$port   = (int) substr( strrchr( stream_socket_get_name( $socket, false ), ':' ), 1 );
 		fclose( $socket );
@@ -108,19 +119,96 @@ final class RelayTest extends TestCase {
 			$pipes,
 			null,
 			array(
-				'CLICKPATH_STUB_LOG'  => $this->stub_log,
-				'CLICKPATH_STUB_PLAN' => $this->stub_plan,
+				'CLICKPATH_STUB_LOG'      => $this->stub_log,
+				'CLICKPATH_STUB_PLAN'     => $this->stub_plan,
+				'CLICKPATH_STUB_DELAY_MS' => (string) $delay_ms,
 			)
 		);
+		return 'http://127.0.0.1:' . $this->wait_for_port( $port );
+	}
+
+	private function wait_for_port( int $port ): int {
 		for ( $i = 0; $i < 100; $i++ ) {
 			$probe = @fsockopen( '127.0.0.1', $port, $errno, $errstr, 0.1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- refused until the server listens.
 			if ( $probe ) {
 				fclose( $probe );
-				return 'http://127.0.0.1:' . $port;
+				return $port;
 			}
 			usleep( 50000 );
 		}
-		$this->fail( 'the stand-in collector did not start' );
+		$this->fail( "nothing listens on port $port" );
+	}
+
+	private static function free_port(): int {
+		$socket = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$port   = (int) substr( strrchr( stream_socket_get_name( $socket, false ), ':' ), 1 );
+		fclose( $socket );
+		return $port;
+	}
+
+	/** Starts a php-fpm master with one worker (as most hosts run PHP) and returns its FastCGI port. */
+	private function start_fpm(): int {
+		$binaries = (array) glob( '/usr/sbin/php-fpm*' );
+		$this->assertNotEmpty( $binaries, 'php-fpm is not installed (Debian package php-fpm)' );
+		$port          = self::free_port();
+		$this->fpm_dir = get_temp_dir() . 'clickpath-fpm-' . bin2hex( random_bytes( 4 ) );
+		mkdir( $this->fpm_dir );
+		file_put_contents(
+			$this->fpm_dir . '/fpm.conf',
+			"[global]\nerror_log = {$this->fpm_dir}/error.log\ndaemonize = no\npid = {$this->fpm_dir}/fpm.pid\n" .
+			"[relay]\nlisten = 127.0.0.1:$port\npm = static\npm.max_children = 1\n"
+		);
+		// phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.system_calls_proc_open -- the test starts its own PHP-FPM.
+		$this->fpm = proc_open(
+			array( (string) $binaries[0], '--nodaemonize', '--allow-to-run-as-root', '-y', $this->fpm_dir . '/fpm.conf' ),
+			array(
+				0 => array( 'file', '/dev/null', 'r' ),
+				1 => array( 'file', '/dev/null', 'w' ),
+				2 => array( 'file', '/dev/null', 'w' ),
+			),
+			$pipes
+		);
+		return $this->wait_for_port( $port );
+	}
+
+	/**
+	 * POSTs a hit to relay.php through FastCGI (cgi-fcgi), as a web server in front of PHP-FPM would.
+	 *
+	 * @return array{seconds: float, output: string}
+	 */
+	private static function fastcgi_hit( int $port, string $body ): array {
+		$env     = array(
+			'SCRIPT_FILENAME' => WP_PLUGIN_DIR . '/clickpath/relay.php',
+			'SCRIPT_NAME'     => '/wp-content/plugins/clickpath/relay.php',
+			'REQUEST_METHOD'  => 'POST',
+			'CONTENT_TYPE'    => 'text/plain',
+			'CONTENT_LENGTH'  => (string) strlen( $body ),
+			'REMOTE_ADDR'     => '81.2.69.142',
+			'HTTP_USER_AGENT' => 'FPM visitor/1.0',
+			'SERVER_PROTOCOL' => 'HTTP/1.1',
+		);
+		$started = microtime( true );
+		// phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.system_calls_proc_open -- a FastCGI client for the test.
+		$client = proc_open(
+			array( '/usr/bin/cgi-fcgi', '-bind', '-connect', '127.0.0.1:' . $port ),
+			array(
+				0 => array( 'pipe', 'r' ),
+				1 => array( 'pipe', 'w' ),
+				2 => array( 'file', '/dev/null', 'w' ),
+			),
+			$pipes,
+			null,
+			$env
+		);
+		fwrite( $pipes[0], $body );
+		fclose( $pipes[0] );
+		$output = (string) stream_get_contents( $pipes[1] );
+		fclose( $pipes[1] );
+		proc_close( $client );
+		return array(
+			'seconds' => microtime( true ) - $started,
+			'output'  => $output,
+		);
 	}
 
 	/** @return array<int, array<string, mixed>> */
@@ -238,6 +326,30 @@ final class RelayTest extends TestCase {
 		}
 		$this->assertSame( $bodies, array( $received[0]['body'], $received[2]['body'], $received[3]['body'] ) );
 		$this->assertSame( array( '81.2.69.10', '81.2.69.11', '81.2.69.11', '81.2.69.12' ), array_column( $received, 'ip' ) );
+	}
+
+	public function test_under_php_fpm_the_visitor_is_answered_before_the_hit_is_forwarded_in_the_same_process(): void {
+		$backend = $this->start_stub( array(), 1500 ); // a slow server: 1.5 s per hit
+		$this->relay_on( $backend );
+		$port   = $this->start_fpm();
+		$answer = self::fastcgi_hit( $port, self::hit() );
+		$this->assertStringContainsString( 'Status: 202', $answer['output'] );
+		$this->assertStringContainsString( '{"queued":1}', $answer['output'] );
+		$this->assertLessThan( 1.0, $answer['seconds'], 'the answer did not wait for the server' );
+		$received = $this->received();
+		for ( $i = 0; $i < 100 && ! $received; $i++ ) {
+			usleep( 50000 );
+			$received = $this->received();
+		}
+		$this->assertCount( 1, $received, 'forwarded by the same PHP-FPM process, without WP-Cron' );
+		$this->assertSame( '81.2.69.142', $received[0]['ip'] );
+		$this->assertSame( 'FPM visitor/1.0', $received[0]['ua'] );
+		$left = self::spooled();
+		for ( $i = 0; $i < 60 && $left; $i++ ) {
+			usleep( 50000 ); // the server's answer arrives 1.5 s after the request
+			$left = self::spooled();
+		}
+		$this->assertSame( array(), $left );
 	}
 
 	public function test_reading_realtime_in_wordpress_forwards_the_spool_first(): void {

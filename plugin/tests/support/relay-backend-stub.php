@@ -2,7 +2,7 @@
 /**
  * A stand-in collector for the relay tests (php -S router script): appends each request's relay
  * headers and body to the JSON-lines file CLICKPATH_STUB_LOG, and answers the next status of the
- * JSON array in CLICKPATH_STUB_PLAN (202 once the plan is used up).
+ * JSON array in CLICKPATH_STUB_PLAN (202 once the plan is used up), after CLICKPATH_STUB_DELAY_MS.
  *
  * @package Clickpath
  */
@@ -37,6 +37,7 @@ file_put_contents(
 	) . "\n",
 	FILE_APPEND | LOCK_EX
 );
+usleep( 1000 * (int) getenv( 'CLICKPATH_STUB_DELAY_MS' ) );
 http_response_code( $clickpath_status );
 header( 'Content-Type: application/json' );
 echo $clickpath_status < 300 ? '{"accepted":1,"relay":"verified"}' : '{"error":{"code":"x","message":"planned failure"}}';
