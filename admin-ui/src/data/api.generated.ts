@@ -171,7 +171,7 @@ export type SiteSettings = {
   identityMode?: 'cookieless' | 'first-party';
   honorDoNotTrack?: boolean;
   visitTimeoutMinutes?: number;
-  excludedIps?: Array<string | string | string | string>;
+  excludedIps?: Array<string>;
   rawEventRetentionDays?: number;
   trackOutbound?: boolean;
   trackDownloads?: boolean;
@@ -226,7 +226,7 @@ export type UpdateSite = {
     identityMode?: 'cookieless' | 'first-party';
     honorDoNotTrack?: boolean;
     visitTimeoutMinutes?: number;
-    excludedIps?: Array<string | string | string | string>;
+    excludedIps?: Array<string>;
     rawEventRetentionDays?: number;
     trackOutbound?: boolean;
     trackDownloads?: boolean;

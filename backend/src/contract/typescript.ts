@@ -11,7 +11,8 @@ export function tsType(schema: JsonSchema): string {
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   const union = schema.anyOf ?? schema.oneOf;
-  if (union) return union.map((s) => wrap(tsType(s))).join(' | ');
+  // Members that differ only in keywords TypeScript cannot express (formats) are one type.
+  if (union) return [...new Set(union.map((s) => wrap(tsType(s))))].join(' | ');
   if (schema.allOf) return schema.allOf.map((s) => wrap(tsType(s))).join(' & ');
   if (Array.isArray(schema.type)) return schema.type.map((type) => wrap(tsType({ ...schema, type }))).join(' | ');
   switch (schema.type) {
