@@ -474,8 +474,6 @@ export async function writeBatch(
       ops,
     );
   }
-  // Only once their days are stored in their months: a replay finds the month documents written and deletes these again.
-  for (const { part, ids } of rollups.folded) await collections.openRollups(part).deleteMany({ _id: { $in: ids } });
   for (const { ops } of rollups.writes) stats.rollupWrites += ops.length;
   started = time(stats, 'writeRollups', started);
   await appendVisits(result.closedVisits);

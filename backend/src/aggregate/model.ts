@@ -139,16 +139,18 @@ export const ROLLUP_PARTS: readonly RollupPart[] = [
  * decision 0004 for why, and decision 0006 for the monthly collections). `_id`
  * is `${siteId}:${YYYY-MM}`, so every read and write is a primary-key lookup
  * in a collection no larger than one month of every site. The last few days
- * live in the same form, one document per site and day, in the part's open
- * collection until they are folded into their month (decision 0007).
+ * live in the same form, one document per site holding its open days, in the
+ * part's open collection until they are folded into their month (decision 0007).
  */
 export interface RollupMonthDoc {
   _id: string;
   siteId: mongo.ObjectId;
   month: string;
-  /** On an open day's document (`rollup_<part>_open`, `_id` `${siteId}:${YYYY-MM-DD}`): that day. */
-  day?: string;
-  /** The batch that last wrote the document: a replay of that batch skips it. */
+  /** On a site's open document (`rollup_<part>_open`, `_id` the site's id): the days it holds. */
+  days?: string[];
+  /** On a site's open document: per day, the batch that last wrote it (rollups.ts `openWrite`). */
+  dayBatches?: Record<string, string>;
+  /** The batch that last wrote the document: a replay of that batch skips a month document. */
   lastBatch: string;
   data: string;
 }

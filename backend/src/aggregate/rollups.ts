@@ -116,18 +116,22 @@ function boundKeys(
 }
 
 /**
- * A recent day is kept in its part's open collection (`rollup_<part>_open`), one
- * document per site × day, until the batch clock is this long past the day's
- * start (UTC, so every time zone's day has ended, with room for late events):
- * a batch then rewrites only the open days it touches, each bounded by
+ * A recent day is kept in its part's open collection (`rollup_<part>_open`)
+ * until the batch clock is this long past the day's start (UTC, so every time
+ * zone's day has ended, with room for late events): a batch then rewrites the
+ * site's open document, which holds only those few days, each bounded by
  * MAX_KEYS_PER_DAY, not the month documents, which grow through the month
  * (decision 0007). Then the day is folded: its rows are written into its month
- * document and the open document is deleted. A later event for that day is
- * written into the month document.
+ * document, and only then taken out of the open document. A later event for
+ * that day is written into the month document. One open document per site, not
+ * per site × day: a report finds the site's open days with one `_id` lookup,
+ * which FerretDB 1.24 answers by scanning up to the matching row, where an
+ * `$in` of day ids converted every site's open documents.
  */
 export const FOLD_AFTER_MS = 3 * 86_400_000;
 const isOpenDay = (day: string, clock: number) => clock < Date.parse(`${day}T00:00:00Z`) + FOLD_AFTER_MS;
-export const openDayId = (siteId: mongo.ObjectId | string, day: string) => `${String(siteId)}:${day}`;
+/** The `_id` of a site's open document in each part's open collection. */
+export const openId = (siteId: mongo.ObjectId | string) => String(siteId);
 /** Site-days whose open documents one batch folds at most besides those its own late events need: bounds a batch. */
 const MAX_FOLDS_PER_BATCH = 20;
 
@@ -155,18 +159,17 @@ export interface RollupWrite extends DocPlace {
   ops: mongo.AnyBulkWriteOperation<RollupMonthDoc>[];
 }
 export interface RollupWrites {
-  /** Documents to write; all of them are stored before `folded` is deleted. */
+  /** Documents to write, in order: month documents before open ones (a fold takes a day out of its open document last). */
   writes: RollupWrite[];
-  /** Open documents whose day is now in its month document. */
-  folded: Array<{ part: RollupPart; ids: string[] }>;
 }
 
-/** A document the batch changes: where, its days' deltas, and open days folded into it. */
+/** A document the batch changes: where, its days' deltas, open days folded into it, and (open) days folded out. */
 interface Target extends DocPlace {
   _id: string;
   siteId: mongo.ObjectId;
   days: RollupDelta[];
-  folds: RollupMonthDoc[];
+  folds: Array<{ open: unknown; day: string }>;
+  drops: string[];
 }
 
 /** The empty `data` of a part's document. */
@@ -181,8 +184,14 @@ const emptyData = (part: RollupPart): unknown => (part === 'totals' || part === 
  * new day makes more due).
  */
 async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: number | false) {
-  const due = new Map<string, { siteId: mongo.ObjectId; day: string }>();
-  for (const { siteId, day } of deltas) if (!isOpenDay(day, clock)) due.set(openDayId(siteId, day), { siteId, day });
+  const due = new Map<string, { siteId: mongo.ObjectId; days: Set<string> }>();
+  const add = (siteId: mongo.ObjectId, day: string) => {
+    const site = due.get(openId(siteId)) ?? { siteId, days: new Set<string>() };
+    site.days.add(day);
+    due.set(openId(siteId), site);
+  };
+  const isDue = (siteId: mongo.ObjectId, day: string) => due.get(openId(siteId))?.days.has(day) ?? false;
+  for (const { siteId, day } of deltas) if (!isOpenDay(day, clock)) add(siteId, day);
   const clockDay = new Date(clock).toISOString().slice(0, 10);
   if (scan === false || nothingDueOn.get(scan) === clockDay) return due;
   let found = 0;
@@ -190,14 +199,17 @@ async function dueOpenDays(deltas: readonly RollupDelta[], clock: number, scan: 
   for (const part of ROLLUP_PARTS) {
     const open = await collections
       .openRollups(part)
-      .find({}, { projection: { siteId: 1, day: 1 } })
+      .find({}, { projection: { siteId: 1, days: 1 } })
       .toArray();
-    for (const { _id, siteId, day } of open) {
-      if (!day || isOpenDay(day, clock) || partitionOf(siteId) !== scan) continue;
-      found += 1;
-      if (due.has(_id) || added >= MAX_FOLDS_PER_BATCH) continue;
-      due.set(_id, { siteId, day });
-      added += 1;
+    for (const { siteId, days } of open) {
+      if (partitionOf(siteId) !== scan) continue;
+      for (const day of days ?? []) {
+        if (isOpenDay(day, clock)) continue;
+        found += 1;
+        if (isDue(siteId, day) || added >= MAX_FOLDS_PER_BATCH) continue;
+        add(siteId, day);
+        added += 1;
+      }
     }
   }
   if (found === 0) nothingDueOn.set(scan, clockDay);
@@ -226,14 +238,14 @@ export async function rollupWrites(
   const targets = new Map<string, Target>();
   const keyOf = (place: DocPlace, _id: string) => `${place.part}|${place.month ?? ''}|${_id}`;
   const target = (place: DocPlace, _id: string, siteId: mongo.ObjectId) => {
-    const found = targets.get(keyOf(place, _id)) ?? { ...place, _id, siteId, days: [], folds: [] };
+    const found = targets.get(keyOf(place, _id)) ?? { ...place, _id, siteId, days: [], folds: [], drops: [] };
     targets.set(keyOf(place, _id), found);
     return found;
   };
   for (const delta of deltas) {
     const open = isOpenDay(delta.day, clock);
     const month = open ? null : monthOf(delta.day);
-    const id = open ? openDayId(delta.siteId, delta.day) : monthId(delta.siteId, month!);
+    const id = open ? openId(delta.siteId) : monthId(delta.siteId, month!);
     const parts: RollupPart[] = [
       'totals',
       'hours',
@@ -244,67 +256,121 @@ export async function rollupWrites(
     for (const part of parts) target({ part, month }, id, delta.siteId).days.push(delta);
   }
   const due = await dueOpenDays(deltas, clock, foldScan);
-  const folded: RollupWrites['folded'] = [];
   if (due.size > 0) {
     await Promise.all(
       ROLLUP_PARTS.map(async (part) => {
-        const docs = await byIds({ part, month: null }, [...due.keys()]);
-        for (const doc of docs.values()) {
-          target({ part, month: monthOf(doc.day!) }, monthId(doc.siteId, monthOf(doc.day!)), doc.siteId).folds.push(
-            doc,
-          );
+        for (const doc of (await byIds({ part, month: null }, [...due.keys()])).values()) {
+          const open: unknown = JSON.parse(doc.data);
+          const held = daysOf(part, open).filter((day) => due.get(doc._id)!.days.has(day));
+          for (const day of held) {
+            target({ part, month: monthOf(day) }, monthId(doc.siteId, monthOf(day)), doc.siteId).folds.push({
+              open,
+              day,
+            });
+          }
+          if (held.length > 0) target({ part, month: null }, doc._id, doc.siteId).drops.push(...held);
         }
-        if (docs.size > 0) folded.push({ part, ids: [...docs.keys()] });
       }),
     );
   }
 
   const stored = await storedTargets([...targets.values()]);
-  // A day whose open document does not exist yet may already be in its month (written before decision 0007):
+  // A day its open document does not hold yet may already be in its month (written before decision 0007):
   // reads take the month's copy then, so the day's deltas go there.
-  for (const t of [...targets.values()].filter((t) => t.month === null && !stored.has(t))) {
-    const day = t.days[0]!.day;
-    const monthTarget = target({ part: t.part, month: monthOf(day) }, monthId(t.siteId, monthOf(day)), t.siteId);
-    if (!stored.has(monthTarget)) {
-      const doc = await collectionOf(monthTarget).findOne({ _id: monthTarget._id });
-      if (doc) stored.set(monthTarget, doc);
+  for (const t of [...targets.values()].filter((t) => t.month === null && t.days.length > 0)) {
+    const openDoc = stored.get(t);
+    const held = new Set(openDoc ? daysOf(t.part, JSON.parse(openDoc.data)) : []);
+    const toMonth = new Set<RollupDelta>();
+    for (const delta of t.days.filter((d) => !held.has(d.day))) {
+      const monthTarget = target(
+        { part: t.part, month: monthOf(delta.day) },
+        monthId(t.siteId, monthOf(delta.day)),
+        t.siteId,
+      );
+      if (!stored.has(monthTarget)) {
+        const doc = await collectionOf(monthTarget).findOne({ _id: monthTarget._id });
+        if (doc) stored.set(monthTarget, doc);
+      }
+      const monthDoc = stored.get(monthTarget);
+      if (monthDoc && daysOf(t.part, JSON.parse(monthDoc.data)).includes(delta.day)) {
+        monthTarget.days.push(delta);
+        toMonth.add(delta);
+      }
     }
-    const monthDoc = stored.get(monthTarget);
-    if (monthDoc && daysOf(t.part, JSON.parse(monthDoc.data)).includes(day)) {
-      monthTarget.days.push(...t.days);
-      targets.delete(keyOf(t, t._id));
-    }
+    t.days = t.days.filter((d) => !toMonth.has(d));
   }
 
   const byCollection = new Map<string, RollupWrite>();
   for (const t of targets.values()) {
     const before = stored.get(t);
-    if (before?.lastBatch === batchId) continue;
-    const data: unknown = before ? JSON.parse(before.data) : emptyData(t.part);
-    let changed = false;
-    for (const fold of t.folds) changed = foldDay(t.part, data, fold) || changed;
-    for (const delta of t.days) changed = apply(t.part, data, delta) || changed;
-    if (!changed) continue;
-    const day = t.month === null ? { day: t.days[0]!.day } : {};
-    const month = t.month ?? monthOf(t.days[0]!.day);
-    const doc: RollupMonthDoc = {
-      _id: t._id,
-      siteId: t.siteId,
-      month,
-      ...day,
-      lastBatch: batchId,
-      data: JSON.stringify(data),
-    };
+    const op = t.month === null ? openWrite(t, before, batchId) : monthWrite(t, before, batchId);
+    if (!op) continue;
     const key = `${t.part}|${t.month ?? ''}`;
     const write = byCollection.get(key) ?? { part: t.part, month: t.month, ops: [] };
     byCollection.set(key, write);
-    write.ops.push(
-      before
-        ? { replaceOne: { filter: { _id: t._id }, replacement: doc, upsert: true } }
-        : { insertOne: { document: doc } },
-    );
+    write.ops.push(op);
   }
-  return { writes: [...byCollection.values()], folded };
+  // Open documents last: a fold takes a day out of its open document only once its month holds it.
+  const writes = [...byCollection.values()].filter((w) => w.ops.length > 0);
+  return { writes: [...writes.filter((w) => w.month !== null), ...writes.filter((w) => w.month === null)] };
+}
+
+type RollupOp = mongo.AnyBulkWriteOperation<RollupMonthDoc>;
+
+const upsert = (before: RollupMonthDoc | undefined, doc: RollupMonthDoc): RollupOp =>
+  before
+    ? { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }
+    : { insertOne: { document: doc } };
+
+/**
+ * A month document's write: its folded open days, then its deltas. Skipped when this batch
+ * already wrote it (`lastBatch`), which makes a replay exact.
+ */
+function monthWrite(t: Target, before: RollupMonthDoc | undefined, batchId: string): RollupOp | null {
+  if (before?.lastBatch === batchId) return null;
+  const data: unknown = before ? JSON.parse(before.data) : emptyData(t.part);
+  let changed = false;
+  for (const { open, day } of t.folds) changed = foldDay(t.part, data, open, day) || changed;
+  for (const delta of t.days) changed = apply(t.part, data, delta, false) || changed;
+  if (!changed) return null;
+  return upsert(before, {
+    _id: t._id,
+    siteId: t.siteId,
+    month: t.month!,
+    lastBatch: batchId,
+    data: JSON.stringify(data),
+  });
+}
+
+/**
+ * A site's open document's write: days folded into their months taken out, then the deltas
+ * of days this batch has not written yet (`dayBatches`: per day, as the document gathers days
+ * that different batches wrote), which makes a replay exact. Deleted once it holds no day.
+ */
+function openWrite(t: Target, before: RollupMonthDoc | undefined, batchId: string): RollupOp | null {
+  let data: unknown = before ? JSON.parse(before.data) : emptyData(t.part);
+  const marks = new Map(Object.entries(before?.dayBatches ?? {}));
+  const held = new Set(daysOf(t.part, data));
+  const drops = t.drops.filter((day) => held.has(day));
+  if (drops.length > 0) data = withoutDays(t.part, data, drops);
+  let changed = drops.length > 0;
+  for (const delta of t.days) {
+    if (marks.get(delta.day) === batchId || !apply(t.part, data, delta, true)) continue;
+    marks.set(delta.day, batchId);
+    changed = true;
+  }
+  if (!changed) return null;
+  const days = daysOf(t.part, data).sort();
+  if (days.length === 0) return before ? { deleteOne: { filter: { _id: t._id } } } : null;
+  return upsert(before, {
+    _id: t._id,
+    siteId: t.siteId,
+    month: monthOf(days[0]!),
+    days,
+    dayBatches: Object.fromEntries(days.flatMap((day) => (marks.has(day) ? [[day, marks.get(day)!]] : []))),
+    lastBatch: batchId,
+    data: JSON.stringify(data),
+  });
 }
 
 /** The stored documents of the targets, one lookup each, all at once. */
@@ -318,15 +384,13 @@ async function storedTargets(targets: readonly Target[]): Promise<Map<Target, Ro
 /**
  * Writes an open day's rows into a part's month `data`, keys bounded by the
  * month's as if they had arrived as deltas. False when the open document held
- * nothing, or when the month already holds the day: then the open document is
- * a copy that a fold which died before deleting it left behind (a day is
- * written to its month only once it is folded), and the month's rows, which
+ * nothing for the day, or when the month already holds the day: then the open
+ * day is a copy that a fold which died before taking it out left behind (a day
+ * is written to its month only once it is folded), and the month's rows, which
  * may since have taken late events, stand.
  */
-function foldDay(part: RollupPart, data: unknown, open: RollupMonthDoc): boolean {
-  const day = open.day!;
+function foldDay(part: RollupPart, data: unknown, rows: unknown, day: string): boolean {
   if (daysOf(part, data).includes(day)) return false;
-  const rows = JSON.parse(open.data) as unknown;
   if (part === 'totals' || part === 'sketches') {
     const value = (rows as Record<string, Row | string>)[day];
     if (value === undefined) return false;
@@ -342,8 +406,12 @@ function foldDay(part: RollupPart, data: unknown, open: RollupMonthDoc): boolean
   return true;
 }
 
-/** Applies one day's delta to a part's month `data` in place; false when it changed nothing. */
-function apply(part: RollupPart, data: unknown, delta: RollupDelta): boolean {
+/**
+ * Applies one day's delta to a part's month or open `data` in place; false when it changed
+ * nothing. An open document bounds each day's keys alone, as the day's month will again when
+ * it is folded into it.
+ */
+function apply(part: RollupPart, data: unknown, delta: RollupDelta, open: boolean): boolean {
   if (part === 'sketches') {
     if (!delta.hll) return false;
     const sketches = data as SketchData;
@@ -363,7 +431,7 @@ function apply(part: RollupPart, data: unknown, delta: RollupDelta): boolean {
   const deltas =
     (part === 'hours' ? delta.hours : part === 'goals' ? delta.goals : delta.dims.get(part)) ??
     new Map<string, CounterDelta>();
-  const bounded = unbounded(part) ? deltas : boundKeys(deltas, rows, new Set(keyed.k));
+  const bounded = unbounded(part) ? deltas : boundKeys(deltas, rows, new Set(open ? rows.keys() : keyed.k));
   if (!applyRows(rows, bounded)) return false;
   // A goal row at zero is a conversion withdrawn, or a deleted or changed goal's (goal-backfill.ts): no row at all.
   if (part === 'goals') for (const [key, row] of rows) if (row.length === 0) rows.delete(key);
@@ -385,6 +453,24 @@ export function setKeyedRows(data: KeyedData, day: string, rows: ReadonlyMap<str
   });
 }
 
+/** `data` of a part with only the given days (keyed parts keep their whole `k`). */
+function onlyDays(part: RollupPart, data: unknown, days: ReadonlySet<string>): unknown {
+  if (part === 'totals' || part === 'sketches') {
+    return Object.fromEntries(Object.entries(data as object).filter(([day]) => days.has(day)));
+  }
+  const keyed = data as KeyedData;
+  return { k: keyed.k, d: Object.fromEntries(Object.entries(keyed.d).filter(([day]) => days.has(day))) };
+}
+
+/** `data` of a part without the given days; a keyed part's `k` keeps only the keys still used. */
+function withoutDays(part: RollupPart, data: unknown, days: readonly string[]): unknown {
+  const kept = new Set(daysOf(part, data).filter((day) => !days.includes(day)));
+  if (part === 'totals' || part === 'sketches') return onlyDays(part, data, kept);
+  const rebuilt: KeyedData = { k: [], d: {} };
+  for (const day of kept) setKeyedRows(rebuilt, day, new Map(keyedRows(data as KeyedData, day)));
+  return rebuilt;
+}
+
 /** A day's rows of a keyed part as [key, row] pairs. */
 function keyedRows(data: KeyedData, day: string): Array<[string, Row]> {
   return (data.d[day] ?? []).map(([i, ...row]) => [data.k[i!]!, row]);
@@ -392,23 +478,31 @@ function keyedRows(data: KeyedData, day: string): Array<[string, Row]> {
 
 /**
  * The `data` of a part's documents that cover `days`, parsed: their month
- * documents, and the open documents of days their month does not hold yet (a
+ * documents, and the site's open days that their month does not hold yet (a
  * month that holds the day folded it; an open copy left by a fold that died
- * before deleting it is stale).
+ * before taking it out is stale).
  */
 async function readMonths<T>(part: RollupPart, siteId: mongo.ObjectId, days: readonly string[]): Promise<T[]> {
   const months = [...new Set(days.map(monthOf))];
-  const [monthDocs, openDocs] = await Promise.all([
+  const [monthDocs, openDoc] = await Promise.all([
     Promise.all(months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) }))),
-    collections
-      .openRollups(part)
-      .find({ _id: { $in: days.map((day) => openDayId(siteId, day)) } })
-      .toArray(),
+    collections.openRollups(part).findOne({ _id: openId(siteId) }),
   ]);
   const parsed = monthDocs.filter((doc) => doc !== null).map((doc) => JSON.parse(doc.data) as T);
-  const folded = new Set(parsed.flatMap((data) => daysOf(part, data)));
-  for (const doc of openDocs) if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data) as T);
-  return parsed;
+  return openDoc ? [...parsed, unfoldedOpenDays(part, openDoc, parsed, days) as T] : parsed;
+}
+
+/** The days of a site's open document that none of its month `data` holds, among `days` when given. */
+function unfoldedOpenDays(
+  part: RollupPart,
+  openDoc: RollupMonthDoc,
+  months: readonly unknown[],
+  days?: readonly string[],
+): unknown {
+  const open: unknown = JSON.parse(openDoc.data);
+  const folded = new Set(months.flatMap((data) => daysOf(part, data)));
+  const wanted = new Set((days ?? daysOf(part, open)).filter((day) => !folded.has(day)));
+  return onlyDays(part, open, wanted);
 }
 
 /** The days a part's `data` holds. */
@@ -507,11 +601,8 @@ async function siteData(part: RollupPart, siteId: mongo.ObjectId): Promise<unkno
     months.map((month) => collections.rollups(part, month).findOne({ _id: monthId(siteId, month) })),
   );
   const parsed = docs.filter((doc) => doc !== null).map((doc) => JSON.parse(doc.data) as unknown);
-  const folded = new Set(parsed.flatMap((data) => daysOf(part, data)));
-  for (const doc of await collections.openRollups(part).find({ siteId }).toArray()) {
-    if (!folded.has(doc.day!)) parsed.push(JSON.parse(doc.data));
-  }
-  return parsed;
+  const openDoc = await collections.openRollups(part).findOne({ _id: openId(siteId) });
+  return openDoc ? [...parsed, unfoldedOpenDays(part, openDoc, parsed)] : parsed;
 }
 
 /** Every stored day of a keyed part for a site, with its rows by key (a goal backfill compares them with its own). */
@@ -559,9 +650,12 @@ export async function* rollupRows(siteId: mongo.ObjectId): AsyncGenerator<Rollup
 }
 
 /**
- * Deletes a site's rollups, all of them or those of months before
- * `firstKeptMonth` and from `fromMonth` on (whole months: trimming days out of
- * a month would race with the aggregator's writes to it), open days included.
+ * Deletes a site's rollups, all of them (open days included) or those of months
+ * before `firstKeptMonth` and from `fromMonth` on (whole months: trimming days
+ * out of a month would race with the aggregator's writes to it). Open days are
+ * within FOLD_AFTER_MS of their partition's clock, and retention's months are
+ * years older: its partial deletes leave the open document to the aggregator,
+ * which folds its days into months the next run deletes.
  */
 export async function deleteRollups(
   siteId: mongo.ObjectId,
@@ -574,8 +668,9 @@ export async function deleteRollups(
       if (month < fromMonth || (firstKeptMonth !== undefined && month >= firstKeptMonth)) continue;
       deleted += (await collections.rollups(part, month).deleteMany({ siteId })).deletedCount;
     }
-    const months = firstKeptMonth === undefined ? {} : { month: { $gte: fromMonth, $lt: firstKeptMonth } };
-    deleted += (await collections.openRollups(part).deleteMany({ siteId, ...months })).deletedCount;
+    if (firstKeptMonth === undefined) {
+      deleted += (await collections.openRollups(part).deleteMany({ _id: openId(siteId) })).deletedCount;
+    }
   }
   return deleted;
 }

@@ -9,6 +9,7 @@ import { aggregatorPartitions } from './aggregator-partitions';
 import { aggregatorState } from './aggregator-state';
 import { goalRollups } from './goal-rollups';
 import { historyPartitions } from './history-partitions';
+import { openRollupsPerSite } from './open-rollups-per-site';
 import { rollupMonthCollections } from './rollup-month-collections';
 import { rollupsByMonth } from './rollups-by-month';
 import { visitorIndex } from './visitor-index';
@@ -59,4 +60,5 @@ export const migrations: readonly Migration[] = [
   visitorIndex,
   goalRollups,
   aggregatorPartitions,
+  openRollupsPerSite,
 ];
