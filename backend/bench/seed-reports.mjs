@@ -4,7 +4,9 @@
 // `rollup_hours_…`, `rollup_sketches_…`, `rollup_goals_…` and each
 // dimension's `rollup_<dim>_…`: daily and hourly
 // totals, the days' HyperLogLog registers, the given goals' conversions, every
-// key's daily counters), plus the last day's visits, visitors and raw events so
+// key's daily counters; the last `openDays` days in the site's open document of
+// each part, `rollup_<part>_open`, as the aggregator keeps them until it folds
+// them into their month, decision 0007), plus the last day's visits, visitors and raw events so
 // those collections are not empty.
 //
 // Raw events are not generated for the whole year: FerretDB stores ~3.6k event
@@ -18,7 +20,7 @@ import { backendDir } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { add: hllAdd, createRegisters, encode } = require(join(backendDir, 'dist/aggregate/hll.js'));
-const { toRow, monthId, setKeyedRows } = require(join(backendDir, 'dist/aggregate/rollups.js'));
+const { toRow, monthId, openId, setKeyedRows } = require(join(backendDir, 'dist/aggregate/rollups.js'));
 const { ANY_GOAL, goalRowKey } = require(join(backendDir, 'dist/aggregate/goal-keys.js'));
 
 /** Share of a day's visits that convert each seeded goal, in the order of `goals` (cycled). */
@@ -170,12 +172,12 @@ const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400
 
 /**
  * Writes the rollups of `events` events over `days` days ending at `lastDay`
- * (site time zone UTC), with conversion rows for each id of `goals`. Returns
- * counts of what was written.
+ * (site time zone UTC), with conversion rows for each id of `goals`, the last
+ * `openDays` of them in open documents. Returns counts of what was written.
  */
 export async function seedReports(
   db,
-  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 50_000, goals = [] },
+  { siteId, events, days = 365, lastDay, seed = 42, batch = 20_000, rawSample = 50_000, goals = [], openDays = 3 },
 ) {
   const random = rng(seed);
   const firstDay = addDays(lastDay, -(days - 1));
@@ -199,19 +201,48 @@ export async function seedReports(
   let pending = new Map();
   let documents = 0;
   let rows = 0;
+  const firstOpenDay = addDays(lastDay, -(openDays - 1));
+  const openParts = new Map(); // part → day → what `pending` holds for it, until the end
+  const dataOf = (part, days) => {
+    if (part === 'totals' || part === 'sketches') return Object.fromEntries(days);
+    const data = { k: [], d: {} };
+    for (const [day, keyed] of days) setKeyedRows(data, day, keyed);
+    return data;
+  };
   const flush = async () => {
     for (const [part, days] of pending) {
-      let data = Object.fromEntries(days);
-      if (part !== 'totals' && part !== 'sketches') {
-        data = { k: [], d: {} };
-        for (const [day, keyed] of days) setKeyedRows(data, day, keyed);
+      const folded = [...days].filter(([day]) => day < firstOpenDay);
+      for (const [day, value] of days) {
+        if (day < firstOpenDay) continue;
+        if (!openParts.has(part)) openParts.set(part, new Map());
+        openParts.get(part).set(day, value);
       }
-      await db
-        .collection(`rollup_${part}_${month.replace('-', '')}`)
-        .insertOne({ _id: monthId(siteId, month), siteId, month, lastBatch: 'seed', data: JSON.stringify(data) });
+      if (folded.length === 0) continue;
+      await db.collection(`rollup_${part}_${month.replace('-', '')}`).insertOne({
+        _id: monthId(siteId, month),
+        siteId,
+        month,
+        lastBatch: 'seed',
+        data: JSON.stringify(dataOf(part, folded)),
+      });
       documents += 1;
     }
     pending = new Map();
+  };
+  const writeOpen = async () => {
+    for (const [part, days] of openParts) {
+      const held = [...days.keys()].sort();
+      await db.collection(`rollup_${part}_open`).insertOne({
+        _id: openId(siteId),
+        siteId,
+        month: held[0].slice(0, 7),
+        days: held,
+        dayBatches: Object.fromEntries(held.map((day) => [day, 'seed'])),
+        lastBatch: 'seed',
+        data: JSON.stringify(dataOf(part, days)),
+      });
+      documents += 1;
+    }
   };
   const daysOf = (part) => {
     const days = pending.get(part) ?? new Map();
@@ -376,6 +407,7 @@ export async function seedReports(
     }
   }
   await flush();
+  await writeOpen();
 
   // The last day's visits, visitors and raw events (capped).
   const sampleVisitors = lastDayVisitors.slice(
