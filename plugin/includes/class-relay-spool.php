@@ -200,6 +200,17 @@ final class Relay_Spool {
 	}
 
 	/**
+	 * Forgets the forwarder's counts and backoff (the relay was turned on again).
+	 *
+	 * @param array{token: string} $config
+	 */
+	public static function reset_state( string $dir, array $config ): void {
+		if ( is_file( self::state_file( $dir, $config ) ) ) {
+			unlink( self::state_file( $dir, $config ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions.unlink_unlink -- also used without WordPress.
+		}
+	}
+
+	/**
 	 * Sends up to `$max_lines` spooled hits, oldest first, for at most `$budget` seconds, one at a
 	 * time on one kept-alive connection. A 2xx removes the line; a refusal that will not change (a
 	 * 4xx other than 408 and 429) drops it with a count; 408, 429, 503 and an unreachable backend

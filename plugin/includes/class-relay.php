@@ -71,7 +71,8 @@ final class Relay {
 				array( 'status' => 403 )
 			);
 		}
-		$secret = $current && $current['backend'] === $settings['backendUrl'] && $current['publicId'] === $settings['publicId'] ? $current['secret'] : '';
+		// Saving while it is on keeps the secret; turning it on (again) or a new connection gets a new one.
+		$secret = $current && $current['enabled'] && $current['backend'] === $settings['backendUrl'] && $current['publicId'] === $settings['publicId'] ? $current['secret'] : '';
 		if ( '' === $secret ) {
 			$issued = Backend::result( $client->request( 'POST', 'sites/' . rawurlencode( $settings['siteId'] ) . '/relay-secret' ) );
 			if ( is_wp_error( $issued ) ) {
@@ -81,6 +82,10 @@ final class Relay {
 				return new WP_Error( 'clickpath_relay_secret', __( 'The Clickpath server did not issue a relay secret. Is it up to date?', 'clickpath' ), array( 'status' => 502 ) );
 			}
 			$secret = $issued->secret;
+			if ( $current ) {
+				// A fresh start: the counts shown in the settings screen were about the old secret.
+				Relay_Spool::reset_state( $dir, $current );
+			}
 		}
 		$written = self::write_config(
 			$dir,
@@ -169,6 +174,47 @@ final class Relay {
 			}
 		}
 		return $result;
+	}
+
+	/**
+	 * What an administrator should know about the relay, for the settings screen: missing files,
+	 * hits waiting because the server fails, hits dropped, hits the server did not trust.
+	 *
+	 * @return array<int, string>
+	 */
+	public static function warnings(): array {
+		$dir    = self::dir();
+		$config = Relay_Spool::config( $dir );
+		if ( null === $config ) {
+			return array( __( 'The first-party relay’s files are missing (wp-content/clickpath-relay/). Save the settings again to write them.', 'clickpath' ) );
+		}
+		$state    = Relay_Spool::state( $dir, $config );
+		$spool    = Relay_Spool::spool_file( $dir, $config );
+		$waiting  = is_file( $spool ) ? substr_count( (string) file_get_contents( $spool ), "\n" ) : 0; // phpcs:ignore WordPress.WP.AlternativeFunctions.file_get_contents_file_get_contents -- a local file of at most 16 MB.
+		$warnings = array();
+		if ( $state['failures'] > 0 && $waiting > 0 ) {
+			$warnings[] = sprintf(
+				/* translators: 1: a number of hits, 2: an error such as "HTTP 503" */
+				_n( 'The first-party relay could not forward %1$d hit to the Clickpath server (%2$s). It keeps it and tries again.', 'The first-party relay could not forward %1$d hits to the Clickpath server (%2$s). It keeps them and tries again.', $waiting, 'clickpath' ),
+				$waiting,
+				$state['lastError']
+			);
+		}
+		if ( $state['dropped'] > 0 ) {
+			$warnings[] = sprintf(
+				/* translators: %d: a number of hits */
+				_n( 'The first-party relay dropped %d hit: the Clickpath server refused it, or the relay’s queue was full.', 'The first-party relay dropped %d hits: the Clickpath server refused them, or the relay’s queue was full.', $state['dropped'], 'clickpath' ),
+				$state['dropped']
+			);
+		}
+		if ( $state['ignored'] > 0 ) {
+			$warnings[] = sprintf(
+				/* translators: %d: a number of hits */
+				_n( 'The Clickpath server did not trust the visitor’s address and browser of %d relayed hit: its relay secret changed. Turn the first-party relay off and on again.', 'The Clickpath server did not trust the visitors’ addresses and browsers of %d relayed hits: its relay secret changed. Turn the first-party relay off and on again.', $state['ignored'], 'clickpath' ),
+				$state['ignored']
+			);
+		}
+		return $warnings;
 	}
 
 	/** Schedules the forwarder again after an activation, when a relay config (and maybe a spool) exists. */

@@ -235,6 +235,9 @@ final class Rest {
 				$warnings[] = __( 'The API key may only read stats: collection options, alerts, email reports, automatic annotations and personal-data erasure need a key with the sites:manage scope.', 'clickpath' );
 			}
 		}
+		if ( $settings['relay'] ) {
+			$warnings = array_merge( $warnings, Relay::warnings() );
+		}
 		$view = array(
 			'backendUrl' => $settings['backendUrl'],
 			'connected'  => $connected,

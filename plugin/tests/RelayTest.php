@@ -352,6 +352,41 @@ final class RelayTest extends TestCase {
 		$this->assertSame( array(), $left );
 	}
 
+	public function test_the_settings_screen_warns_of_hits_waiting_and_turning_it_off_and_on_gets_a_new_secret(): void {
+		$socket = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$port   = (int) substr( strrchr( stream_socket_get_name( $socket, false ), ':' ), 1 );
+		fclose( $socket ); // Nothing listens there.
+		$this->relay_on( 'http://127.0.0.1:' . $port );
+		self::spool( 2 );
+		self::forward();
+		$warnings = $this->rest( 'GET', '/clickpath/v1/settings' )->get_data()['warnings'];
+		$this->assertCount( 1, $warnings, (string) wp_json_encode( $warnings ) );
+		$this->assertStringContainsString( 'could not forward 2 hits to the Clickpath server (backend unreachable', $warnings[0] );
+
+		// Saving while on keeps the secret; off and on again gets a new one and forgets the failures.
+		$issued = 0;
+		$this->backend->on(
+			'POST',
+			'#/relay-secret$#',
+			static function () use ( &$issued ) {
+				++$issued;
+				return FakeBackend::json( 201, array( 'secret' => 'rotated-secret-' . $issued ) );
+			}
+		);
+		$this->assertSame( 200, $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'track404' => false ) )->get_status() );
+		$this->assertSame( self::SECRET, Relay_Spool::config( Relay::dir() )['secret'] );
+		$this->assertSame( 200, $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'relay' => false ) )->get_status() );
+		$this->assertSame( 200, $this->rest( 'POST', '/clickpath/v1/settings', array(), array( 'relay' => true ) )->get_status() );
+		$this->assertSame( 'rotated-secret-1', Relay_Spool::config( Relay::dir() )['secret'] );
+		$this->assertSame( array(), $this->rest( 'GET', '/clickpath/v1/settings' )->get_data()['warnings'] );
+		$this->assertCount( 2, self::spooled(), 'the hits still wait' );
+
+		// Files gone (a site moved without wp-content/clickpath-relay): the screen says what to do.
+		Relay::delete_files();
+		$warnings = $this->rest( 'GET', '/clickpath/v1/settings' )->get_data()['warnings'];
+		$this->assertStringContainsString( 'files are missing', implode( ' ', $warnings ) );
+	}
+
 	public function test_reading_realtime_in_wordpress_forwards_the_spool_first(): void {
 		$backend = $this->start_stub( array() );
 		$this->relay_on( $backend );
