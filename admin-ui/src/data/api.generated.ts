@@ -832,6 +832,8 @@ export type CollectAccepted = {
   accepted: number;
   /** Events dropped as bots, Do Not Track/GPC or excluded addresses */
   dropped?: number;
+  /** Only when the request carried a relay signature: whether the visitor IP and user agent it names were used (verified) or the connection was counted as the visitor (ignored) */
+  relay?: 'verified' | 'ignored';
 };
 
 export type TrackerEvent = {

@@ -9,10 +9,37 @@ const Accepted = z
   .object({
     accepted: z.number().int().describe('Events stored'),
     dropped: z.number().int().optional().describe('Events dropped as bots, Do Not Track/GPC or excluded addresses'),
+    relay: z
+      .enum(['verified', 'ignored'])
+      .optional()
+      .describe(
+        'Only when the request carried a relay signature: whether the visitor IP and user agent it names were ' +
+          'used (verified) or the connection was counted as the visitor (ignored)',
+      ),
   })
   .openapi('CollectAccepted');
 
 const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+/** A site's first-party relay names the visitor; see docs/plugin.md, "First-party relay". */
+const RelayHeaders = z.object({
+  'x-clickpath-relay-ip': z.string().max(45).optional().describe("The visitor's IP address, as the relay saw it"),
+  'x-clickpath-relay-ua': z.string().max(1000).optional().describe("The visitor's user agent"),
+  'x-clickpath-relay-time': z
+    .string()
+    .regex(/^\d{1,12}$/)
+    .optional()
+    .describe('Unix seconds when the relay signed'),
+  'x-clickpath-relay-signature': z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .describe(
+      "HMAC-SHA256, under the site's relay secret, of 'v1', the site's public id, the time, the IP, the user " +
+        "agent and the body's SHA-256 (hex), joined by newlines. Headers that do not verify, or are more than " +
+        '5 minutes off, are ignored',
+    ),
+});
+
 const retryAfter = {
   'Retry-After': { description: 'Seconds to wait before resending', schema: { type: 'integer' as const } },
 };
@@ -36,7 +63,7 @@ export function describeCollector(registry: OpenAPIRegistry): void {
     security: [],
     // Browsers post to the backend themselves; the plugin's first-party relay is not the REST proxy.
     [WORDPRESS_EXTENSION]: 'backend-only',
-    request: { body: { content: { 'text/plain': body, 'application/json': body } } },
+    request: { headers: RelayHeaders, body: { content: { 'text/plain': body, 'application/json': body } } },
     responses: {
       202: {
         description: 'Stored, or dropped on purpose (bots, DNT/GPC, excluded IPs, tracking toggles)',
