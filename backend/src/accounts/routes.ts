@@ -9,7 +9,7 @@ import { deleteAccount } from '../lifecycle/service';
 import type { Mailer } from '../mail/mailer';
 import { alreadyRegisteredMail } from './messages';
 import { passwordResetRequest, resetPassword } from './recovery';
-import { sessionCookie } from './session-cookie';
+import { sessionCookie } from '../access/session-cookie';
 import {
   Accepted,
   ChangePasswordBody,

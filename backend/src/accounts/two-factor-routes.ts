@@ -9,7 +9,7 @@ import type { Mailer } from '../mail/mailer';
 import type { AccountDoc } from './model';
 import { ProfileResponse } from './schemas';
 import { findAccount, requirePassword, startSession, toProfile } from './service';
-import { sessionCookie } from './session-cookie';
+import { sessionCookie } from '../access/session-cookie';
 import {
   beginEnrolment,
   checkSecondFactor,

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 
-import { SESSION_COOKIE } from '../access/auth';
+import { SESSION_COOKIE } from './auth';
 import type { Config } from '../lib/config';
 
 /** Sets and clears the session cookie with the same attributes wherever a session starts or ends. */
