@@ -230,9 +230,9 @@ final class ConnectTest extends TestCase {
 		$row = $this->stored_row( Settings::KEY_OPTION );
 		$this->assertNotNull( $row );
 		$this->assertSame( self::key(), $row->option_value );
-		$this->assertSame( 'no', $row->autoload );
+		$this->assertAutoloaded( false, Settings::KEY_OPTION );
 		$settings_row = $this->stored_row( Settings::OPTION );
-		$this->assertSame( 'yes', $settings_row->autoload, 'public pages read the settings without a query' );
+		$this->assertAutoloaded( true, Settings::OPTION, 'public pages read the settings without a query' );
 		$this->assertStringNotContainsString( self::secret_part(), $settings_row->option_value, 'the key is not in the autoloaded settings' );
 		$settings = Settings::get();
 		$this->assertSame( 'https://stats.example.com:8443/clickpath', $settings['backendUrl'] );
@@ -261,7 +261,7 @@ final class ConnectTest extends TestCase {
 		add_option( Settings::KEY_OPTION, 'cp_live_olderkey0000000000', '', 'yes' );
 		$this->backend->on( 'GET', '#/api/v1/me$#', self::me() );
 		$this->assertSame( 200, $this->connect( 'https://stats.example.com', self::key() )->get_status() );
-		$this->assertSame( 'no', $this->stored_row( Settings::KEY_OPTION )->autoload );
+		$this->assertAutoloaded( false, Settings::KEY_OPTION );
 		$this->assertSame( self::key(), $this->stored_row( Settings::KEY_OPTION )->option_value );
 	}
 

@@ -185,8 +185,7 @@ final class OutboxTest extends TestCase {
 		$this->assertCount( Outbox::MAX_ENTRIES, Outbox::read()['entries'] );
 		$this->assertSame( 5, Outbox::read()['dropped'] );
 		// Stored outside the autoloaded options: public pages do not load it.
-		global $wpdb;
-		$this->assertSame( 'no', $wpdb->get_var( $wpdb->prepare( "SELECT autoload FROM {$wpdb->options} WHERE option_name = %s", Outbox::OPTION ) ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- reads what was stored, past every cache.
+		$this->assertAutoloaded( false, Outbox::OPTION );
 
 		// One cron run sends a bounded batch and schedules the next run for the rest.
 		$this->backend->on( 'POST', '#/annotations$#', FakeBackend::json( 201, array( 'id' => '65a1b2c3d4e5f60718293a4e' ) ) );

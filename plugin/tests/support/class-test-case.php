@@ -223,6 +223,18 @@ abstract class TestCase extends PHPUnitTestCase {
 		$this->assertSame( $code, $data['code'] ?? null, 'error code; body: ' . wp_json_encode( $data ) );
 	}
 
+	/**
+	 * Whether WordPress loads the option on every request, read from its stored row past every cache.
+	 * WordPress 6.6 stores 'on'/'off'/'auto…' where earlier versions store 'yes'/'no'.
+	 */
+	protected function assertAutoloaded( bool $expected, string $option, string $message = '' ): void {
+		global $wpdb;
+		$value = $wpdb->get_var( $wpdb->prepare( "SELECT autoload FROM {$wpdb->options} WHERE option_name = %s", $option ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- reads what was stored, past every cache.
+		$this->assertNotNull( $value, "option $option is stored" );
+		$autoloading = function_exists( 'wp_autoload_values_to_autoload' ) ? wp_autoload_values_to_autoload() : array( 'yes' );
+		$this->assertSame( $expected, in_array( $value, $autoloading, true ), ( $message ? "$message; " : '' ) . "$option has autoload '$value'" );
+	}
+
 	protected function assertNoKey( string $text, string $where ): void {
 		$this->assertStringNotContainsString( self::key(), $text, "The API key appears in $where" );
 		$this->assertStringNotContainsString( self::secret_part(), $text, "The unmasked part of the API key appears in $where" );
