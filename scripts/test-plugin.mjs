@@ -7,6 +7,8 @@
 // PHP warning/notice from the plugin's files. Last line: "N passed, N failed".
 // With --multisite: the same on a subdirectory network (database clickpath_wp_phpunit_multisite),
 // running plugin/phpunit-multisite.xml.dist (tests/multisite/) with the plugin network-activated.
+// With --wp <version>: on that WordPress of the matrix (scripts/wordpress.mjs WORDPRESS_VERSIONS, e.g.
+// 6.7-alpha) instead of Debian's 6.1, in its own site and database, with its own JUnit report.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,14 +22,18 @@ import {
   installQueryCounter,
   phpWarnings,
   startWordPress,
+  DEFAULT_WORDPRESS_VERSION,
+  wordpressVersionFromArgs,
 } from './wordpress.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const multisite = process.argv.includes('--multisite');
+const version = wordpressVersionFromArgs(process.argv);
+const versionSuffix = version === DEFAULT_WORDPRESS_VERSION ? '' : `-wp${version}`;
 const artifacts = join(root, 'test-artifacts');
-const junitFile = join(artifacts, multisite ? 'phpunit-multisite.xml' : 'phpunit.xml');
+const junitFile = join(artifacts, `${multisite ? 'phpunit-multisite' : 'phpunit'}${versionSuffix}.xml`);
 const config = join(root, 'plugin', multisite ? 'phpunit-multisite.xml.dist' : 'phpunit.xml.dist');
-const suite = multisite ? 'Plugin PHPUnit suite (multisite)' : 'Plugin PHPUnit suite';
+const suite = `Plugin PHPUnit suite${multisite ? ' (multisite)' : ''} on WordPress ${version}`;
 const started = Date.now();
 
 function runPhpunit(env) {
@@ -89,7 +95,7 @@ try {
   mkdirSync(artifacts, { recursive: true });
   rmSync(junitFile, { force: true });
   const port = await getFreePort();
-  wp = await createWordPress({ name: multisite ? 'phpunit-multisite' : 'phpunit', port, multisite });
+  wp = await createWordPress({ name: multisite ? 'phpunit-multisite' : 'phpunit', port, multisite, version });
   installPluginFrom(wp, join(root, 'plugin'));
   installQueryCounter(wp);
   server = await startWordPress(wp);

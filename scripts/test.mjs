@@ -2,8 +2,8 @@
 // `npm test`: installs what the suites need when it is missing (FerretDB, Debian
 // packages when run as root), then runs lint, type checks and every test suite.
 // Any missing prerequisite or failure ends the run non-zero; nothing is skipped.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,6 +73,7 @@ ensureDebianPackages([
   { what: 'PHPUnit', packages: ['phpunit'], check: () => onPath('phpunit') },
   { what: 'PHP_CodeSniffer (the plugin ruleset)', packages: ['php-codesniffer'], check: () => onPath('phpcs') },
   { what: 'xgettext (the plugin .pot)', packages: ['gettext'], check: () => onPath('xgettext') },
+  { what: 'unzip (the newer WordPress versions)', packages: ['unzip'], check: () => onPath('unzip') },
 ]);
 
 // 2. Static checks.
@@ -116,7 +117,59 @@ jestSuite('admin-ui tests (jest via wp-scripts)', join(root, 'admin-ui'), 'npx',
 ]);
 // admin-ui (with its size budgets), the backend, the tracker and dist/clickpath.zip.
 run('build (admin-ui budgets, backend, plugin zip)', 'npm', ['run', 'build', '--silent']);
+
+/**
+ * Starts a runner that ends its output with `N passed, N failed` without waiting for it; its output
+ * goes to test-artifacts/<label>.log, printed by finishBackground().
+ */
+function startInBackground(label, command, args) {
+  const log = join(artifacts, `${label.replace(/\W+/g, '-').slice(0, 60)}.log`);
+  const fd = openSync(log, 'w');
+  // Its own process group, so an early exit of this run (a failed step) stops it and its runners
+  // (a `php -S` a runner started sits in a group of its own and may outlive them).
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  const stop = () => {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', stop);
+  const exited = new Promise((resolvePromise) => child.on('close', (code) => resolvePromise(code ?? 1)));
+  console.log(`\n▶ ${label} (started in the background; output in ${log})`);
+  return { label, log, exited, stop, started: Date.now() };
+}
+
+async function finishBackground({ label, log, exited, stop, started }) {
+  const waitStarted = Date.now();
+  const code = await exited;
+  process.removeListener('exit', stop);
+  const output = readFileSync(log, 'utf8');
+  console.log(`\n▶ ${label} (output of the background run)`);
+  process.stdout.write(output);
+  const counts = /(\d+) passed, (\d+) failed\s*$/.exec(output);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const waited = ((Date.now() - waitStarted) / 1000).toFixed(1);
+  if (code !== 0 || !counts || Number(counts[1]) === 0) {
+    console.error(`✖ ${label} failed (${seconds} s)${counts ? '' : ': no test counts in its output'}`);
+    process.exit(code || 1);
+  }
+  passed += Number(counts[1]);
+  failed += Number(counts[2]);
+  console.log(`✔ ${label} (${seconds} s, of which ${waited} s after the steps it ran alongside)`);
+}
+
+// The WordPress version matrix uses MariaDB, PHP and Chromium, the backend tests FerretDB: it runs
+// alongside them (Debian's 6.1 has its own steps below).
+const wordpressMatrix = startInBackground(
+  'WordPress version matrix (6.5.5, 6.6-RC3, 6.7-alpha: PHPUnit, multisite, end to end)',
+  process.execPath,
+  [join(root, 'scripts', 'test-wordpress-matrix.mjs')],
+);
 jestSuite('backend tests (jest, real database)', join(root, 'backend'), 'npx', ['jest']);
+await finishBackground(wordpressMatrix);
 
 /** Runs a runner that ends its output with `N passed, N failed`, and adds those counts. */
 function countedSuite(label, command, args) {

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
-// A private, throwaway WordPress (Debian's `wordpress` 6.1 package + MariaDB + `php -S`) for the
-// plugin's PHPUnit tests, the end-to-end test and `npm run bench:wp`. Needs a MariaDB/MySQL server
-// (by default 127.0.0.1:3306, root, no password) and the Debian packages ensureWordPressPackages() names.
+// A private, throwaway WordPress (Debian's `wordpress` 6.1 package, or a newer WordPress of the
+// version matrix, + MariaDB + `php -S`) for the plugin's PHPUnit tests, the end-to-end test and
+// `npm run bench:wp`. Needs a MariaDB/MySQL server (by default 127.0.0.1:3306, root, no password)
+// and the Debian packages ensureWordPressPackages() names.
 //
 // Manual check (creates a fresh site, starts it, prints URL and admin login, Ctrl-C stops it):
-//   node scripts/wordpress.mjs up <name> <port> [--plugin [dir]] [--multisite]
-//   e.g. node scripts/wordpress.mjs up manual 8081 --plugin plugin
+//   node scripts/wordpress.mjs up <name> <port> [--plugin [dir]] [--multisite] [--wp <version>]
+//   e.g. node scripts/wordpress.mjs up manual 8081 --plugin plugin --wp 6.7-alpha
 //
-// Each site lives in .tools/wordpress/<name> (gitignored) with database clickpath_wp_<name>.
+// Each site lives in .tools/wordpress/<name> (gitignored) with database clickpath_wp_<name>; a site
+// of a newer version gets the version in its name (e.g. phpunit-wp6_6_RC3), so versions never share one.
+//
+// Versions (WORDPRESS_VERSIONS): 'debian-6.1' (the default, /usr/share/wordpress) and 6.5.5, 6.6-RC3
+// and 6.7-alpha from the npm package @wp-playground/wordpress-builds, fetched once with `npm pack`
+// into ~/.cache/clickpath/wordpress-builds (or CLICKPATH_WP_BUILDS_CACHE; keep that folder in CI's
+// cache) and extracted there once per version.
 // Database connection: CLICKPATH_WP_DB_HOST (default 127.0.0.1:3306), CLICKPATH_WP_DB_USER
 // (root), CLICKPATH_WP_DB_PASSWORD (empty).
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,22 +24,33 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { get as httpGet } from 'node:http';
+import { homedir } from 'node:os';
 import { connect, createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const wordpressSource = '/usr/share/wordpress';
 const sitesDir = join(repoRoot, '.tools', 'wordpress');
+/** Debian's package; what every runner uses without `--wp`. */
+export const DEFAULT_WORDPRESS_VERSION = 'debian-6.1';
+// The playground builds keep the PHP in src/wordpress/<build>.zip and the static files (CSS, JS,
+// images) stripped from it in public/<build>/.
+const WORDPRESS_BUILDS_PACKAGE = '@wp-playground/wordpress-builds@0.9.19';
+const WORDPRESS_BUILDS = { 6.5: 'wp-6.5', '6.6-RC3': 'wp-beta', '6.7-alpha': 'wp-nightly' };
+/** Every version the matrix runs, oldest first. */
+export const WORDPRESS_VERSIONS = [DEFAULT_WORDPRESS_VERSION, ...Object.keys(WORDPRESS_BUILDS)];
 const DEBIAN_PACKAGES = [
   'php-cli',
   'php-mysql',
@@ -44,6 +62,7 @@ const DEBIAN_PACKAGES = [
   'php-fpm',
   'libfcgi-bin',
   'chromium',
+  'unzip',
 ];
 const PLUGIN_SLUG = 'clickpath';
 
@@ -83,12 +102,14 @@ function missingPackages({ phpunit, chromium }) {
     checks.push({ what: 'cgi-fcgi', pkg: 'libfcgi-bin', ok: () => existsSync('/usr/bin/cgi-fcgi') });
   }
   if (chromium) checks.push({ what: '/usr/bin/chromium', pkg: 'chromium', ok: () => existsSync('/usr/bin/chromium') });
+  // Extracts the newer WordPress versions' zips.
+  checks.push({ what: 'unzip', pkg: 'unzip', ok: () => existsSync('/usr/bin/unzip') });
   return checks.filter((check) => !check.ok());
 }
 
 /**
- * Checks php (+ mysqli, xml, mbstring, curl), /usr/share/wordpress, phpunit (with php-fpm and cgi-fcgi)
- * and /usr/bin/chromium.
+ * Checks php (+ mysqli, xml, mbstring, curl), /usr/share/wordpress, phpunit (with php-fpm and cgi-fcgi),
+ * /usr/bin/chromium and unzip.
  * As root, installs the missing Debian packages; otherwise throws naming exactly what to install.
  * Pass { phpunit: false, chromium: false } when those are not needed (the benchmark).
  */
@@ -295,6 +316,81 @@ require_once ABSPATH . 'wp-settings.php';
 }
 
 // ---------------------------------------------------------------------------------------------
+// WordPress versions
+
+/** The version named by `--wp <version>` in argv, else CLICKPATH_WP_VERSION, else Debian's 6.1. */
+export function wordpressVersionFromArgs(argv = process.argv) {
+  const index = argv.indexOf('--wp');
+  const version = index === -1 ? process.env.CLICKPATH_WP_VERSION || DEFAULT_WORDPRESS_VERSION : argv[index + 1];
+  if (!WORDPRESS_VERSIONS.includes(version)) {
+    throw new Error(`Unknown WordPress version ${JSON.stringify(version)}; one of ${WORDPRESS_VERSIONS.join(', ')}`);
+  }
+  return version;
+}
+
+// Outside the repository, so a fresh clone on the same machine (CI's .ci/run) finds it.
+function buildsCacheDir() {
+  const userCache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return resolve(process.env.CLICKPATH_WP_BUILDS_CACHE || join(userCache, 'clickpath', 'wordpress-builds'));
+}
+
+function runOrThrow(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * The folder holding a complete WordPress of `version`: Debian's /usr/share/wordpress for
+ * 'debian-6.1'; for a newer one, <cache>/<version>, made on first use from the npm package (fetched
+ * with `npm pack` into the cache once; the registry is its only source): the build's zip unzipped,
+ * its public/ static files copied over it, the playground's SQLite database and wp-config.php
+ * removed. Made in a temporary folder and renamed, so an interrupted extraction is never used.
+ */
+export function wordpressSourceFor(version = DEFAULT_WORDPRESS_VERSION) {
+  if (version === DEFAULT_WORDPRESS_VERSION) return wordpressSource;
+  const build = WORDPRESS_BUILDS[version];
+  if (!build) throw new Error(`Unknown WordPress version ${JSON.stringify(version)}`);
+  const cache = buildsCacheDir();
+  const target = join(cache, version);
+  if (existsSync(join(target, 'wp-load.php'))) return target;
+
+  mkdirSync(cache, { recursive: true });
+  const [name, packageVersion] = WORDPRESS_BUILDS_PACKAGE.slice(1).split('@');
+  const tarball = join(cache, `${name.replace('/', '-')}-${packageVersion}.tgz`);
+  const work = mkdtempSync(join(cache, `.extract-${version}-`));
+  try {
+    if (!existsSync(tarball)) {
+      console.log(`Fetching ${WORDPRESS_BUILDS_PACKAGE} (about 150 MB, once) into ${cache}`);
+      runOrThrow('npm', ['pack', WORDPRESS_BUILDS_PACKAGE, '--pack-destination', work, '--silent'], { cwd: work });
+      renameSync(join(work, basename(tarball)), tarball);
+    }
+    runOrThrow('tar', ['-xzf', tarball, '-C', work, `package/src/wordpress/${build}.zip`, `package/public/${build}`]);
+    const tree = join(work, 'wordpress');
+    runOrThrow('unzip', ['-q', join(work, 'package', 'src', 'wordpress', `${build}.zip`), '-d', tree]);
+    runOrThrow('cp', ['-r', '--preserve=timestamps', `${join(work, 'package', 'public', build)}/.`, tree]);
+    for (const leftover of ['wp-config.php', 'wordpress-remote-asset-paths', 'wp-content/database']) {
+      rmSync(join(tree, leftover), { recursive: true, force: true });
+    }
+    const versionFile = readFileSync(join(tree, 'wp-includes', 'version.php'), 'utf8');
+    const found = /\$wp_version = '([^']+)'/.exec(versionFile)?.[1] ?? '';
+    if (!found.startsWith(version.replace(/-.*$/, '')))
+      throw new Error(`${build}.zip holds WordPress ${found}, not ${version}`);
+    try {
+      renameSync(tree, target);
+    } catch (error) {
+      // Another run extracted the same version meanwhile.
+      if (!existsSync(join(target, 'wp-load.php'))) throw error;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return target;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sites
 
 // The site is offline (WP_HTTP_BLOCK_EXTERNAL): skip the WordPress.org look-ups (update checks in
@@ -323,14 +419,27 @@ add_filter('pre_site_transient_available_translations', static fn () => []);
  * which log warnings the production builds stay silent about.
  * `multisite` makes it a subdirectory network (sites at <url>/<name>/, the admin a super admin):
  * installed as a single site, then turned into a network as wp-admin/network.php would.
- * @param {{ name: string, port: number, adminPassword?: string, scriptDebug?: boolean, multisite?: boolean }} options
- * @returns {Promise<{ name: string, port: number, dir: string, url: string, dbName: string,
+ * `version` is one of WORDPRESS_VERSIONS (default Debian's 6.1); another version's site is named
+ * `<name>-wp<version>` (its own folder and database).
+ * @param {{ name: string, port: number, adminPassword?: string, scriptDebug?: boolean, multisite?: boolean,
+ *   version?: string }} options
+ * @returns {Promise<{ name: string, port: number, dir: string, url: string, dbName: string, version: string,
  *   admin: { user: string, password: string, email: string }, debugLog: string,
  *   php: (code: string) => Promise<string> }>}
  */
-export async function createWordPress({ name, port, adminPassword, scriptDebug = false, multisite = false } = {}) {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name ?? '')) throw new Error(`Invalid WordPress name ${JSON.stringify(name)}`);
+export async function createWordPress({
+  name: baseName,
+  port,
+  adminPassword,
+  scriptDebug = false,
+  multisite = false,
+  version = DEFAULT_WORDPRESS_VERSION,
+} = {}) {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(baseName ?? ''))
+    throw new Error(`Invalid WordPress name ${JSON.stringify(baseName)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Invalid port ${JSON.stringify(port)}`);
+  const source = wordpressSourceFor(version);
+  const name = version === DEFAULT_WORDPRESS_VERSION ? baseName : `${baseName}-wp${version.replace(/\W/g, '_')}`;
   const dir = join(sitesDir, name);
   const url = `http://127.0.0.1:${port}`;
   const dbName = `clickpath_wp_${name.replace(/-/g, '_')}`;
@@ -345,8 +454,8 @@ export async function createWordPress({ name, port, adminPassword, scriptDebug =
   mkdirSync(sitesDir, { recursive: true });
   // Keeping core's mtimes lets OPcache (on under php -S) cache files at once: it skips files
   // modified less than opcache.file_update_protection (2 s) ago.
-  const copy = spawnSync('cp', ['-rL', '--preserve=timestamps', wordpressSource, dir], { encoding: 'utf8' });
-  if (copy.status !== 0) throw new Error(`cp -rL ${wordpressSource} ${dir} failed: ${copy.stderr}`);
+  const copy = spawnSync('cp', ['-rL', '--preserve=timestamps', source, dir], { encoding: 'utf8' });
+  if (copy.status !== 0) throw new Error(`cp -rL ${source} ${dir} failed: ${copy.stderr}`);
 
   // Debian's wp-config.php reads /etc/wordpress; the .htaccess is Debian's too. php -S needs neither.
   rmSync(join(dir, '.htaccess'), { force: true });
@@ -359,7 +468,7 @@ export async function createWordPress({ name, port, adminPassword, scriptDebug =
   mkdirSync(join(dir, 'wp-content', 'mu-plugins'), { recursive: true });
   writeFileSync(join(dir, 'wp-content', 'mu-plugins', 'clickpath-offline.php'), OFFLINE_MU_PLUGIN);
 
-  const wp = { name, port, dir, url, dbName, admin, debugLog, multisite };
+  const wp = { name, port, dir, url, dbName, admin, debugLog, multisite, version };
   wp.php = (code) => runPhpScript(wordpressScript(wp, code), { cwd: dir, label: `PHP in WordPress ${name}` });
 
   await recreateDatabase(dbName);
@@ -630,13 +739,16 @@ export function phpWarnings(wp) {
 async function main(argv) {
   const [command, name, portArg, ...rest] = argv;
   if (command !== 'up' || !name) {
-    console.error('Usage: node scripts/wordpress.mjs up <name> [port] [--plugin [dir]] [--multisite]');
+    console.error(
+      `Usage: node scripts/wordpress.mjs up <name> [port] [--plugin [dir]] [--multisite] [--wp <${WORDPRESS_VERSIONS.join('|')}>]`,
+    );
     process.exit(2);
   }
   ensureWordPressPackages({ phpunit: false, chromium: false });
   const port = portArg && !portArg.startsWith('--') && Number(portArg) !== 0 ? Number(portArg) : await getFreePort();
   const started = Date.now();
-  const wp = await createWordPress({ name, port, multisite: argv.includes('--multisite') });
+  const version = wordpressVersionFromArgs(argv);
+  const wp = await createWordPress({ name, port, multisite: argv.includes('--multisite'), version });
   const pluginIndex = argv.indexOf('--plugin');
   if (pluginIndex !== -1) {
     const pluginDir =
@@ -646,7 +758,7 @@ async function main(argv) {
   }
   if (rest.includes('--query-counter')) installQueryCounter(wp);
   const server = await startWordPress(wp);
-  console.log(`WordPress ${wp.name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`WordPress ${wp.name} (${version}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`  Site:     ${wp.url}/`);
   console.log(`  Admin:    ${wp.url}/wp-admin/   user ${wp.admin.user}   password ${wp.admin.password}`);
   console.log(`  Files:    ${wp.dir}`);

@@ -10,6 +10,9 @@
 // (an optimisation plugin gone wrong), a script an ad blocker blocks (route interception:
 // ERR_BLOCKED_BY_CLIENT), a CSP without the server in connect-src, and a mistyped key. Run by
 // `npm test` (scripts/test.mjs) with `node --test`; needs `npm run build` first.
+// On Debian's WordPress 6.1 by default; CLICKPATH_WP_VERSION=<version> (or `--wp <version>` when run
+// as `node plugin/tests/e2e/wordpress.e2e.mjs`) runs it on another WordPress of the matrix
+// (scripts/wordpress.mjs WORDPRESS_VERSIONS), e.g. 6.7-alpha, with its own site and screenshots.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,14 +25,22 @@ import { chromium } from 'playwright-core';
 
 import {
   createWordPress,
+  DEFAULT_WORDPRESS_VERSION,
   ensureWordPressPackages,
   getFreePort,
   phpWarnings,
   repoRoot,
   startWordPress,
+  wordpressVersionFromArgs,
 } from '../../../scripts/wordpress.mjs';
 
-const SHOTS = join(repoRoot, 'test-artifacts', 'screenshots', 'wordpress');
+const VERSION = wordpressVersionFromArgs();
+const SHOTS = join(
+  repoRoot,
+  'test-artifacts',
+  'screenshots',
+  VERSION === DEFAULT_WORDPRESS_VERSION ? 'wordpress' : `wordpress-${VERSION}`,
+);
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ZIP = join(repoRoot, 'dist', 'clickpath.zip');
 const DESKTOP = { width: 1280, height: 800 };
@@ -87,10 +98,19 @@ async function atPhoneWidth(page, name, selector, ready = page.locator(selector)
 }
 
 /**
- * Console messages WordPress 6.1 core logs by itself under SCRIPT_DEBUG, on every admin screen:
- * jQuery Migrate announcing itself (a log, listed for clarity) is the only one.
+ * Console messages WordPress core logs by itself under SCRIPT_DEBUG, on every admin screen:
+ * jQuery Migrate announcing itself (a log, listed for clarity); and from 6.6 on, React 18's
+ * development build warning about core's own wp.element, which takes createRoot from react-dom
+ * (on every screen that uses wp.element.createRoot, the plugin's included: core's doing, not ours).
  */
-const CORE_CONSOLE_NOISE = [/^JQMIGRATE: Migrate is installed/];
+const CORE_CONSOLE_NOISE = [
+  /^JQMIGRATE: Migrate is installed/,
+  ...(Number.parseFloat(VERSION.replace(/^debian-/, '')) >= 6.6
+    ? [
+        /^Warning: You are importing createRoot from "react-dom" which is not supported\. You should instead import it from "react-dom\/client"\.$/,
+      ]
+    : []),
+];
 
 /**
  * Records console errors and warnings and failed requests of an admin page. With SCRIPT_DEBUG,
@@ -177,7 +197,7 @@ before(async () => {
   ensureWordPressPackages({ phpunit: false });
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
-  wp = await createWordPress({ name: 'e2e', port: await getFreePort(), scriptDebug: true });
+  wp = await createWordPress({ name: 'e2e', port: await getFreePort(), scriptDebug: true, version: VERSION });
   // The tracker ignores loopback hosts unless told otherwise; this WordPress runs on 127.0.0.1.
   writeFileSync(
     join(wp.dir, 'wp-content', 'mu-plugins', 'clickpath-e2e-localhost.php'),
