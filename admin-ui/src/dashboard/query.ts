@@ -1,18 +1,38 @@
 import { withQuery } from '../data/query-string';
 import { requestJson, type FetchLike } from '../data/standalone';
-import type { Erased } from '../data/types';
-import type { EmailReportSubscription, NewEmailReport } from '../reports-alerts/types';
 import type {
-  AlertEvent,
+  Accepted,
+  ApiKeyList,
+  ChangePassword,
+  CreateSite,
+  CreateWebhook,
+  EmailReportSubscriptionList,
+  EmailVerified,
+  Erased,
+  InvitationList,
+  InvitationSignup,
+  InvitationSignupDone,
+  Login,
+  MemberList,
+  RecoveryCodes,
+  Signup,
+  SignupAccepted,
+  SiteInvitationList,
+  SiteList,
+  UpdateProfile,
+  UpdateSite,
+  WebhookList,
+} from '../data/api.generated';
+import type { CreateEmailReportSubscription, EmailReportSubscription } from '../reports-alerts/types';
+import type {
   AlertSettings,
+  AlertSettingsInput,
   ApiKey,
   ApiKeyWithSecret,
   AuditPage,
-  Invitation,
-  InvitationLink,
+  InvitationLinkPreview,
   Me,
-  Member,
-  OutboxMessage,
+  Outbox,
   Profile,
   Role,
   Route,
@@ -21,14 +41,11 @@ import type {
   Session,
   Site,
   SiteInvitation,
-  SiteSettings,
   TwoFactorChallenge,
-  TwoFactorSetup,
+  TwoFactorSetupStarted,
   TwoFactorStatus,
-  DeliveryAttempt,
-  DeliveryLog,
-  Webhook,
-  WebhookEvent,
+  WebhookDeliveryAttempt,
+  WebhookDeliveryLog,
   WebhookWithSecret,
 } from './types';
 
@@ -43,64 +60,56 @@ export const api = {
   me: () => call<Me>('/me'),
   session: () => call<Session>('/auth/session'),
   /** Answers alike whether or not the address was free, and starts no session: log in next. */
-  signup: (body: { email: string; password: string; name: string }) =>
-    call<{ status: 'accepted'; message: string }>('/auth/signup', 'POST', body),
+  signup: (body: Signup) => call<SignupAccepted>('/auth/signup', 'POST', body),
   /** Signs in, or, with two-factor sign-in on, answers the challenge for `loginSecondFactor` (no session yet). */
-  login: (body: { email: string; password: string }) => call<Profile | TwoFactorChallenge>('/auth/login', 'POST', body),
+  login: (body: Login) => call<Profile | TwoFactorChallenge>('/auth/login', 'POST', body),
   loginSecondFactor: (challenge: string, factor: SecondFactor) =>
     call<Profile>('/auth/login/two-factor', 'POST', { challenge, ...factor }),
   logout: () => call<void>('/auth/logout', 'POST'),
   /** Answers alike whether or not an account uses the address. */
-  requestPasswordReset: (email: string) =>
-    call<{ status: 'accepted'; message: string }>('/auth/password-reset', 'POST', { email }),
+  requestPasswordReset: (email: string) => call<Accepted>('/auth/password-reset', 'POST', { email }),
   resetPassword: (token: string, password: string) =>
     call<void>('/auth/password-reset/confirm', 'POST', { token, password }),
-  verifyEmail: (token: string) => call<{ email: string; emailVerified: true }>('/auth/verify-email', 'POST', { token }),
-  resendVerification: () => call<{ status: 'accepted'; message: string }>('/account/verification', 'POST'),
-  outbox: () => call<{ mode: 'smtp' | 'outbox'; messages: OutboxMessage[] }>('/admin/outbox'),
-  updateProfile: (body: { name?: string; email?: string; currentPassword?: string }) =>
-    call<Profile>('/account', 'PATCH', body),
-  changePassword: (body: { currentPassword: string; newPassword: string }) =>
-    call<void>('/account/password', 'PUT', body),
+  verifyEmail: (token: string) => call<EmailVerified>('/auth/verify-email', 'POST', { token }),
+  resendVerification: () => call<Accepted>('/account/verification', 'POST'),
+  outbox: () => call<Outbox>('/admin/outbox'),
+  updateProfile: (body: UpdateProfile) => call<Profile>('/account', 'PATCH', body),
+  changePassword: (body: ChangePassword) => call<void>('/account/password', 'PUT', body),
   deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password }),
   twoFactor: () => call<TwoFactorStatus>('/account/two-factor'),
-  startTwoFactorSetup: (password: string) => call<TwoFactorSetup>('/account/two-factor/setup', 'POST', { password }),
+  startTwoFactorSetup: (password: string) =>
+    call<TwoFactorSetupStarted>('/account/two-factor/setup', 'POST', { password }),
   /** Turns it on; the recovery codes come back this once. */
-  confirmTwoFactorSetup: (code: string) =>
-    call<{ recoveryCodes: string[] }>('/account/two-factor/confirm', 'POST', { code }),
+  confirmTwoFactorSetup: (code: string) => call<RecoveryCodes>('/account/two-factor/confirm', 'POST', { code }),
   regenerateRecoveryCodes: (code: string) =>
-    call<{ recoveryCodes: string[] }>('/account/two-factor/recovery-codes', 'POST', { code }),
+    call<RecoveryCodes>('/account/two-factor/recovery-codes', 'POST', { code }),
   disableTwoFactor: (password: string, factor: SecondFactor) =>
     call<void>('/account/two-factor', 'DELETE', { password, ...factor }),
-  sites: async () => (await call<{ sites: Site[] }>('/sites')).sites,
-  createSite: (body: { name: string; domain: string; timezone: string }) => call<Site>('/sites', 'POST', body),
-  updateSite: (
-    id: string,
-    body: Partial<Pick<Site, 'name' | 'domain' | 'timezone'>> & { settings?: Partial<SiteSettings> },
-  ) => call<Site>(site(id), 'PATCH', body),
+  sites: async () => (await call<SiteList>('/sites')).sites,
+  createSite: (body: CreateSite) => call<Site>('/sites', 'POST', body),
+  updateSite: (id: string, body: UpdateSite) => call<Site>(site(id), 'PATCH', body),
   deleteSite: (id: string) => call<void>(site(id), 'DELETE'),
   /** Erases every visitor the site identified with this user id (first-party mode). */
   erasePerson: (id: string, userId: string) =>
     call<Erased>(`${site(id)}/people/${encodeURIComponent(userId)}`, 'DELETE'),
   /** Where the browser downloads everything stored for the site as one JSON file (the cookie authenticates it). */
   siteExportUrl: (id: string) => `${API}${site(id)}/export/site`,
-  members: async (id: string) => (await call<{ members: Member[] }>(`${site(id)}/members`)).members,
+  members: async (id: string) => (await call<MemberList>(`${site(id)}/members`)).members,
   inviteMember: (id: string, email: string, role: Exclude<Role, 'owner'>) =>
     call<SiteInvitation>(`${site(id)}/members`, 'POST', { email, role }),
-  siteInvitations: async (id: string) =>
-    (await call<{ invitations: SiteInvitation[] }>(`${site(id)}/invitations`)).invitations,
+  siteInvitations: async (id: string) => (await call<SiteInvitationList>(`${site(id)}/invitations`)).invitations,
   resendInvitation: (id: string, invitationId: string) =>
     call<SiteInvitation>(`${site(id)}/invitations/${encodeURIComponent(invitationId)}/resend`, 'POST'),
   /** What the invitation behind a mailed link offers. */
-  invitationLink: (token: string) => call<InvitationLink>('/invitations/link', 'POST', { token }),
+  invitationLink: (token: string) => call<InvitationLinkPreview>('/invitations/link', 'POST', { token }),
   acceptInvitationLink: (token: string) => call<Site>('/invitations/link/accept', 'POST', { token }),
   declineInvitationLink: (token: string) => call<void>('/invitations/link/decline', 'POST', { token }),
   /** Creates a confirmed account with the invited address and joins the site; log in next. */
-  signUpWithInvitationLink: (body: { token: string; name: string; password: string }) =>
-    call<{ email: string }>('/invitations/link/signup', 'POST', body),
+  signUpWithInvitationLink: (body: InvitationSignup) =>
+    call<InvitationSignupDone>('/invitations/link/signup', 'POST', body),
   revokeInvitation: (id: string, invitationId: string) =>
     call<void>(`${site(id)}/invitations/${encodeURIComponent(invitationId)}`, 'DELETE'),
-  myInvitations: async () => (await call<{ invitations: Invitation[] }>('/invitations')).invitations,
+  myInvitations: async () => (await call<InvitationList>('/invitations')).invitations,
   acceptInvitation: (invitationId: string) =>
     call<Site>(`/invitations/${encodeURIComponent(invitationId)}/accept`, 'POST'),
   declineInvitation: (invitationId: string) =>
@@ -113,7 +122,7 @@ export const api = {
     call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'PATCH', { role }),
   removeMember: (id: string, accountId: string) =>
     call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'DELETE'),
-  keys: async (id: string) => (await call<{ keys: ApiKey[] }>(`${site(id)}/keys`)).keys,
+  keys: async (id: string) => (await call<ApiKeyList>(`${site(id)}/keys`)).keys,
   createKey: (id: string, name: string, scopes: Scope[]) =>
     call<ApiKeyWithSecret>(`${site(id)}/keys`, 'POST', { name, scopes }),
   revokeKey: (id: string, keyId: string) =>
@@ -128,22 +137,20 @@ export const api = {
     call<AuditPage>(
       withQuery(`${site(id)}/audit`, { cursor: query.cursor, action: query.actions, limit: query.limit }),
     ),
-  webhooks: async (id: string) => (await call<{ webhooks: Webhook[] }>(`${site(id)}/webhooks`)).webhooks,
+  webhooks: async (id: string) => (await call<WebhookList>(`${site(id)}/webhooks`)).webhooks,
   /** The signing secret comes back this once. */
-  createWebhook: (id: string, body: { url: string; events: WebhookEvent[]; description: string }) =>
-    call<WebhookWithSecret>(`${site(id)}/webhooks`, 'POST', body),
+  createWebhook: (id: string, body: CreateWebhook) => call<WebhookWithSecret>(`${site(id)}/webhooks`, 'POST', body),
   deleteWebhook: (id: string, webhookId: string) =>
     call<void>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}`, 'DELETE'),
   /** Sends a webhook.test event now and answers what the receiver said. */
   testWebhook: (id: string, webhookId: string) =>
-    call<DeliveryAttempt>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}/test`, 'POST'),
+    call<WebhookDeliveryAttempt>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}/test`, 'POST'),
   webhookDeliveries: (id: string, webhookId: string) =>
-    call<DeliveryLog>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}/deliveries`),
-  alerts: (id: string) => call<AlertSettings & { recent: AlertEvent[] }>(`${site(id)}/alerts`),
-  saveAlerts: (id: string, body: AlertSettings) =>
-    call<AlertSettings & { recent: AlertEvent[] }>(`${site(id)}/alerts`, 'PUT', body),
-  emailReports: (id: string) => call<{ subscriptions: EmailReportSubscription[] }>(`${site(id)}/email-reports`),
-  addEmailReport: (id: string, body: NewEmailReport) =>
+    call<WebhookDeliveryLog>(`${site(id)}/webhooks/${encodeURIComponent(webhookId)}/deliveries`),
+  alerts: (id: string) => call<AlertSettings>(`${site(id)}/alerts`),
+  saveAlerts: (id: string, body: AlertSettingsInput) => call<AlertSettings>(`${site(id)}/alerts`, 'PUT', body),
+  emailReports: (id: string) => call<EmailReportSubscriptionList>(`${site(id)}/email-reports`),
+  addEmailReport: (id: string, body: CreateEmailReportSubscription) =>
     call<EmailReportSubscription>(`${site(id)}/email-reports`, 'POST', body),
   removeEmailReport: (id: string, subscriptionId: string) =>
     call<void>(`${site(id)}/email-reports/${encodeURIComponent(subscriptionId)}`, 'DELETE'),

@@ -168,14 +168,14 @@ export type Site = {
 };
 
 export type SiteSettings = {
-  identityMode?: 'cookieless' | 'first-party';
-  honorDoNotTrack?: boolean;
-  visitTimeoutMinutes?: number;
-  excludedIps?: Array<string>;
-  rawEventRetentionDays?: number;
-  trackOutbound?: boolean;
-  trackDownloads?: boolean;
-  trackEngagement?: boolean;
+  identityMode: 'cookieless' | 'first-party';
+  honorDoNotTrack: boolean;
+  visitTimeoutMinutes: number;
+  excludedIps: Array<string>;
+  rawEventRetentionDays: number;
+  trackOutbound: boolean;
+  trackDownloads: boolean;
+  trackEngagement: boolean;
 };
 
 export type Me =
@@ -211,11 +211,26 @@ export type Outbox = {
   }>;
 };
 
+export type SiteList = {
+  sites: Array<Site>;
+};
+
 export type CreateSite = {
   name: string;
   domain: string;
   timezone?: string;
-  settings?: SiteSettings;
+  settings?: SiteSettingsInput;
+};
+
+export type SiteSettingsInput = {
+  identityMode?: 'cookieless' | 'first-party';
+  honorDoNotTrack?: boolean;
+  visitTimeoutMinutes?: number;
+  excludedIps?: Array<string>;
+  rawEventRetentionDays?: number;
+  trackOutbound?: boolean;
+  trackDownloads?: boolean;
+  trackEngagement?: boolean;
 };
 
 export type UpdateSite = {
@@ -232,6 +247,10 @@ export type UpdateSite = {
     trackDownloads?: boolean;
     trackEngagement?: boolean;
   };
+};
+
+export type MemberList = {
+  members: Array<Member>;
 };
 
 export type Member = {
@@ -306,6 +325,10 @@ export type InvitationSignup = {
   password: string;
 };
 
+export type InvitationList = {
+  invitations: Array<Invitation>;
+};
+
 export type Invitation = {
   id: string;
   site: {
@@ -322,9 +345,17 @@ export type Invitation = {
   expiresAt: string;
 };
 
+export type SiteInvitationList = {
+  invitations: Array<SiteInvitation>;
+};
+
 export type RelaySecret = {
   /** Key of the HMAC the relay signs each hit with; shown once */
   secret: string;
+};
+
+export type ApiKeyList = {
+  keys: Array<ApiKey>;
 };
 
 export type ApiKey = {
@@ -666,6 +697,10 @@ export type Erased = {
   complete: boolean;
 };
 
+export type WebhookList = {
+  webhooks: Array<Webhook>;
+};
+
 export type Webhook = {
   id: string;
   url: string;
@@ -862,9 +897,7 @@ export interface SiteOperations {
     pathParams: Record<string, never>;
     query: Record<string, never>;
     body: never;
-    response: {
-      members: Array<Member>;
-    };
+    response: MemberList;
   };
   inviteMember: {
     method: 'POST';
@@ -926,9 +959,7 @@ export interface SiteOperations {
     pathParams: Record<string, never>;
     query: Record<string, never>;
     body: never;
-    response: {
-      invitations: Array<SiteInvitation>;
-    };
+    response: SiteInvitationList;
   };
   revokeInvitation: {
     method: 'DELETE';
@@ -954,9 +985,7 @@ export interface SiteOperations {
     pathParams: Record<string, never>;
     query: Record<string, never>;
     body: never;
-    response: {
-      keys: Array<ApiKey>;
-    };
+    response: ApiKeyList;
   };
   createKey: {
     method: 'POST';
@@ -1331,9 +1360,7 @@ export interface SiteOperations {
     pathParams: Record<string, never>;
     query: Record<string, never>;
     body: never;
-    response: {
-      webhooks: Array<Webhook>;
-    };
+    response: WebhookList;
   };
   createWebhook: {
     method: 'POST';

@@ -1,10 +1,5 @@
 import { wpRequest } from '../data/wordpress';
-import type {
-  AlertSettingsView,
-  AlertsSource,
-  EmailReportSubscription,
-  EmailReportsSource,
-} from '../reports-alerts/types';
+import type { AlertSettings, AlertsSource, EmailReportSubscription, EmailReportsSource } from '../reports-alerts/types';
 import type { CollectionSettings, PluginSettings, SelfTestSetup } from './types';
 
 export const loadSettings = (signal?: AbortSignal) =>
@@ -35,9 +30,8 @@ export const loadRealtime = (after?: string) =>
 
 /** The connected site's alerts through the plugin (`clickpath/v1/alerts` → `/sites/:siteId/alerts`). */
 export const alertsSource: AlertsSource = {
-  loadAlerts: (signal) =>
-    wpRequest<AlertSettingsView>({ method: 'GET', path: 'alerts' }, signal ? { signal } : undefined),
-  saveAlerts: (body) => wpRequest<AlertSettingsView>({ method: 'PUT', path: 'alerts', body }),
+  loadAlerts: (signal) => wpRequest<AlertSettings>({ method: 'GET', path: 'alerts' }, signal ? { signal } : undefined),
+  saveAlerts: (body) => wpRequest<AlertSettings>({ method: 'PUT', path: 'alerts', body }),
 };
 
 /** The connected site's email reports through the plugin (`clickpath/v1/email-reports…`). */

@@ -42,6 +42,7 @@ export const siteFixture = (over: Partial<Site> = {}): Site => ({
     trackDownloads: true,
     trackEngagement: true,
   },
+  requireTwoFactor: false,
   createdAt: '2026-03-01T10:00:00.000Z',
   updatedAt: '2026-03-01T10:00:00.000Z',
   ...over,

@@ -33,6 +33,29 @@ function isTyped(schema: JsonSchema): boolean {
   return Object.keys(s.properties ?? {}).length > 0;
 }
 
+/** Where a schema, or one it refers to, declares a default (each component visited once). */
+function defaultsIn(schema: JsonSchema, where: string, seen: Set<string>): string[] {
+  if (schema.$ref) {
+    const name = schema.$ref.split('/').pop()!;
+    if (seen.has(name)) return [];
+    seen.add(name);
+    return defaultsIn(doc.components.schemas[name] ?? {}, name, seen);
+  }
+  const found = schema.default === undefined ? [] : [where];
+  const nested: Array<[string, JsonSchema]> = [
+    ...Object.entries(schema.properties ?? {}).map(([name, s]): [string, JsonSchema] => [`${where}.${name}`, s]),
+    ...[...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])].map((s): [string, JsonSchema] => [
+      where,
+      s,
+    ]),
+    ...(schema.items ? [[`${where}[]`, schema.items] as [string, JsonSchema]] : []),
+    ...(typeof schema.additionalProperties === 'object'
+      ? [[`${where}{}`, schema.additionalProperties] as [string, JsonSchema]]
+      : []),
+  ];
+  return [...found, ...nested.flatMap(([w, s]) => defaultsIn(s, w, seen))];
+}
+
 describe('the API contract (npm run contract)', () => {
   it('when the backend changes, then the committed generated files are regenerated with it', async () => {
     const stale = await staleFiles(doc, ROOT, (file) => {
@@ -82,6 +105,25 @@ describe('the API contract (npm run contract)', () => {
     }
 
     expect(problems).toEqual([]);
+  });
+
+  it('when read, then success answers describe what is sent: no field of theirs has a default', () => {
+    // A default belongs to the input side, where zod-to-openapi makes the field optional; an answer always has it.
+    const seen = new Set<string>();
+    const problems = operationsOf(doc).flatMap((entry) =>
+      Object.entries(entry.operation.responses)
+        .filter(([status]) => status.startsWith('2'))
+        .flatMap(([status, response]) =>
+          Object.values(response.content ?? {}).flatMap(({ schema }) =>
+            defaultsIn(schema, `${label(entry)} ${status}`, seen),
+          ),
+        ),
+    );
+
+    expect(problems).toEqual([]);
+    expect(
+      defaultsIn({ type: 'object', properties: { a: { type: 'boolean', default: true } } }, 'x', new Set()),
+    ).toEqual(['x.a']);
   });
 
   it('when a schema is untyped, then the check above says so', () => {

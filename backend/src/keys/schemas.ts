@@ -35,4 +35,4 @@ export const KeyWithSecret = KeyResponse.extend({
   secret: z.string().openapi({ description: 'The key itself. Shown only in this response; store it now.' }),
 }).openapi('ApiKeyWithSecret');
 
-export const KeyList = z.object({ keys: z.array(KeyResponse) });
+export const KeyList = z.object({ keys: z.array(KeyResponse) }).openapi('ApiKeyList');

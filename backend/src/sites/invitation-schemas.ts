@@ -21,7 +21,7 @@ export const SiteInvitation = z
     expiresAt: z.string(),
   })
   .openapi('SiteInvitation');
-export const SiteInvitationList = z.object({ invitations: z.array(SiteInvitation) });
+export const SiteInvitationList = z.object({ invitations: z.array(SiteInvitation) }).openapi('SiteInvitationList');
 
 /** A pending invitation as the invited person sees it: which site, which role, who asked. */
 export const MyInvitation = z
@@ -34,7 +34,7 @@ export const MyInvitation = z
     expiresAt: z.string(),
   })
   .openapi('Invitation');
-export const MyInvitationList = z.object({ invitations: z.array(MyInvitation) });
+export const MyInvitationList = z.object({ invitations: z.array(MyInvitation) }).openapi('InvitationList');
 
 export const InvitationLinkBody = z.strictObject({ token: LinkToken }).openapi('InvitationLink');
 

@@ -75,7 +75,10 @@ const settingsFields = {
   trackEngagement: z.boolean(),
 };
 
-/** Collection options: identity, privacy signals, visits, exclusions, retention, and which events are kept. */
+/**
+ * Collection options: identity, privacy signals, visits, exclusions, retention, and which events are kept.
+ * As a new site's input, each option left out takes its default; answers use `SiteSettingsView`.
+ */
 export const SiteSettings = z
   .strictObject({
     identityMode: settingsFields.identityMode.default('cookieless'),
@@ -87,7 +90,12 @@ export const SiteSettings = z
     trackDownloads: settingsFields.trackDownloads.default(true),
     trackEngagement: settingsFields.trackEngagement.default(true),
   })
-  .openapi('SiteSettings');
+  .openapi('SiteSettingsInput');
+/**
+ * The settings as a site answers with them: every option present. zod-to-openapi describes a schema's
+ * input side, where a defaulted option is optional, so answers get their own schema.
+ */
+export const SiteSettingsView = z.strictObject(settingsFields).openapi('SiteSettings');
 /** A settings change: only the options given are touched (no defaults filled in). */
 export const SiteSettingsPatch = z.strictObject(settingsFields).partial();
 export type SiteSettings = z.output<typeof SiteSettings>;
@@ -122,7 +130,7 @@ export const SiteResponse = z
     timezone: z.string(),
     publicId: z.string(),
     role: z.enum(ROLES),
-    settings: SiteSettings,
+    settings: SiteSettingsView,
     requireTwoFactor: z
       .boolean()
       .openapi({ description: 'Whether every member must sign in with a second factor to use the site' }),
@@ -131,7 +139,7 @@ export const SiteResponse = z
   })
   .openapi('Site');
 
-export const SiteList = z.object({ sites: z.array(SiteResponse) });
+export const SiteList = z.object({ sites: z.array(SiteResponse) }).openapi('SiteList');
 
 export const Role = z.enum(ROLES);
 export const AssignableRole = z.enum(['admin', 'viewer']);
@@ -159,4 +167,4 @@ export const MemberResponse = z
     twoFactorEnabled: z.boolean().openapi({ description: 'Whether the member signs in with a second factor' }),
   })
   .openapi('Member');
-export const MemberList = z.object({ members: z.array(MemberResponse) });
+export const MemberList = z.object({ members: z.array(MemberResponse) }).openapi('MemberList');

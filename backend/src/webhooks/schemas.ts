@@ -49,7 +49,7 @@ export const WebhookWithSecret = WebhookResponse.extend({
   }),
 }).openapi('WebhookWithSecret');
 
-export const WebhookList = z.object({ webhooks: z.array(WebhookResponse) });
+export const WebhookList = z.object({ webhooks: z.array(WebhookResponse) }).openapi('WebhookList');
 
 export const DeliveryAttempt = z
   .object({

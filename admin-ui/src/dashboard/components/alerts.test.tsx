@@ -3,20 +3,34 @@ import { createElement } from '@wordpress/element';
 
 import { dashboardBackend, description, invalid } from '../../testing/dashboard-backend';
 import { SITE } from '../../testing/fake-backend';
-import type { AlertEvent, AlertSettings, Member } from '../types';
+import type { AlertEvent, AlertSettingsInput, Member } from '../types';
 import { Alerts, describeAlert } from './alerts';
 
 const ALERTS = `/api/v1/sites/${SITE}/alerts`;
 const MEMBERS = `/api/v1/sites/${SITE}/members`;
-const OFF: AlertSettings = {
+const OFF: AlertSettingsInput = {
   spike: { enabled: false, threshold: 100 },
   drop: { enabled: false, percent: 50 },
   email: true,
   recipients: [],
 };
 const PEOPLE: Member[] = [
-  { accountId: 'a1', email: 'ada@example.com', name: 'Ada', role: 'owner', since: '2026-01-01T00:00:00.000Z' },
-  { accountId: 'a2', email: 'vic@example.com', name: '', role: 'viewer', since: '2026-01-02T00:00:00.000Z' },
+  {
+    accountId: 'a1',
+    email: 'ada@example.com',
+    name: 'Ada',
+    role: 'owner',
+    since: '2026-01-01T00:00:00.000Z',
+    twoFactorEnabled: false,
+  },
+  {
+    accountId: 'a2',
+    email: 'vic@example.com',
+    name: '',
+    role: 'viewer',
+    since: '2026-01-02T00:00:00.000Z',
+    twoFactorEnabled: false,
+  },
 ];
 const SPIKE: AlertEvent = {
   kind: 'spike',

@@ -16,7 +16,7 @@ import { api } from '../query';
 import type { AuditActor, AuditEntry } from '../types';
 
 /** The filter's choices, each a group of the backend's actions (labels are read when shown, once translated). */
-export const AUDIT_FILTERS: Record<string, { label: () => string; actions?: string[] }> = {
+export const AUDIT_FILTERS: Record<string, { label: () => string; actions?: Array<AuditEntry['action']> }> = {
   all: { label: () => __('All activity', 'clickpath') },
   settings: {
     label: () => __('Site and settings', 'clickpath'),

@@ -15,6 +15,7 @@ const profile = {
   name: 'Ada',
   emailVerified: true,
   pendingEmail: null,
+  twoFactorEnabled: false,
   createdAt: '2026-03-01T10:00:00.000Z',
 };
 const RESET_ANSWER = {

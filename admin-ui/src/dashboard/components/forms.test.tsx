@@ -27,6 +27,7 @@ const site = (over: Partial<Site> = {}): Site => ({
     trackDownloads: true,
     trackEngagement: true,
   },
+  requireTwoFactor: false,
   createdAt: '2026-03-01T10:00:00.000Z',
   updatedAt: '2026-03-01T10:00:00.000Z',
   ...over,
@@ -174,6 +175,7 @@ describe('Your account', () => {
     name: 'Ada',
     emailVerified: true,
     pendingEmail: null,
+    twoFactorEnabled: false,
     createdAt: '2026-03-01T10:00:00.000Z',
   };
 

@@ -14,7 +14,7 @@ import { formatDateTime } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
-import type { TwoFactorSetup } from '../types';
+import type { TwoFactorSetupStarted } from '../types';
 import { CopyButton } from './copy-button';
 import { Feedback } from './feedback';
 import { FactorField, useFactor, wrongCode } from './second-factor';
@@ -72,7 +72,7 @@ function SetupSteps({
   onEnabled,
   onCancel,
 }: {
-  setup: TwoFactorSetup;
+  setup: TwoFactorSetupStarted;
   onEnabled: (codes: string[]) => void;
   onCancel: () => void;
 }) {
@@ -162,7 +162,7 @@ export function TwoFactorSettings({ email, onChanged }: { email: string; onChang
     onChanged();
   };
   const [password, setPassword] = useState('');
-  const [setup, setSetup] = useState<TwoFactorSetup | null>(null);
+  const [setup, setSetup] = useState<TwoFactorSetupStarted | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
   const [done, setDone] = useState('');
 

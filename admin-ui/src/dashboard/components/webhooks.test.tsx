@@ -3,7 +3,7 @@ import { createElement } from '@wordpress/element';
 
 import { dashboardBackend, description, invalid, siteFixture } from '../../testing/dashboard-backend';
 import { SITE } from '../../testing/fake-backend';
-import type { DeliveryAttempt, Role, Webhook } from '../types';
+import type { Role, Webhook, WebhookDeliveryAttempt } from '../types';
 import { SiteSettings } from './site-settings';
 import { Webhooks } from './webhooks';
 
@@ -16,7 +16,7 @@ const HOOK: Webhook = {
   secretHint: 'whsec_abcd…',
   createdAt: '2026-03-01T10:00:00.000Z',
 };
-const attempt = (over: Partial<DeliveryAttempt> = {}): DeliveryAttempt => ({
+const attempt = (over: Partial<WebhookDeliveryAttempt> = {}): WebhookDeliveryAttempt => ({
   id: 'a1',
   deliveryId: `${SITE}:d1`,
   event: 'webhook.test',

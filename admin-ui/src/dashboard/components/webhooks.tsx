@@ -14,7 +14,7 @@ import { formatDateTime } from '../../lib/format';
 import { useRequest } from '../../lib/use-request';
 import { useSubmit } from '../../lib/use-submit';
 import { api } from '../query';
-import type { DeliveryAttempt, Webhook, WebhookEvent, WebhookWithSecret } from '../types';
+import type { WebhookDeliveryAttempt, Webhook, WebhookEvent, WebhookWithSecret } from '../types';
 import { CopyButton } from './copy-button';
 
 const failure = (e: unknown) => (e as ApiError).message;
@@ -28,7 +28,9 @@ export const WEBHOOK_EVENTS: Array<{ event: WebhookEvent; label: () => string }>
 ];
 
 /** What an attempt came to, in one line: the status and time, or why there was none. */
-export function attemptSummary(a: Pick<DeliveryAttempt, 'statusCode' | 'error' | 'durationMs' | 'outcome'>): string {
+export function attemptSummary(
+  a: Pick<WebhookDeliveryAttempt, 'statusCode' | 'error' | 'durationMs' | 'outcome'>,
+): string {
   if (a.outcome === 'dropped') return a.error ?? __('Dropped', 'clickpath');
   if (a.statusCode === null) return a.error ?? __('No answer', 'clickpath');
   return sprintf(
@@ -38,7 +40,7 @@ export function attemptSummary(a: Pick<DeliveryAttempt, 'statusCode' | 'error' |
   );
 }
 
-const OUTCOMES: Record<DeliveryAttempt['outcome'], () => string> = {
+const OUTCOMES: Record<WebhookDeliveryAttempt['outcome'], () => string> = {
   delivered: () => __('delivered', 'clickpath'),
   retrying: () => __('will retry', 'clickpath'),
   failed: () => __('failed', 'clickpath'),
@@ -165,7 +167,7 @@ export function Webhooks({ siteId, timeZone }: { siteId: string; timeZone?: stri
   const [description, setDescription] = useState('');
   const [events, setEvents] = useState<WebhookEvent[]>(['alert.traffic_spike', 'alert.traffic_drop']);
   const [error, setError] = useState('');
-  const [tested, setTested] = useState<{ url: string; attempt: DeliveryAttempt } | null>(null);
+  const [tested, setTested] = useState<{ url: string; attempt: WebhookDeliveryAttempt } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const create = useSubmit(

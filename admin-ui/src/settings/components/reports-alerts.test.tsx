@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { createElement } from '@wordpress/element';
 
 import { configureApiFetch } from '../../data/wordpress';
-import type { AlertSettingsView, EmailReportSubscription } from '../../reports-alerts/types';
+import type { AlertSettings, EmailReportSubscription } from '../../reports-alerts/types';
 import { fakeResponse } from '../../testing/fake-backend';
 import { description } from '../../testing/dashboard-backend';
 import { SettingsScreen } from '..';
@@ -34,7 +34,7 @@ const connected: PluginSettings = {
   retentionDays: 760,
 };
 
-const ALERTS: AlertSettingsView = {
+const ALERTS: AlertSettings = {
   spike: { enabled: false, threshold: 100 },
   drop: { enabled: false, percent: 50 },
   email: true,
