@@ -24,7 +24,16 @@ const plugin = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = join(plugin, '..');
 const ENTRIES = ['stats', 'widget', 'settings'];
 /** What ships; tests, benchmarks and build scripts stay in the repository. */
-const SHIPPED = ['clickpath.php', 'relay.php', 'uninstall.php', 'readme.txt', 'includes', 'assets', 'build', 'languages'];
+const SHIPPED = [
+  'clickpath.php',
+  'relay.php',
+  'uninstall.php',
+  'readme.txt',
+  'includes',
+  'assets',
+  'build',
+  'languages',
+];
 
 function fail(message) {
   console.error(`✖ ${message}`);
