@@ -7,6 +7,7 @@ import { ROLLUP_PARTS, collections, type Dimension } from './model';
 import { MAX_KEYS_PER_DAY, MAX_KEY_LENGTH, OTHER_KEY } from './limits';
 import { allVisits, getVisitor, getVisitorClickstream } from './service';
 import { historyEvents } from '../../test/support/history';
+import { partitionOf } from '../lib/partition';
 
 let t: TestApp;
 let user: TestUser;
@@ -268,6 +269,27 @@ describe('open days (decision 0007)', () => {
     expect(await rollup(site.id, '2026-03-10', 'page', '/late')).toMatchObject({ pageviews: 1, visitors: 1 });
     expect(await rollup(site.id, '2026-03-10', 'all')).toMatchObject({ pageviews: 4, visitors: 3 });
     expect(await openDays(site.id)).not.toContain('2026-03-10');
+  });
+
+  it("when its partition's clock passes every open day of a quiet site, then the fold moves them into the month and deletes the site's open document", async () => {
+    const quiet = await newSite();
+    let busy = await newSite();
+    while (partitionOf(busy.id) !== partitionOf(quiet.id)) busy = await newSite();
+    await insertEvents(quiet.id, [
+      { ts: at(T0, 0), vid: 'a', path: '/' },
+      { ts: at(T0, 2), vid: 'a', path: '/docs' },
+    ]);
+    await processPendingEvents();
+    expect(await openDays(quiet.id)).toEqual(['2026-03-10']);
+    const before = await dayRows(quiet.id, '2026-03-10');
+
+    // Only the other site of the partition has traffic: its clock makes the quiet site's day due.
+    await insertEvents(busy.id, [{ ts: '2026-03-14T06:00:00.000Z', vid: 'b', path: '/' }]);
+    await processPendingEvents();
+
+    for (const part of ROLLUP_PARTS) expect(await collections.openRollups(part).findOne({ _id: quiet.id })).toBeNull();
+    expect(await monthDays(quiet.id, '2026-03')).toEqual(['2026-03-10']);
+    expect(await dayRows(quiet.id, '2026-03-10')).toEqual(before);
   });
 
   it('when the month already holds an open day (as stores written before decision 0007 do), then the day keeps counting there', async () => {
