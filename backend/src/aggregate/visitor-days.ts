@@ -40,6 +40,12 @@ export type VisitKey = { siteId: mongo.ObjectId; day: string; vid: string; _id: 
 
 export function visitorDayLedger(base: ReadonlyMap<string, readonly string[]>): VisitorDayLedger {
   const days = new Map<string, string[]>();
+  /**
+   * Each counted visitor-day's keys as a set: a batch counts a visitor under up to
+   * MAX_KEYS_PER_VISITOR_DAY keys per hit, and looking them up in the list made one
+   * visitor's batch of many event properties quadratic. Dropped when a key is moved or replaced.
+   */
+  const keySets = new Map<string, Set<string>>();
   const keysOf = (id: string): string[] => {
     let keys = days.get(id);
     if (!keys) {
@@ -48,17 +54,27 @@ export function visitorDayLedger(base: ReadonlyMap<string, readonly string[]>): 
     }
     return keys;
   };
+  const keySetOf = (id: string): Set<string> => {
+    let set = keySets.get(id);
+    if (!set) {
+      set = new Set(days.get(id) ?? base.get(id));
+      keySets.set(id, set);
+    }
+    return set;
+  };
   return {
     count(siteId, day, vid, key) {
       const id = visitorDayKey(siteId, day, vid);
-      const keys = days.get(id) ?? base.get(id);
-      if (keys?.includes(key)) return false;
-      if ((keys?.length ?? 0) >= MAX_KEYS_PER_VISITOR_DAY) return false;
+      const known = keySetOf(id);
+      const counted = (days.get(id) ?? base.get(id))?.length ?? 0;
+      if (known.has(key) || counted >= MAX_KEYS_PER_VISITOR_DAY) return false;
       keysOf(id).push(key);
+      known.add(key);
       return true;
     },
     moveExit(visit, from, to) {
       const id = visitorDayKey(visit.siteId, visit.day, visit.vid);
+      keySets.delete(id);
       let keys = keysOf(id);
       const marker = (page: string) => `exit_page|${page}|${visit._id}`;
       const exitsAt = (page: string) => keys.some((k) => k.startsWith(`exit_page|${page}|`));
@@ -77,7 +93,9 @@ export function visitorDayLedger(base: ReadonlyMap<string, readonly string[]>): 
       return { left, arrived };
     },
     convert(visit, goal, lag) {
-      const keys = keysOf(visitorDayKey(visit.siteId, visit.day, visit.vid));
+      const id = visitorDayKey(visit.siteId, visit.day, visit.vid);
+      keySets.delete(id);
+      const keys = keysOf(id);
       const prefix = `${GOAL_VISITOR_PREFIX}${goal}|`;
       const i = keys.findIndex((k) => k.startsWith(prefix));
       if (i < 0) {

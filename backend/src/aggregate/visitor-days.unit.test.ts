@@ -70,3 +70,26 @@ describe('visitorDayLedger.convert', () => {
     expect(ledger.changes()).toEqual([[ID, keys]]);
   });
 });
+
+describe('visitorDayLedger, count after the keys were moved or replaced', () => {
+  it.each<[string, (ledger: ReturnType<typeof visitorDayLedger>) => void, string, boolean]>([
+    ['an exit marker moved onto a page', (l) => l.moveExit(visit('v1'), '', '/a'), 'exit_page|/a|v1', false],
+    ['an exit marker moved away from a page', (l) => l.moveExit(visit('v1'), '/a', '/b'), 'exit_page|/a|v1', true],
+    ['a conversion replaced by a smaller lag', (l) => l.convert(visit('v1'), 'g', 0), 'goal|g|2', true],
+    ['a conversion replaced by a smaller lag', (l) => l.convert(visit('v1'), 'g', 0), 'goal|g|0', false],
+  ])('when %s, then counting %j answers %j', (_label, change, key, answer) => {
+    const ledger = visitorDayLedger(base(['all|', 'goal|g|2', 'exit_page|/a|v1']));
+    expect(ledger.count(SITE, DAY, 'f:alice', 'all|')).toBe(false);
+    change(ledger);
+    expect(ledger.count(SITE, DAY, 'f:alice', key)).toBe(answer);
+  });
+
+  it('when one visitor is counted under thousands of keys, then each answer still comes from the whole day', () => {
+    const ledger = visitorDayLedger(base([]));
+    const keys = Array.from({ length: 3 * MAX_KEYS_PER_VISITOR_DAY }, (_, i) => `event_prop|${i}`);
+    const answers = [...keys, ...keys].map((key) => ledger.count(SITE, DAY, 'f:alice', key));
+    expect(answers.filter(Boolean)).toHaveLength(MAX_KEYS_PER_VISITOR_DAY);
+    expect(answers.slice(0, MAX_KEYS_PER_VISITOR_DAY).every(Boolean)).toBe(true);
+    expect(ledger.changes()).toEqual([[ID, keys.slice(0, MAX_KEYS_PER_VISITOR_DAY)]]);
+  });
+});
