@@ -28,36 +28,22 @@ final class ConnectTest extends TestCase {
 
 	/** The /api/v1/me answer for an API key, as the backend sends it. */
 	private static function me( array $site = array(), array $scopes = array( 'stats:read', 'sites:manage' ) ): array {
-		return FakeBackend::json(
-			200,
-			array(
-				'type' => 'apiKey',
-				'key'  => array(
-					'id'     => '65a1b2c3d4e5f60718293a00',
-					'name'   => 'WordPress',
-					'prefix' => 'cp_live_ab',
-					'scopes' => $scopes,
-				),
-				'site' => array_merge(
-					array(
-						'id'       => self::SITE_ID,
-						'publicId' => self::PUBLIC_ID,
-						'name'     => 'My <b>blog</b>',
-						'domain'   => (string) wp_parse_url( home_url(), PHP_URL_HOST ),
-						'role'     => 'admin',
-						'settings' => array(
-							'identityMode'          => 'first-party',
-							'rawEventRetentionDays' => 90,
-							'honorDoNotTrack'       => true,
-							'trackOutbound'         => false,
-							'trackDownloads'        => 'yes', // malformed: ignored
-							'somethingNew'          => true,
-						),
-					),
-					$site
-				),
-			)
+		$described = array(
+			'id'       => self::SITE_ID,
+			'publicId' => self::PUBLIC_ID,
+			'name'     => 'My <b>blog</b>',
+			'domain'   => (string) wp_parse_url( home_url(), PHP_URL_HOST ),
+			'role'     => 'admin',
+			'settings' => array(
+				'identityMode'          => 'first-party',
+				'rawEventRetentionDays' => 90,
+				'honorDoNotTrack'       => true,
+				'trackOutbound'         => false,
+				'trackDownloads'        => 'yes', // malformed: ignored
+				'somethingNew'          => true,
+			),
 		);
+		return FakeBackend::key_answer( array_merge( $described, $site ), $scopes );
 	}
 
 	private function stored_row( string $name ): ?object {

@@ -23,27 +23,13 @@ final class SelfTestTest extends TestCase {
 
 	/** The /api/v1/me answer for a key of the connected site (or of the site given). */
 	private static function me( array $site = array() ): array {
-		return FakeBackend::json(
-			200,
-			array(
-				'type' => 'apiKey',
-				'key'  => array(
-					'id'     => '65a1b2c3d4e5f60718293a00',
-					'name'   => 'WordPress',
-					'prefix' => 'cp_live_ab',
-					'scopes' => array( 'stats:read' ),
-				),
-				'site' => array_merge(
-					array(
-						'id'       => self::SITE_ID,
-						'publicId' => self::PUBLIC_ID,
-						'name'     => 'Test site',
-						'domain'   => 'blog.example.org',
-					),
-					$site
-				),
-			)
+		$described = array(
+			'id'       => self::SITE_ID,
+			'publicId' => self::PUBLIC_ID,
+			'name'     => 'Test site',
+			'domain'   => 'blog.example.org',
 		);
+		return FakeBackend::key_answer( array_merge( $described, $site ), array( 'stats:read' ) );
 	}
 
 	/** @return array<string, mixed> */

@@ -6,7 +6,6 @@
 // forged by anyone else are ignored; a backend outage loses nothing: hits wait in the spool and
 // are sent once the backend is back. Run by `npm test` (scripts/test.mjs) with `node --test`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import {
   repoRoot,
   startWordPress,
 } from '../../../scripts/wordpress.mjs';
+import { signUp, startBackend } from './support/backend.mjs';
 
 /** The visitor: an iPhone in London (DB-IP: 81.2.69.0/24 is GB, London). */
 const VISITOR_IP = '81.2.69.142';
@@ -38,44 +38,12 @@ let dataDir;
 let browser;
 let site;
 let keySecret;
-let cookie;
+let api;
 
-async function startBackend() {
-  const env = { ...process.env, PORT: String(backendPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  delete env.MONGODB_URI;
-  delete env.NODE_ENV;
-  backend = spawn(process.execPath, ['dist/server.js'], { cwd: join(repoRoot, 'backend'), env, stdio: 'inherit' });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (
-      await fetch(`${backendUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the backend did not become ready in 60 s');
-}
-
-async function stopBackend() {
-  if (backend && backend.exitCode === null) {
-    const exited = new Promise((r) => backend.once('exit', r));
-    backend.kill('SIGTERM');
-    await exited;
-  }
-}
-
-async function api(method, path, body) {
-  const res = await fetch(`${backendUrl}/api/v1${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', Origin: backendUrl, ...(cookie ? { Cookie: cookie } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null, headers: res.headers };
-}
+const startRelayBackend = async () => {
+  backend = await startBackend({ port: backendPort, dataDir });
+};
+const stopBackend = () => backend?.stop();
 
 /** Runs PHP in the WordPress (as the administrator) and returns what it printed as JSON. */
 async function php(code) {
@@ -147,13 +115,8 @@ before(async () => {
   installPluginFrom(wp, join(repoRoot, 'plugin'));
   await wp.php("activate_plugin( 'clickpath/clickpath.php' ); echo 'ok';");
   server = await startWordPress(wp);
-  await startBackend();
-
-  const credentials = { email: 'relay@blog.example', password: 'relay end to end' };
-  assert.equal((await api('POST', '/auth/signup', { ...credentials, name: 'Owner' })).status, 202);
-  const login = await api('POST', '/auth/login', credentials);
-  assert.equal(login.status, 200);
-  cookie = login.headers.get('set-cookie').split(';')[0];
+  await startRelayBackend();
+  ({ api } = await signUp(backendUrl, { email: 'relay@blog.example', password: 'relay end to end' }));
   site = (await api('POST', '/sites', { name: 'Relay Blog', domain: 'localhost', timezone: 'UTC' })).json;
   keySecret = (
     await api('POST', `/sites/${site.id}/keys`, { name: 'WordPress', scopes: ['stats:read', 'sites:manage'] })
@@ -253,7 +216,7 @@ echo wp_json_encode( array( 'lines' => count( file( Clickpath\\Relay_Spool::spoo
   assert.ok(spooled.state.retryAt > Date.now() / 1000, 'the forwarder backs off');
   assert.equal(spooled.state.dropped, 0);
 
-  await startBackend();
+  await startRelayBackend();
   const sent = await forward();
   assert.ok(sent.sent >= 3, JSON.stringify(sent));
   assert.equal(sent.left, false);

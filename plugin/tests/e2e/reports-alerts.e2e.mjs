@@ -9,7 +9,7 @@
 // folder holding build/ in CLICKPATH_E2E_PLUGIN_DIR) and a built backend (backend/dist, or the
 // folder holding dist/server.js in CLICKPATH_E2E_BACKEND_DIR). Run: node --test <this file>.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import {
   repoRoot,
   startWordPress,
 } from '../../../scripts/wordpress.mjs';
+import { signUp, startBackend } from './support/backend.mjs';
 
 const SHOTS = join(repoRoot, 'test-artifacts', 'screenshots', 'wordpress-reports-alerts');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -81,58 +82,16 @@ function watch(page, sink) {
   page.on('response', (r) => r.status() >= 400 && sink.push(`HTTP ${r.status()} ${r.url()}`));
 }
 
-async function startBackend() {
-  assert.ok(
-    existsSync(join(BACKEND_DIR, 'dist', 'server.js')),
-    `${BACKEND_DIR}/dist/server.js is missing: build the backend`,
-  );
-  const port = await getFreePort();
-  dataDir = mkdtempSync(join(tmpdir(), 'clickpath-e2e-ra-'));
-  const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  delete env.MONGODB_URI;
-  delete env.NODE_ENV;
-  delete env.SMTP_URL;
-  backend = spawn(process.execPath, ['dist/server.js'], { cwd: BACKEND_DIR, env, stdio: 'inherit' });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (
-      await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return url;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the backend did not become ready in 60 s');
-}
-
 /** The site's owner in the backend: signs up, logs in, creates the site and two keys. */
 async function createOwner() {
-  const headers = { 'Content-Type': 'application/json', Origin: backendUrl };
-  const credentials = { email: 'owner@reports.example', password: 'reports and alerts end to end' };
-  const signup = await fetch(`${backendUrl}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ ...credentials, name: 'Owner' }),
+  const session = await signUp(backend.url, {
+    email: 'owner@reports.example',
+    password: 'reports and alerts end to end',
   });
-  assert.equal(signup.status, 202, await signup.clone().text());
-  const login = await fetch(`${backendUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(credentials),
-  });
-  assert.equal(login.status, 200, await login.clone().text());
-  const cookie = login.headers.get('set-cookie').split(';')[0];
   const api = async (method, path, body) => {
-    const res = await fetch(`${backendUrl}/api/v1${path}`, {
-      method,
-      headers: { ...headers, Cookie: cookie },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-    return res.status === 204 ? null : res.json();
+    const res = await session.api(method, path, body);
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json;
   };
   const site = await api('POST', '/sites', { name: 'Reports Blog', domain: 'localhost', timezone: 'UTC' });
   const manage = await api('POST', `/sites/${site.id}/keys`, {
@@ -164,7 +123,9 @@ before(async () => {
     "require_once ABSPATH . 'wp-admin/includes/plugin.php'; $r = activate_plugin( 'clickpath/clickpath.php' ); if ( is_wp_error( $r ) ) { echo $r->get_error_message(); exit( 1 ); } update_option( 'show_avatars', 0 );",
   );
   server = await startWordPress(wp);
-  backendUrl = await startBackend();
+  dataDir = mkdtempSync(join(tmpdir(), 'clickpath-e2e-ra-'));
+  backend = await startBackend({ port: await getFreePort(), dataDir, backendDir: BACKEND_DIR });
+  backendUrl = backend.url;
   owner = await createOwner();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -175,10 +136,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
-  if (backend && backend.exitCode === null) {
-    backend.kill('SIGTERM');
-    await new Promise((r) => backend.once('exit', r));
-  }
+  await backend?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -14,7 +14,6 @@
 // as `node plugin/tests/e2e/wordpress.e2e.mjs`) runs it on another WordPress of the matrix
 // (scripts/wordpress.mjs WORDPRESS_VERSIONS), e.g. 6.7-alpha, with its own site and screenshots.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -33,6 +32,7 @@ import {
   startWordPress,
   wordpressVersionFromArgs,
 } from '../../../scripts/wordpress.mjs';
+import { signUp, startBackend } from './support/backend.mjs';
 
 const VERSION = wordpressVersionFromArgs();
 const SHOTS = join(
@@ -134,54 +134,13 @@ function watch(page, label, sink = consoleErrors) {
   page.on('response', (r) => r.status() >= 400 && sink.push(`${label}: HTTP ${r.status()} ${r.url()}`));
 }
 
-async function startBackend() {
-  const port = await getFreePort();
-  dataDir = mkdtempSync(join(tmpdir(), 'clickpath-e2e-'));
-  const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  delete env.MONGODB_URI;
-  delete env.NODE_ENV;
-  backend = spawn(process.execPath, ['dist/server.js'], { cwd: join(repoRoot, 'backend'), env, stdio: 'inherit' });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (
-      await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return url;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the backend did not become ready in 60 s');
-}
-
 /** Signs up on the backend and creates the site and a key for it, as a site owner would in its dashboard. */
 async function createSiteAndKey() {
-  const headers = { 'Content-Type': 'application/json', Origin: backendUrl };
-  const credentials = { email: 'owner@blog.example', password: 'wordpress end to end' };
-  const signup = await fetch(`${backendUrl}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ ...credentials, name: 'Owner' }),
-  });
-  assert.equal(signup.status, 202, await signup.clone().text());
-  // Signup answers alike for new and taken addresses and starts no session: log in next.
-  const login = await fetch(`${backendUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(credentials),
-  });
-  assert.equal(login.status, 200, await login.clone().text());
-  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const { api } = await signUp(backendUrl, { email: 'owner@blog.example', password: 'wordpress end to end' });
   const call = async (path, body) => {
-    const res = await fetch(`${backendUrl}/api/v1${path}`, {
-      method: 'POST',
-      headers: { ...headers, Cookie: cookie },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 201, await res.clone().text());
-    return res.json();
+    const res = await api('POST', path, body);
+    assert.equal(res.status, 201, JSON.stringify(res.json));
+    return res.json;
   };
   const site = await call('/sites', { name: 'E2E Blog', domain: 'localhost', timezone: 'UTC' });
   const created = await call(`/sites/${site.id}/keys`, { name: 'WordPress', scopes: ['stats:read', 'sites:manage'] });
@@ -189,7 +148,7 @@ async function createSiteAndKey() {
   const hello = await call(`/sites/${site.id}/goals`, { name: 'Read hello', kind: 'page', match: '/hello-world/' });
   const sample = await call(`/sites/${site.id}/goals`, { name: 'Saw sample', kind: 'page', match: '/sample-page/' });
   await call(`/sites/${site.id}/funnels`, { name: 'Hello to sample', steps: [hello.id, sample.id] });
-  return { site, secret: created.secret, cookie };
+  return { site, secret: created.secret };
 }
 
 before(async () => {
@@ -207,7 +166,9 @@ before(async () => {
     `wp_insert_post( array( 'post_title' => ${JSON.stringify(`Evil ${XSS}`)}, 'post_name' => 'evil', 'post_status' => 'publish', 'post_content' => 'x' ) );`,
   );
   server = await startWordPress(wp);
-  backendUrl = await startBackend();
+  dataDir = mkdtempSync(join(tmpdir(), 'clickpath-e2e-'));
+  backend = await startBackend({ port: await getFreePort(), dataDir });
+  backendUrl = backend.url;
   key = await createSiteAndKey();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -226,10 +187,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
-  if (backend && backend.exitCode === null) {
-    backend.kill('SIGTERM');
-    await new Promise((r) => backend.once('exit', r));
-  }
+  await backend?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

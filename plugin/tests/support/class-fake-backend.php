@@ -59,6 +59,28 @@ final class FakeBackend {
 		return self::status( $status, (string) wp_json_encode( $body ), $headers + array( 'content-type' => 'application/json; charset=utf-8' ) );
 	}
 
+	/**
+	 * The backend's /api/v1/me answer for an API key of $site with $scopes.
+	 *
+	 * @param array<string, mixed> $site   The key's site, as the backend describes it.
+	 * @param string[]             $scopes The key's scopes.
+	 */
+	public static function key_answer( array $site, array $scopes = array( 'stats:read', 'sites:manage' ) ): array {
+		return self::json(
+			200,
+			array(
+				'type' => 'apiKey',
+				'key'  => array(
+					'id'     => '65a1b2c3d4e5f60718293a00',
+					'name'   => 'WordPress',
+					'prefix' => 'cp_live_ab',
+					'scopes' => $scopes,
+				),
+				'site' => $site,
+			)
+		);
+	}
+
 	/** A raw answer in the shape WordPress's HTTP API returns. */
 	public static function status( int $status, string $body = '', array $headers = array() ): array {
 		return array(

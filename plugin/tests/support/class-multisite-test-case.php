@@ -129,24 +129,14 @@ abstract class MultisiteTestCase extends TestCase {
 
 	/** The /api/v1/me answer for a key of backend site $backend_site_id. */
 	protected static function me( string $backend_site_id ): array {
-		return FakeBackend::json(
-			200,
+		return FakeBackend::key_answer(
 			array(
-				'type' => 'apiKey',
-				'key'  => array(
-					'id'     => '65a1b2c3d4e5f60718293a00',
-					'name'   => 'WordPress',
-					'prefix' => 'cp_live_ab',
-					'scopes' => array( 'stats:read', 'sites:manage' ),
-				),
-				'site' => array(
-					'id'       => $backend_site_id,
-					'publicId' => 'pub_' . substr( $backend_site_id, -8 ),
-					'name'     => 'Backend site ' . $backend_site_id,
-					'domain'   => (string) wp_parse_url( home_url(), PHP_URL_HOST ),
-					'role'     => 'admin',
-					'settings' => array(),
-				),
+				'id'       => $backend_site_id,
+				'publicId' => 'pub_' . substr( $backend_site_id, -8 ),
+				'name'     => 'Backend site ' . $backend_site_id,
+				'domain'   => (string) wp_parse_url( home_url(), PHP_URL_HOST ),
+				'role'     => 'admin',
+				'settings' => array(),
 			)
 		);
 	}
