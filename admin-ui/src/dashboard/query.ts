@@ -4,23 +4,38 @@ import type {
   Accepted,
   ApiKeyList,
   ChangePassword,
+  CreateApiKey,
   CreateSite,
   CreateWebhook,
+  DeleteAccount,
   EmailReportSubscriptionList,
   EmailVerified,
   Erased,
+  InvitationLink,
   InvitationList,
   InvitationSignup,
   InvitationSignupDone,
+  InviteMember,
   Login,
+  LoginTwoFactor,
   MemberList,
+  PasswordReset,
+  PasswordResetRequest,
   RecoveryCodes,
+  RegenerateRecoveryCodes,
   Signup,
   SignupAccepted,
   SiteInvitationList,
   SiteList,
+  TransferOwnership,
+  TwoFactorConfirm,
+  TwoFactorDisable,
+  TwoFactorPolicy,
+  TwoFactorSetup,
+  UpdateMember,
   UpdateProfile,
   UpdateSite,
+  VerifyEmail,
   WebhookList,
 } from '../data/api.generated';
 import type { CreateEmailReportSubscription, EmailReportSubscription } from '../reports-alerts/types';
@@ -64,27 +79,29 @@ export const api = {
   /** Signs in, or, with two-factor sign-in on, answers the challenge for `loginSecondFactor` (no session yet). */
   login: (body: Login) => call<Profile | TwoFactorChallenge>('/auth/login', 'POST', body),
   loginSecondFactor: (challenge: string, factor: SecondFactor) =>
-    call<Profile>('/auth/login/two-factor', 'POST', { challenge, ...factor }),
+    call<Profile>('/auth/login/two-factor', 'POST', { challenge, ...factor } satisfies LoginTwoFactor),
   logout: () => call<void>('/auth/logout', 'POST'),
   /** Answers alike whether or not an account uses the address. */
-  requestPasswordReset: (email: string) => call<Accepted>('/auth/password-reset', 'POST', { email }),
+  requestPasswordReset: (email: string) =>
+    call<Accepted>('/auth/password-reset', 'POST', { email } satisfies PasswordResetRequest),
   resetPassword: (token: string, password: string) =>
-    call<void>('/auth/password-reset/confirm', 'POST', { token, password }),
-  verifyEmail: (token: string) => call<EmailVerified>('/auth/verify-email', 'POST', { token }),
+    call<void>('/auth/password-reset/confirm', 'POST', { token, password } satisfies PasswordReset),
+  verifyEmail: (token: string) => call<EmailVerified>('/auth/verify-email', 'POST', { token } satisfies VerifyEmail),
   resendVerification: () => call<Accepted>('/account/verification', 'POST'),
   outbox: () => call<Outbox>('/admin/outbox'),
   updateProfile: (body: UpdateProfile) => call<Profile>('/account', 'PATCH', body),
   changePassword: (body: ChangePassword) => call<void>('/account/password', 'PUT', body),
-  deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password }),
+  deleteAccount: (password: string) => call<void>('/account', 'DELETE', { password } satisfies DeleteAccount),
   twoFactor: () => call<TwoFactorStatus>('/account/two-factor'),
   startTwoFactorSetup: (password: string) =>
-    call<TwoFactorSetupStarted>('/account/two-factor/setup', 'POST', { password }),
+    call<TwoFactorSetupStarted>('/account/two-factor/setup', 'POST', { password } satisfies TwoFactorSetup),
   /** Turns it on; the recovery codes come back this once. */
-  confirmTwoFactorSetup: (code: string) => call<RecoveryCodes>('/account/two-factor/confirm', 'POST', { code }),
+  confirmTwoFactorSetup: (code: string) =>
+    call<RecoveryCodes>('/account/two-factor/confirm', 'POST', { code } satisfies TwoFactorConfirm),
   regenerateRecoveryCodes: (code: string) =>
-    call<RecoveryCodes>('/account/two-factor/recovery-codes', 'POST', { code }),
+    call<RecoveryCodes>('/account/two-factor/recovery-codes', 'POST', { code } satisfies RegenerateRecoveryCodes),
   disableTwoFactor: (password: string, factor: SecondFactor) =>
-    call<void>('/account/two-factor', 'DELETE', { password, ...factor }),
+    call<void>('/account/two-factor', 'DELETE', { password, ...factor } satisfies TwoFactorDisable),
   sites: async () => (await call<SiteList>('/sites')).sites,
   createSite: (body: CreateSite) => call<Site>('/sites', 'POST', body),
   updateSite: (id: string, body: UpdateSite) => call<Site>(site(id), 'PATCH', body),
@@ -96,14 +113,17 @@ export const api = {
   siteExportUrl: (id: string) => `${API}${site(id)}/export/site`,
   members: async (id: string) => (await call<MemberList>(`${site(id)}/members`)).members,
   inviteMember: (id: string, email: string, role: Exclude<Role, 'owner'>) =>
-    call<SiteInvitation>(`${site(id)}/members`, 'POST', { email, role }),
+    call<SiteInvitation>(`${site(id)}/members`, 'POST', { email, role } satisfies InviteMember),
   siteInvitations: async (id: string) => (await call<SiteInvitationList>(`${site(id)}/invitations`)).invitations,
   resendInvitation: (id: string, invitationId: string) =>
     call<SiteInvitation>(`${site(id)}/invitations/${encodeURIComponent(invitationId)}/resend`, 'POST'),
   /** What the invitation behind a mailed link offers. */
-  invitationLink: (token: string) => call<InvitationLinkPreview>('/invitations/link', 'POST', { token }),
-  acceptInvitationLink: (token: string) => call<Site>('/invitations/link/accept', 'POST', { token }),
-  declineInvitationLink: (token: string) => call<void>('/invitations/link/decline', 'POST', { token }),
+  invitationLink: (token: string) =>
+    call<InvitationLinkPreview>('/invitations/link', 'POST', { token } satisfies InvitationLink),
+  acceptInvitationLink: (token: string) =>
+    call<Site>('/invitations/link/accept', 'POST', { token } satisfies InvitationLink),
+  declineInvitationLink: (token: string) =>
+    call<void>('/invitations/link/decline', 'POST', { token } satisfies InvitationLink),
   /** Creates a confirmed account with the invited address and joins the site; log in next. */
   signUpWithInvitationLink: (body: InvitationSignup) =>
     call<InvitationSignupDone>('/invitations/link/signup', 'POST', body),
@@ -115,16 +135,17 @@ export const api = {
   declineInvitation: (invitationId: string) =>
     call<void>(`/invitations/${encodeURIComponent(invitationId)}/decline`, 'POST'),
   setTwoFactorPolicy: (id: string, required: boolean) =>
-    call<Site>(`${site(id)}/two-factor-policy`, 'PUT', { required }),
+    call<Site>(`${site(id)}/two-factor-policy`, 'PUT', { required } satisfies TwoFactorPolicy),
   /** Hands the site to a member; you become an admin. */
-  transferOwnership: (id: string, accountId: string) => call<Site>(`${site(id)}/owner`, 'POST', { accountId }),
+  transferOwnership: (id: string, accountId: string) =>
+    call<Site>(`${site(id)}/owner`, 'POST', { accountId } satisfies TransferOwnership),
   setMemberRole: (id: string, accountId: string, role: Exclude<Role, 'owner'>) =>
-    call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'PATCH', { role }),
+    call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'PATCH', { role } satisfies UpdateMember),
   removeMember: (id: string, accountId: string) =>
     call<void>(`${site(id)}/members/${encodeURIComponent(accountId)}`, 'DELETE'),
   keys: async (id: string) => (await call<ApiKeyList>(`${site(id)}/keys`)).keys,
   createKey: (id: string, name: string, scopes: Scope[]) =>
-    call<ApiKeyWithSecret>(`${site(id)}/keys`, 'POST', { name, scopes }),
+    call<ApiKeyWithSecret>(`${site(id)}/keys`, 'POST', { name, scopes } satisfies CreateApiKey),
   revokeKey: (id: string, keyId: string) =>
     call<ApiKey>(`${site(id)}/keys/${encodeURIComponent(keyId)}/revoke`, 'POST'),
   rotateKey: (id: string, keyId: string) =>
