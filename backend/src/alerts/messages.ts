@@ -1,5 +1,6 @@
-import { DateTime } from 'luxon';
+import { DateTime, FixedOffsetZone } from 'luxon';
 
+import { localHourStart } from '../lib/local-hour';
 import type { OutgoingMail } from '../mail/mailer';
 import { renderMessage } from '../mail/template';
 
@@ -34,7 +35,12 @@ const why = (appUrl: string, site: AlertSite) =>
 
 export function spikeMail(appUrl: string, to: string, site: AlertSite, data: SpikeData): OutgoingMail {
   const start = DateTime.fromISO(data.hour, { setZone: true });
-  const hour = `${start.toFormat('HH:mm')}–${start.plus({ hours: 1 }).toFormat('HH:mm')} on ${start.toFormat('cccc d LLLL')}`;
+  // A local hour ends where the next begins: where the clocks change it can be 30 minutes
+  // (Lord Howe Island) or start at :30. Its end is read on the clock as it stood during it.
+  const end = localHourStart(start.plus({ hours: 1 }), data.timezone).setZone(FixedOffsetZone.instance(start.offset));
+  const minutes = Math.round(end.diff(start).as('minutes'));
+  const span = minutes === 60 ? 'the hour' : `the ${minutes} minutes`;
+  const hour = `${span} ${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} on ${start.toFormat('cccc d LLLL')}`;
   return {
     to,
     kind: 'alert-spike',
@@ -42,7 +48,7 @@ export function spikeMail(appUrl: string, to: string, site: AlertSite, data: Spi
       subject: `Traffic spike on ${site.name}: ${number(data.visitors)} visitors in an hour`,
       greeting: 'Hello,',
       intro: [
-        `${number(data.visitors)} people visited ${site.domain} in the hour ${hour} (${data.timezone}): more than the ${number(data.threshold)} the alert is set at.`,
+        `${number(data.visitors)} people visited ${site.domain} in ${hour} (${data.timezone}): more than the ${number(data.threshold)} the alert is set at.`,
       ],
       action: { label: 'Open the report', url: `${appUrl}/#/sites/${site.id}` },
       outro: ['This alert fires at most once an hour.', why(appUrl, site)],
