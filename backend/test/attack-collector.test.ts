@@ -7,7 +7,8 @@ import { ATTACK_TIMEOUT_MS, RealServer, drained, type Answer } from './support/r
 
 /**
  * Collector and request-edge attacks sent to the real server (dist/server.js) while
- * /healthz is polled every 100 ms: it must answer within 1 s throughout, and events
+ * /healthz is polled every 100 ms: it must answer within 1 s of the server's own time
+ * throughout (test/support/real-server.ts), and events
  * stored before the attack (and every event answered 202) must be there after it.
  */
 

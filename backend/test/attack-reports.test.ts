@@ -11,7 +11,7 @@ import { insertRaw, qs, stored } from './support/reports';
  * (dist/server.js) while a health probe polls it: a range in the year 9999 (the
  * day loop never ended) and a goal pattern of 249 stars (a backtracking regular
  * expression). Each request must be answered within a couple of seconds and
- * /healthz within 1 s throughout.
+ * /healthz within 1 s of the server's own time throughout.
  */
 
 // Each attack may wait for the other suites' attacks to end (RealServer.underProbe).
@@ -55,8 +55,8 @@ async function timedGet(url: string, timeoutMs: number, auth = true): Promise<An
 
 /**
  * Sends the requests together while /healthz is polled every 100 ms from a
- * process of its own; returns their answers and every health probe slower
- * than 1 s or not 200.
+ * process of its own; returns their answers and every health probe that took
+ * the server 1 s of its own time or was not answered 200 (real-server.ts).
  */
 async function underProbe(urls: string[]) {
   const { result: answers, slowProbes } = await server!.underProbe(() =>

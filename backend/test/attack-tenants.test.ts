@@ -24,7 +24,7 @@ import { ATTACK_TIMEOUT_MS, RealServer, drained, type Answer } from './support/r
 /**
  * What one tenant (or one member) can do to the others, sent to the real server
  * (dist/server.js) while a process of its own polls /healthz, which must answer
- * within 1 s throughout; a bystander site's events stored before the attacks
+ * within 1 s of the server's own time throughout; a bystander site's events stored before the attacks
  * must all be there after each one (issue 17, item 9).
  */
 
